@@ -1,0 +1,249 @@
+"""Neutral outbound messages: what the bot says, independent of how a platform draws it.
+
+Every string here is plain text. Adapters escape all of it when they render (Slack mrkdwn,
+Adaptive Card markdown, HTML), so text a user wrote can never become a mention or markup.
+Structure (headings, fields, quotes) is expressed by block types, never by inline markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+# ---------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Text a person wrote, shown back (an answer, a note). Rendered as a quotation."""
+
+    text: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Label/value pairs (dates, progress, plan item fields)."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulletList:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Small, muted text: help text, hints, confidentiality lines."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Divider:
+    pass
+
+
+Block = Heading | Paragraph | Quote | Fields | BulletList | Note | Divider
+
+# ---------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button. The adapter returns `action` and `value` untouched in a `ButtonEvent`."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+# ---------------------------------------------------------------- forms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextInput:
+    id: str
+    label: str
+    multiline: bool = False
+    max_length: int | None = None
+    initial: str | None = None
+    placeholder: str | None = None
+    hint: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateInput:
+    """A calendar date; submitted as ISO `YYYY-MM-DD` (adapters normalise their pickers)."""
+
+    id: str
+    label: str
+    initial: date | None = None
+    hint: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateTimeInput:
+    """A date and a time of day; submitted as ISO `YYYY-MM-DDTHH:MM` in the person's time zone."""
+
+    id: str
+    label: str
+    initial: datetime | None = None
+    hint: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectInput:
+    id: str
+    label: str
+    options: tuple[Option, ...]
+    initial: str | None = None
+    hint: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeopleInput:
+    """Pick people of the workspace; submitted as a tuple of platform user ids."""
+
+    id: str
+    label: str
+    initial: tuple[str, ...] = ()
+    hint: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelInput:
+    """Pick a channel of the workspace; submitted as a platform channel id."""
+
+    id: str
+    label: str
+    initial: str | None = None
+    hint: str | None = None
+    optional: bool = False
+
+
+Input = TextInput | DateInput | DateTimeInput | SelectInput | PeopleInput | ChannelInput
+
+# ---------------------------------------------------------------- destinations
+
+
+@dataclass(frozen=True, slots=True)
+class ToPerson:
+    """A direct message to a person (platform user id)."""
+
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToChannel:
+    """A post in a channel (platform channel id), visible to its members."""
+
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToActor:
+    """The answer to the event being handled, where it happened, seen only by the actor."""
+
+
+Destination = ToPerson | ToChannel | ToActor
+
+# ---------------------------------------------------------------- outbound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file to hand over (a calendar invite, the development plan as a document)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A message to post.
+
+    `text` is the plain fallback (notifications, screen readers). `replaces` is a
+    `Context.message_ref` from an inbound event: the adapter updates that message in place
+    where the platform allows it, and posts a new one otherwise.
+    """
+
+    to: Destination
+    text: str
+    blocks: tuple[Block, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    replaces: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Form:
+    """A form to open for the actor of the current event (Slack modal, Teams card, HTML form).
+
+    `state` is opaque to adapters and comes back in the `FormEvent`.
+    """
+
+    id: str
+    title: str
+    submit_label: str
+    inputs: tuple[Input, ...]
+    state: str = ""
+    intro: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormErrors:
+    """The submitted form had errors: show them next to the inputs and keep the form open.
+
+    Nothing the person typed is lost: the adapter keeps the form as it was.
+    """
+
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeView:
+    """A person's overview page (Slack App Home; a side panel elsewhere)."""
+
+    user_id: str
+    blocks: tuple[Block, ...]
+    buttons: tuple[Button, ...] = ()
+
+
+Outbound = Message | Form | FormErrors | HomeView
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What handling one event produced, in order."""
+
+    items: tuple[Outbound, ...] = field(default_factory=tuple)
+
+    def __add__(self, other: Reply) -> Reply:
+        return Reply(self.items + other.items)

@@ -1,0 +1,296 @@
+"""The storage contract the flows depend on (hexagonal ports).
+
+`storage/` implements these with SQL; anything else (a test double) may too. All methods are
+async and keyword-only. A `Tx` is one database transaction: everything a handler writes
+through it commits together or not at all, which is how "stored before acknowledged" and
+"a redelivered event changes nothing" are made true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+
+from conversations.domain import (
+    AuditEntry,
+    LeaderNote,
+    Person,
+    Phase,
+    PrepAnswer,
+    PrepSession,
+    PrepStatus,
+    Round,
+    Team,
+    Workspace,
+)
+from conversations.events import Actor
+from conversations.messages import HomeView, Message
+
+
+class WorkspaceRepo(Protocol):
+    async def get_or_create(
+        self, *, platform: str, external_id: str, name: str | None = None
+    ) -> Workspace: ...
+
+    async def get(self, *, workspace_id: int) -> Workspace | None: ...
+
+
+class PersonRepo(Protocol):
+    async def upsert(
+        self,
+        *,
+        workspace_id: int,
+        user_id: str,
+        display_name: str | None = None,
+        locale: str | None = None,
+        timezone: str | None = None,
+        is_admin: bool | None = None,
+    ) -> Person:
+        """Create or update; a None argument leaves the stored value as it is."""
+        ...
+
+    async def get(self, *, person_id: int) -> Person | None: ...
+
+    async def get_by_user_id(self, *, workspace_id: int, user_id: str) -> Person | None: ...
+
+    async def get_many(self, *, person_ids: Sequence[int]) -> list[Person]:
+        """In the order of `person_ids`; unknown ids are left out."""
+        ...
+
+    async def set_can_lead(self, *, person_id: int, can_lead: bool) -> None: ...
+
+    async def leaders(self, *, workspace_id: int) -> list[Person]:
+        """People an admin named as leaders (can_lead), by display name."""
+        ...
+
+
+class TeamRepo(Protocol):
+    async def create(
+        self,
+        *,
+        workspace_id: int,
+        name: str,
+        channel_id: str | None,
+        leader_ids: Sequence[int],
+        member_ids: Sequence[int],
+    ) -> Team: ...
+
+    async def get(self, *, team_id: int) -> Team | None: ...
+
+    async def get_by_channel(self, *, workspace_id: int, channel_id: str) -> Team | None: ...
+
+    async def update(
+        self,
+        *,
+        team_id: int,
+        name: str | None = None,
+        leader_ids: Sequence[int] | None = None,
+        member_ids: Sequence[int] | None = None,
+    ) -> Team: ...
+
+    async def led_by(self, *, person_id: int) -> list[Team]: ...
+
+    async def with_member(self, *, person_id: int) -> list[Team]: ...
+
+
+class RoundRepo(Protocol):
+    async def create(
+        self,
+        *,
+        team_id: int,
+        template_name: str,
+        template: dict[str, Any],
+        kerneopgave: str,
+        udviklingsmaal: str,
+        kickoff_at: datetime | None,
+        prep_deadline: date,
+        conversations_from: date,
+        conversations_to: date,
+        summary_at: datetime | None,
+        started_by: int,
+        created_at: datetime,
+    ) -> Round: ...
+
+    async def get(self, *, round_id: int) -> Round | None: ...
+
+    async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
+        """Newest first."""
+        ...
+
+    async def set_phase(self, *, round_id: int, phase: Phase) -> None: ...
+
+    async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
+        """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
+        ...
+
+
+class PrepRepo(Protocol):
+    async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None: ...
+
+    async def save_session(
+        self,
+        *,
+        round_id: int,
+        person_id: int,
+        cursor: int,
+        status: PrepStatus,
+        at: datetime,
+        shared_at: datetime | None = None,
+        conversation_held_at: datetime | None = None,
+    ) -> PrepSession:
+        """Create or replace the session row (all fields as given)."""
+        ...
+
+    async def sessions(self, *, round_id: int) -> list[PrepSession]: ...
+
+    async def answers(self, *, round_id: int, person_id: int) -> dict[str, PrepAnswer]: ...
+
+    async def save_answer(
+        self,
+        *,
+        round_id: int,
+        person_id: int,
+        question_id: str,
+        text: str | None,
+        skipped: bool,
+        at: datetime,
+    ) -> PrepAnswer:
+        """Create or replace; `revision` counts the saves (1 for the first)."""
+        ...
+
+
+class LeaderNoteRepo(Protocol):
+    async def save(
+        self, *, round_id: int, leader_id: int, employee_id: int, text: str, at: datetime
+    ) -> LeaderNote: ...
+
+    async def get(
+        self, *, round_id: int, leader_id: int, employee_id: int
+    ) -> LeaderNote | None: ...
+
+
+class ProcessedEventRepo(Protocol):
+    async def claim(self, *, key: str, at: datetime) -> bool:
+        """Record that an inbound delivery was handled; False if it already was.
+
+        Runs inside the handler's transaction, so a handler that fails releases the claim and
+        the platform's retry is processed again.
+        """
+        ...
+
+    async def forget_before(self, *, before: datetime) -> int:
+        """Drop old ids (retries stop after minutes; keep a few days). Returns the count."""
+        ...
+
+
+class AuditRepo(Protocol):
+    async def record(
+        self,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        subject: str,
+        detail: str | None = None,
+    ) -> None: ...
+
+    async def entries(
+        self, *, subject_prefix: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+
+class Tx(Protocol):
+    """One transaction with every repository bound to it."""
+
+    workspaces: WorkspaceRepo
+    people: PersonRepo
+    teams: TeamRepo
+    rounds: RoundRepo
+    prep: PrepRepo
+    notes: LeaderNoteRepo
+    events: ProcessedEventRepo
+    audit: AuditRepo
+    conversation_refs: ConversationRefRepo
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """Commit on normal exit, roll back on an exception."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime (UTC)."""
+        ...
+
+
+# ---------------------------------------------------------------- platform side
+# Implemented by each adapter. The core delivers proactive messages (channel posts, DMs, home
+# views) through it, so failure handling and the words shown to people live in one place.
+
+DeliveryFailure = Literal[
+    "rate_limited",  # 429; retry after `retry_after` seconds
+    "unavailable",  # 5xx, timeout, network: retry with back-off
+    "channel_not_found",
+    "not_in_channel",  # the bot is not a member of the channel
+    "user_gone",  # deactivated user, or the user removed the app (Teams 403)
+    "forbidden",  # missing scope or permission
+    "invalid",  # the platform rejected the message itself
+]
+
+
+class DeliveryError(Exception):
+    """A platform refused or failed a delivery, described neutrally."""
+
+    def __init__(
+        self, kind: DeliveryFailure, *, detail: str = "", retry_after: float | None = None
+    ):
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind: DeliveryFailure = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind not in ("rate_limited", "unavailable")
+
+
+class PlatformPort(Protocol):
+    """What an adapter offers the core for one workspace."""
+
+    platform: str
+
+    async def send(self, *, workspace_id: str, message: Message) -> str | None:
+        """Post a `ToPerson`/`ToChannel` message (or update `message.replaces`).
+
+        Returns a message ref usable in `Message.replaces`, where the platform has one.
+        Raises `DeliveryError`.
+        """
+        ...
+
+    async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
+        """Show a person's overview; a platform without one may do nothing."""
+        ...
+
+    async def channel_members(self, *, workspace_id: str, channel_id: str) -> list[Actor]:
+        """Human members of a channel (no bots). Raises `DeliveryError` when unreadable."""
+        ...
+
+    async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
+        """Profile of a user: display name, locale, time zone, admin flag."""
+        ...
+
+
+class ConversationRefRepo(Protocol):
+    """Opaque per-platform handles needed to message someone proactively (Teams references)."""
+
+    async def save(
+        self, *, platform: str, workspace_id: str, key: str, ref: dict[str, Any]
+    ) -> None: ...
+
+    async def get(self, *, platform: str, workspace_id: str, key: str) -> dict[str, Any] | None: ...

@@ -1,0 +1,121 @@
+"""The shape of a MUS template. Validation errors name the field, so a broken file is easy to fix.
+
+A round stores `Template.model_dump(mode="json")` as its snapshot and restores it with
+`Template.model_validate`, so later edits to a template file never change a running round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Slug = str  # validated by pattern below
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+DEFAULT_MAX_LENGTH = 3000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Question(_Strict):
+    """One preparation question.
+
+    `help` carries the reflection sub-questions ("Spørgsmål til refleksion"). `prompts` splits
+    one question into separately answered parts (Tønder Skema 2/3: "Hvad fungerer godt?",
+    "Hvad kunne I gøre mere af?", "Hvordan kan du bidrage? Hvor skal du understøttes?").
+    """
+
+    id: str = Field(pattern=SLUG_PATTERN)
+    text: str = Field(min_length=1)
+    help: str | None = None
+    prompts: tuple[str, ...] = ()
+    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=DEFAULT_MAX_LENGTH)
+    priority: bool = False  # a leader's priority question (asked first in its theme)
+
+
+class Theme(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+    intro: str | None = None
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class PlanField(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN)
+    label: str = Field(min_length=1)
+    hint: str | None = None
+    multiline: bool = True
+    required: bool = False
+
+
+class PlanSpec(_Strict):
+    """The fields of one development-plan item (BUF: læringsmål, tiltag, støtte, tidsplan)."""
+
+    title: str = Field(min_length=1)
+    fields: tuple[PlanField, ...] = Field(min_length=1)
+    intro: str | None = None
+    max_items: int = Field(default=10, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _unique_field_ids(self) -> PlanSpec:
+        _require_unique([f.id for f in self.fields], "plan.fields")
+        return self
+
+
+class Template(_Strict):
+    name: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+    language: Literal["da", "en"]
+    description: str = Field(min_length=1)
+    source: str | None = None
+    employee_guidance: str | None = None
+    leader_guidance: str | None = None
+    themes: tuple[Theme, ...] = Field(min_length=1)
+    plan: PlanSpec
+    summary_agenda: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Template:
+        _require_unique([t.id for t in self.themes], "themes")
+        _require_unique([q.id for t in self.themes for q in t.questions], "questions")
+        return self
+
+    def steps(self) -> tuple[Step, ...]:
+        """The questions in the order they are asked, one step per answer box."""
+        steps: list[Step] = []
+        for theme in self.themes:
+            ordered = sorted(theme.questions, key=lambda q: not q.priority)
+            for question in ordered:
+                if not question.prompts:
+                    steps.append(Step(id=question.id, theme=theme, question=question, prompt=None))
+                for n, prompt in enumerate(question.prompts, start=1):
+                    steps.append(
+                        Step(id=f"{question.id}.{n}", theme=theme, question=question, prompt=prompt)
+                    )
+        return tuple(steps)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One answer box: a question, or one prompt of a question with prompts."""
+
+    id: str
+    theme: Theme
+    question: Question
+    prompt: str | None
+
+    @property
+    def max_length(self) -> int:
+        return self.question.max_length
+
+
+def _require_unique(ids: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{where}: id '{item}' is used twice")
+        seen.add(item)
