@@ -25,8 +25,8 @@ from conversations.domain import (
     Team,
     Workspace,
 )
-from conversations.events import Actor
-from conversations.messages import HomeView, Message
+from conversations.events import Actor, InboundEvent
+from conversations.messages import HomeView, Message, Reply
 
 
 class WorkspaceRepo(Protocol):
@@ -294,3 +294,15 @@ class ConversationRefRepo(Protocol):
     ) -> None: ...
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> dict[str, Any] | None: ...
+
+
+class EventHandler(Protocol):
+    """What adapters call: the core's entry point (implemented by `conversations.engine.Engine`).
+
+    The core delivers `ToPerson`/`ToChannel` messages and `HomeView`s itself through `platform`
+    before returning. The returned `Reply` holds only what answers the request in place:
+    `Message(to=ToActor())`, `Form` (open a modal/card for the actor) and `FormErrors`.
+    A redelivered event (same `event_id`) returns an empty `Reply`.
+    """
+
+    async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply: ...
