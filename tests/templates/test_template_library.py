@@ -398,3 +398,19 @@ def test_corrupt_snapshot_is_a_template_error(library: TemplateLibrary) -> None:
     with pytest.raises(TemplateError) as caught:
         TemplateLibrary.from_snapshot(snapshot)
     assert str(caught.value) == "snapshot of 'toender': themes: Field required"
+
+
+def test_the_example_in_the_docs_loads(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "templates.md").read_text("utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "skole.yaml").write_text(example, encoding="utf-8")
+    lib = TemplateLibrary(extra_dirs=[tmp_path])
+    assert lib.errors() == []
+    steps = lib.get(name="skole").steps()
+    assert [s.id for s in steps] == [
+        "trivsel",
+        "samarbejde.1",
+        "samarbejde.2",
+        "samarbejde.3",
+        "laeringsmaal",
+    ]
