@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import StaticPool
 
 from conversations.ports import (
@@ -21,6 +29,7 @@ from conversations.ports import (
     PrepRepo,
     ProcessedEventRepo,
     RoundRepo,
+    Store,
     TeamRepo,
     WorkspaceRepo,
 )
@@ -54,7 +63,7 @@ _ASYNC_DRIVERS: dict[str, str] = {
 }
 
 
-def normalise_url(*, url: str) -> str:
+def normalise_url(url: str) -> str:
     """The async-driver form of a database URL (`sqlite:///x.db` → `sqlite+aiosqlite:///x.db`).
 
     Users configure plain URLs; the bot runs on asyncio, so the driver is ours to choose.
@@ -92,7 +101,7 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
     IMMEDIATE` so two concurrent transactions queue on the lock instead of failing with
     "database is locked" when a reader later tries to write.
     """
-    parsed = make_url(normalise_url(url=url))
+    parsed = make_url(normalise_url(url))
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if _is_memory_sqlite(parsed):
@@ -181,11 +190,84 @@ class SqlStore:
             return False
         return True
 
-    async def dispose(self) -> None:
+    async def close(self) -> None:
         """Close pooled connections (at shutdown)."""
         await self.engine.dispose()
 
 
-def create_store(*, url: str) -> SqlStore:
-    """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted); does not migrate."""
-    return SqlStore(make_engine(url=url))
+async def create_store(*, url: str, migrate: bool = False) -> SqlStore:
+    """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted).
+
+    Connects once so a wrong URL or an unreachable server fails at startup, not at the first
+    message. `migrate=True` runs `upgrade` first (handy for SQLite and tests; with several
+    processes on PostgreSQL, migrate as a deploy step instead).
+    """
+    _ensure_sqlite_dir(url)
+    if migrate:
+        await upgrade(url=url)
+    engine = make_engine(url=url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except BaseException:
+        await engine.dispose()
+        raise
+    return SqlStore(engine)
+
+
+# ---------------------------------------------------------------- migrations
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any constant; serialises `upgrade` across processes sharing one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x6D7573626F74  # "musbot"
+
+
+def alembic_config(*, url: str | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini): works from any cwd or install."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+async def upgrade(*, url: str, revision: str = "head") -> None:
+    """Apply the migrations up to `revision`, in one transaction where the backend allows.
+
+    On PostgreSQL an advisory lock makes concurrent starts of several bot processes wait for
+    each other instead of racing to create the same tables.
+    """
+    _ensure_sqlite_dir(url)
+    engine = make_engine(url=url, foreign_keys=False)
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            await conn.run_sync(_run_alembic, revision)
+    finally:
+        await engine.dispose()
+
+
+def _run_alembic(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file, so `sqlite:///data/musbot.db` works on first run."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not _is_memory_sqlite(parsed):
+        database = parsed.database or ""
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+if TYPE_CHECKING:  # SqlStore must satisfy the port the flows depend on.
+
+    def _conforms(store: SqlStore) -> Store:
+        return store

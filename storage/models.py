@@ -8,9 +8,20 @@ new migration in `storage/migrations/versions/`; the test suite checks the two a
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
@@ -24,7 +35,9 @@ def _utc(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
-def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = False) -> Any:
+def _fk(
+    target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = False
+) -> Any:
     return Field(
         default=None if nullable else ...,
         sa_column=Column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
@@ -35,7 +48,9 @@ class WorkspaceRow(SQLModel, table=True):
     """A Slack workspace or Teams tenant: `external_id` is the platform's id for it."""
 
     __tablename__ = "workspaces"
-    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_workspaces_platform_external"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_workspaces_platform_external"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
@@ -74,31 +89,29 @@ class TeamRow(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=255)
 
 
-class TeamLeaderRow(SQLModel, table=True):
-    """Association team ↔ leader; `position` keeps the order the leaders were given in."""
+class TeamRole(StrEnum):
+    """How a person belongs to a team (a person may be both, e.g. a leader in their own team)."""
 
-    __tablename__ = "team_leaders"
+    LEADER = "leader"
+    MEMBER = "member"
+
+
+class TeamPersonRow(SQLModel, table=True):
+    """Association team ↔ person with a role; `position` keeps the order the ids were given in."""
+
+    __tablename__ = "team_people"
+    __table_args__ = (
+        CheckConstraint("role IN ('leader', 'member')", name="ck_team_people_role"),
+        Index("ix_team_people_person_role", "person_id", "role"),
+    )
 
     team_id: int = Field(
         sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     )
     person_id: int = Field(
-        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     )
-    position: int = Field(default=0)
-
-
-class TeamMemberRow(SQLModel, table=True):
-    """Association team ↔ member (employee); `position` keeps the given order."""
-
-    __tablename__ = "team_members"
-
-    team_id: int = Field(
-        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
-    )
-    person_id: int = Field(
-        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
-    )
+    role: str = Field(sa_column=Column(String(10), primary_key=True))
     position: int = Field(default=0)
 
 
@@ -221,8 +234,7 @@ metadata = SQLModel.metadata
 workspaces = _table(WorkspaceRow)
 people = _table(PersonRow)
 teams = _table(TeamRow)
-team_leaders = _table(TeamLeaderRow)
-team_members = _table(TeamMemberRow)
+team_people = _table(TeamPersonRow)
 rounds = _table(RoundRow)
 prep_sessions = _table(PrepSessionRow)
 prep_answers = _table(PrepAnswerRow)

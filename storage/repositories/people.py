@@ -90,9 +90,7 @@ class SqlPersonRepo(Repo):
         """In the order of `person_ids`; unknown ids are left out."""
         if not person_ids:
             return []
-        rows = await self._session.execute(
-            select(people).where(people.c.id.in_(set(person_ids)))
-        )
+        rows = await self._session.execute(select(people).where(people.c.id.in_(set(person_ids))))
         by_id = {row.id: to_person(row) for row in rows}
         return [by_id[pid] for pid in person_ids if pid in by_id]
 
@@ -111,4 +109,3 @@ class SqlPersonRepo(Repo):
             .order_by(people.c.display_name, people.c.id)
         )
         return [to_person(row) for row in rows]
-

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from conversations.domain import Team
-from storage.models import team_leaders, team_members, teams
+from storage.models import TeamRole, team_people, teams
 from storage.repositories._base import NotFound, Repo, unique
 
 
@@ -30,8 +30,8 @@ class SqlTeamRepo(Repo):
                 .returning(teams.c.id)
             )
         ).scalar_one()
-        await self._replace(team_leaders, team_id=team_id, person_ids=leader_ids)
-        await self._replace(team_members, team_id=team_id, person_ids=member_ids)
+        await self._replace(TeamRole.LEADER, team_id=team_id, person_ids=leader_ids)
+        await self._replace(TeamRole.MEMBER, team_id=team_id, person_ids=member_ids)
         return await self._require(team_id)
 
     async def get(self, *, team_id: int) -> Team | None:
@@ -66,34 +66,40 @@ class SqlTeamRepo(Repo):
                 update(teams).where(teams.c.id == team_id).values(name=name)
             )
         if leader_ids is not None:
-            await self._replace(team_leaders, team_id=team_id, person_ids=leader_ids)
+            await self._replace(TeamRole.LEADER, team_id=team_id, person_ids=leader_ids)
         if member_ids is not None:
-            await self._replace(team_members, team_id=team_id, person_ids=member_ids)
+            await self._replace(TeamRole.MEMBER, team_id=team_id, person_ids=member_ids)
         return await self._require(team_id)
 
     async def led_by(self, *, person_id: int) -> list[Team]:
-        return await self._teams_linked(team_leaders, person_id=person_id)
+        return await self._teams_linked(TeamRole.LEADER, person_id=person_id)
 
     async def with_member(self, *, person_id: int) -> list[Team]:
-        return await self._teams_linked(team_members, person_id=person_id)
+        return await self._teams_linked(TeamRole.MEMBER, person_id=person_id)
 
-    async def _teams_linked(self, link: Table, *, person_id: int) -> list[Team]:
-        """Teams where the person appears in `link`, oldest team first."""
+    async def _teams_linked(self, role: TeamRole, *, person_id: int) -> list[Team]:
+        """Teams where the person has `role`, oldest team first."""
         ids = (
             await self._session.execute(
-                select(link.c.team_id).where(link.c.person_id == person_id).order_by(link.c.team_id)
+                select(team_people.c.team_id)
+                .where((team_people.c.person_id == person_id) & (team_people.c.role == role.value))
+                .order_by(team_people.c.team_id)
             )
         ).scalars()
         return await self._load(list(ids))
 
-    async def _replace(self, link: Table, *, team_id: int, person_ids: Sequence[int]) -> None:
-        await self._session.execute(delete(link).where(link.c.team_id == team_id))
+    async def _replace(self, role: TeamRole, *, team_id: int, person_ids: Sequence[int]) -> None:
+        await self._session.execute(
+            delete(team_people).where(
+                (team_people.c.team_id == team_id) & (team_people.c.role == role.value)
+            )
+        )
         rows = [
-            {"team_id": team_id, "person_id": pid, "position": i}
+            {"team_id": team_id, "person_id": pid, "role": role.value, "position": i}
             for i, pid in enumerate(unique(person_ids))
         ]
         if rows:
-            await self._session.execute(insert(link), rows)
+            await self._session.execute(insert(team_people), rows)
 
     async def _require(self, team_id: int) -> Team:
         team = await self.get(team_id=team_id)
@@ -102,35 +108,30 @@ class SqlTeamRepo(Repo):
         return team
 
     async def _load(self, team_ids: list[int]) -> list[Team]:
-        """Teams with their leader and member ids, in the order of `team_ids`, in 3 queries."""
+        """Teams with their leader and member ids, in the order of `team_ids`, in 2 queries."""
         if not team_ids:
             return []
         rows = (await self._session.execute(select(teams).where(teams.c.id.in_(team_ids)))).all()
-        leaders = await self._links(team_leaders, team_ids)
-        members = await self._links(team_members, team_ids)
+        links = await self._session.execute(
+            select(team_people.c.team_id, team_people.c.person_id, team_people.c.role)
+            .where(team_people.c.team_id.in_(team_ids))
+            .order_by(team_people.c.team_id, team_people.c.position)
+        )
+        ids: dict[tuple[int, str], list[int]] = {}
+        for link in links:
+            ids.setdefault((link.team_id, link.role), []).append(link.person_id)
         by_id = {
             row.id: Team(
                 id=row.id,
                 workspace_id=row.workspace_id,
                 name=row.name,
                 channel_id=row.channel_id,
-                leader_ids=tuple(leaders.get(row.id, ())),
-                member_ids=tuple(members.get(row.id, ())),
+                leader_ids=tuple(ids.get((row.id, TeamRole.LEADER.value), ())),
+                member_ids=tuple(ids.get((row.id, TeamRole.MEMBER.value), ())),
             )
             for row in rows
         }
         return [by_id[tid] for tid in team_ids if tid in by_id]
-
-    async def _links(self, link: Table, team_ids: list[int]) -> dict[int, list[int]]:
-        rows = await self._session.execute(
-            select(link.c.team_id, link.c.person_id)
-            .where(link.c.team_id.in_(team_ids))
-            .order_by(link.c.team_id, link.c.position)
-        )
-        out: dict[int, list[int]] = {}
-        for row in rows:
-            out.setdefault(row.team_id, []).append(row.person_id)
-        return out
 
 
 def _require_leaders(leader_ids: Sequence[int]) -> None:

@@ -12,9 +12,7 @@ from storage.repositories._base import Repo
 
 
 def to_workspace(row: Any) -> Workspace:
-    return Workspace(
-        id=row.id, platform=row.platform, external_id=row.external_id, name=row.name
-    )
+    return Workspace(id=row.id, platform=row.platform, external_id=row.external_id, name=row.name)
 
 
 class SqlWorkspaceRepo(Repo):

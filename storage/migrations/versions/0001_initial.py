@@ -1,4 +1,4 @@
-"""Initial schema: workspaces, people, teams, rounds, preparation, notes, idempotency, audit.
+"""Initial schema: workspaces, people, teams, rounds, preparation, notes, idempotency, audit, refs.
 
 Revision ID: 0001
 Revises:
@@ -62,24 +62,25 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.String(255), nullable=True),
         sa.UniqueConstraint("workspace_id", "channel_id", name="uq_teams_workspace_channel"),
     )
-    for table in ("team_leaders", "team_members"):
-        op.create_table(
-            table,
-            sa.Column(
-                "team_id",
-                sa.Integer(),
-                sa.ForeignKey("teams.id", ondelete="CASCADE"),
-                primary_key=True,
-            ),
-            sa.Column(
-                "person_id",
-                sa.Integer(),
-                sa.ForeignKey("people.id", ondelete="CASCADE"),
-                primary_key=True,
-            ),
-            sa.Column("position", sa.Integer(), nullable=False),
-        )
-        op.create_index(f"ix_{table}_person_id", table, ["person_id"])
+    op.create_table(
+        "team_people",
+        sa.Column(
+            "team_id",
+            sa.Integer(),
+            sa.ForeignKey("teams.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "person_id",
+            sa.Integer(),
+            sa.ForeignKey("people.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("role", sa.String(10), primary_key=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.CheckConstraint("role IN ('leader', 'member')", name="ck_team_people_role"),
+    )
+    op.create_index("ix_team_people_person_role", "team_people", ["person_id", "role"])
     op.create_table(
         "rounds",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -215,8 +216,7 @@ def downgrade() -> None:
         "prep_answers",
         "prep_sessions",
         "rounds",
-        "team_members",
-        "team_leaders",
+        "team_people",
         "teams",
         "people",
         "workspaces",
