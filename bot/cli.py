@@ -14,7 +14,9 @@ log = logging.getLogger("musbot")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="musbot", description="MUS-bot: MUS in Slack, Teams and a local web chat.")
+    parser = argparse.ArgumentParser(
+        prog="musbot", description="MUS-bot: MUS in Slack, Teams and a local web chat."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the bot (health, Slack, Teams, local web chat)")
     db = sub.add_parser("db", help="database tasks")
@@ -39,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Migrations are routine; their chatter would bury the line that says where the bot is.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.command == "run":
         from bot.run import run
 
@@ -67,7 +71,7 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     if args.templates_command == "list":
         for name in library.names():
-            print(summary_line(library.get(name=name)))
+            print(summary_line(template=library.get(name=name)))
         return 0
     try:
         template = library.get(name=args.name)

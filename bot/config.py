@@ -7,11 +7,10 @@ starts and then silently ignores Slack is worse than one that does not start.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 class ConfigError(Exception):
@@ -44,14 +43,20 @@ class Settings(BaseSettings):
     work_end_hour: int = Field(default=16, ge=1, le=24)
     default_timezone: str = "Europe/Copenhagen"
 
-    slack_bot_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
     slack_signing_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
-    slack_app_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
     slack_api_url: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_API_URL"))
 
-    microsoft_app_id: str | None = Field(default=None, validation_alias=AliasChoices("MICROSOFT_APP_ID"))
+    microsoft_app_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("MICROSOFT_APP_ID")
+    )
     microsoft_app_password: str | None = Field(
         default=None, validation_alias=AliasChoices("MICROSOFT_APP_PASSWORD")
     )
@@ -78,9 +83,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _whole_platforms(self) -> Settings:
-        slack = {"SLACK_BOT_TOKEN": self.slack_bot_token, "SLACK_SIGNING_SECRET": self.slack_signing_secret}
+        slack = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+        }
         given = [k for k, v in slack.items() if v]
-        if given and len(given) < len(slack) and not (self.slack_app_token and self.slack_bot_token):
+        if (
+            given
+            and len(given) < len(slack)
+            and not (self.slack_app_token and self.slack_bot_token)
+        ):
             missing = [k for k, v in slack.items() if not v]
             raise ValueError(
                 f"Slack is half configured: {', '.join(given)} is set but {', '.join(missing)} is missing"
@@ -89,7 +101,11 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is missing")
         if self.microsoft_app_password and not self.microsoft_app_id:
             raise ValueError("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is missing")
-        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not self.microsoft_app_tenant_id:
+        if (
+            self.microsoft_app_type == "SingleTenant"
+            and self.microsoft_app_id
+            and not self.microsoft_app_tenant_id
+        ):
             raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
         if self.work_end_hour <= self.work_start_hour:
             raise ValueError("MUSBOT_WORK_END_HOUR must be after MUSBOT_WORK_START_HOUR")
@@ -118,7 +134,11 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for problem in error.errors():
             where = ".".join(str(p) for p in problem["loc"]) or "settings"
-            name = where.upper() if where.startswith(("slack", "microsoft")) else f"MUSBOT_{where.upper()}"
+            name = (
+                where.upper()
+                if where.startswith(("slack", "microsoft"))
+                else f"MUSBOT_{where.upper()}"
+            )
             if where == "settings" or not problem["loc"]:
                 lines.append(str(problem["msg"]).removeprefix("Value error, "))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -141,7 +142,7 @@ class Harness:
         )
 
     def _next_id(self) -> str:
-        return f"ev{next(self._ids)}"
+        return f"ev{next(self._ids)}-{uuid.uuid4().hex[:12]}"
 
     async def push(self, event: InboundEvent) -> Seen:
         self.last_event = event
