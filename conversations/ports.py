@@ -263,7 +263,10 @@ class DeliveryError(Exception):
 class PlatformPort(Protocol):
     """What an adapter offers the core for one workspace."""
 
-    platform: str
+    @property
+    def platform(self) -> str:
+        """`slack`, `teams`, `web` or `test`: the namespace of the workspace ids."""
+        ...
 
     async def send(self, *, workspace_id: str, message: Message) -> str | None:
         """Post a `ToPerson`/`ToChannel` message (or update `message.replaces`).
