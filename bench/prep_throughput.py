@@ -76,10 +76,16 @@ async def main() -> None:
             await store.close()
     _, sqlite_peak = tracemalloc.get_traced_memory()
     print(f"answers per run:        {count}")
-    print(f"in-memory store:        {memory_rate:8.1f} answers/s   peak {memory_peak / 1e6:6.1f} MB")
-    print(f"SQLite (aiosqlite):     {sqlite_rate:8.1f} answers/s   peak {sqlite_peak / 1e6:6.1f} MB")
+    print(
+        f"in-memory store:        {memory_rate:8.1f} answers/s   peak {memory_peak / 1e6:6.1f} MB"
+    )
+    print(
+        f"SQLite (aiosqlite):     {sqlite_rate:8.1f} answers/s   peak {sqlite_peak / 1e6:6.1f} MB"
+    )
     ratio = sqlite_rate / memory_rate
-    print(f"ratio SQLite/memory:    {ratio:8.3f}   (target >= 0.05: {'ok' if ratio >= 0.05 else 'MISSED'})")
+    print(
+        f"ratio SQLite/memory:    {ratio:8.3f}   (target >= 0.05: {'ok' if ratio >= 0.05 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ message and step 3 committing, which is milliseconds; the window for loss is non
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -92,7 +91,10 @@ class Sweeper:
                 return
             if isinstance(rendered, datetime):
                 await tx.outbox.mark_retry(
-                    reminder_id=reminder.id, worker=self.worker, due_at=rendered, error="outside working hours"
+                    reminder_id=reminder.id,
+                    worker=self.worker,
+                    due_at=rendered,
+                    error="outside working hours",
                 )
                 result.moved += 1
                 return
@@ -102,18 +104,30 @@ class Sweeper:
         port = self.ports.get(due.platform)
         if port is None:
             # The adapter is not running in this process (yet): try again later, not failed.
-            await self._retry(reminder, delay=self.lease_seconds, error=f"no {due.platform} adapter", result=result)
+            await self._retry(
+                reminder,
+                delay=self.lease_seconds,
+                error=f"no {due.platform} adapter",
+                result=result,
+            )
             return
         try:
             await port.send(workspace_id=due.workspace_external_id, message=due.message)
         except DeliveryError as error:
             if error.kind == "rate_limited":
-                await self._retry(reminder, delay=error.retry_after or self.base_backoff, error=str(error), result=result)
+                await self._retry(
+                    reminder,
+                    delay=error.retry_after or self.base_backoff,
+                    error=str(error),
+                    result=result,
+                )
             elif not error.permanent:
                 await self._backoff(reminder, error=str(error), result=result)
             else:
                 async with self.store.transaction() as tx:
-                    await tx.outbox.mark_failed(reminder_id=reminder.id, worker=self.worker, error=error.kind)
+                    await tx.outbox.mark_failed(
+                        reminder_id=reminder.id, worker=self.worker, error=error.kind
+                    )
                     await tx.audit.record(
                         at=self.clock.now(),
                         actor_id=None,
@@ -124,24 +138,30 @@ class Sweeper:
                 log.warning("reminder %s failed permanently: %s", reminder.key, error)
                 result.failed += 1
             return
-        except (OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError) as error:
             await self._backoff(reminder, error=repr(error), result=result)
             return
         async with self.store.transaction() as tx:
-            if not await tx.outbox.mark_sent(reminder_id=reminder.id, worker=self.worker, at=self.clock.now()):
+            if not await tx.outbox.mark_sent(
+                reminder_id=reminder.id, worker=self.worker, at=self.clock.now()
+            ):
                 log.warning("reminder %s: claim lost before it was marked sent", reminder.key)
         result.sent += 1
 
     async def _backoff(self, reminder: Reminder, *, error: str, result: SweepResult) -> None:
         if reminder.attempts >= self.max_attempts:
             async with self.store.transaction() as tx:
-                await tx.outbox.mark_failed(reminder_id=reminder.id, worker=self.worker, error=f"gave up: {error}")
+                await tx.outbox.mark_failed(
+                    reminder_id=reminder.id, worker=self.worker, error=f"gave up: {error}"
+                )
             result.failed += 1
             return
         delay = self.base_backoff * (2 ** max(reminder.attempts - 1, 0))
         await self._retry(reminder, delay=delay, error=error, result=result)
 
-    async def _retry(self, reminder: Reminder, *, delay: float, error: str, result: SweepResult) -> None:
+    async def _retry(
+        self, reminder: Reminder, *, delay: float, error: str, result: SweepResult
+    ) -> None:
         async with self.store.transaction() as tx:
             await tx.outbox.mark_retry(
                 reminder_id=reminder.id,
