@@ -264,8 +264,7 @@ class SlackPort:
 
     async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
         """views.publish the person's Home tab."""
-        cached = self._profiles.get(view.user_id)
-        locale = cached[1].get("locale") if cached and cached[1] else None
+        locale = self.cached_locale(view.user_id)
         try:
             await self.client.views_publish(
                 user_id=view.user_id, view=render_home(view, locale=locale)
@@ -315,6 +314,16 @@ class SlackPort:
             raise DeliveryError("invalid", detail="conversations.open returned no channel")
         self._dm_channels[user_id] = channel
         return str(channel)
+
+    def remember_dm(self, *, user_id: str, channel_id: str) -> None:
+        """Note a person's DM channel seen in a payload (saves a conversations.open)."""
+        self._dm_channels.setdefault(user_id, channel_id)
+
+    def cached_locale(self, user_id: str) -> str | None:
+        """The person's Slack locale if a lookup already fetched it; never calls Slack."""
+        cached = self._profiles.get(user_id)
+        locale = cached[1].get("locale") if cached and cached[1] else None
+        return locale if isinstance(locale, str) else None
 
     async def post(
         self, *, channel: str, payloads: Sequence[JSON], replaces: str | None = None

@@ -94,6 +94,8 @@ _NOTES: dict[str, dict[str, str]] = {
             " vises, og at gemme erstatter den. Skriv i chatten for at bevare den hele."
         ),
         "options_cut": "Kun de første 100 valgmuligheder vises.",
+        "form_expired": "Formularen kunne ikke åbnes i tide. Prøv venligst igen.",
+        "form_late": "Det tog for lang tid, og formularen blev ikke gemt:",
     },
     "en": {
         "view_cut": "This view is shortened: Slack shows at most 100 blocks.",
@@ -103,6 +105,8 @@ _NOTES: dict[str, dict[str, str]] = {
             " beginning is shown, and saving replaces it. Write in the chat to keep all of it."
         ),
         "options_cut": "Only the first 100 choices are shown.",
+        "form_expired": "The form could not be opened in time. Please try again.",
+        "form_late": "That took too long, and the form was not saved:",
     },
 }
 
