@@ -30,12 +30,14 @@ class FakeCore:
 
     def __init__(self) -> None:
         self.events: list[InboundEvent] = []
+        self.received = 0  # every call, duplicates included
         self.script: Script = lambda event: Reply()
         self.delivery_errors: list[DeliveryError] = []
         self.sent_refs: list[str | None] = []
         self._seen: set[str] = set()
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
+        self.received += 1
         if event.event_id in self._seen:
             return Reply()
         self._seen.add(event.event_id)
