@@ -70,6 +70,8 @@ class StubSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    """Open Socket Mode connections (apps.connections.open hands out ws://…/link)."""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -78,6 +80,7 @@ class StubSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{hook}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -88,6 +91,8 @@ class StubSlack:
         return self
 
     async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -213,6 +218,25 @@ class StubSlack:
         )
         return web.Response(text=f"OK - {len(data)}")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every frame the app sends (envelope acks)."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await self._record("socket.open", {}, request.headers)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "AMUS"}}
+        )
+        async for frame in ws:
+            if frame.type == web.WSMsgType.TEXT:
+                await self._record("socket", json.loads(frame.data), request.headers)
+        return ws
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope (events_api, slash_commands, interactive) to the app."""
+        assert self.sockets, "no Socket Mode connection"
+        await self.sockets[-1].send_json(envelope)
+
     def _next_failure(self, method: str) -> Failure | None:
         queue = self.failures.get(method)
         if not queue:
@@ -239,6 +263,9 @@ class StubSlack:
             "bot_id": "BMUS",
             "is_enterprise_install": False,
         }
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "/link"}
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel") or "")

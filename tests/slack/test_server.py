@@ -1,0 +1,91 @@
+"""Configuration and Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.slack.app import build_slack_app
+from adapters.slack.config import SlackConfigError, SlackSettings
+from adapters.slack.server import start_socket_mode, stop_socket_mode
+from conversations.events import CommandEvent
+from conversations.messages import Message, Paragraph, Reply, ToActor
+from tests.slack.conftest import FakeCore
+from tests.slack.harness import slash_command
+from tests.slack.stub_slack import StubSlack
+
+
+def test_no_slack_variables_means_no_slack() -> None:
+    assert SlackSettings.from_env({"OTHER": "x"}) is None
+
+
+def test_full_settings() -> None:
+    settings = SlackSettings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_API_URL": "https://slack-gov.com/api/",
+        }
+    )
+    assert settings is not None and settings.socket_mode
+    assert settings.api_url == "https://slack-gov.com/api/"
+    assert "xoxb" not in repr(settings)  # secrets stay out of logs
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_SIGNING_SECRET": "s"}, "xoxb-"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xoxb-2"},
+            "xapp-",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_SIGNING_SECRET": "s",
+                "SLACK_API_URL": "slack.com",
+            },
+            "SLACK_API_URL",
+        ),
+    ],
+)
+def test_half_configured_slack_says_what_is_missing(env: dict[str, str], names: str) -> None:
+    with pytest.raises(SlackConfigError, match=names):
+        SlackSettings.from_env(env)
+
+
+async def test_socket_mode_serves_the_same_app(
+    stub: StubSlack, core: FakeCore, settings: SlackSettings
+) -> None:
+    bolt = build_slack_app(handler=core, settings=settings)
+    core.script = lambda event: Reply(
+        (Message(to=ToActor(), text="Hej", blocks=(Paragraph("Hej"),)),)
+    )
+    handler = await start_socket_mode(bolt=bolt, app_token="xapp-test")
+    try:
+        async with asyncio.timeout(5):
+            await stub.wait_for("socket.open")
+            (opened,) = stub.calls_to("apps.connections.open")
+            assert opened.headers["Authorization"] == "Bearer xapp-test"
+            payload = slash_command(stub=stub, user="U1", text="hjælp")
+            await stub.push(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": payload,
+                }
+            )
+            (ack,) = await stub.wait_for("socket")
+            assert ack["envelope_id"] == "env-1"
+            await stub.wait_for("response_url:" + payload["response_url"].rsplit("/", 1)[1])
+        (event,) = core.events
+        assert isinstance(event, CommandEvent) and event.text == "hjælp"
+    finally:
+        await stop_socket_mode(handler)
