@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+import yaml
 
 from adapters.slack.app import build_slack_app
 from adapters.slack.config import SlackConfigError, SlackSettings
-from adapters.slack.server import start_socket_mode, stop_socket_mode
+from adapters.slack.server import EVENTS_PATH, start_socket_mode, stop_socket_mode
 from conversations.events import CommandEvent
 from conversations.messages import Message, Paragraph, Reply, ToActor
 from tests.slack.conftest import FakeCore
 from tests.slack.harness import slash_command
 from tests.slack.stub_slack import StubSlack
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "manifest" / "slack"
 
 
 def test_no_slack_variables_means_no_slack() -> None:
@@ -89,3 +93,38 @@ async def test_socket_mode_serves_the_same_app(
         assert isinstance(event, CommandEvent) and event.text == "hjælp"
     finally:
         await stop_socket_mode(handler)
+
+
+@pytest.mark.parametrize("name", ["manifest.yaml", "manifest.socket-mode.yaml"])
+def test_manifest_matches_what_the_app_listens_to(name: str) -> None:
+    manifest = yaml.safe_load((MANIFESTS / name).read_text(encoding="utf-8"))
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == SlackSettings(bot_token="x", signing_secret="y").command
+    settings = manifest["settings"]
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == [
+        "app_home_opened",
+        "message.im",
+    ]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "users:read",
+        "channels:read",
+        "groups:read",
+    } <= scopes
+    assert not scopes & {"channels:history", "groups:history", "admin", "users:read.email"}
+    if settings["socket_mode_enabled"]:
+        assert "request_url" not in settings["event_subscriptions"] and "url" not in command
+    else:
+        urls = [
+            settings["event_subscriptions"]["request_url"],
+            settings["interactivity"]["request_url"],
+            command["url"],
+        ]
+        assert all(url.endswith(EVENTS_PATH) for url in urls)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters.slack.render import FormOrigin, encode_metadata
@@ -87,7 +89,7 @@ def test_form_submission_maps_every_element_kind() -> None:
         "callback_id": "round.start",
         "private_metadata": encode_metadata(form_id="round.start", state="s:1", origin=origin),
     }
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "channel": {"type": "conversations_select", "selected_conversation": "C1"},
         "members": {"type": "multi_users_select", "selected_users": ["U1", "U2"]},
         "nobody": {"type": "multi_users_select", "selected_users": []},
