@@ -97,7 +97,7 @@ class SlackApp(AsyncApp):
         *,
         handler: EventHandler,
         port: SlackPort,
-        signing_secret: str,
+        signing_secret: str | None,
         command: str = "/mus",
         form_budget: float = FORM_BUDGET,
         process_before_response: bool = False,
@@ -109,7 +109,10 @@ class SlackApp(AsyncApp):
             client=port.client,
             process_before_response=process_before_response,
             logger=logger,
+            # Without a secret only Socket Mode can serve (add_slack_routes refuses to mount).
+            request_verification_enabled=signing_secret is not None,
         )
+        self.verifies_requests = signing_secret is not None
         self.event_handler = handler
         self.port = port
         self.form_budget = form_budget

@@ -11,8 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-REQUIRED = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-OPTIONAL = ("SLACK_APP_TOKEN", "SLACK_API_URL")
+NAMES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
 
 
 class SlackConfigError(ValueError):
@@ -24,7 +23,8 @@ class SlackSettings:
     """What the Slack adapter needs to run for one workspace."""
 
     bot_token: str = field(repr=False)
-    signing_secret: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    """Verifies that HTTP requests come from Slack; not used in Socket Mode."""
     app_token: str | None = field(default=None, repr=False)
     """An app-level token (xapp-…) switches on Socket Mode: no public URL needed."""
     api_url: str | None = None
@@ -39,14 +39,20 @@ class SlackSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackSettings | None:
         """None when Slack is not configured at all; `SlackConfigError` when half of it is."""
         env = os.environ if environ is None else environ
-        values = {name: (env.get(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
+        values = {name: (env.get(name) or "").strip() for name in NAMES}
         if not any(values.values()):
             return None
-        missing = [name for name in REQUIRED if not values[name]]
+        missing = [
+            name
+            for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+            if not values[name]
+            and not (name == "SLACK_SIGNING_SECRET" and values["SLACK_APP_TOKEN"])
+        ]
         if missing:
             raise SlackConfigError(
-                f"Slack is half configured: {', '.join(missing)} missing"
-                f" (set {' and '.join(REQUIRED)}, or none of the SLACK_ variables)"
+                f"Slack is half configured: {', '.join(missing)} missing (set SLACK_BOT_TOKEN"
+                " and SLACK_SIGNING_SECRET, or SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Socket"
+                " Mode, or none of the SLACK_ variables)"
             )
         if not values["SLACK_BOT_TOKEN"].startswith("xoxb-"):
             raise SlackConfigError("SLACK_BOT_TOKEN must be the bot token, starting with xoxb-")
@@ -62,7 +68,7 @@ class SlackSettings:
             )
         return cls(
             bot_token=values["SLACK_BOT_TOKEN"],
-            signing_secret=values["SLACK_SIGNING_SECRET"],
+            signing_secret=values["SLACK_SIGNING_SECRET"] or None,
             app_token=app_token,
             api_url=api_url,
         )

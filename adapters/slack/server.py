@@ -10,6 +10,7 @@ WebSocket, so a workplace can run it without a public URL. Same app, same listen
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -30,6 +31,9 @@ def add_slack_routes(*, app: web.Application, bolt: AsyncApp, path: str = EVENTS
     On shutdown the server waits briefly for work that runs after an ack, so an answer that
     was already accepted is not cut off half-way.
     """
+
+    if isinstance(bolt, SlackApp) and not bolt.verifies_requests:
+        raise ValueError("an HTTP endpoint for Slack needs SLACK_SIGNING_SECRET")
 
     async def slack_events(request: web.Request) -> web.Response:
         bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
@@ -54,6 +58,15 @@ async def start_socket_mode(*, bolt: AsyncApp, app_token: str) -> AsyncSocketMod
     await handler.connect_async()
     log.info("Slack Socket Mode connected")
     return handler
+
+
+async def run_socket_mode(*, bolt: AsyncApp, app_token: str) -> None:
+    """Serve over Socket Mode until cancelled (for `asyncio.create_task` in the bot's wiring)."""
+    handler = await start_socket_mode(bolt=bolt, app_token=app_token)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stop_socket_mode(handler)
 
 
 async def stop_socket_mode(handler: AsyncSocketModeHandler) -> None:

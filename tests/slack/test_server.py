@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp import web
 
 from adapters.slack.app import build_slack_app
 from adapters.slack.config import SlackConfigError, SlackSettings
-from adapters.slack.server import EVENTS_PATH, start_socket_mode, stop_socket_mode
+from adapters.slack.server import (
+    EVENTS_PATH,
+    add_slack_routes,
+    run_socket_mode,
+    start_socket_mode,
+    stop_socket_mode,
+)
 from conversations.events import CommandEvent
 from conversations.messages import Message, Paragraph, Reply, ToActor
 from tests.slack.conftest import FakeCore
@@ -38,12 +45,20 @@ def test_full_settings() -> None:
     assert "xoxb" not in repr(settings)  # secrets stay out of logs
 
 
+def test_socket_mode_needs_no_signing_secret_but_http_does(stub: StubSlack, core: FakeCore) -> None:
+    settings = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings is not None and settings.signing_secret is None
+    bolt = build_slack_app(handler=core, settings=settings)
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        add_slack_routes(app=web.Application(), bolt=bolt)
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
-        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN missing"),
         ({"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_SIGNING_SECRET": "s"}, "xoxb-"),
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xoxb-2"},
@@ -93,6 +108,19 @@ async def test_socket_mode_serves_the_same_app(
         assert isinstance(event, CommandEvent) and event.text == "hjælp"
     finally:
         await stop_socket_mode(handler)
+
+
+async def test_run_socket_mode_until_cancelled(stub: StubSlack, core: FakeCore) -> None:
+    settings = SlackSettings(
+        bot_token="xoxb-test-token", app_token="xapp-test", api_url=stub.api_url
+    )
+    bolt = build_slack_app(handler=core, settings=settings)
+    task = asyncio.create_task(run_socket_mode(bolt=bolt, app_token="xapp-test"))
+    async with asyncio.timeout(5):
+        await stub.wait_for("socket.open")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 @pytest.mark.parametrize("name", ["manifest.yaml", "manifest.socket-mode.yaml"])
