@@ -49,6 +49,7 @@ class Failure:
     error: str | None = None
     retry_after: float | None = None
     times: int = 1
+    channel: str | None = None  # only calls for this channel fail
 
 
 @dataclass(slots=True)
@@ -142,12 +143,16 @@ class StubSlack:
         error: str | None = None,
         retry_after: float | None = None,
         times: int = 1,
+        channel: str | None = None,
     ) -> None:
-        """Make the next `times` calls to `method` fail (status 429/5xx, or ok:false error)."""
+        """Make the next `times` calls to `method` fail (status 429/5xx, or ok:false error),
+        or only those for `channel`."""
         if status == 429 and error is None:
             error = "ratelimited"
         self.failures.setdefault(method, []).append(
-            Failure(status=status, error=error, retry_after=retry_after, times=times)
+            Failure(
+                status=status, error=error, retry_after=retry_after, times=times, channel=channel
+            )
         )
 
     # ------------------------------------------------------------ inspection
@@ -164,6 +169,23 @@ class StubSlack:
         async with self._changed:
             await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
         return self.calls_to(method)
+
+    def latest(self, channel: str, *, action: str) -> tuple[str, dict[str, Any]] | None:
+        """(ts, button) of the most recently posted or updated message in `channel` that has
+        a button for `action` (action_ids may carry the uniqueness suffix)."""
+        best: tuple[int, str, dict[str, Any]] | None = None
+        for (where, ts), message in self.messages.items():
+            if where != channel:
+                continue
+            for block in message["blocks"]:
+                for element in (
+                    block.get("elements") or [] if block.get("type") == "actions" else []
+                ):
+                    if element["action_id"].split("~~")[0] == action and (
+                        best is None or message["seq"] > best[0]
+                    ):
+                        best = (message["seq"], ts, element)
+        return (best[1], best[2]) if best else None
 
     def texts(self, call: Call) -> str:
         """Every text a chat/response call would show, joined: for asserting on content."""
@@ -184,7 +206,7 @@ class StubSlack:
         method = request.match_info["method"]
         args = await _read_args(request)
         await self._record(method, args, request.headers)
-        failure = self._next_failure(method)
+        failure = self._next_failure(method, args)
         if failure is not None:
             headers = {}
             if failure.retry_after is not None:
@@ -237,15 +259,16 @@ class StubSlack:
         assert self.sockets, "no Socket Mode connection"
         await self.sockets[-1].send_json(envelope)
 
-    def _next_failure(self, method: str) -> Failure | None:
-        queue = self.failures.get(method)
-        if not queue:
-            return None
-        failure = queue[0]
-        failure.times -= 1
-        if failure.times <= 0:
-            queue.pop(0)
-        return failure
+    def _next_failure(self, method: str, args: Mapping[str, Any]) -> Failure | None:
+        queue = self.failures.get(method) or []
+        for failure in queue:
+            if failure.channel is not None and failure.channel != args.get("channel"):
+                continue
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.remove(failure)
+            return failure
+        return None
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -275,7 +298,12 @@ class StubSlack:
         if problem:
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         ts = self._next_ts()
-        message = {"text": args.get("text"), "blocks": args.get("blocks") or [], "ts": ts}
+        message = {
+            "text": args.get("text"),
+            "blocks": args.get("blocks") or [],
+            "ts": ts,
+            "seq": next(self._ids),
+        }
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -286,7 +314,9 @@ class StubSlack:
         problem = _check_message(args)
         if problem:
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
-        self.messages[key].update(text=args.get("text"), blocks=args.get("blocks") or [])
+        self.messages[key].update(
+            text=args.get("text"), blocks=args.get("blocks") or [], seq=next(self._ids)
+        )
         return {"ok": True, "channel": key[0], "ts": key[1], "text": args.get("text")}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
