@@ -22,7 +22,14 @@ from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
-from tests.slack.harness import SlackHarness, app_home_opened, message_im
+from tests.slack.harness import (
+    SlackHarness,
+    app_home_opened,
+    message_im,
+    slash_command,
+    view_submission,
+)
+from tests.slack.signing import forged_headers, form_body, interactive_body, stale_headers
 from tests.slack.stub_slack import Call, StubSlack
 
 TEAM = "C0TEAM"
@@ -286,3 +293,25 @@ async def test_unknown_subcommand_answers_with_help(slack: SlackHarness, stub: S
     await slack.settle()
     (answer,) = [c for c in stub.calls if c.method.startswith("response_url:")]
     assert "/mus" in shown(answer, stub)
+
+
+async def test_forged_and_stale_requests_start_nothing(
+    slack: SlackHarness, stub: StubSlack, store: Store
+) -> None:
+    body = form_body(slash_command(stub=stub, user="UL", text="start", channel=TEAM))
+    for headers in (forged_headers(body), stale_headers(body)):
+        response = await slack.post(body, headers)
+        assert response.status == 401
+    view = {
+        "callback_id": "round.start",
+        "private_metadata": json.dumps({"f": "round.start", "s": "", "c": TEAM, "d": 0}),
+    }
+    submission = interactive_body(
+        view_submission(stub=stub, user="UL", view=view, values=round_values(TEAM))
+    )
+    assert (await slack.post(submission, forged_headers(submission))).status == 401
+    assert (await slack.post(submission, stale_headers(submission))).status == 401
+    await slack.settle()
+    assert stub.calls == []
+    async with store.transaction() as tx:
+        assert await tx.audit.entries() == []
