@@ -297,10 +297,20 @@ class SlackApp(AsyncApp):
                 log.warning("form errors outside a form submission dropped: %s", item.errors)
 
     async def _answer(self, message: Message, origin: _Origin) -> None:
-        """Show a `ToActor` message to the actor only, updating `replaces` where allowed."""
+        """Show a `ToActor` message to the actor only, updating `replaces` where allowed.
+
+        Files cannot be ephemeral, so attachments always go to the actor's DM with the bot,
+        never into a channel where the answer itself was shown ephemerally.
+        """
         if origin.quiet:
             log.info("in-place answer to %s dropped (Home tab opened)", origin.event.event_id)
             return
+        await self._answer_text(message, origin)
+        if message.attachments:
+            dm = await self.port.dm_channel(user_id=origin.event.actor.user_id)
+            await self.port.upload(channel=dm, attachments=message.attachments)
+
+    async def _answer_text(self, message: Message, origin: _Origin) -> None:
         payloads = render_message(message)
         user_id = origin.event.actor.user_id
         context = origin.event.context
