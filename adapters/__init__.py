@@ -1,0 +1,1 @@
+"""Platform adapters: thin translators between a platform's payloads and the neutral core."""
