@@ -95,7 +95,7 @@ class TeamsPort:
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
         self.action_style: ActionStyle = action_style
-        self._jitter = jitter
+        self.jitter = jitter
 
     # ------------------------------------------------------------ PlatformPort
 
@@ -528,7 +528,7 @@ class TeamsPort:
                 raise error
             delay = error.retry_after
             if delay is None:
-                delay = 2.0**attempt + self._jitter()  # 1, 2, 4 s plus jitter
+                delay = 2.0**attempt + self.jitter()  # 1, 2, 4 s plus jitter
             if delay > self.max_retry_after:
                 raise error  # too long to hold a request open: let the outbox retry later
             attempt += 1
