@@ -88,7 +88,7 @@ class _BotConfig:
         self.APP_TENANTID = settings.tenant_id or ""
 
 
-class _OwnRetries(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
+class _OwnRetries(ConfigurationBotFrameworkAuthentication):
     """Connectors without msrest's hidden retries.
 
     msrest retries 5xx three times with sleeps in a worker thread, invisible to the rate
@@ -99,7 +99,7 @@ class _OwnRetries(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc
         return _NoRetryFactory(super().create_connector_factory(claims_identity))
 
 
-class _NoRetryFactory(ConnectorFactory):  # type: ignore[misc]
+class _NoRetryFactory(ConnectorFactory):
     def __init__(self, inner: ConnectorFactory) -> None:
         self._inner = inner
 
