@@ -69,8 +69,13 @@ def split_ref(ref: str) -> tuple[str, str] | None:
 
 
 def tenant_id(activity: Activity) -> str | None:
-    if activity.conversation is not None and activity.conversation.tenant_id:
-        return str(activity.conversation.tenant_id)
+    """The tenant (workspace); Teams sends `conversation.tenantId`, botbuilder maps `tenantID`."""
+    conversation = activity.conversation
+    if conversation is not None:
+        extra = conversation.additional_properties or {}
+        found = conversation.tenant_id or extra.get("tenantId")
+        if found:
+            return str(found)
     tenant = _channel_data(activity).get("tenant")
     if isinstance(tenant, dict) and tenant.get("id"):
         return str(tenant["id"])
