@@ -62,7 +62,7 @@ class PlanSpec(_Strict):
 
     @model_validator(mode="after")
     def _unique_field_ids(self) -> PlanSpec:
-        _require_unique([f.id for f in self.fields], "plan.fields")
+        _require_unique([(("fields", n, "id"), f.id) for n, f in enumerate(self.fields)])
         return self
 
 
@@ -80,8 +80,14 @@ class Template(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Template:
-        _require_unique([t.id for t in self.themes], "themes")
-        _require_unique([q.id for t in self.themes for q in t.questions], "questions")
+        _require_unique([(("themes", n, "id"), t.id) for n, t in enumerate(self.themes)])
+        _require_unique(
+            [
+                (("themes", n, "questions", m, "id"), q.id)
+                for n, t in enumerate(self.themes)
+                for m, q in enumerate(t.questions)
+            ]
+        )
         return self
 
     def steps(self) -> tuple[Step, ...]:
@@ -113,9 +119,34 @@ class Step:
         return self.question.max_length
 
 
-def _require_unique(ids: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for item in ids:
+Loc = tuple[str | int, ...]
+
+
+class DuplicateIdError(ValueError):
+    """An id used twice. `path` is where, relative to the model that checked, so error
+    messages can point at the exact field (`themes[1].questions[0].id`), not just the model."""
+
+    def __init__(self, *, item: str, path: Loc, first: Loc) -> None:
+        super().__init__(f"id '{item}' is used twice (first at {format_loc(first)})")
+        self.item = item
+        self.path = path
+        self.first = first
+
+
+def format_loc(loc: Loc) -> str:
+    """Render a pydantic-style location as `themes[2].questions[0].text`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _require_unique(ids: list[tuple[Loc, str]]) -> None:
+    seen: dict[str, Loc] = {}
+    for path, item in ids:
         if item in seen:
-            raise ValueError(f"{where}: id '{item}' is used twice")
-        seen.add(item)
+            raise DuplicateIdError(item=item, path=path, first=seen[item])
+        seen[item] = path

@@ -1,0 +1,1 @@
+"""Wiring: configuration, the one aiohttp server, command routing, the scheduler, the outbox."""

@@ -1,0 +1,86 @@
+"""`musbot`: run the server, migrate the database, inspect templates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("musbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="musbot", description="MUS-bot: MUS in Slack, Teams and a local web chat."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve the bot (health, Slack, Teams, local web chat)")
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the schema migrations")
+    templates = sub.add_parser("templates", help="the MUS templates")
+    t_sub = templates.add_subparsers(dest="templates_command", required=True)
+    t_sub.add_parser("list", help="list the templates by name")
+    show = t_sub.add_parser("show", help="show one template's questions and plan fields")
+    show.add_argument("name")
+    show.add_argument("--lang", default=None, help="da or en (default: the template's language)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"musbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Migrations are routine; their chatter would bury the line that says where the bot is.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    if args.command == "run":
+        from bot.run import run
+
+        return asyncio.run(run(settings=settings))
+    if args.command == "db":
+        return asyncio.run(_upgrade(settings))
+    if args.command == "templates":
+        return _templates(settings, args)
+    return 2
+
+
+async def _upgrade(settings: Settings) -> int:
+    from storage.db import upgrade
+
+    await upgrade(url=settings.database_url)
+    print("database is at the current schema")
+    return 0
+
+
+def _templates(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.templates.describe import describe, summary_line
+    from conversations.templates.library import TemplateLibrary, UnknownTemplateError
+
+    library = TemplateLibrary(extra_dirs=settings.template_dirs)
+    for problem in library.errors():
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.templates_command == "list":
+        for name in library.names():
+            print(summary_line(template=library.get(name=name)))
+        return 0
+    try:
+        template = library.get(name=args.name)
+    except UnknownTemplateError as error:
+        print(f"musbot: {error}", file=sys.stderr)
+        return 1
+    print(describe(template=template, locale=args.lang or template.language))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

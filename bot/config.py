@@ -1,0 +1,146 @@
+"""Configuration from the environment (and an optional `.env`), checked at start-up.
+
+A half-configured platform is refused with the name of what is missing, because a bot that
+starts and then silently ignores Slack is worse than one that does not start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MUSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///musbot.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Extra template directories (comma-separated); a file there overrides a built-in of the same name.
+    template_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # Platform user ids who may start rounds besides workspace admins (comma-separated).
+    leaders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The local web chat: None = on when no platform is configured.
+    web_chat: bool | None = None
+    # Reminders: working hours in the recipient's time zone.
+    work_start_hour: int = Field(default=8, ge=0, le=23)
+    work_end_hour: int = Field(default=16, ge=1, le=24)
+    default_timezone: str = "Europe/Copenhagen"
+
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
+    slack_api_url: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_API_URL"))
+
+    microsoft_app_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("MICROSOFT_APP_ID")
+    )
+    microsoft_app_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("MICROSOFT_APP_PASSWORD")
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("MICROSOFT_APP_TENANT_ID")
+    )
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        default="MultiTenant", validation_alias=AliasChoices("MICROSOFT_APP_TYPE")
+    )
+    # Accept unsigned Teams activities (local development only; logged loudly).
+    teams_allow_unauthenticated: bool = False
+
+    @field_validator("template_dirs", "leaders", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash(cls, value: str | None) -> str | None:
+        if value and not value.endswith("/"):
+            return value + "/"
+        return value
+
+    @model_validator(mode="after")
+    def _whole_platforms(self) -> Settings:
+        slack = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+        }
+        given = [k for k, v in slack.items() if v]
+        if (
+            given
+            and len(given) < len(slack)
+            and not (self.slack_app_token and self.slack_bot_token)
+        ):
+            missing = [k for k, v in slack.items() if not v]
+            raise ValueError(
+                f"Slack is half configured: {', '.join(given)} is set but {', '.join(missing)} is missing"
+            )
+        if self.slack_app_token and not self.slack_bot_token:
+            raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is missing")
+        if self.microsoft_app_password and not self.microsoft_app_id:
+            raise ValueError("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is missing")
+        if (
+            self.microsoft_app_type == "SingleTenant"
+            and self.microsoft_app_id
+            and not self.microsoft_app_tenant_id
+        ):
+            raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
+        if self.work_end_hour <= self.work_start_hour:
+            raise ValueError("MUSBOT_WORK_END_HOUR must be after MUSBOT_WORK_START_HOUR")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_allow_unauthenticated
+
+    @property
+    def web_chat_enabled(self) -> bool:
+        if self.web_chat is not None:
+            return self.web_chat
+        return not (self.slack_enabled or self.teams_enabled)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one readable `ConfigError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            where = ".".join(str(p) for p in problem["loc"]) or "settings"
+            name = (
+                where.upper()
+                if where.startswith(("slack", "microsoft"))
+                else f"MUSBOT_{where.upper()}"
+            )
+            if where == "settings" or not problem["loc"]:
+                lines.append(str(problem["msg"]).removeprefix("Value error, "))
+            else:
+                lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+        raise ConfigError("; ".join(lines)) from None

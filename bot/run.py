@@ -1,0 +1,48 @@
+"""`musbot run`: one aiohttp server with every enabled adapter, until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.server import build_app
+from bot.services import build_services
+
+log = logging.getLogger("musbot")
+
+
+async def run(*, settings: Settings) -> int:
+    services = await build_services(settings=settings)
+    from bot.adapters import enable_adapters
+
+    background = await enable_adapters(services=services)
+    app = build_app(services=services)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    url = f"http://{settings.host}:{settings.port}/"
+    log.info(
+        "MUS-bot listening on %s (adapters: %s; health: %shealthz)",
+        url,
+        ", ".join(services.adapters) or "none",
+        url,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for task in background:
+            task.cancel()
+        await runner.cleanup()
+        await services.close()
+    return 0

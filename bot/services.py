@@ -1,0 +1,53 @@
+"""The long-lived objects of one process, built once from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from conversations.context import CoreSettings
+from conversations.engine import Engine
+from conversations.templates.library import TemplateLibrary
+from storage.db import SqlStore, create_store, upgrade
+
+log = logging.getLogger(__name__)
+
+Mount = Callable[[web.Application], None]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: SqlStore
+    templates: TemplateLibrary
+    engine: Engine
+    mounts: list[Mount] = field(default_factory=list)
+    adapters: list[str] = field(default_factory=list)
+
+    def adapter_names(self) -> list[str]:
+        return list(self.adapters)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def build_services(*, settings: Settings, migrate: bool = True) -> Services:
+    """Open the database (migrating it to the current schema) and build the engine."""
+    if migrate:
+        await upgrade(url=settings.database_url)
+    store = await create_store(url=settings.database_url)
+    templates = TemplateLibrary(extra_dirs=settings.template_dirs)
+    for problem in templates.errors():
+        log.error("template not loaded: %s", problem)
+    engine = Engine(
+        store=store,
+        templates=templates,
+        clock=SystemClock(),
+        settings=CoreSettings(configured_leaders=frozenset(settings.leaders)),
+    )
+    return Services(settings=settings, store=store, templates=templates, engine=engine)

@@ -1,0 +1,187 @@
+"""The core's entry point: one inbound event in, one committed transaction, messages out.
+
+Order matters and is the point of this module:
+1. The delivery id is claimed inside the same transaction as the handler's writes, so a
+   retried delivery changes nothing, and a failed handler leaves the retry free to run.
+2. The transaction commits before anything is sent, so every answer is stored before the
+   person sees it acknowledged.
+3. Channel posts and DMs go out through the adapter's `PlatformPort`; a failure becomes a
+   clear message to the person who acted, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from conversations import i18n
+from conversations.context import CoreSettings, Ctx, TemplateSource
+from conversations.domain import Person
+from conversations.events import Actor, CommandEvent, InboundEvent
+from conversations.messages import (
+    HomeView,
+    Message,
+    Note,
+    Paragraph,
+    Reply,
+    ToActor,
+    ToChannel,
+    ToPerson,
+)
+from conversations.ports import Clock, DeliveryError, PlatformPort, Store
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Implements `conversations.ports.EventHandler`."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        templates: TemplateSource,
+        clock: Clock,
+        settings: CoreSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.templates = templates
+        self.clock = clock
+        self.settings = settings or CoreSettings()
+
+    async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
+        from conversations.router import dispatch
+
+        actor = await self._complete_actor(event, platform=platform)
+        key = f"{actor.platform}:{actor.workspace_id}:{event.event_id}"
+        now = self.clock.now()
+        try:
+            async with self.store.transaction() as tx:
+                if not await tx.events.claim(key=key, at=now):
+                    log.info("duplicate delivery %s ignored", key)
+                    return Reply()
+                workspace = await tx.workspaces.get_or_create(
+                    platform=actor.platform, external_id=actor.workspace_id
+                )
+                person = await tx.people.upsert(
+                    workspace_id=workspace.id,
+                    user_id=actor.user_id,
+                    display_name=actor.display_name,
+                    locale=i18n.language(actor.locale) if actor.locale else None,
+                    timezone=actor.timezone,
+                    is_admin=actor.is_admin,
+                )
+                ctx = Ctx(
+                    tx=tx,
+                    event=event,
+                    workspace=workspace,
+                    person=person,
+                    now=now,
+                    templates=self.templates,
+                    platform=platform,
+                    settings=self.settings,
+                )
+                reply = await dispatch(ctx)
+        except Exception:
+            log.exception("handling %s failed", key)
+            return Reply((_oops(actor.locale),))
+        return await self.deliver(
+            reply, platform=platform, workspace_id=actor.workspace_id, person=person
+        )
+
+    async def deliver(
+        self, reply: Reply, *, platform: PlatformPort, workspace_id: str, person: Person | None
+    ) -> Reply:
+        """Send proactive items; return what answers the request in place."""
+        in_place: list = []
+        for item in reply.items:
+            if isinstance(item, Message) and isinstance(item.to, ToPerson | ToChannel):
+                try:
+                    await platform.send(workspace_id=workspace_id, message=item)
+                except DeliveryError as error:
+                    log.warning("delivery to %s failed: %s", item.to, error)
+                    name = await self._recipient_name(
+                        item, workspace_id=workspace_id, platform=platform
+                    )
+                    in_place.append(_delivery_failed(person, item, error, name=name))
+            elif isinstance(item, HomeView):
+                try:
+                    await platform.publish_home(workspace_id=workspace_id, view=item)
+                except DeliveryError as error:
+                    log.warning("home view for %s failed: %s", item.user_id, error)
+            else:
+                in_place.append(item)
+        return Reply(tuple(in_place))
+
+    async def _recipient_name(
+        self, item: Message, *, workspace_id: str, platform: PlatformPort
+    ) -> str:
+        if isinstance(item.to, ToChannel):
+            return item.to.channel_id
+        assert isinstance(item.to, ToPerson)
+        async with self.store.transaction() as tx:
+            workspace = await tx.workspaces.get_or_create(
+                platform=platform.platform, external_id=workspace_id
+            )
+            found = await tx.people.get_by_user_id(
+                workspace_id=workspace.id, user_id=item.to.user_id
+            )
+        return found.display_name if found else item.to.user_id
+
+    async def _complete_actor(self, event: InboundEvent, *, platform: PlatformPort) -> Actor:
+        """Fill in profile details the payload lacks (locale, time zone, admin flag).
+
+        Looked up for commands (where the admin flag decides what is allowed) and for people
+        the bot has not met; everything else uses what is stored.
+        """
+        actor = event.actor
+        if actor.locale and actor.is_admin is not None and actor.timezone:
+            return actor
+        if not isinstance(event, CommandEvent) and await self._known(actor):
+            return actor
+        try:
+            found = await platform.lookup(workspace_id=actor.workspace_id, user_id=actor.user_id)
+        except DeliveryError as error:
+            log.warning("profile lookup for %s failed: %s", actor.user_id, error)
+            return actor
+        if found is None:
+            return actor
+        return replace(
+            actor,
+            display_name=actor.display_name or found.display_name,
+            locale=actor.locale or found.locale,
+            timezone=actor.timezone or found.timezone,
+            is_admin=actor.is_admin if actor.is_admin is not None else found.is_admin,
+        )
+
+    async def _known(self, actor: Actor) -> bool:
+        async with self.store.transaction() as tx:
+            workspace = await tx.workspaces.get_or_create(
+                platform=actor.platform, external_id=actor.workspace_id
+            )
+            person = await tx.people.get_by_user_id(
+                workspace_id=workspace.id, user_id=actor.user_id
+            )
+            return person is not None
+
+
+def _oops(locale: str | None) -> Message:
+    return Message(
+        to=ToActor(),
+        text=i18n.t(locale, "error.internal"),
+        blocks=(Paragraph(i18n.t(locale, "error.internal")),),
+    )
+
+
+def _delivery_failed(
+    person: Person | None, item: Message, error: DeliveryError, *, name: str
+) -> Message:
+    locale = person.locale if person else None
+    where = (
+        i18n.t(locale, "delivery.where_channel", name=name)
+        if isinstance(item.to, ToChannel)
+        else i18n.t(locale, "delivery.where_person", name=name)
+    )
+    reason = i18n.t(locale, f"delivery.reason.{error.kind}")
+    text = i18n.t(locale, "delivery.failed", where=where, reason=reason)
+    return Message(to=ToActor(), text=text, blocks=(Paragraph(text), Note(item.text[:300])))

@@ -1,0 +1,94 @@
+"""Lookups and checks that several flows share (membership, leadership, active rounds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.context import Ctx
+from conversations.domain import Person, Phase, Round, Team
+from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
+from conversations.templates.model import Template
+
+ACTIVE_PHASES = (Phase.PREP, Phase.CONVERSATIONS, Phase.SUMMARY, Phase.FOLLOW_UP)
+PREP_PHASES = (Phase.PREP, Phase.CONVERSATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundView:
+    round: Round
+    team: Team
+    template: Template
+
+    def is_leader(self, person: Person) -> bool:
+        return person.id in self.team.leader_ids
+
+    def is_member(self, person: Person) -> bool:
+        return person.id in self.team.member_ids
+
+
+def say(ctx: Ctx, key: str, /, **values: object) -> Reply:
+    """A short answer to the person who acted, where they acted."""
+    text = ctx.t(key, **values)
+    return Reply((Message(to=ToActor(), text=text, blocks=(Paragraph(text),)),))
+
+
+def dm(ctx: Ctx, key: str, /, **values: object) -> Message:
+    text = ctx.t(key, **values)
+    return Message(to=ToPerson(ctx.person.user_id), text=text, blocks=(Paragraph(text),))
+
+
+async def load_round(ctx: Ctx, round_id: int) -> RoundView | None:
+    found = await ctx.tx.rounds.get(round_id=round_id)
+    if found is None:
+        return None
+    team = await ctx.tx.teams.get(team_id=found.team_id)
+    if team is None or team.workspace_id != ctx.workspace.id:
+        return None
+    return RoundView(round=found, team=team, template=Template.model_validate(found.template))
+
+
+async def rounds_as_member(ctx: Ctx, *, phases: tuple[Phase, ...] = PREP_PHASES) -> list[RoundView]:
+    """The person's rounds as an employee, newest first."""
+    views: list[RoundView] = []
+    for team in await ctx.tx.teams.with_member(person_id=ctx.person.id):
+        for found in await ctx.tx.rounds.for_team(team_id=team.id):
+            if found.phase in phases:
+                views.append(
+                    RoundView(
+                        round=found, team=team, template=Template.model_validate(found.template)
+                    )
+                )
+    return sorted(views, key=lambda v: v.round.created_at, reverse=True)
+
+
+async def rounds_as_leader(ctx: Ctx) -> list[RoundView]:
+    """Active rounds of the teams the person leads, newest first."""
+    views: list[RoundView] = []
+    for team in await ctx.tx.teams.led_by(person_id=ctx.person.id):
+        for found in await ctx.tx.rounds.for_team(team_id=team.id):
+            if found.phase in ACTIVE_PHASES:
+                views.append(
+                    RoundView(
+                        round=found, team=team, template=Template.model_validate(found.template)
+                    )
+                )
+    return sorted(views, key=lambda v: v.round.created_at, reverse=True)
+
+
+async def leader_names(ctx: Ctx, team: Team) -> str:
+    leaders = await ctx.tx.people.get_many(person_ids=list(team.leader_ids))
+    return ", ".join(p.display_name for p in leaders) or "?"
+
+
+class Refuse(Exception):
+    """Stop handling and tell the actor why, in their language (`key` is an i18n key)."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def command_prefix(ctx: Ctx) -> str:
+    """How the person types commands on their platform: `/mus` in Slack, `mus` elsewhere."""
+    return "/mus" if ctx.workspace.platform == "slack" else "mus"

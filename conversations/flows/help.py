@@ -1,0 +1,69 @@
+"""`/mus`, `/mus hjælp`, unknown subcommands, and the hello when the bot is installed."""
+
+from __future__ import annotations
+
+from conversations.context import Ctx
+from conversations.events import InstallEvent
+from conversations.flows.common import command_prefix
+from conversations.messages import BulletList, Heading, Message, Note, Paragraph, Reply, ToActor
+
+
+async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply:
+    """What this person can do; leaders and admins see their extra commands."""
+    mus = command_prefix(ctx)
+    lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus)]
+    if ctx.may_lead():
+        lines += [ctx.t("help.start", mus=mus), ctx.t("help.status", mus=mus)]
+    if ctx.person.is_admin:
+        lines.append(ctx.t("help.leaders", mus=mus))
+    lines.append(ctx.t("help.help", mus=mus))
+    blocks: list = [Heading(ctx.t("help.title"))]
+    if unknown:
+        blocks.append(Paragraph(ctx.t("help.unknown", word=unknown)))
+    blocks += [
+        Paragraph(ctx.t("help.intro")),
+        BulletList(tuple(lines)),
+        Note(ctx.t("common.confidential")),
+    ]
+    text = ctx.t("help.unknown", word=unknown) if unknown else ctx.t("help.title")
+    return Reply((Message(to=ToActor(), text=text, blocks=tuple(blocks)),))
+
+
+async def greet(ctx: Ctx, event: InstallEvent) -> Reply:
+    """Say hello where the bot was added; in a team channel, remember the team."""
+    mus = command_prefix(ctx)
+    for member in event.members:
+        await ctx.tx.people.upsert(
+            workspace_id=ctx.workspace.id,
+            user_id=member.user_id,
+            display_name=member.display_name,
+        )
+    channel_id = event.context.channel_id
+    if channel_id and not event.context.is_direct:
+        team = await ctx.tx.teams.get_by_channel(
+            workspace_id=ctx.workspace.id, channel_id=channel_id
+        )
+        if team is None:
+            await ctx.tx.teams.create(
+                workspace_id=ctx.workspace.id,
+                name=event.team_name or event.channel_name or channel_id,
+                channel_id=channel_id,
+                leader_ids=[],
+                member_ids=[],
+            )
+        text = ctx.t("install.team", mus=mus)
+    else:
+        text = ctx.t("install.personal", mus=mus)
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=text,
+                blocks=(
+                    Heading(ctx.t("help.title")),
+                    Paragraph(text),
+                    Note(ctx.t("common.confidential")),
+                ),
+            ),
+        )
+    )

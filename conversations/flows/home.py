@@ -1,0 +1,46 @@
+"""The person's overview (Slack App Home): their own prep, and the teams they lead."""
+
+from __future__ import annotations
+
+from conversations.codec import encode
+from conversations.context import Ctx
+from conversations.domain import PrepStatus
+from conversations.flows.common import rounds_as_leader, rounds_as_member
+from conversations.flows.kickoff import round_facts
+from conversations.flows.status import progress, state_of
+from conversations.messages import Block, Button, Divider, Heading, HomeView, Note, Paragraph, Reply
+
+
+async def show_home(ctx: Ctx, rest: str) -> Reply:
+    blocks: list[Block] = [Heading(ctx.t("home.title"))]
+    buttons: list[Button] = []
+    mine = await rounds_as_member(ctx)
+    if not mine:
+        blocks.append(Paragraph(ctx.t("home.no_prep")))
+    for view in mine:
+        session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
+        answers = await ctx.tx.prep.answers(round_id=view.round.id, person_id=ctx.person.id)
+        total = len(view.template.steps())
+        done = sum(1 for a in answers.values() if a.text)
+        state = state_of(session)
+        blocks += [
+            Heading(ctx.t("home.my_prep", template=view.template.title)),
+            Paragraph(ctx.t(f"home.state.{state.value}", done=done, count=total)),
+            round_facts(ctx.locale, view.round, tz_name=ctx.person.timezone),
+        ]
+        label = "home.button.review" if state == PrepStatus.SHARED else "home.button.continue"
+        buttons.append(Button(ctx.t(label), "prep.open", encode(view.round.id), style="primary"))
+    led = await rounds_as_leader(ctx)
+    for view in led:
+        rows = await progress(ctx, view)
+        shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
+        blocks += [
+            Divider(),
+            Heading(ctx.t("status.title", team=view.team.name)),
+            Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
+        ]
+        buttons.append(Button(ctx.t("status.button.show"), "status.show", encode(view.round.id)))
+    blocks.append(Note(ctx.t("common.confidential")))
+    return Reply(
+        (HomeView(user_id=ctx.person.user_id, blocks=tuple(blocks), buttons=tuple(buttons)),)
+    )

@@ -1,0 +1,548 @@
+"""The employee's preparation: one question at a time in a DM, private until shared.
+
+State lives in the database (`PrepSession.cursor` and one row per answer), so a person can
+stop and resume days later, after a restart, from any device. Buttons carry absolute
+positions (`round:index:step`), never "next": a double click repeats the same change instead
+of moving twice, and a button from an old message cannot write into the wrong question.
+
+A person only ever reads and writes their own prep here: the person is the actor, never a
+value from the payload. The leader's read path (`prep.view`) checks leadership and sharing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conversations import i18n
+from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.context import Ctx
+from conversations.domain import Person, PrepAnswer, PrepSession, PrepStatus
+from conversations.flows.common import (
+    Refuse,
+    RoundView,
+    command_prefix,
+    leader_names,
+    load_round,
+    rounds_as_member,
+    say,
+)
+from conversations.messages import (
+    Block,
+    Button,
+    Divider,
+    Fields,
+    Form,
+    FormErrors,
+    Heading,
+    Message,
+    Note,
+    Option,
+    Paragraph,
+    Quote,
+    Reply,
+    SelectInput,
+    TextInput,
+    ToActor,
+    ToPerson,
+)
+from conversations.templates.model import Step
+
+Values = Mapping[str, str | tuple[str, ...] | None]
+
+# ---------------------------------------------------------------- entry points
+
+
+async def resume(ctx: Ctx, rest: str) -> Reply:
+    """`/mus forbered`: continue where the person stopped (the next unanswered question)."""
+    views = await rounds_as_member(ctx)
+    if not views:
+        return say(ctx, "prep.no_round", mus=command_prefix(ctx))
+    return await _open(ctx, views[0])
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    if action == "prep.view":
+        return await leader_view(ctx, value)
+    round_id = decode_ints(value, count=1)[0]
+    view = await _own_round(ctx, round_id)
+    if action == "prep.open":
+        return await _open(ctx, view)
+    session = await _session(ctx, view)
+    steps = view.template.steps()
+    if action == "prep.review":
+        return await _show_review(ctx, view, session, cursor=len(steps))
+    if action == "prep.share":
+        return await _share(ctx, view, session)
+    if action == "prep.pick":
+        return _pick_form(ctx, view, await _answers(ctx, view))
+    index, step = _step_from(value, steps)
+    if action == "prep.answer":
+        _require_editable(session)
+        answers = await _answers(ctx, view)
+        origin = part(value, 3) if len(value.split(":")) > 3 else "q"
+        return Reply((_answer_form(ctx, view, index, step, answers.get(step.id), origin=origin),))
+    if action == "prep.skip":
+        _require_editable(session)
+        answers = await _answers(ctx, view)
+        if step.id not in answers:
+            await ctx.tx.prep.save_answer(
+                round_id=view.round.id,
+                person_id=ctx.person.id,
+                question_id=step.id,
+                text=None,
+                skipped=True,
+                at=ctx.now,
+            )
+        return await _goto(ctx, view, session, index + 1)
+    if action == "prep.back":
+        return await _goto(ctx, view, session, max(index - 1, 0))
+    if action == "prep.goto":
+        return await _goto(ctx, view, session, index)
+    return say(ctx, "error.stale_button")
+
+
+async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
+    if form == "prep.goto":
+        view = await _own_round(ctx, decode_ints(state, count=1)[0])
+        session = await _session(ctx, view)
+        steps = view.template.steps()
+        wanted = values.get("step")
+        ids = [s.id for s in steps]
+        if not isinstance(wanted, str) or wanted not in ids:
+            return Reply((FormErrors(errors={"step": ctx.t("prep.error.pick")}),))
+        return await _goto(ctx, view, session, ids.index(wanted), origin="review")
+    if form != "prep.answer":
+        return say(ctx, "error.stale_button")
+    view = await _own_round(ctx, decode_ints(state, count=1)[0])
+    steps = view.template.steps()
+    index, step = _step_from(state, steps)
+    origin = part(state, 3) if len(state.split(":")) > 3 else "q"
+    session = await _session(ctx, view)
+    _require_editable(session)
+    raw = values.get("answer")
+    text = (raw if isinstance(raw, str) else "").strip()
+    if not text:
+        return Reply((FormErrors(errors={"answer": ctx.t("prep.error.empty_form")}),))
+    if len(text) > step.max_length:
+        return Reply(
+            (
+                FormErrors(
+                    errors={
+                        "answer": ctx.t("error.too_long", length=len(text), limit=step.max_length)
+                    }
+                ),
+            )
+        )
+    await _save(ctx, view, step, text)
+    target = len(steps) if origin == "review" else index + 1
+    return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
+
+
+async def on_text(ctx: Ctx, text: str) -> Reply:
+    """A typed DM: the answer to the question the person is on."""
+    views = await rounds_as_member(ctx)
+    if not views:
+        return say(ctx, "text.unknown", mus=command_prefix(ctx))
+    view = views[0]
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
+    steps = view.template.steps()
+    if session is None:
+        return await _open(ctx, view)
+    if session.cursor >= len(steps):
+        return say(ctx, "prep.text_on_review", mus=command_prefix(ctx))
+    _require_editable(session)
+    stripped = text.strip()
+    step = steps[session.cursor]
+    if not stripped:
+        return say(ctx, "prep.error.empty_text")
+    if len(stripped) > step.max_length:
+        return Reply(
+            (
+                Message(
+                    to=ToActor(),
+                    text=ctx.t("error.too_long", length=len(stripped), limit=step.max_length),
+                    blocks=(
+                        Paragraph(
+                            ctx.t("error.too_long", length=len(stripped), limit=step.max_length)
+                        ),
+                        Note(ctx.t("prep.too_long_hint")),
+                    ),
+                ),
+            )
+        )
+    await _save(ctx, view, step, stripped)
+    return _saved(ctx) + await _goto(ctx, view, session, session.cursor + 1)
+
+
+# ---------------------------------------------------------------- the leader's read path
+
+
+async def leader_view(ctx: Ctx, value: str) -> Reply:
+    """A leader reads one employee's shared prep: latest text, and what changed after sharing."""
+    round_id, employee_id = decode_ints(value, count=2)
+    view = await load_round(ctx, round_id)
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+        await ctx.audit(action="prep.view_denied", subject=f"round:{round_id}:person:{employee_id}")
+        raise Refuse("error.not_allowed")
+    session = await ctx.tx.prep.get_session(round_id=round_id, person_id=employee_id)
+    employees = await ctx.tx.people.get_many(person_ids=[employee_id])
+    name = employees[0].display_name if employees else "?"
+    if session is None or session.status != PrepStatus.SHARED:
+        return say(ctx, "prep.not_shared", name=name)
+    answers = await ctx.tx.prep.answers(round_id=round_id, person_id=employee_id)
+    await ctx.audit(action="prep.view", subject=f"round:{round_id}:person:{employee_id}")
+    blocks: list[Block] = [
+        Heading(ctx.t("prep.leader_title", name=name)),
+        Note(ctx.t("prep.shared_at", when=_when(ctx, session))),
+    ]
+    blocks += answer_blocks(ctx.locale, view, answers, shared_at=session)
+    blocks.append(Note(ctx.t("prep.leader_confidential")))
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("prep.leader_title", name=name),
+                blocks=tuple(blocks),
+                buttons=(
+                    Button(ctx.t("notes.button.open"), "notes.open", encode(round_id, employee_id)),
+                ),
+            ),
+        )
+    )
+
+
+def answer_blocks(
+    locale: str,
+    view: RoundView,
+    answers: Mapping[str, PrepAnswer],
+    *,
+    shared_at: PrepSession | None,
+) -> list[Block]:
+    """Every step with its answer, grouped by theme; marks answers changed after sharing."""
+    blocks: list[Block] = []
+    theme_id = None
+    for step in view.template.steps():
+        if step.theme.id != theme_id:
+            theme_id = step.theme.id
+            blocks.append(Heading(step.theme.title))
+        answer = answers.get(step.id)
+        label = _label(step)
+        if answer is None or answer.text is None:
+            key = "prep.skipped" if answer is not None and answer.skipped else "prep.unanswered"
+            blocks.append(Quote(i18n.t(locale, key), label=label))
+            continue
+        if (
+            shared_at is not None
+            and shared_at.shared_at is not None
+            and answer.updated_at > shared_at.shared_at
+        ):
+            label = f"{label} · {i18n.t(locale, 'prep.changed_after_share')}"
+        blocks.append(Quote(answer.text, label=label))
+    return blocks
+
+
+# ---------------------------------------------------------------- internals
+
+
+async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
+    """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing."""
+    view = await load_round(ctx, round_id)
+    if view is None or not view.is_member(ctx.person):
+        raise Refuse("error.not_allowed")
+    return view
+
+
+async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
+    found = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
+    if found is not None:
+        return found
+    return await ctx.tx.prep.save_session(
+        round_id=view.round.id,
+        person_id=ctx.person.id,
+        cursor=0,
+        status=PrepStatus.IN_PROGRESS,
+        at=ctx.now,
+    )
+
+
+async def _answers(ctx: Ctx, view: RoundView) -> dict[str, PrepAnswer]:
+    return await ctx.tx.prep.answers(round_id=view.round.id, person_id=ctx.person.id)
+
+
+def _require_editable(session: PrepSession) -> None:
+    if session.conversation_held_at is not None:
+        raise Refuse("prep.locked")
+
+
+def _step_from(value: str, steps: tuple[Step, ...]) -> tuple[int, Step]:
+    """`round:index:step_id`; the id must still match the index (stale buttons are refused)."""
+    index = decode_ints(value, count=2)[1]
+    step_id = part(value, 2)
+    if not 0 <= index < len(steps) or steps[index].id != step_id:
+        raise BadValue(value)
+    return index, steps[index]
+
+
+async def _save(ctx: Ctx, view: RoundView, step: Step, text: str) -> None:
+    await ctx.tx.prep.save_answer(
+        round_id=view.round.id,
+        person_id=ctx.person.id,
+        question_id=step.id,
+        text=text,
+        skipped=False,
+        at=ctx.now,
+    )
+
+
+async def _open(ctx: Ctx, view: RoundView) -> Reply:
+    """First visit: a welcome, then question 1. Later: the next unanswered question."""
+    existing = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
+    session = await _session(ctx, view)
+    steps = view.template.steps()
+    answers = await _answers(ctx, view)
+    if existing is None:
+        leaders = await leader_names(ctx, view.team)
+        intro: list[Block] = [
+            Heading(ctx.t("prep.welcome_title", template=view.template.title)),
+            Paragraph(ctx.t("prep.welcome", leader=leaders, count=len(steps))),
+        ]
+        if view.template.employee_guidance:
+            intro.append(Note(view.template.employee_guidance))
+        intro.append(Note(ctx.t("common.confidential")))
+        welcome = Message(
+            to=ToActor(),
+            text=ctx.t("prep.welcome_title", template=view.template.title),
+            blocks=tuple(intro),
+        )
+        return Reply((welcome,)) + await _goto(ctx, view, session, 0)
+    target = next((i for i, s in enumerate(steps) if s.id not in answers), len(steps))
+    if session.status == PrepStatus.SHARED:
+        target = len(steps)
+    resumed = say(ctx, "prep.resumed", done=len(answers), count=len(steps)) if answers else Reply()
+    return resumed + await _goto(ctx, view, session, target)
+
+
+async def _goto(
+    ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: str = "q"
+) -> Reply:
+    """Move the cursor (stored) and show that step, or the review after the last one."""
+    steps = view.template.steps()
+    index = max(0, min(index, len(steps)))
+    if session.cursor != index:
+        session = await ctx.tx.prep.save_session(
+            round_id=session.round_id,
+            person_id=session.person_id,
+            cursor=index,
+            status=session.status
+            if session.status == PrepStatus.SHARED
+            else PrepStatus.IN_PROGRESS,
+            at=ctx.now,
+            shared_at=session.shared_at,
+            conversation_held_at=session.conversation_held_at,
+        )
+    if index >= len(steps):
+        return await _show_review(ctx, view, session, cursor=index)
+    answers = await _answers(ctx, view)
+    return Reply(
+        (_question(ctx, view, index, steps[index], answers.get(steps[index].id), origin=origin),)
+    )
+
+
+def _label(step: Step) -> str:
+    return f"{step.question.text} – {step.prompt}" if step.prompt else step.question.text
+
+
+def _question(
+    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: str
+) -> Message:
+    steps = view.template.steps()
+    value = encode(view.round.id, index, step.id)
+    blocks: list[Block] = [
+        Heading(ctx.t("prep.position", theme=step.theme.title, n=index + 1, count=len(steps)))
+    ]
+    first_in_theme = index == 0 or steps[index - 1].theme.id != step.theme.id
+    if first_in_theme and step.theme.intro:
+        blocks.append(Note(step.theme.intro))
+    blocks.append(Paragraph(step.question.text))
+    if step.prompt:
+        blocks.append(Paragraph(step.prompt))
+    if step.question.help:
+        blocks.append(Note(step.question.help))
+    if answer is not None and answer.text:
+        blocks.append(Quote(answer.text, label=ctx.t("prep.your_answer")))
+    elif answer is not None and answer.skipped:
+        blocks.append(Note(ctx.t("prep.skipped")))
+    blocks.append(Note(ctx.t("prep.type_hint")))
+    buttons = [
+        Button(
+            ctx.t("prep.button.edit" if answer and answer.text else "prep.button.answer"),
+            "prep.answer",
+            encode(value, origin) if origin != "q" else value,
+            style="primary",
+        )
+    ]
+    if origin == "review":
+        buttons.append(Button(ctx.t("prep.button.review"), "prep.review", encode(view.round.id)))
+    else:
+        buttons.append(Button(ctx.t("prep.button.skip"), "prep.skip", value))
+        if index > 0:
+            buttons.append(Button(ctx.t("prep.button.back"), "prep.back", value))
+        buttons.append(Button(ctx.t("prep.button.review"), "prep.review", encode(view.round.id)))
+    return Message(
+        to=ToActor(),
+        text=_label(step),
+        blocks=tuple(blocks),
+        buttons=tuple(buttons),
+        replaces=ctx.event.context.message_ref,
+    )
+
+
+def _answer_form(
+    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: str
+) -> Form:
+    intro: list[Block] = [Heading(step.theme.title), Paragraph(step.question.text)]
+    if step.question.help:
+        intro.append(Note(step.question.help))
+    return Form(
+        id="prep.answer",
+        title=ctx.t("prep.form.title", n=index + 1, count=len(view.template.steps())),
+        submit_label=ctx.t("prep.form.submit"),
+        state=encode(view.round.id, index, step.id, origin),
+        intro=tuple(intro),
+        inputs=(
+            TextInput(
+                id="answer",
+                label=step.prompt or ctx.t("prep.your_answer"),
+                multiline=True,
+                max_length=step.max_length,
+                initial=answer.text if answer else None,
+                hint=ctx.t("prep.form.hint", limit=step.max_length),
+            ),
+        ),
+    )
+
+
+def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> Reply:
+    options = tuple(
+        Option(value=step.id, label=f"{n}. {_label(step)}"[:75])
+        for n, step in enumerate(view.template.steps(), start=1)
+    )
+    return Reply(
+        (
+            Form(
+                id="prep.goto",
+                title=ctx.t("prep.pick.title"),
+                submit_label=ctx.t("prep.pick.submit"),
+                state=encode(view.round.id),
+                inputs=(SelectInput(id="step", label=ctx.t("prep.pick.label"), options=options),),
+            ),
+        )
+    )
+
+
+def _saved(ctx: Ctx) -> Reply:
+    return Reply(
+        (Message(to=ToActor(), text=ctx.t("prep.saved"), blocks=(Note(ctx.t("prep.saved")),)),)
+    )
+
+
+async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int) -> Reply:
+    if session.cursor != cursor:
+        session = await ctx.tx.prep.save_session(
+            round_id=session.round_id,
+            person_id=session.person_id,
+            cursor=cursor,
+            status=session.status
+            if session.status == PrepStatus.SHARED
+            else PrepStatus.IN_PROGRESS,
+            at=ctx.now,
+            shared_at=session.shared_at,
+            conversation_held_at=session.conversation_held_at,
+        )
+    answers = await _answers(ctx, view)
+    steps = view.template.steps()
+    answered = sum(1 for s in steps if (a := answers.get(s.id)) is not None and a.text)
+    blocks: list[Block] = [
+        Heading(ctx.t("prep.review.title")),
+        Fields(((ctx.t("prep.review.answered"), f"{answered}/{len(steps)}"),)),
+        Divider(),
+    ]
+    blocks += answer_blocks(ctx.locale, view, answers, shared_at=session)
+    buttons = [Button(ctx.t("prep.button.pick"), "prep.pick", encode(view.round.id))]
+    if session.status == PrepStatus.SHARED:
+        blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
+    else:
+        leaders = await leader_names(ctx, view.team)
+        blocks.append(Note(ctx.t("prep.review.share_hint", leader=leaders)))
+        buttons.insert(
+            0,
+            Button(
+                ctx.t("prep.button.share"), "prep.share", encode(view.round.id), style="primary"
+            ),
+        )
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("prep.review.title"),
+                blocks=tuple(blocks),
+                buttons=tuple(buttons),
+                replaces=ctx.event.context.message_ref,
+            ),
+        )
+    )
+
+
+def _when(ctx: Ctx, session: PrepSession) -> str:
+    if session.shared_at is None:
+        return ""
+    return i18n.format_datetime(ctx.locale, session.shared_at.astimezone(ctx.tz))
+
+
+async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
+    """Share once; the leaders get one notice. A second click only confirms."""
+    leaders_text = await leader_names(ctx, view.team)
+    if session.status == PrepStatus.SHARED:
+        return say(ctx, "prep.already_shared", leader=leaders_text)
+    await ctx.tx.prep.save_session(
+        round_id=session.round_id,
+        person_id=session.person_id,
+        cursor=session.cursor,
+        status=PrepStatus.SHARED,
+        at=ctx.now,
+        shared_at=ctx.now,
+        conversation_held_at=session.conversation_held_at,
+    )
+    await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
+    done = ctx.t("prep.shared_done", leader=leaders_text)
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=done,
+                blocks=(Paragraph(done), Note(ctx.t("prep.edit_after_share"))),
+            ),
+            *notices,
+        )
+    )
+
+
+def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
+    loc = leader.locale
+    text = i18n.t(loc, "prep.share_notice", name=employee.display_name)
+    return Message(
+        to=ToPerson(leader.user_id),
+        text=text,
+        blocks=(Paragraph(text),),
+        buttons=(
+            Button(
+                i18n.t(loc, "prep.button.view"),
+                "prep.view",
+                encode(view.round.id, employee.id),
+                style="primary",
+            ),
+            Button(i18n.t(loc, "status.button.show"), "status.show", encode(view.round.id)),
+        ),
+    )

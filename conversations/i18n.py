@@ -1,0 +1,58 @@
+"""What people read, in Danish by default and in English on request.
+
+Strings live in `locales/<lang>.yaml` as data; `t()` formats them. Danish is the fallback for
+every key, so a missing English string shows Danish rather than a key name.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+SUPPORTED = ("da", "en")
+DEFAULT = "da"
+
+
+def language(locale: str | None) -> str:
+    """Map a platform locale (`da-DK`, `en-US`, `en`) to a supported language."""
+    if not locale:
+        return DEFAULT
+    lang = locale.replace("_", "-").split("-")[0].lower()
+    return lang if lang in SUPPORTED else DEFAULT
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    text = resources.files("conversations").joinpath(f"locales/{lang}.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"locales/{lang}.yaml: top level must be a mapping")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def t(locale: str | None, key: str, /, **values: Any) -> str:
+    """The text for `key` in the person's language, with `{placeholders}` filled in."""
+    lang = language(locale)
+    text = catalog(lang).get(key)
+    if text is None:
+        text = catalog(DEFAULT)[key]
+    return text.format(**values) if values else text
+
+
+def format_date(locale: str | None, value: Any) -> str:
+    """A date as people write it: 24.12.2026 in Danish, 24 Dec 2026 in English."""
+    from babel.dates import format_date as babel_format_date
+
+    lang = language(locale)
+    if lang == "da":
+        return f"{value.day}.{value.month}.{value.year}"
+    return str(babel_format_date(value, format="medium", locale="en_GB"))
+
+
+def format_datetime(locale: str | None, value: Any) -> str:
+    """A local date and time; `value` must already be in the reader's time zone."""
+    clock = f"{value.hour:02d}.{value.minute:02d}" if language(locale) == "da" else f"{value:%H:%M}"
+    return f"{format_date(locale, value)} {t(locale, 'common.at')} {clock}"

@@ -1,0 +1,82 @@
+"""Which flow answers an event: commands by their first word, buttons and forms by prefix.
+
+Subcommands have a Danish and an English name. Anything unknown answers with the help, never
+an error: a typo is not a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from conversations.codec import BadValue
+from conversations.context import Ctx
+from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
+from conversations.flows import help as help_flow
+from conversations.flows import home, kickoff, leaders, notes, prep, status
+from conversations.flows.common import Refuse, say
+from conversations.messages import Reply
+
+Command = Callable[[Ctx, str], Awaitable[Reply]]
+
+COMMANDS: dict[str, Command] = {
+    "": help_flow.show_help,
+    "hjælp": help_flow.show_help,
+    "hjaelp": help_flow.show_help,
+    "help": help_flow.show_help,
+    "start": kickoff.open_start_form,
+    "forbered": prep.resume,
+    "forberedelse": prep.resume,
+    "prep": prep.resume,
+    "status": status.show_status,
+    "ledere": leaders.open_leaders_form,
+    "leaders": leaders.open_leaders_form,
+    "hjem": home.show_home,
+    "home": home.show_home,
+}
+
+ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
+FormHandler = Callable[[Ctx, str, str, dict[str, str | tuple[str, ...] | None]], Awaitable[Reply]]
+
+BUTTONS: dict[str, ButtonHandler] = {
+    "prep": prep.on_button,
+    "round": kickoff.on_button,
+    "notes": notes.on_button,
+    "status": status.on_button,
+}
+
+FORMS: dict[str, FormHandler] = {
+    "prep": prep.on_form,
+    "round": kickoff.on_form,
+    "notes": notes.on_form,
+    "leaders": leaders.on_form,
+}
+
+
+async def dispatch(ctx: Ctx) -> Reply:
+    event = ctx.event
+    try:
+        if isinstance(event, CommandEvent):
+            word, _, rest = event.text.strip().partition(" ")
+            handler = COMMANDS.get(word.lower())
+            if handler is None:
+                return await help_flow.show_help(ctx, "", unknown=word)
+            return await handler(ctx, rest.strip())
+        if isinstance(event, ButtonEvent):
+            button = BUTTONS.get(event.action.partition(".")[0])
+            if button is None:
+                return say(ctx, "error.stale_button")
+            return await button(ctx, event.action, event.value)
+        if isinstance(event, FormEvent):
+            form = FORMS.get(event.form.partition(".")[0])
+            if form is None:
+                return say(ctx, "error.stale_button")
+            return await form(ctx, event.form, event.state, event.values)
+        if isinstance(event, TextEvent):
+            return await prep.on_text(ctx, event.text)
+        if isinstance(event, InstallEvent):
+            return await help_flow.greet(ctx, event)
+    except BadValue:
+        return say(ctx, "error.stale_button")
+    except Refuse as refusal:
+        return say(ctx, refusal.key, **refusal.values)
+    return Reply()

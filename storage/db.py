@@ -1,0 +1,281 @@
+"""Engine, store and transaction: the only place that opens database sessions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from conversations.ports import (
+    AuditRepo,
+    ConversationRefRepo,
+    LeaderNoteRepo,
+    PersonRepo,
+    PrepRepo,
+    ProcessedEventRepo,
+    RoundRepo,
+    Store,
+    TeamRepo,
+    WorkspaceRepo,
+)
+from storage.repositories import (
+    SqlAuditRepo,
+    SqlConversationRefRepo,
+    SqlLeaderNoteRepo,
+    SqlPersonRepo,
+    SqlPrepRepo,
+    SqlProcessedEventRepo,
+    SqlRoundRepo,
+    SqlTeamRepo,
+    SqlWorkspaceRepo,
+)
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Drivers people write in configuration, mapped to the async driver we run on.
+_ASYNC_DRIVERS: dict[str, str] = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "postgresql+pg8000": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def normalise_url(url: str) -> str:
+    """The async-driver form of a database URL (`sqlite:///x.db` → `sqlite+aiosqlite:///x.db`).
+
+    Users configure plain URLs; the bot runs on asyncio, so the driver is ours to choose.
+    Raises `ValueError` for anything that is neither SQLite nor PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {_redact(url)!r}") from exc
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            "use sqlite:///path/to/musbot.db or postgresql://user:password@host/dbname"
+        )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable>"
+
+
+def _is_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine for `url`, with the SQLite settings a busy bot needs.
+
+    SQLite: foreign keys on (off for migrations, where batch table rebuilds would otherwise
+    cascade deletes), WAL so readers don't block the writer, a busy timeout, and `BEGIN
+    IMMEDIATE` so two concurrent transactions queue on the lock instead of failing with
+    "database is locked" when a reader later tries to write.
+    """
+    parsed = make_url(normalise_url(url))
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if _is_memory_sqlite(parsed):
+            # One shared connection, or every checkout would see a fresh empty database.
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SqlTx:
+    """One transaction (one session) with every repository bound to it (`ports.Tx`)."""
+
+    workspaces: WorkspaceRepo
+    people: PersonRepo
+    teams: TeamRepo
+    rounds: RoundRepo
+    prep: PrepRepo
+    notes: LeaderNoteRepo
+    events: ProcessedEventRepo
+    audit: AuditRepo
+    conversation_refs: ConversationRefRepo
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.workspaces = SqlWorkspaceRepo(session)
+        self.people = SqlPersonRepo(session)
+        self.teams = SqlTeamRepo(session)
+        self.rounds = SqlRoundRepo(session)
+        self.prep = SqlPrepRepo(session)
+        self.notes = SqlLeaderNoteRepo(session)
+        self.events = SqlProcessedEventRepo(session)
+        self.audit = SqlAuditRepo(session)
+        self.conversation_refs = SqlConversationRefRepo(session)
+
+
+class SqlStore:
+    """`ports.Store` on SQLAlchemy: SQLite by default, PostgreSQL to scale."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTx]:
+        """Commit on normal exit, roll back on an exception (which propagates)."""
+        async with self._sessions() as session, session.begin():
+            yield SqlTx(session)
+
+    async def ping(self) -> bool:
+        """True when the database answers; for health checks, so it never raises."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("database ping failed", exc_info=True)
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Close pooled connections (at shutdown)."""
+        await self.engine.dispose()
+
+
+async def create_store(*, url: str, migrate: bool = False) -> SqlStore:
+    """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted).
+
+    Connects once so a wrong URL or an unreachable server fails at startup, not at the first
+    message. `migrate=True` runs `upgrade` first (safe with several processes starting at
+    once: see `upgrade`); for an in-memory SQLite URL it migrates the store's own database.
+    """
+    _ensure_sqlite_dir(url)
+    engine = make_engine(url=url)
+    try:
+        if migrate and _is_memory_sqlite(engine.url):
+            # Another engine would see another, empty in-memory database: migrate this one.
+            await _migrate(engine, "head")
+        elif migrate:
+            await upgrade(url=url)
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except BaseException:
+        await engine.dispose()
+        raise
+    return SqlStore(engine)
+
+
+# ---------------------------------------------------------------- migrations
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any constant; serialises `upgrade` across processes sharing one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x6D7573626F74  # "musbot"
+
+
+def alembic_config(*, url: str | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini): works from any cwd or install."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+async def upgrade(*, url: str, revision: str = "head") -> None:
+    """Apply the migrations up to `revision`, in one transaction where the backend allows.
+
+    On PostgreSQL an advisory lock makes concurrent starts of several bot processes wait for
+    each other instead of racing to create the same tables. (An in-memory SQLite URL gets a
+    database of its own here, gone on return: use `create_store(..., migrate=True)` for that.)
+    """
+    _ensure_sqlite_dir(url)
+    engine = make_engine(url=url, foreign_keys=False)
+    try:
+        await _migrate(engine, revision)
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        await conn.run_sync(_run_alembic, revision)
+
+
+def _run_alembic(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file, so `sqlite:///data/musbot.db` works on first run."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not _is_memory_sqlite(parsed):
+        database = parsed.database or ""
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+if TYPE_CHECKING:  # SqlStore must satisfy the port the flows depend on.
+
+    def _conforms(store: SqlStore) -> Store:
+        return store

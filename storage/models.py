@@ -1,0 +1,244 @@
+"""The schema, as sqlmodel table models.
+
+Repositories query these tables with SQLAlchemy Core (`Row.__table__`) and map results to the
+frozen values in `conversations.domain`; rows never leave `storage/`. A change here needs a
+new migration in `storage/migrations/versions/`; the test suite checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> Any:
+    """An aware-UTC timestamp column (see `UtcDateTime`)."""
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(UtcDateTime(), nullable=nullable, index=index),
+    )
+
+
+def _fk(
+    target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = False
+) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )
+
+
+class WorkspaceRow(SQLModel, table=True):
+    """A Slack workspace or Teams tenant: `external_id` is the platform's id for it."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_workspaces_platform_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "user_id", name="uq_people_workspace_user"),
+        Index("ix_people_workspace_can_lead", "workspace_id", "can_lead"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspaces.id")
+    user_id: str = Field(max_length=255)
+    display_name: str = Field(max_length=255)
+    locale: str = Field(max_length=35)
+    timezone: str = Field(max_length=64)
+    is_admin: bool = Field(default=False)
+    can_lead: bool = Field(default=False)
+
+
+class TeamRow(SQLModel, table=True):
+    """One team; `channel_id` is where kickoff and summary are announced (one team per channel)."""
+
+    __tablename__ = "teams"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id", name="uq_teams_workspace_channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspaces.id")
+    name: str = Field(max_length=255)
+    channel_id: str | None = Field(default=None, max_length=255)
+
+
+class TeamRole(StrEnum):
+    """How a person belongs to a team (a person may be both, e.g. a leader in their own team)."""
+
+    LEADER = "leader"
+    MEMBER = "member"
+
+
+class TeamPersonRow(SQLModel, table=True):
+    """Association team ↔ person with a role; `position` keeps the order the ids were given in."""
+
+    __tablename__ = "team_people"
+    __table_args__ = (
+        CheckConstraint("role IN ('leader', 'member')", name="ck_team_people_role"),
+        Index("ix_team_people_person_role", "person_id", "role"),
+    )
+
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(sa_column=Column(String(10), primary_key=True))
+    position: int = Field(default=0)
+
+
+class RoundRow(SQLModel, table=True):
+    """One MUS round; `template` is the round's own snapshot of the questions (plain JSON)."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_team_created", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = _fk("teams.id")
+    template_name: str = Field(max_length=255)
+    template: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    kerneopgave: str
+    udviklingsmaal: str
+    kickoff_at: datetime | None = _utc(nullable=True)
+    prep_deadline: date = Field(sa_column=Column(Date, nullable=False))
+    conversations_from: date = Field(sa_column=Column(Date, nullable=False))
+    conversations_to: date = Field(sa_column=Column(Date, nullable=False))
+    summary_at: datetime | None = _utc(nullable=True)
+    phase: str = Field(max_length=20, index=True)
+    started_by: int = _fk("people.id", ondelete="RESTRICT")
+    created_at: datetime = _utc()
+
+
+class PrepSessionRow(SQLModel, table=True):
+    """One employee's preparation in one round (primary key: round, person)."""
+
+    __tablename__ = "prep_sessions"
+
+    round_id: int = Field(
+        sa_column=Column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    cursor: int = Field(default=0)
+    status: str = Field(max_length=20)
+    shared_at: datetime | None = _utc(nullable=True)
+    conversation_held_at: datetime | None = _utc(nullable=True)
+    updated_at: datetime = _utc()
+
+
+class PrepAnswerRow(SQLModel, table=True):
+    """One answer (primary key: round, person, question); `revision` counts the saves."""
+
+    __tablename__ = "prep_answers"
+
+    round_id: int = Field(
+        sa_column=Column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    question_id: str = Field(max_length=255, primary_key=True)
+    text: str | None = None
+    skipped: bool = Field(default=False)
+    updated_at: datetime = _utc()
+    revision: int = Field(default=1)
+
+
+class LeaderNoteRow(SQLModel, table=True):
+    """A leader's private notes for one employee (primary key: round, leader, employee)."""
+
+    __tablename__ = "leader_notes"
+
+    round_id: int = Field(
+        sa_column=Column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    )
+    leader_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    employee_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    text: str
+    updated_at: datetime = _utc()
+
+
+class ProcessedEventRow(SQLModel, table=True):
+    """Inbound deliveries already handled (idempotency keys)."""
+
+    __tablename__ = "processed_events"
+
+    key: str = Field(max_length=255, primary_key=True)
+    processed_at: datetime = _utc(index=True)
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what to which confidential thing; `subject` is a path like `round:3/person:7`."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    actor_id: int | None = _fk("people.id", ondelete="SET NULL", nullable=True)
+    action: str = Field(max_length=100)
+    subject: str = Field(max_length=255, index=True)
+    detail: str | None = None
+
+
+class ConversationRefRow(SQLModel, table=True):
+    """Opaque per-platform handle for proactive messages (primary key: platform, workspace, key)."""
+
+    __tablename__ = "conversation_refs"
+
+    platform: str = Field(max_length=20, primary_key=True)
+    workspace_external_id: str = Field(max_length=255, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    ref: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+metadata = SQLModel.metadata
+workspaces = _table(WorkspaceRow)
+people = _table(PersonRow)
+teams = _table(TeamRow)
+team_people = _table(TeamPersonRow)
+rounds = _table(RoundRow)
+prep_sessions = _table(PrepSessionRow)
+prep_answers = _table(PrepAnswerRow)
+leader_notes = _table(LeaderNoteRow)
+processed_events = _table(ProcessedEventRow)
+audit_log = _table(AuditRow)
+conversation_refs = _table(ConversationRefRow)

@@ -1,0 +1,45 @@
+"""What every repository shares: the session, and the dialect's INSERT with ON CONFLICT."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class NotFound(LookupError):
+    """The row an update names does not exist."""
+
+
+class Repo:
+    """Base of the SQL repositories: bound to the one session of a `SqlTx`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _insert(self, table: Table) -> Any:
+        """`INSERT` that understands `on_conflict_do_nothing/update` on SQLite and PostgreSQL.
+
+        Typed `Any` because the two dialect classes are distinct but share this API.
+        """
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched (both drivers report it)."""
+    count = result.rowcount
+    assert isinstance(count, int)
+    return count
+
+
+def unique(ids: Sequence[int]) -> list[int]:
+    """`ids` without repeats, first occurrence wins (order is meaningful)."""
+    return list(dict.fromkeys(ids))

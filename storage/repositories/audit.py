@@ -1,0 +1,50 @@
+"""The audit log: reads and changes of confidential data, append-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from conversations.domain import AuditEntry
+from storage.models import audit_log
+from storage.repositories._base import Repo
+
+
+def to_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor_id=row.actor_id,
+        action=row.action,
+        subject=row.subject,
+        detail=row.detail,
+    )
+
+
+class SqlAuditRepo(Repo):
+    async def record(
+        self,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        subject: str,
+        detail: str | None = None,
+    ) -> None:
+        await self._session.execute(
+            insert(audit_log).values(
+                at=at, actor_id=actor_id, action=action, subject=subject, detail=detail
+            )
+        )
+
+    async def entries(
+        self, *, subject_prefix: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first. `subject_prefix` is literal (`%` and `_` match only themselves)."""
+        stmt = select(audit_log)
+        if subject_prefix:
+            stmt = stmt.where(audit_log.c.subject.startswith(subject_prefix, autoescape=True))
+        stmt = stmt.order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+        return [to_entry(row) for row in await self._session.execute(stmt)]

@@ -1,0 +1,111 @@
+"""People: anyone the bot has met in a workspace (employees, leaders, admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from conversations.domain import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Person
+from storage.models import people
+from storage.repositories._base import NotFound, Repo, rowcount
+
+
+def to_person(row: Any) -> Person:
+    return Person(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        locale=row.locale,
+        timezone=row.timezone,
+        is_admin=row.is_admin,
+        can_lead=row.can_lead,
+    )
+
+
+class SqlPersonRepo(Repo):
+    async def upsert(
+        self,
+        *,
+        workspace_id: int,
+        user_id: str,
+        display_name: str | None = None,
+        locale: str | None = None,
+        timezone: str | None = None,
+        is_admin: bool | None = None,
+    ) -> Person:
+        """Create or update; a None argument leaves the stored value as it is.
+
+        A new person without a display name is shown by their user id until the platform
+        tells us better; locale and time zone default to Danish/Copenhagen.
+        """
+        given: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "display_name": display_name,
+                "locale": locale,
+                "timezone": timezone,
+                "is_admin": is_admin,
+            }.items()
+            if value is not None
+        }
+        stmt = self._insert(people).values(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            display_name=user_id if display_name is None else display_name,
+            locale=locale or DEFAULT_LOCALE,
+            timezone=timezone or DEFAULT_TIMEZONE,
+            is_admin=bool(is_admin),
+            can_lead=False,
+        )
+        keys = ["workspace_id", "user_id"]
+        if given:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=given)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        await self._session.execute(stmt)
+        person = await self.get_by_user_id(workspace_id=workspace_id, user_id=user_id)
+        assert person is not None
+        return person
+
+    async def get(self, *, person_id: int) -> Person | None:
+        row = (
+            await self._session.execute(select(people).where(people.c.id == person_id))
+        ).one_or_none()
+        return None if row is None else to_person(row)
+
+    async def get_by_user_id(self, *, workspace_id: int, user_id: str) -> Person | None:
+        row = (
+            await self._session.execute(
+                select(people).where(
+                    (people.c.workspace_id == workspace_id) & (people.c.user_id == user_id)
+                )
+            )
+        ).one_or_none()
+        return None if row is None else to_person(row)
+
+    async def get_many(self, *, person_ids: Sequence[int]) -> list[Person]:
+        """In the order of `person_ids`; unknown ids are left out."""
+        if not person_ids:
+            return []
+        rows = await self._session.execute(select(people).where(people.c.id.in_(set(person_ids))))
+        by_id = {row.id: to_person(row) for row in rows}
+        return [by_id[pid] for pid in person_ids if pid in by_id]
+
+    async def set_can_lead(self, *, person_id: int, can_lead: bool) -> None:
+        result = await self._session.execute(
+            update(people).where(people.c.id == person_id).values(can_lead=can_lead)
+        )
+        if rowcount(result) == 0:
+            raise NotFound(f"person {person_id}")
+
+    async def leaders(self, *, workspace_id: int) -> list[Person]:
+        """People an admin named as leaders (can_lead), by display name."""
+        rows = await self._session.execute(
+            select(people)
+            .where((people.c.workspace_id == workspace_id) & people.c.can_lead.is_(True))
+            .order_by(people.c.display_name, people.c.id)
+        )
+        return [to_person(row) for row in rows]

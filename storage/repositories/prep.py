@@ -1,0 +1,126 @@
+"""Employees' preparation: where each one is in the questions, and their answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from conversations.domain import PrepAnswer, PrepSession, PrepStatus
+from storage.models import prep_answers, prep_sessions
+from storage.repositories._base import Repo
+
+
+def to_session(row: Any) -> PrepSession:
+    return PrepSession(
+        round_id=row.round_id,
+        person_id=row.person_id,
+        cursor=row.cursor,
+        status=PrepStatus(row.status),
+        shared_at=row.shared_at,
+        conversation_held_at=row.conversation_held_at,
+        updated_at=row.updated_at,
+    )
+
+
+def to_answer(row: Any) -> PrepAnswer:
+    return PrepAnswer(
+        round_id=row.round_id,
+        person_id=row.person_id,
+        question_id=row.question_id,
+        text=row.text,
+        skipped=row.skipped,
+        updated_at=row.updated_at,
+        revision=row.revision,
+    )
+
+
+class SqlPrepRepo(Repo):
+    async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
+        row = (
+            await self._session.execute(
+                select(prep_sessions).where(
+                    (prep_sessions.c.round_id == round_id)
+                    & (prep_sessions.c.person_id == person_id)
+                )
+            )
+        ).one_or_none()
+        return None if row is None else to_session(row)
+
+    async def save_session(
+        self,
+        *,
+        round_id: int,
+        person_id: int,
+        cursor: int,
+        status: PrepStatus,
+        at: datetime,
+        shared_at: datetime | None = None,
+        conversation_held_at: datetime | None = None,
+    ) -> PrepSession:
+        """Create or replace the session row (all fields as given), in one upsert."""
+        values = {
+            "cursor": cursor,
+            "status": PrepStatus(status).value,
+            "shared_at": shared_at,
+            "conversation_held_at": conversation_held_at,
+            "updated_at": at,
+        }
+        stmt = self._insert(prep_sessions).values(round_id=round_id, person_id=person_id, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["round_id", "person_id"], set_=values
+        ).returning(*prep_sessions.c)
+        return to_session((await self._session.execute(stmt)).one())
+
+    async def sessions(self, *, round_id: int) -> list[PrepSession]:
+        """Every session of the round, by person id (stable for overviews)."""
+        rows = await self._session.execute(
+            select(prep_sessions)
+            .where(prep_sessions.c.round_id == round_id)
+            .order_by(prep_sessions.c.person_id)
+        )
+        return [to_session(row) for row in rows]
+
+    async def answers(self, *, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
+        rows = await self._session.execute(
+            select(prep_answers).where(
+                (prep_answers.c.round_id == round_id) & (prep_answers.c.person_id == person_id)
+            )
+        )
+        return {row.question_id: to_answer(row) for row in rows}
+
+    async def save_answer(
+        self,
+        *,
+        round_id: int,
+        person_id: int,
+        question_id: str,
+        text: str | None,
+        skipped: bool,
+        at: datetime,
+    ) -> PrepAnswer:
+        """Create or replace; `revision` counts the saves (1 for the first).
+
+        The increment happens in the database (`revision = revision + 1` in the upsert), so
+        concurrent saves each get their own revision instead of losing one.
+        """
+        stmt = self._insert(prep_answers).values(
+            round_id=round_id,
+            person_id=person_id,
+            question_id=question_id,
+            text=text,
+            skipped=skipped,
+            updated_at=at,
+            revision=1,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["round_id", "person_id", "question_id"],
+            set_={
+                "text": stmt.excluded.text,
+                "skipped": stmt.excluded.skipped,
+                "updated_at": stmt.excluded.updated_at,
+                "revision": prep_answers.c.revision + 1,
+            },
+        ).returning(*prep_answers.c)
+        return to_answer((await self._session.execute(stmt)).one())

@@ -1,0 +1,102 @@
+"""MUS rounds: one per team per year, each with its own snapshot of the questions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from conversations.domain import Phase, Round
+from storage.models import rounds
+from storage.repositories._base import NotFound, Repo, rowcount
+
+
+def to_round(row: Any) -> Round:
+    return Round(
+        id=row.id,
+        team_id=row.team_id,
+        template_name=row.template_name,
+        template=row.template,
+        kerneopgave=row.kerneopgave,
+        udviklingsmaal=row.udviklingsmaal,
+        kickoff_at=row.kickoff_at,
+        prep_deadline=row.prep_deadline,
+        conversations_from=row.conversations_from,
+        conversations_to=row.conversations_to,
+        summary_at=row.summary_at,
+        phase=Phase(row.phase),
+        started_by=row.started_by,
+        created_at=row.created_at,
+    )
+
+
+class SqlRoundRepo(Repo):
+    async def create(
+        self,
+        *,
+        team_id: int,
+        template_name: str,
+        template: dict[str, Any],
+        kerneopgave: str,
+        udviklingsmaal: str,
+        kickoff_at: datetime | None,
+        prep_deadline: date,
+        conversations_from: date,
+        conversations_to: date,
+        summary_at: datetime | None,
+        started_by: int,
+        created_at: datetime,
+    ) -> Round:
+        """A new round starts in the prep phase."""
+        row = (
+            await self._session.execute(
+                insert(rounds)
+                .values(
+                    team_id=team_id,
+                    template_name=template_name,
+                    template=template,
+                    kerneopgave=kerneopgave,
+                    udviklingsmaal=udviklingsmaal,
+                    kickoff_at=kickoff_at,
+                    prep_deadline=prep_deadline,
+                    conversations_from=conversations_from,
+                    conversations_to=conversations_to,
+                    summary_at=summary_at,
+                    phase=Phase.PREP.value,
+                    started_by=started_by,
+                    created_at=created_at,
+                )
+                .returning(*rounds.c)
+            )
+        ).one()
+        return to_round(row)
+
+    async def get(self, *, round_id: int) -> Round | None:
+        row = (
+            await self._session.execute(select(rounds).where(rounds.c.id == round_id))
+        ).one_or_none()
+        return None if row is None else to_round(row)
+
+    async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
+        """Newest first (by creation time, then id for rounds created in the same instant)."""
+        stmt = select(rounds).where(rounds.c.team_id == team_id)
+        if not include_closed:
+            stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
+        stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        return [to_round(row) for row in await self._session.execute(stmt)]
+
+    async def set_phase(self, *, round_id: int, phase: Phase) -> None:
+        """Unknown round: `NotFound` (a silent no-op would hide a flow bug)."""
+        await self._update(round_id, phase=Phase(phase).value)
+
+    async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
+        """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
+        await self._update(round_id, template=template)
+
+    async def _update(self, round_id: int, **values: Any) -> None:
+        result = await self._session.execute(
+            update(rounds).where(rounds.c.id == round_id).values(**values)
+        )
+        if rowcount(result) == 0:
+            raise NotFound(f"round {round_id}")

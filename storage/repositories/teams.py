@@ -1,0 +1,139 @@
+"""Teams with their leaders (one or more) and members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, insert, select, update
+
+from conversations.domain import Team
+from storage.models import TeamRole, team_people, teams
+from storage.repositories._base import NotFound, Repo, unique
+
+
+class SqlTeamRepo(Repo):
+    async def create(
+        self,
+        *,
+        workspace_id: int,
+        name: str,
+        channel_id: str | None,
+        leader_ids: Sequence[int],
+        member_ids: Sequence[int],
+    ) -> Team:
+        """A team needs a leader: an empty `leader_ids` is a `ValueError`."""
+        _require_leaders(leader_ids)
+        team_id = (
+            await self._session.execute(
+                insert(teams)
+                .values(workspace_id=workspace_id, name=name, channel_id=channel_id)
+                .returning(teams.c.id)
+            )
+        ).scalar_one()
+        await self._replace(TeamRole.LEADER, team_id=team_id, person_ids=leader_ids)
+        await self._replace(TeamRole.MEMBER, team_id=team_id, person_ids=member_ids)
+        return await self._require(team_id)
+
+    async def get(self, *, team_id: int) -> Team | None:
+        found = await self._load([team_id])
+        return found[0] if found else None
+
+    async def get_by_channel(self, *, workspace_id: int, channel_id: str) -> Team | None:
+        team_id = (
+            await self._session.execute(
+                select(teams.c.id).where(
+                    (teams.c.workspace_id == workspace_id) & (teams.c.channel_id == channel_id)
+                )
+            )
+        ).scalar_one_or_none()
+        return None if team_id is None else await self.get(team_id=team_id)
+
+    async def update(
+        self,
+        *,
+        team_id: int,
+        name: str | None = None,
+        leader_ids: Sequence[int] | None = None,
+        member_ids: Sequence[int] | None = None,
+    ) -> Team:
+        """Given sets replace the stored ones; None leaves them. Unknown team: `NotFound`."""
+        if leader_ids is not None:
+            _require_leaders(leader_ids)
+        if (await self.get(team_id=team_id)) is None:
+            raise NotFound(f"team {team_id}")
+        if name is not None:
+            await self._session.execute(
+                update(teams).where(teams.c.id == team_id).values(name=name)
+            )
+        if leader_ids is not None:
+            await self._replace(TeamRole.LEADER, team_id=team_id, person_ids=leader_ids)
+        if member_ids is not None:
+            await self._replace(TeamRole.MEMBER, team_id=team_id, person_ids=member_ids)
+        return await self._require(team_id)
+
+    async def led_by(self, *, person_id: int) -> list[Team]:
+        return await self._teams_linked(TeamRole.LEADER, person_id=person_id)
+
+    async def with_member(self, *, person_id: int) -> list[Team]:
+        return await self._teams_linked(TeamRole.MEMBER, person_id=person_id)
+
+    async def _teams_linked(self, role: TeamRole, *, person_id: int) -> list[Team]:
+        """Teams where the person has `role`, oldest team first."""
+        ids = (
+            await self._session.execute(
+                select(team_people.c.team_id)
+                .where((team_people.c.person_id == person_id) & (team_people.c.role == role.value))
+                .order_by(team_people.c.team_id)
+            )
+        ).scalars()
+        return await self._load(list(ids))
+
+    async def _replace(self, role: TeamRole, *, team_id: int, person_ids: Sequence[int]) -> None:
+        await self._session.execute(
+            delete(team_people).where(
+                (team_people.c.team_id == team_id) & (team_people.c.role == role.value)
+            )
+        )
+        rows = [
+            {"team_id": team_id, "person_id": pid, "role": role.value, "position": i}
+            for i, pid in enumerate(unique(person_ids))
+        ]
+        if rows:
+            await self._session.execute(insert(team_people), rows)
+
+    async def _require(self, team_id: int) -> Team:
+        team = await self.get(team_id=team_id)
+        if team is None:
+            raise NotFound(f"team {team_id}")
+        return team
+
+    async def _load(self, team_ids: list[int]) -> list[Team]:
+        """Teams with their leader and member ids, in the order of `team_ids`, in 2 queries."""
+        if not team_ids:
+            return []
+        rows = (await self._session.execute(select(teams).where(teams.c.id.in_(team_ids)))).all()
+        links = await self._session.execute(
+            select(team_people.c.team_id, team_people.c.person_id, team_people.c.role)
+            .where(team_people.c.team_id.in_(team_ids))
+            .order_by(team_people.c.team_id, team_people.c.position)
+        )
+        ids: dict[tuple[int, str], list[int]] = {}
+        for link in links:
+            ids.setdefault((link.team_id, link.role), []).append(link.person_id)
+        by_id = {
+            row.id: Team(
+                id=row.id,
+                workspace_id=row.workspace_id,
+                name=row.name,
+                channel_id=row.channel_id,
+                leader_ids=tuple(ids.get((row.id, TeamRole.LEADER.value), ())),
+                member_ids=tuple(ids.get((row.id, TeamRole.MEMBER.value), ())),
+            )
+            for row in rows
+        }
+        return [by_id[tid] for tid in team_ids if tid in by_id]
+
+
+def _require_leaders(leader_ids: Sequence[int]) -> None:
+    if not leader_ids:
+        raise ValueError("a team has one or more leaders")

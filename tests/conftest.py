@@ -1,0 +1,106 @@
+"""Shared fixtures: a database for every backend we support, and a migrated store on it.
+
+`database_url` is parametrized over SQLite (a file in a temporary directory) and PostgreSQL
+(a fresh `musbot_test_<random>` database per test module on the server named by
+MUSBOT_TEST_POSTGRES_URL, dropped afterwards). Without that variable the PostgreSQL cases
+skip, unless MUSBOT_REQUIRE_POSTGRES=1 (CI), where they fail instead of passing silently.
+Start a throwaway server with `.ci/postgres.sh start`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, text
+from sqlalchemy.engine import make_url
+
+from storage.db import SqlStore, create_store, upgrade
+from storage.models import metadata
+
+POSTGRES_URL_ENV = "MUSBOT_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_ENV = "MUSBOT_REQUIRE_POSTGRES"
+
+
+def postgres_server_url() -> str:
+    """The test server's URL; skips (or fails, when PostgreSQL is required) without one."""
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if url:
+        return url
+    if os.environ.get(REQUIRE_POSTGRES_ENV, "") not in ("", "0"):
+        pytest.fail(
+            f"{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_URL_ENV} is not set: start a server with "
+            f"`export {POSTGRES_URL_ENV}=$(.ci/postgres.sh start)`",
+            pytrace=False,
+        )
+    pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/postgres.sh)")
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE refuse to run inside)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test module; dropped afterwards."""
+    server_url = postgres_server_url()
+    name = f"musbot_test_{secrets.token_hex(6)}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An empty database per test module and backend (plain URL, as a user would configure)."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "musbot.db"
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+async def _empty_tables(store: SqlStore) -> None:
+    """Wipe every table so each test starts from nothing (the schema stays)."""
+    async with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(delete(table))
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[SqlStore]:
+    """A migrated, empty store on each backend."""
+    await upgrade(url=database_url)
+    store = await create_store(url=database_url)
+    await _empty_tables(store)
+    try:
+        yield store
+    finally:
+        await store.close()
