@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import ANNA, BO, TEAM_ID, TENANT, Bot
-
 from adapters.teams.cards import ACTION_KEY, FORM_KEY, OWNER_KEY, STATE_KEY, VALUE_KEY
 from conversations.events import (
     ButtonEvent,
@@ -25,6 +23,7 @@ from conversations.messages import (
     ToChannel,
 )
 from conversations.ports import PlatformPort
+from tests.teams.harness import ANNA, BO, TEAM_ID, TENANT, Bot
 
 ANSWER_FORM = Form(
     id="prep.answer",

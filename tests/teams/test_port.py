@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import ANNA, BO, CARL, TEAM_ID, TENANT, Bot
 
 from adapters.teams.port import TENANT_KEY
 from conversations.messages import Button, Message, ToChannel, ToPerson
 from conversations.ports import DeliveryError
+from tests.teams.harness import ANNA, BO, CARL, TEAM_ID, TENANT, Bot
 
 
 async def installed(bot: Bot) -> None:

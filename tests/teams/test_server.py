@@ -7,9 +7,9 @@ import logging
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import MemoryRefStore, ScriptedHandler
 
 from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
+from tests.teams.harness import MemoryRefStore, ScriptedHandler
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
