@@ -5,7 +5,7 @@ adapter only decides *how* Teams shows it:
 
 * a reply to the actor goes into the chat the activity came from, or - when that is a team
   channel or group chat, where Teams has no "only visible to you" - into the actor's 1:1 chat,
-  because MUS answers are confidential;
+  because MUS answers are confidential (the greeting on install stays where the app was added);
 * a `Form` is a card with inputs in the chat; `FormErrors` redraw that card with the errors;
   after a successful submit the card is replaced by a read-only copy (Teams leaves inputs live);
 * Action.Execute invokes are answered in the HTTP response with the updated card.
@@ -34,7 +34,7 @@ from adapters.teams.cards import (
     with_errors,
 )
 from adapters.teams.port import TeamsPort, form_key
-from conversations.events import FormEvent
+from conversations.events import FormEvent, InstallEvent
 from conversations.messages import (
     Form,
     FormErrors,
@@ -140,8 +140,12 @@ class _Answer:
         return self.in_place
 
     async def _target(self) -> str:
-        """The conversation for answers to the actor: this chat if 1:1, else their 1:1 chat."""
-        if self.event.context.is_direct:
+        """The conversation for answers to the actor: this chat if 1:1, else their 1:1 chat.
+
+        An install is the exception: the greeting belongs where the app was added (Teams'
+        own guidance), and nothing in it is the installer's alone.
+        """
+        if self.event.context.is_direct or isinstance(self.event, InstallEvent):
             return self.conversation_id
         conversation_id, _ = await self.port.dm_conversation(
             workspace_id=self.workspace_id, user_id=self.actor.user_id

@@ -11,12 +11,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.port import TeamsPort
+from adapters.teams.refs import RefStore
+from adapters.teams.server import TeamsSettings, add_teams_routes
 from conversations.events import InboundEvent
 from conversations.messages import Reply
-from conversations.ports import PlatformPort
+from conversations.ports import EventHandler, PlatformPort
 from tests.teams.stub_connector import Account, StubConnector
 
 TENANT = "tenant-1"
@@ -82,8 +86,8 @@ class ScriptedHandler:
 class Bot:
     client: TestClient
     port: TeamsPort
-    handler: ScriptedHandler
-    refs: MemoryRefStore
+    handler: Any  # ScriptedHandler, or the real Engine in scenarios
+    refs: Any  # MemoryRefStore, or StoreRefStore in scenarios
     stub: StubConnector
     time: FakeTime
     ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -167,3 +171,20 @@ class Bot:
             type="conversationUpdate",
             membersAdded=[{"id": BOT["id"]}, {"id": user.id, "aadObjectId": user.aad}],
         )
+
+
+async def start_bot(*, stub: StubConnector, handler: EventHandler, refs: RefStore) -> Bot:
+    """The Teams endpoint on a local port, unauthenticated (dev mode), with simulated time."""
+    time = FakeTime()
+    app = web.Application()
+    port = add_teams_routes(
+        app=app,
+        handler=handler,
+        refs=refs,
+        settings=TeamsSettings(allow_unauthenticated=True),
+        limiter=TeamsLimiter(clock=time.clock, sleep=time.sleep),
+    )
+    port.jitter = lambda: 0.0  # deterministic back-off in tests
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return Bot(client=client, port=port, handler=handler, refs=refs, stub=stub, time=time)
