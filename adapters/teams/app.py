@@ -91,7 +91,9 @@ class TeamsBot(ActivityHandler):
                 "teams: %s submitted a card owned by %s; ignored", actor.user_id, inbound.owner
             )
             return None
+        await self.port.warm(workspace_id=actor.workspace_id)
         reply = await self.handler.handle(inbound.event, platform=self.port)
+        await self.port.flush()
         return await _Answer(turn_context=turn_context, port=self.port, inbound=inbound).render(
             reply.items
         )

@@ -31,7 +31,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from adapters.teams import translate
 from adapters.teams.cards import CARD_CONTENT_TYPE, ActionStyle, Card, message_cards
 from adapters.teams.limiter import TeamsLimiter
-from adapters.teams.refs import RefStore
+from adapters.teams.refs import MemoRefStore, RefStore
 from conversations.events import Actor
 from conversations.messages import HomeView, Message, ToActor, ToChannel, ToPerson
 from conversations.ports import DeliveryError, DeliveryFailure
@@ -90,7 +90,7 @@ class TeamsPort:
     ) -> None:
         self.adapter = adapter  # a botbuilder CloudAdapter
         self.app_id = app_id or None
-        self.refs = refs
+        self.refs = refs if isinstance(refs, MemoRefStore) else MemoRefStore(inner=refs)
         self.limiter = limiter or TeamsLimiter()
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
@@ -101,6 +101,7 @@ class TeamsPort:
 
     async def send(self, *, workspace_id: str, message: Message) -> str | None:
         """Post to a person (creating the 1:1 chat if needed) or a channel; update in place."""
+        await self.flush()  # the core sends after its transaction: refs learnt in it can go now
         to = message.to
         if isinstance(to, ToActor):
             raise DeliveryError("invalid", detail="ToActor is answered in the turn, not sent")
@@ -168,7 +169,10 @@ class TeamsPort:
                     if _is_bot(account):
                         continue
                     await self.remember_user(
-                        workspace_id=workspace_id, account=account, seen_in=ref["conversation_id"]
+                        workspace_id=workspace_id,
+                        account=account,
+                        seen_in=ref["conversation_id"],
+                        defer=True,  # inside the core's transaction: write after it
                     )
                     members.append(self._actor(workspace_id=workspace_id, account=account))
                 token = page.continuation_token
@@ -183,13 +187,18 @@ class TeamsPort:
         )
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
-        """Name and mail of a user, read in a conversation where they were last seen."""
-        user = await self.refs.get(workspace_id=workspace_id, key=user_key(user_id))
-        tenant = await self.refs.get(workspace_id=workspace_id, key=TENANT_KEY)
-        if user is None or not user.get("seen_in") or tenant is None:
+        """Name of a user, read where they were last seen or else in a team channel.
+
+        Memo only (`peek`): the core looks people up inside its transaction.
+        """
+        user = self.refs.peek(workspace_id=workspace_id, key=user_key(user_id)) or {}
+        tenant = self.refs.peek(workspace_id=workspace_id, key=TENANT_KEY)
+        conversation_id = user.get("seen_in") or next(
+            iter(self._known_channels(workspace_id=workspace_id)), None
+        )
+        if tenant is None or not conversation_id:
             return None
         member_id = str(user.get("teams_id") or user_id)
-        conversation_id = str(user["seen_in"])
 
         async def fetch(turn_context: TurnContext) -> Any:
             turn_context.activity.channel_data = {}  # look up in this conversation, not a team
@@ -204,7 +213,7 @@ class TeamsPort:
             account = await self._continue(
                 workspace_id=workspace_id,
                 service_url=str(user.get("service_url") or tenant["service_url"]),
-                conversation_id=conversation_id,
+                conversation_id=str(conversation_id),
                 fn=fetch,
             )
         except DeliveryError as error:
@@ -218,6 +227,16 @@ class TeamsPort:
             user_id=user_id,
             display_name=actor.display_name or user.get("name"),
         )
+
+    async def warm(self, *, workspace_id: str) -> None:
+        """Load what a turn may need into the memo, before the core opens its transaction."""
+        await self.refs.get(workspace_id=workspace_id, key=TENANT_KEY)
+        for channel_id in await self._channel_index(workspace_id=workspace_id):
+            await self.refs.get(workspace_id=workspace_id, key=channel_key(channel_id))
+
+    async def flush(self) -> None:
+        """Write refs learnt inside the core's transaction (see `MemoRefStore`)."""
+        await self.refs.flush()
 
     # ------------------------------------------------------------ used by the bot in a turn
 
@@ -349,19 +368,28 @@ class TeamsPort:
         account: Any,
         seen_in: str | None,
         service_url: str | None = None,
+        defer: bool = False,
     ) -> None:
         """Keep a user's Teams id: creating their 1:1 chat later needs it."""
         uid = translate.user_id(account)
         ref: dict[str, Any] = {"teams_id": account.id, "name": account.name, "seen_in": seen_in}
         if service_url:
             ref["service_url"] = service_url
-        await self.refs.save(workspace_id=workspace_id, key=user_key(uid), ref=ref)
+        await self.refs.save(workspace_id=workspace_id, key=user_key(uid), ref=ref, defer=defer)
 
     async def channel_choices(self, *, workspace_id: str) -> list[tuple[str, str]]:
         """(channel id, "Team › channel") for every channel the bot was installed in."""
-        index = await self.refs.get(workspace_id=workspace_id, key=CHANNELS_KEY) or {}
-        channels = index.get("channels") or {}
+        channels = await self._channel_index(workspace_id=workspace_id)
         return sorted(((cid, str(name)) for cid, name in channels.items()), key=lambda c: c[1])
+
+    async def _channel_index(self, *, workspace_id: str) -> dict[str, Any]:
+        index = await self.refs.get(workspace_id=workspace_id, key=CHANNELS_KEY) or {}
+        channels = index.get("channels")
+        return dict(channels) if isinstance(channels, dict) else {}
+
+    def _known_channels(self, *, workspace_id: str) -> list[str]:
+        index = self.refs.peek(workspace_id=workspace_id, key=CHANNELS_KEY) or {}
+        return sorted(index.get("channels") or {})
 
     # ------------------------------------------------------------ internals
 
@@ -376,8 +404,7 @@ class TeamsPort:
         team_name = translate.team(activity).get("name")
         channel_name = channel.get("name") if isinstance(channel, dict) else None
         label = " › ".join(str(n) for n in (team_name, channel_name) if n) or channel_id
-        index = await self.refs.get(workspace_id=workspace_id, key=CHANNELS_KEY) or {}
-        channels = dict(index.get("channels") or {})
+        channels = await self._channel_index(workspace_id=workspace_id)
         if channels.get(channel_id) != label:
             channels[channel_id] = label
             await self.refs.save(

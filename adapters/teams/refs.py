@@ -53,26 +53,69 @@ class StoreRefStore:
             )
 
 
-class CachedRefStore:
-    """Skips writes of a ref identical to the last one written through this process.
+class MemoRefStore:
+    """The adapter's view of its refs: a process-local memo in front of the real store.
 
-    Every inbound activity refreshes the sender's reference; without this each message would
-    cost a database write.
+    Why: the core calls `channel_members`/`lookup` inside its database transaction, and on
+    SQLite a second transaction (ours, to read a ref) waits for that one to finish - a
+    deadlock. So everything a turn may need is loaded before the core is called (`warm` in
+    the port), reads inside the turn come from memory (`peek`), and refs learnt inside it
+    (a roster) are written afterwards (`save(defer=True)`, then `flush`). The memo also
+    spares a database write per activity when nothing changed.
+
+    Refs are stable facts (ids, URLs), so a memo that is briefly stale in a second bot
+    process is harmless: the worst case is asking Teams for a 1:1 chat it already has, and
+    Teams answers with the same one.
     """
 
-    def __init__(self, *, inner: RefStore, max_entries: int = 10_000) -> None:
+    def __init__(self, *, inner: RefStore, max_entries: int = 50_000) -> None:
         self._inner = inner
-        self._seen: dict[tuple[str, str], dict[str, Any]] = {}
+        self._memo: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._written: dict[tuple[str, str], dict[str, Any]] = {}
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
         self._max = max_entries
 
-    async def save(self, *, workspace_id: str, key: str, ref: dict[str, Any]) -> None:
-        if self._seen.get((workspace_id, key)) == ref:
+    async def save(
+        self, *, workspace_id: str, key: str, ref: dict[str, Any], defer: bool = False
+    ) -> None:
+        """Remember `ref`; write it now, or at the next `flush` when `defer`."""
+        slot = (workspace_id, key)
+        self._remember(slot, ref)
+        if defer:
+            self._pending[slot] = dict(ref)
             return
-        await self._inner.save(workspace_id=workspace_id, key=key, ref=ref)
-        if len(self._seen) >= self._max:
-            self._seen.clear()
-        self._seen[(workspace_id, key)] = dict(ref)
+        self._pending.pop(slot, None)
+        await self._write(slot, ref)
 
     async def get(self, *, workspace_id: str, key: str) -> dict[str, Any] | None:
-        # Always read through: another bot process may have changed the ref since.
-        return await self._inner.get(workspace_id=workspace_id, key=key)
+        slot = (workspace_id, key)
+        if slot in self._memo:
+            found = self._memo[slot]
+            return dict(found) if found is not None else None
+        found = await self._inner.get(workspace_id=workspace_id, key=key)
+        self._remember(slot, found)
+        return dict(found) if found is not None else None
+
+    def peek(self, *, workspace_id: str, key: str) -> dict[str, Any] | None:
+        """The memo only, never the database (safe inside the core's transaction)."""
+        found = self._memo.get((workspace_id, key))
+        return dict(found) if found is not None else None
+
+    async def flush(self) -> None:
+        """Write the refs saved with `defer=True`."""
+        pending, self._pending = self._pending, {}
+        for slot, ref in pending.items():
+            await self._write(slot, ref)
+
+    async def _write(self, slot: tuple[str, str], ref: dict[str, Any]) -> None:
+        if self._written.get(slot) == ref:
+            return
+        await self._inner.save(workspace_id=slot[0], key=slot[1], ref=ref)
+        if len(self._written) >= self._max:
+            self._written.clear()
+        self._written[slot] = dict(ref)
+
+    def _remember(self, slot: tuple[str, str], ref: dict[str, Any] | None) -> None:
+        if len(self._memo) >= self._max:
+            self._memo.clear()
+        self._memo[slot] = dict(ref) if ref is not None else None

@@ -25,7 +25,7 @@ from adapters.teams.app import TeamsBot
 from adapters.teams.cards import ActionStyle
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.port import TeamsPort
-from adapters.teams.refs import CachedRefStore, RefStore
+from adapters.teams.refs import RefStore
 from conversations.ports import EventHandler
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def add_teams_routes(
     port = TeamsPort(
         adapter=adapter,
         app_id=settings.app_id,
-        refs=CachedRefStore(inner=refs),
+        refs=refs,
         limiter=limiter,
         action_style=action_style,
     )

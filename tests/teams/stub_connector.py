@@ -24,6 +24,7 @@ class Call:
     body: Any
     query: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    response_id: str | None = None  # the activity id the connector gave a new message
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -132,6 +133,19 @@ class StubConnector:
             and (conversation_id is None or c.conversation_id == conversation_id)
         ]
 
+    def shown(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """What a chat shows now: (activity id, card), updates applied, last changed last."""
+        cards: dict[str, dict[str, Any]] = {}
+        for call in self.calls:
+            if call.conversation_id != conversation_id or call.status >= 300 or call.card is None:
+                continue
+            if call.method == "POST" and call.response_id:
+                cards[call.response_id] = call.card
+            elif call.method == "PUT" and call.activity_id:
+                cards.pop(call.activity_id, None)
+                cards[call.activity_id] = call.card
+        return list(cards.items())
+
     def creates(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path == "/v3/conversations"]
 
@@ -176,7 +190,9 @@ class StubConnector:
         body = await self._body(request)
         if (failed := self._record(request, body)) is not None:
             return failed
-        return web.json_response({"id": f"act-{next(self._ids)}"}, status=201)
+        activity_id = f"act-{next(self._ids)}"
+        self.calls[-1].response_id = activity_id
+        return web.json_response({"id": activity_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await self._body(request)
