@@ -95,11 +95,15 @@ def _render(
     """Rasterise `paint`, supersampling only pixels whose corners and centre disagree."""
     out = bytearray()
     n = SAMPLES * SAMPLES
+    corners = [[paint(x / size, y / size) for x in range(size + 1)] for y in range(size + 1)]
     for py in range(size):
         for px in range(size):
             probes = {
-                paint((px + dx) / size, (py + dy) / size)
-                for dx, dy in ((0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))
+                paint((px + 0.5) / size, (py + 0.5) / size),
+                corners[py][px],
+                corners[py][px + 1],
+                corners[py + 1][px],
+                corners[py + 1][px + 1],
             }
             if len(probes) == 1:
                 ((cr, cg, cb), alpha) = probes.pop()
