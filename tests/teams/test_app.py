@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.teams.cards import ACTION_KEY, FORM_KEY, OWNER_KEY, STATE_KEY, VALUE_KEY
 from conversations.events import (
     ButtonEvent,
@@ -218,3 +220,43 @@ async def test_team_install_is_an_install_event_and_stores_the_channel(bot: Bot)
     assert hello.activity_id is None  # a new post in the channel, not a reply to something
     choices = await bot.port.channel_choices(workspace_id=TENANT)
     assert choices == [(TEAM_ID, "Dagplejen")]
+
+
+async def test_the_stock_botbuilder_invoke_path_still_fails(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Why the workaround exists: botbuilder's own Action.Execute path answers 500.
+
+    If this starts failing, botbuilder fixed the double serialisation and `TeamsBot` could use
+    `on_adaptive_card_invoke` again.
+    """
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+    from botbuilder.core import ActivityHandler
+    from botbuilder.schema import AdaptiveCardInvokeResponse
+
+    from adapters.teams.server import TeamsSettings, create_adapter
+
+    class Stock(ActivityHandler):
+        async def on_adaptive_card_invoke(self, turn_context, invoke_value):  # type: ignore[no-untyped-def]
+            return AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive", value={}
+            )
+
+    adapter = create_adapter(settings=TeamsSettings(allow_unauthenticated=True))
+    stock = Stock()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await adapter.process(request, stock)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        activity = bot.execute({ACTION_KEY: "x"}, reply_to="act-1")
+        response = await client.post("/api/messages", json=activity)
+        assert response.status == 500
+        assert "is_xml_model" in caplog.text  # serializer_helper run on an already-made dict
+    finally:
+        await client.close()
