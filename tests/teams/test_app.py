@@ -260,3 +260,35 @@ async def test_the_stock_botbuilder_invoke_path_still_fails(
         assert "is_xml_model" in caplog.text  # serializer_helper run on an already-made dict
     finally:
         await client.close()
+
+
+async def test_answers_to_a_command_in_a_channel_go_to_the_private_chat(bot: Bot) -> None:
+    """Teams has no "only you can see this" in a channel: the actor's 1:1 chat is used."""
+
+    async def respond(event: InboundEvent, platform: PlatformPort) -> Reply:
+        return Reply((ANSWER_FORM, Message(to=ToActor(), text="Kun til dig")))
+
+    bot.handler.respond = respond
+    await bot.post(bot.team_install())
+    bot.stub.calls.clear()
+    mention = {"type": "mention", "text": "<at>MUS</at>", "mentioned": {"id": "28:bot-app-id"}}
+    activity = bot.base(
+        user=ANNA,
+        conversation={"id": f"{TEAM_ID};messageid=77", "conversationType": "channel"},
+        type="message",
+        text="<at>MUS</at> mus start",
+        entities=[mention],
+    )
+    activity["channelData"] = {
+        "tenant": {"id": TENANT},
+        "team": {"id": TEAM_ID, "name": "Dagplejen"},
+        "channel": {"id": TEAM_ID},
+    }
+    await bot.post(activity)
+    event = bot.handler.events[-1]
+    assert isinstance(event, CommandEvent) and not event.context.is_direct
+    assert bot.stub.posted(TEAM_ID) == [] and bot.stub.posted(f"{TEAM_ID};messageid=77") == []
+    (create,) = bot.stub.creates()
+    assert create.body["members"] == [{"id": ANNA.id}]
+    private = bot.stub.posted(f"a:dm-{ANNA.id}")
+    assert [c.card["body"][0]["text"] for c in private] == ["Spørgsmål 1", "Kun til dig"]
