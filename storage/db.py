@@ -23,9 +23,12 @@ from sqlalchemy.pool import StaticPool
 
 from conversations.ports import (
     AuditRepo,
+    BookingRepo,
     ConversationRefRepo,
     LeaderNoteRepo,
+    OutboxRepo,
     PersonRepo,
+    PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
     RoundRepo,
@@ -35,9 +38,12 @@ from conversations.ports import (
 )
 from storage.repositories import (
     SqlAuditRepo,
+    SqlBookingRepo,
     SqlConversationRefRepo,
     SqlLeaderNoteRepo,
+    SqlOutboxRepo,
     SqlPersonRepo,
+    SqlPlanRepo,
     SqlPrepRepo,
     SqlProcessedEventRepo,
     SqlRoundRepo,
@@ -148,6 +154,9 @@ class SqlTx:
     events: ProcessedEventRepo
     audit: AuditRepo
     conversation_refs: ConversationRefRepo
+    bookings: BookingRepo
+    plans: PlanRepo
+    outbox: OutboxRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -160,6 +169,9 @@ class SqlTx:
         self.events = SqlProcessedEventRepo(session)
         self.audit = SqlAuditRepo(session)
         self.conversation_refs = SqlConversationRefRepo(session)
+        self.bookings = SqlBookingRepo(session)
+        self.plans = SqlPlanRepo(session)
+        self.outbox = SqlOutboxRepo(session)
 
 
 class SqlStore:
