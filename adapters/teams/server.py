@@ -8,9 +8,10 @@ then logged as a warning at startup.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import ClaimsIdentity, ConnectorFactory
 
 from adapters.teams.app import TeamsBot
@@ -127,6 +129,57 @@ def create_adapter(*, settings: TeamsSettings) -> Any:
     return CloudAdapter(_OwnRetries(_BotConfig(settings)))
 
 
+class TeamsInbox:
+    """Runs accepted activities after the HTTP answer, in order per conversation.
+
+    Why: the Bot Framework gives a bot 15 seconds to answer a POST and redelivers otherwise.
+    A kickoff that writes to every member of a large team, paced by the rate limiter, takes
+    longer than that. So a message or install is authenticated, acknowledged (202) and then
+    handled; one conversation's activities are still handled one after the other, in the
+    order they arrived, so typed answers cannot overtake each other. Invokes (Action.Execute)
+    are answered synchronously: their HTTP answer carries the updated card.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._queued: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, *, key: str, work: Callable[[], Awaitable[Any]]) -> None:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._queued[key] = self._queued.get(key, 0) + 1
+
+        async def run() -> None:
+            try:
+                async with lock:
+                    await work()
+            except Exception:
+                log.exception("teams: handling an activity in %s failed", key)
+            finally:
+                self._queued[key] -= 1
+                if not self._queued[key]:  # forget idle conversations
+                    del self._queued[key], self._locks[key]
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until everything accepted so far (and what it led to) is handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    async def close(self, app: web.Application | None = None) -> None:
+        """On shutdown: let in-flight activities finish (bounded), then stop."""
+        try:
+            await asyncio.wait_for(self.drain(), timeout=30)
+        except TimeoutError:
+            log.warning("teams: %d activities still running at shutdown", len(self._tasks))
+
+
+TEAMS_INBOX: web.AppKey[TeamsInbox] = web.AppKey("teams_inbox", TeamsInbox)
+
+
 def add_teams_routes(
     *,
     app: web.Application,
@@ -149,11 +202,35 @@ def add_teams_routes(
     )
     bot = TeamsBot(handler=handler, port=port)
 
+    inbox = TeamsInbox()
+    app[TEAMS_INBOX] = inbox
+    app.on_shutdown.append(inbox.close)
+
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType()
-        response = await adapter.process(request, bot)
-        return response if response is not None else web.Response(status=201)
+        try:
+            activity = Activity().deserialize(await request.json())
+        except ValueError as error:
+            raise web.HTTPBadRequest(text="not an activity") from error
+        if not activity.type:
+            raise web.HTTPBadRequest(text="not an activity")
+        if activity.type == ActivityTypes.invoke or activity.delivery_mode == "expectReplies":
+            response = await adapter.process(request, bot)
+            return response if response is not None else web.Response(status=201)
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            authenticated = await adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header
+            )
+        except PermissionError as error:
+            raise web.HTTPUnauthorized() from error
+        key = activity.conversation.id if activity.conversation else ""
+        inbox.submit(
+            key=str(key),
+            work=lambda: adapter.process_activity(authenticated, activity, bot.on_turn),
+        )
+        return web.Response(status=202)
 
     app.router.add_post(path, messages)
     return port

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.port import TeamsPort
 from adapters.teams.refs import RefStore
-from adapters.teams.server import TeamsSettings, add_teams_routes
+from adapters.teams.server import TEAMS_INBOX, TeamsSettings, add_teams_routes
 from conversations.events import InboundEvent
 from conversations.messages import Reply
 from conversations.ports import EventHandler, PlatformPort
@@ -93,7 +93,9 @@ class Bot:
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
     async def post(self, activity: dict[str, Any], *, headers: dict[str, str] | None = None) -> Any:
+        """Post like the channel does, then wait until the bot has handled it."""
         response = await self.client.post("/api/messages", json=activity, headers=headers)
+        await self.client.app[TEAMS_INBOX].drain()
         return response
 
     # ------------------------------------------------------ activity builders
