@@ -33,7 +33,7 @@ from adapters.teams.cards import CARD_CONTENT_TYPE, ActionStyle, Card, message_c
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.refs import MemoRefStore, RefStore
 from conversations.events import Actor
-from conversations.messages import HomeView, Message, ToActor, ToChannel, ToPerson
+from conversations.messages import Heading, HomeView, Message, ToActor, ToChannel, ToPerson
 from conversations.ports import DeliveryError, DeliveryFailure
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,15 @@ class TeamsPort:
         )
 
     async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
-        """Teams has no per-user home page for a bot (a personal tab would need a web app)."""
-        return None
+        """Teams has no bot home page (a personal tab needs a web app): the overview is a card
+        in the person's 1:1 chat, which is where they asked for it."""
+        title = next((b.text for b in view.blocks if isinstance(b, Heading)), "MUS")
+        await self.send(
+            workspace_id=workspace_id,
+            message=Message(
+                to=ToPerson(view.user_id), text=title, blocks=view.blocks, buttons=view.buttons
+            ),
+        )
 
     async def channel_members(self, *, workspace_id: str, channel_id: str) -> list[Actor]:
         """The team's members (a standard channel's members are the team's), bots left out."""
@@ -356,7 +363,7 @@ class TeamsPort:
                         "service_url": service_url,
                     },
                 )
-            if translate.bot_was_added(activity):
+            if team.get("id"):
                 await self._index_channel(
                     workspace_id=workspace_id, channel_id=channel, activity=activity
                 )
@@ -396,15 +403,16 @@ class TeamsPort:
     async def _index_channel(
         self, *, workspace_id: str, channel_id: str, activity: Activity
     ) -> None:
-        channel = (
-            activity.channel_data.get("channel")
-            if isinstance(activity.channel_data, dict)
-            else None
-        )
+        """List the channel among those `mus start` offers (and `warm` loads)."""
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        channel = data.get("channel")
         team_name = translate.team(activity).get("name")
         channel_name = channel.get("name") if isinstance(channel, dict) else None
-        label = " › ".join(str(n) for n in (team_name, channel_name) if n) or channel_id
+        label = " › ".join(str(n) for n in (team_name, channel_name) if n)
         channels = await self._channel_index(workspace_id=workspace_id)
+        if channel_id in channels and not label:
+            return  # a message without names: keep the label we have
+        label = label or channel_id
         if channels.get(channel_id) != label:
             channels[channel_id] = label
             await self.refs.save(

@@ -213,3 +213,18 @@ async def test_tenant_ref_is_written_once_not_per_message(bot: Bot) -> None:
     await bot.post(bot.message("igen"))
     assert bot.refs.writes == writes  # unchanged refs are not written again
     assert await bot.refs.get(workspace_id=TENANT, key=TENANT_KEY) is not None
+
+
+async def test_home_view_is_a_card_in_the_private_chat(bot: Bot) -> None:
+    from conversations.messages import Heading, HomeView, Paragraph
+
+    await installed(bot)
+    view = HomeView(
+        user_id=ANNA.aad,
+        blocks=(Heading("Dit overblik"), Paragraph("I gang: 1 af 9")),
+        buttons=(Button("Fortsæt", "prep.open", "1"),),
+    )
+    await bot.port.publish_home(workspace_id=TENANT, view=view)
+    (card,) = [c.card for c in bot.stub.posted(f"a:dm-{ANNA.id}")]
+    assert card["body"][0]["text"] == "Dit overblik"
+    assert card["actions"][0]["data"]["mus_owner"] == ANNA.aad
