@@ -2,8 +2,9 @@
 
 Prints answers per second for each store and the ratio (SQLite / memory) measured in the same
 run, plus peak memory per store. Targets live here, never in timed unit tests:
-  - SQLite should keep at least 5% of the in-memory rate (each answer is one committed
-    transaction with fsync-free WAL, so the database, not our code, should dominate);
+  - SQLite must store at least 10 typed answers a second on a 2-core machine (each answer is
+    one committed transaction of ~17 statements; aiosqlite's thread hop dominates, and the
+    ratio to the in-memory store shows how much is the database rather than our code);
   - handling must not grow memory with the number of answers beyond the data itself.
 
     python bench/prep_throughput.py [--employees 20]
