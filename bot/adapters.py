@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiohttp import web
+
+from bot.config import ConfigError
 from bot.services import Services
 
 log = logging.getLogger("musbot")
@@ -19,6 +22,8 @@ async def enable_adapters(*, services: Services) -> list[asyncio.Task[None]]:
     settings = services.settings
     if settings.slack_enabled:
         tasks += _enable_slack(services)
+    if settings.teams_enabled:
+        _enable_teams(services)
     if not (settings.slack_enabled or settings.teams_enabled or settings.web_chat_enabled):
         log.warning(
             "no adapter is enabled: set Slack or Teams credentials, or MUSBOT_WEB_CHAT=true"
@@ -49,3 +54,30 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
         )
         log.info("Slack: Socket Mode")
     return tasks
+
+
+def _enable_teams(services: Services) -> None:
+    from adapters.teams.refs import StoreRefStore
+    from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
+
+    settings = services.settings
+    teams_settings = TeamsSettings(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password,
+        tenant_id=settings.microsoft_app_tenant_id,
+        app_type=settings.microsoft_app_type,
+        allow_unauthenticated=settings.teams_allow_unauthenticated,
+    )
+    try:
+        teams_settings.check()  # refuses unauthenticated mode unless explicitly allowed
+    except TeamsConfigError as error:
+        raise ConfigError(str(error)) from None
+    refs = StoreRefStore(store=services.store)
+
+    def mount(app: web.Application) -> None:
+        services.ports["teams"] = add_teams_routes(
+            app=app, handler=services.engine, refs=refs, settings=teams_settings
+        )
+
+    services.mounts.append(mount)
+    services.adapters.append("teams")
