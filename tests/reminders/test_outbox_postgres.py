@@ -126,7 +126,7 @@ async def test_a_killed_process_loses_nothing(pg: str, tmp_path: Path) -> None:
     log = tmp_path / "sent.log"
     slow = _worker(pg, "doomed", NOW, log, 0.01)
     deadline = time.monotonic() + 60
-    while (not log.exists() or len(log.read_text().split()) < 50) and time.monotonic() < deadline:
+    while (not log.exists() or len(log.read_text().split()) < 50) and time.monotonic() < deadline:  # noqa: ASYNC110 - polling another process
         await asyncio.sleep(0.05)
     slow.send_signal(signal.SIGKILL)  # mid-sweep: some sent, a batch claimed, the rest pending
     await asyncio.to_thread(slow.wait, 30)
