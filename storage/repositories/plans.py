@@ -83,16 +83,11 @@ class SqlPlanRepo(Repo):
     ) -> PlanVersion:
         """A new version numbered after the latest; earlier versions are left as they are.
 
-        Two parties saving at once would read the same latest number: on PostgreSQL a
-        transaction-scoped advisory lock per plan makes the second wait for the first to
-        commit (SQLite's `BEGIN IMMEDIATE` already serialises writers), so each gets its own
-        number and neither save fails.
+        Two parties saving at once would read the same latest number: the per-plan lock makes
+        the second wait for the first to commit, so each gets its own number and neither save
+        fails.
         """
-        if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"),
-                {"key": lock_key(f"plan:{round_id}:{employee_id}")},
-            )
+        await self._lock_plan(round_id=round_id, employee_id=employee_id)
         number = await self._latest_number(round_id=round_id, employee_id=employee_id) + 1
         row = (
             await self._session.execute(
@@ -150,8 +145,14 @@ class SqlPlanRepo(Repo):
 
     async def approve(self, *, version_id: int, person_id: int, at: datetime) -> PlanVersion:
         """Record a signature once per person and version: approving again keeps the first
-        time. The version's state is the caller's to change. Unknown version: `NotFound`."""
-        await self._get(version_id)
+        time. The version's state is the caller's to change. Unknown version: `NotFound`.
+
+        Both parties approving at the same moment must not each see only their own signature
+        (and neither mark the plan agreed): the per-plan lock makes the second wait for the
+        first's commit, so it returns both signatures.
+        """
+        version = await self._get(version_id)
+        await self._lock_plan(round_id=version.round_id, employee_id=version.employee_id)
         await self._session.execute(
             self._insert(plan_approvals)
             .values(version_id=version_id, person_id=person_id, at=at)
@@ -221,6 +222,15 @@ class SqlPlanRepo(Repo):
             .order_by(plan_item_progress.c.item_id)
         )
         return {row.item_id: to_progress(row) for row in rows}
+
+    async def _lock_plan(self, *, round_id: int, employee_id: int) -> None:
+        """Serialise writers of one plan until commit: a PostgreSQL advisory lock (SQLite's
+        `BEGIN IMMEDIATE` already lets one writer in at a time)."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": lock_key(f"plan:{round_id}:{employee_id}")},
+            )
 
     async def _latest_number(self, *, round_id: int, employee_id: int) -> int:
         latest = (
