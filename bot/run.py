@@ -33,6 +33,9 @@ async def run(*, settings: Settings) -> int:
         ", ".join(services.adapters) or "none",
         url,
     )
+    from bot.outbox import start_scheduler
+
+    scheduler = start_scheduler(sweeper=services.sweeper())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -41,6 +44,7 @@ async def run(*, settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
         for task in background:
             task.cancel()
         await runner.cleanup()

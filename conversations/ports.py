@@ -221,7 +221,7 @@ class BookingRepo(Protocol):
         booked_by: int,
         at: datetime,
     ) -> Booking:
-        """Create, or reschedule (sequence + 1)."""
+        """Create (sequence 0), or reschedule (sequence + 1)."""
         ...
 
     async def get(self, *, round_id: int, employee_id: int) -> Booking | None: ...

@@ -80,6 +80,16 @@ class _Data:
     reminders: dict[str, Reminder] = field(default_factory=dict)
     next_id: int = 1
 
+    def snapshot(self) -> _Data:
+        """A copy for one transaction. Values are immutable (frozen dataclasses, or dicts the
+        repositories copy on the way in and out), so copying the containers is enough."""
+        copied = _Data(next_id=self.next_id)
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, dict | list):
+                setattr(copied, name, value.copy())
+        return copied
+
     def new_id(self) -> int:
         self.next_id += 1
         return self.next_id - 1
@@ -763,7 +773,7 @@ class MemoryStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
         async with self._lock:
-            working = copy.deepcopy(self._data)
+            working = self._data.snapshot()
             yield MemoryTx(working)
             self._data = working
 
