@@ -252,6 +252,19 @@ def of_kind(found: Mapping[str, Reminder], prefix: str) -> list[Reminder]:
     return [r for k, r in found.items() if k.startswith(prefix)]
 
 
+async def nudges(store: Store, day: datetime) -> tuple[Reminder, Reminder]:
+    """Anna's and Bo's prep nudges of `day`."""
+    found = await reminders(store)
+    by_user: dict[str, Reminder] = {}
+    async with store.transaction() as tx:
+        for key, reminder in found.items():
+            if key.startswith("prep:") and key.endswith(day.date().isoformat()):
+                person = await tx.people.get(person_id=reminder.recipient_id)
+                assert person is not None
+                by_user[person.user_id] = reminder
+    return by_user["U1"], by_user["U2"]
+
+
 # ---------------------------------------------------------------- the scenario
 
 
@@ -482,19 +495,6 @@ async def test_retry_after_is_honoured_and_a_gone_user_fails_once(
     assert "1 fejlet" in shown
     await press_ephemeral(slack, user="UL", action="reminder.list")
     assert "Bo Berg, 1.12.2026 kl. 08.00: fejlet – user_gone" in ephemeral_text(stub)
-
-
-async def nudges(store: Store, day: datetime) -> tuple[Reminder, Reminder]:
-    """Anna's and Bo's prep nudges of `day`."""
-    found = await reminders(store)
-    by_user = {}
-    async with store.transaction() as tx:
-        for key, reminder in found.items():
-            if key.startswith("prep:") and key.endswith(day.date().isoformat()):
-                person = await tx.people.get(person_id=reminder.recipient_id)
-                assert person is not None
-                by_user[person.user_id] = reminder
-    return by_user["U1"], by_user["U2"]
 
 
 async def test_a_short_retry_after_is_waited_out_by_the_web_client(
