@@ -64,6 +64,8 @@ class StubSlack:
     members: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    """The bytes sent to each file upload URL, by file id."""
     page_size: int | None = None
     """Force conversations.members pages this small, to exercise pagination."""
     base_url: str = ""
@@ -235,6 +237,7 @@ class StubSlack:
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
+        self.uploads[request.match_info["file_id"]] = data
         await self._record(
             "upload", {"file_id": request.match_info["file_id"], "size": len(data)}, request.headers
         )
