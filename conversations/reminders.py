@@ -154,7 +154,9 @@ async def render(
     template = Template.model_validate(round_.template)
     message: Message | None
     if reminder.kind == PREP_NUDGE:
-        message = await _prep_nudge(tx=tx, round_=round_, person=recipient)
+        message = await _prep_nudge(
+            tx=tx, round_=round_, person=recipient, reminder=reminder, now=now
+        )
     elif reminder.kind == BOOKING_BEFORE and subject is not None:
         message = await _booking_before(
             tx=tx,
@@ -163,9 +165,10 @@ async def render(
             template=template,
             recipient=recipient,
             employee=subject,
+            now=now,
         )
     elif reminder.kind == PLAN_FOLLOW_UP and subject is not None:
-        message = await _follow_up(
+        message = await follow_up_message(
             tx=tx, round_=round_, template=template, recipient=recipient, employee=subject
         )
     else:
@@ -180,9 +183,18 @@ async def render(
     )
 
 
-async def _prep_nudge(*, tx: Tx, round_: Round, person: Person) -> Message | None:
+async def _prep_nudge(
+    *, tx: Tx, round_: Round, person: Person, reminder: Reminder, now: datetime
+) -> Message | None:
+    """Only for the day it was meant for (one a day, none after a downtime), only before the
+    deadline, and never to someone who has shared or whose conversation is held."""
+    today = now.astimezone(zone(person.timezone)).date()
+    if today > round_.prep_deadline or not reminder.key.endswith(today.isoformat()):
+        return None
     session = await tx.prep.get_session(round_id=round_.id, person_id=person.id)
-    if session is not None and session.status == PrepStatus.SHARED:
+    if session is not None and (
+        session.status == PrepStatus.SHARED or session.conversation_held_at is not None
+    ):
         return None
     loc = person.locale
     text = i18n.t(loc, "reminder.prep", deadline=i18n.format_date(loc, round_.prep_deadline))
@@ -200,11 +212,18 @@ async def _prep_nudge(*, tx: Tx, round_: Round, person: Person) -> Message | Non
 
 
 async def _booking_before(
-    *, tx: Tx, round_: Round, team: Team, template: Template, recipient: Person, employee: Person
+    *,
+    tx: Tx,
+    round_: Round,
+    team: Team,
+    template: Template,
+    recipient: Person,
+    employee: Person,
+    now: datetime,
 ) -> Message | None:
     booking = await tx.bookings.get(round_id=round_.id, employee_id=employee.id)
-    if booking is None:
-        return None
+    if booking is None or booking.starts_at <= now:
+        return None  # no longer "tomorrow": a reminder after the fact helps nobody
     session = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
     if session is not None and session.conversation_held_at is not None:
         return None
@@ -236,7 +255,7 @@ async def _booking_before(
     return Message(to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks))
 
 
-async def _follow_up(
+async def follow_up_message(
     *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
 ) -> Message | None:
     plan = await tx.plans.latest(round_id=round_.id, employee_id=employee.id)

@@ -7,7 +7,7 @@ from conversations.context import Ctx
 from conversations.domain import PrepStatus
 from conversations.flows.common import rounds_as_leader, rounds_as_member
 from conversations.flows.kickoff import round_facts
-from conversations.flows.status import progress, state_of
+from conversations.flows.status import progress, state_of, team_label
 from conversations.messages import Block, Button, Divider, Heading, HomeView, Note, Paragraph, Reply
 
 
@@ -36,7 +36,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
         blocks += [
             Divider(),
-            Heading(ctx.t("status.title", team=view.team.name)),
+            Heading(ctx.t("status.title", team=team_label(view))),
             Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
         ]
         buttons.append(Button(ctx.t("status.button.show"), "status.show", encode(view.round.id)))

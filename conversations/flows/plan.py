@@ -39,7 +39,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.parsing import ParseError, parse_date
-from conversations.reminders import schedule_follow_up
+from conversations.reminders import follow_up_message, schedule_follow_up
 
 FIELD_LIMIT = 1000
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -425,7 +425,28 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
         detail=f"{item_id}={chosen.value}",
     )
-    return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
+    saved = ctx.t("plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
+    refreshed = await follow_up_message(
+        tx=ctx.tx,
+        round_=plan.view.round,
+        template=plan.view.template,
+        recipient=ctx.person,
+        employee=plan.employee,
+    )
+    if refreshed is None:
+        return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
+    # The reminder the button sat on shows the new status (updated in place where possible).
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=saved,
+                blocks=(Note(saved), *refreshed.blocks),
+                buttons=refreshed.buttons,
+                replaces=ctx.event.context.message_ref,
+            ),
+        )
+    )
 
 
 def version_blocks(

@@ -75,6 +75,13 @@ async def progress(ctx: Ctx, view: RoundView) -> list[tuple[Person, PrepSession 
     return [(m, sessions.get(m.id)) for m in members]
 
 
+def team_label(view: RoundView) -> str:
+    """The team's name; a bare channel id (all a picker gives us) reads worse than the template."""
+    if view.team.name == view.team.channel_id:
+        return view.template.title
+    return view.team.name
+
+
 def state_of(session: PrepSession | None) -> PrepStatus:
     if session is None:
         return PrepStatus.NOT_STARTED
@@ -90,7 +97,7 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
     shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
     await ctx.audit(action="status.view", subject=f"round:{view.round.id}")
     blocks: list[Block] = [
-        Heading(ctx.t("status.title", team=view.team.name)),
+        Heading(ctx.t("status.title", team=team_label(view))),
         Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
         round_facts(ctx.locale, view.round, tz_name=ctx.person.timezone),
         Divider(),
