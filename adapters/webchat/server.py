@@ -116,8 +116,11 @@ class WebChat:
         if inbound.event is None:
             return 0
         reply = await self.handler.handle(inbound.event, platform=self.port)
-        opened = False
-        refused = False
+        event = inbound.event
+        answers_form = any(isinstance(i, Form | FormErrors) for i in reply.items)
+        if isinstance(event, FormEvent) and not answers_form:
+            # Accepted: close the form first, then show what it produced (as a modal does).
+            self.hub.close_form(user_id=user_id, form_id=event.form)
         people, channels = self._pickers()
         for item in reply.items:
             if isinstance(item, Message):
@@ -125,20 +128,16 @@ class WebChat:
             elif isinstance(item, Form):
                 form = render.form(item, tz=self._tz(user_id), people=people, channels=channels)
                 self.hub.open_form(user_id=user_id, pane=inbound.pane, form=form)
-                opened = True
             elif isinstance(item, FormErrors):
                 form_id = (
-                    inbound.event.form
-                    if isinstance(inbound.event, FormEvent)
+                    event.form
+                    if isinstance(event, FormEvent)
                     else self.hub.open_form_id(user_id=user_id) or ""
                 )
                 self.hub.form_errors(user_id=user_id, form_id=form_id, errors=item.errors)
-                refused = True
             else:
                 # The engine delivers DMs, channel posts and overviews through the port.
                 log.warning("web chat: unexpected in-place item %s", type(item).__name__)
-        if isinstance(inbound.event, FormEvent) and not opened and not refused:
-            self.hub.close_form(user_id=user_id, form_id=inbound.event.form)
         return len(reply.items)
 
 
