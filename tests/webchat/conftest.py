@@ -49,10 +49,10 @@ class Stream:
     response: Any
     seen: list[dict[str, Any]] = field(default_factory=list)
 
-    async def next(self, kind: str | None = None, *, timeout: float = 3.0) -> dict[str, Any]:
+    async def next(self, kind: str | None = None, *, wait: float = 3.0) -> dict[str, Any]:
         """The next item (of `kind`, skipping others)."""
         while True:
-            line = await asyncio.wait_for(self.response.content.readline(), timeout)
+            line = await asyncio.wait_for(self.response.content.readline(), wait)
             if not line:
                 raise AssertionError("stream ended")
             text = line.decode().rstrip("\n")
@@ -63,10 +63,10 @@ class Stream:
             if kind is None or item["type"] == kind:
                 return item
 
-    async def message(self, contains: str, *, timeout: float = 3.0) -> dict[str, Any]:
+    async def message(self, contains: str, *, wait: float = 3.0) -> dict[str, Any]:
         """The next message whose text or blocks contain `contains`."""
         while True:
-            item = await self.next("message", timeout=timeout)
+            item = await self.next("message", wait=wait)
             if contains in json.dumps(item, ensure_ascii=False):
                 return item
 
