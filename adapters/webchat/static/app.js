@@ -395,9 +395,14 @@ function closeForm({ bySelf }) {
     state.closingBySelf = bySelf;
     dialog.close();
   }
+  // The dialog puts focus back where it was by itself; step in only when that place is gone
+  // (a replaced message), and after the dialog has finished closing.
   const back = state.lastFocus;
-  if (back && back.isConnected && !back.disabled) back.focus();
-  else $("#dm-input").focus();
+  setTimeout(() => {
+    const target = back && back.isConnected && !back.disabled ? back : $("#dm-input");
+    if (document.activeElement === target) target.blur();
+    target.focus();
+  }, 0);
 }
 
 // ------------------------------------------------------------------ the stream
