@@ -43,6 +43,9 @@ async def run(*, settings: Settings) -> int:
         )
     for hook in services.after_start:
         await hook()
+    from bot.outbox import start_scheduler
+
+    scheduler = start_scheduler(sweeper=services.sweeper())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -51,6 +54,7 @@ async def run(*, settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
         for task in background:
             task.cancel()
         await runner.cleanup()

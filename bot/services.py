@@ -10,8 +10,10 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.outbox import Sweeper
 from conversations.context import CoreSettings
 from conversations.engine import Engine
+from conversations.ports import Clock, PlatformPort
 from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore, create_store, upgrade
 
@@ -30,6 +32,17 @@ class Services:
     adapters: list[str] = field(default_factory=list)
     # Run once the server listens (after the line saying where), e.g. seeding the demo.
     after_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Each enabled adapter registers its port here, so the outbox can reach its people.
+    ports: dict[str, PlatformPort] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
+
+    def sweeper(self) -> Sweeper:
+        return Sweeper(
+            store=self.store,
+            ports=self.ports,
+            clock=self.clock,
+            hours=self.engine.settings.hours(),
+        )
 
     def adapter_names(self) -> list[str]:
         return list(self.adapters)
@@ -50,6 +63,10 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
         store=store,
         templates=templates,
         clock=SystemClock(),
-        settings=CoreSettings(configured_leaders=frozenset(settings.leaders)),
+        settings=CoreSettings(
+            configured_leaders=frozenset(settings.leaders),
+            work_start_hour=settings.work_start_hour,
+            work_end_hour=settings.work_end_hour,
+        ),
     )
     return Services(settings=settings, store=store, templates=templates, engine=engine)

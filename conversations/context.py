@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Protocol
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from conversations import i18n
@@ -13,6 +13,9 @@ from conversations.domain import Person, Workspace
 from conversations.events import InboundEvent
 from conversations.ports import PlatformPort, Tx
 from conversations.templates.model import Template
+
+if TYPE_CHECKING:
+    from conversations.schedule import WorkingHours
 
 
 class TemplateSource(Protocol):
@@ -31,6 +34,15 @@ class CoreSettings:
     configured_leaders: frozenset[str] = frozenset()
     # Aggregates shown to a group never cover fewer people than this.
     min_group_size: int = 3
+    # Reminders go out on working days between these hours, in the recipient's time zone.
+    work_start_hour: int = 8
+    work_end_hour: int = 16
+
+    def hours(self) -> WorkingHours:
+        from conversations.schedule import WorkingHours
+
+        end = time(23, 59) if self.work_end_hour >= 24 else time(self.work_end_hour, 0)
+        return WorkingHours(start=time(self.work_start_hour, 0), end=end)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -125,3 +125,112 @@ class AuditEntry:
     action: str
     subject: str
     detail: str | None
+
+
+# ---------------------------------------------------------------- the conversation and the plan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Booking:
+    """The date of one employee's conversation. `sequence` counts reschedules (for .ics updates)."""
+
+    round_id: int
+    employee_id: int
+    starts_at: datetime
+    minutes: int
+    booked_by: int
+    sequence: int
+    updated_at: datetime
+
+
+class PlanState(StrEnum):
+    DRAFT = "draft"  # being written; not yet sent for approval
+    PROPOSED = "proposed"  # sent; waiting for the other party
+    AGREED = "agreed"  # approved by both
+    SUPERSEDED = "superseded"  # an earlier version, kept readable
+
+
+class ItemStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanItem:
+    """One development goal. `id` is stable across versions so follow-up statuses stay attached."""
+
+    id: str
+    fields: dict[str, str]
+    waits_for_summary: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Approval:
+    """A digital signature: who approved which version, and when."""
+
+    person_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanVersion:
+    """One version of an employee's development plan in a round. Versions are never edited
+    once proposed; a change makes a new version, so earlier ones stay readable."""
+
+    id: int
+    round_id: int
+    employee_id: int
+    number: int
+    state: PlanState
+    items: tuple[PlanItem, ...]
+    follow_up_on: date | None
+    author_id: int
+    created_at: datetime
+    approvals: tuple[Approval, ...] = ()
+    change_request: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemProgress:
+    round_id: int
+    employee_id: int
+    item_id: str
+    status: ItemStatus
+    updated_by: int
+    updated_at: datetime
+
+
+# ---------------------------------------------------------------- reminders (the outbox)
+
+
+class ReminderState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until `lease_until`
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure, shown to the leader
+    CANCELLED = "cancelled"  # no longer relevant (shared already, rebooked, ...)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reminder:
+    """A message due at a time: a row, so nothing that matters lives only in memory.
+
+    `key` is unique: scheduling the same key again replaces a pending row instead of adding one
+    (one prep nudge per person per day; one booking reminder per booking and person).
+    """
+
+    id: int
+    key: str
+    kind: str
+    round_id: int
+    recipient_id: int
+    subject_id: int | None
+    due_at: datetime
+    state: ReminderState
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    lease_until: datetime | None
+    worker: str | None

@@ -48,6 +48,8 @@ class Engine:
         self.templates = templates
         self.clock = clock
         self.settings = settings or CoreSettings()
+        # People already stored: their profile needs no platform lookup (bounded, per process).
+        self._known_people: set[tuple[str, str, str]] = set()
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         from conversations.router import dispatch
@@ -155,6 +157,9 @@ class Engine:
         )
 
     async def _known(self, actor: Actor) -> bool:
+        key = (actor.platform, actor.workspace_id, actor.user_id)
+        if key in self._known_people:
+            return True
         async with self.store.transaction() as tx:
             workspace = await tx.workspaces.get_or_create(
                 platform=actor.platform, external_id=actor.workspace_id

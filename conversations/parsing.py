@@ -67,6 +67,7 @@ def parse_datetime(*, text: str, today: date) -> datetime:
     else:
         parts = raw.split(maxsplit=1)
         if len(parts) != 2:
+            parse_date(text=raw, today=today)  # a bad date says what is wrong with it
             raise ParseError("error.datetime_format", raw)
         day_part, time_part = parts
     day = parse_date(text=day_part, today=today)

@@ -15,12 +15,19 @@ from typing import Any, Literal, Protocol
 
 from conversations.domain import (
     AuditEntry,
+    Booking,
+    ItemProgress,
+    ItemStatus,
     LeaderNote,
     Person,
     Phase,
+    PlanItem,
+    PlanState,
+    PlanVersion,
     PrepAnswer,
     PrepSession,
     PrepStatus,
+    Reminder,
     Round,
     Team,
     Workspace,
@@ -203,6 +210,126 @@ class AuditRepo(Protocol):
         ...
 
 
+class BookingRepo(Protocol):
+    async def save(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        starts_at: datetime,
+        minutes: int,
+        booked_by: int,
+        at: datetime,
+    ) -> Booking:
+        """Create (sequence 0), or reschedule (sequence + 1)."""
+        ...
+
+    async def get(self, *, round_id: int, employee_id: int) -> Booking | None: ...
+
+    async def for_round(self, *, round_id: int) -> list[Booking]: ...
+
+
+class PlanRepo(Protocol):
+    async def add_version(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        state: PlanState,
+        items: Sequence[PlanItem],
+        follow_up_on: date | None,
+        author_id: int,
+        at: datetime,
+    ) -> PlanVersion:
+        """A new version numbered after the latest; earlier versions are left as they are."""
+        ...
+
+    async def update_draft(
+        self, *, version_id: int, items: Sequence[PlanItem], follow_up_on: date | None
+    ) -> PlanVersion:
+        """Change a version still in DRAFT (callers check the state)."""
+        ...
+
+    async def set_state(
+        self, *, version_id: int, state: PlanState, change_request: str | None = None
+    ) -> None: ...
+
+    async def approve(self, *, version_id: int, person_id: int, at: datetime) -> PlanVersion:
+        """Record a signature (once per person and version) and return the version."""
+        ...
+
+    async def latest(self, *, round_id: int, employee_id: int) -> PlanVersion | None: ...
+
+    async def versions(self, *, round_id: int, employee_id: int) -> list[PlanVersion]:
+        """Oldest first."""
+        ...
+
+    async def set_item_status(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        item_id: str,
+        status: ItemStatus,
+        by: int,
+        at: datetime,
+    ) -> None: ...
+
+    async def item_progress(
+        self, *, round_id: int, employee_id: int
+    ) -> dict[str, ItemProgress]: ...
+
+
+class OutboxRepo(Protocol):
+    async def schedule(
+        self,
+        *,
+        key: str,
+        kind: str,
+        round_id: int,
+        recipient_id: int,
+        subject_id: int | None,
+        due_at: datetime,
+    ) -> Reminder:
+        """Insert, or move a PENDING/FAILED/CANCELLED row with this key to the new time (attempts reset).
+
+        A row already SENT is left alone and returned: a reminder is never sent twice.
+        """
+        ...
+
+    async def cancel(self, *, key: str) -> None:
+        """Cancel a pending reminder (nothing happens to one already sent)."""
+        ...
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+    ) -> list[Reminder]:
+        """Mark up to `limit` due rows SENDING for `worker` until now + lease, and return them.
+
+        Due: PENDING with due_at <= now, or SENDING whose lease expired (a worker died).
+        Concurrent workers never get the same row (PostgreSQL: FOR UPDATE SKIP LOCKED).
+        """
+        ...
+
+    async def mark_sent(self, *, reminder_id: int, worker: str, at: datetime) -> bool:
+        """False when the claim was lost (lease expired and another worker took it)."""
+        ...
+
+    async def mark_retry(
+        self, *, reminder_id: int, worker: str, due_at: datetime, error: str
+    ) -> None: ...
+
+    async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None: ...
+
+    async def mark_cancelled(self, *, reminder_id: int, worker: str) -> None: ...
+
+    async def for_round(self, *, round_id: int) -> list[Reminder]:
+        """Every reminder of a round, by due time."""
+        ...
+
+    async def get(self, *, key: str) -> Reminder | None: ...
+
+
 class Tx(Protocol):
     """One transaction with every repository bound to it."""
 
@@ -215,6 +342,9 @@ class Tx(Protocol):
     events: ProcessedEventRepo
     audit: AuditRepo
     conversation_refs: ConversationRefRepo
+    bookings: BookingRepo
+    plans: PlanRepo
+    outbox: OutboxRepo
 
 
 class Store(Protocol):

@@ -11,8 +11,18 @@ from collections.abc import Awaitable, Callable
 from conversations.codec import BadValue
 from conversations.context import Ctx
 from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
+from conversations.flows import (
+    booking,
+    home,
+    kickoff,
+    leaders,
+    notes,
+    plan,
+    prep,
+    reminders,
+    status,
+)
 from conversations.flows import help as help_flow
-from conversations.flows import home, kickoff, leaders, notes, prep, status
 from conversations.flows.common import Refuse, say
 from conversations.messages import Reply
 
@@ -32,6 +42,13 @@ COMMANDS: dict[str, Command] = {
     "leaders": leaders.open_leaders_form,
     "hjem": home.show_home,
     "home": home.show_home,
+    "plan": plan.plan_command,
+    "udviklingsplan": plan.plan_command,
+    "book": booking.book_command,
+    "samtale": booking.book_command,
+    "påmindelser": reminders.list_command,
+    "paamindelser": reminders.list_command,
+    "reminders": reminders.list_command,
 }
 
 ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
@@ -42,6 +59,9 @@ BUTTONS: dict[str, ButtonHandler] = {
     "round": kickoff.on_button,
     "notes": notes.on_button,
     "status": status.on_button,
+    "booking": booking.on_button,
+    "plan": plan.on_button,
+    "reminder": reminders.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -49,6 +69,8 @@ FORMS: dict[str, FormHandler] = {
     "round": kickoff.on_form,
     "notes": notes.on_form,
     "leaders": leaders.on_form,
+    "booking": booking.on_form,
+    "plan": plan.on_form,
 }
 
 

@@ -23,9 +23,12 @@ from sqlalchemy.pool import StaticPool
 
 from conversations.ports import (
     AuditRepo,
+    BookingRepo,
     ConversationRefRepo,
     LeaderNoteRepo,
+    OutboxRepo,
     PersonRepo,
+    PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
     RoundRepo,
@@ -35,9 +38,12 @@ from conversations.ports import (
 )
 from storage.repositories import (
     SqlAuditRepo,
+    SqlBookingRepo,
     SqlConversationRefRepo,
     SqlLeaderNoteRepo,
+    SqlOutboxRepo,
     SqlPersonRepo,
+    SqlPlanRepo,
     SqlPrepRepo,
     SqlProcessedEventRepo,
     SqlRoundRepo,
@@ -148,6 +154,9 @@ class SqlTx:
     events: ProcessedEventRepo
     audit: AuditRepo
     conversation_refs: ConversationRefRepo
+    bookings: BookingRepo
+    plans: PlanRepo
+    outbox: OutboxRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -160,6 +169,9 @@ class SqlTx:
         self.events = SqlProcessedEventRepo(session)
         self.audit = SqlAuditRepo(session)
         self.conversation_refs = SqlConversationRefRepo(session)
+        self.bookings = SqlBookingRepo(session)
+        self.plans = SqlPlanRepo(session)
+        self.outbox = SqlOutboxRepo(session)
 
 
 class SqlStore:
@@ -199,14 +211,17 @@ async def create_store(*, url: str, migrate: bool = False) -> SqlStore:
     """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted).
 
     Connects once so a wrong URL or an unreachable server fails at startup, not at the first
-    message. `migrate=True` runs `upgrade` first (handy for SQLite and tests; with several
-    processes on PostgreSQL, migrate as a deploy step instead).
+    message. `migrate=True` runs `upgrade` first (safe with several processes starting at
+    once: see `upgrade`); for an in-memory SQLite URL it migrates the store's own database.
     """
     _ensure_sqlite_dir(url)
-    if migrate:
-        await upgrade(url=url)
     engine = make_engine(url=url)
     try:
+        if migrate and _is_memory_sqlite(engine.url):
+            # Another engine would see another, empty in-memory database: migrate this one.
+            await _migrate(engine, "head")
+        elif migrate:
+            await upgrade(url=url)
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except BaseException:
@@ -237,19 +252,24 @@ async def upgrade(*, url: str, revision: str = "head") -> None:
     """Apply the migrations up to `revision`, in one transaction where the backend allows.
 
     On PostgreSQL an advisory lock makes concurrent starts of several bot processes wait for
-    each other instead of racing to create the same tables.
+    each other instead of racing to create the same tables. (An in-memory SQLite URL gets a
+    database of its own here, gone on return: use `create_store(..., migrate=True)` for that.)
     """
     _ensure_sqlite_dir(url)
     engine = make_engine(url=url, foreign_keys=False)
     try:
-        async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-                )
-            await conn.run_sync(_run_alembic, revision)
+        await _migrate(engine, revision)
     finally:
         await engine.dispose()
+
+
+async def _migrate(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        await conn.run_sync(_run_alembic, revision)
 
 
 def _run_alembic(connection: Connection, revision: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -36,8 +37,10 @@ def _utc(*, nullable: bool = False, index: bool = False) -> Any:
 
 
 def _fk(
-    target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = False
+    target: str, *, ondelete: str | None = "CASCADE", nullable: bool = False, index: bool = False
 ) -> Any:
+    """A foreign key; `ondelete=None` is NO ACTION, checked at the end of the statement, so a
+    person's own rows cascading away don't trip over their "who did it" references."""
     return Field(
         default=None if nullable else ...,
         sa_column=Column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
@@ -224,6 +227,118 @@ class ConversationRefRow(SQLModel, table=True):
     ref: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class BookingRow(SQLModel, table=True):
+    """The date of one employee's conversation in a round; `sequence` counts reschedules."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("round_id", "employee_id", name="uq_bookings_round_employee"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id")
+    employee_id: int = _fk("people.id", index=True)
+    starts_at: datetime = _utc()
+    minutes: int
+    booked_by: int = _fk("people.id", ondelete=None)
+    sequence: int = Field(default=0)
+    updated_at: datetime = _utc()
+
+
+class PlanVersionRow(SQLModel, table=True):
+    """One version of an employee's development plan; `items` is a JSON list of plan items."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id", "employee_id", "number", name="uq_plan_versions_round_employee_number"
+        ),
+        CheckConstraint(
+            "state IN ('draft', 'proposed', 'agreed', 'superseded')", name="ck_plan_versions_state"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id")
+    employee_id: int = _fk("people.id", index=True)
+    number: int
+    state: str = Field(max_length=20)
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    follow_up_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    author_id: int = _fk("people.id", ondelete=None)
+    created_at: datetime = _utc()
+    change_request: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class PlanApprovalRow(SQLModel, table=True):
+    """A digital signature: `person_id` approved plan version `version_id` at `at` (once)."""
+
+    __tablename__ = "plan_approvals"
+    __table_args__ = (
+        UniqueConstraint("version_id", "person_id", name="uq_plan_approvals_version_person"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = _fk("plan_versions.id")
+    person_id: int = _fk("people.id", ondelete=None, index=True)
+    at: datetime = _utc()
+
+
+class PlanItemProgressRow(SQLModel, table=True):
+    """Follow-up status of one plan item; keyed by the item's id, so it survives new versions."""
+
+    __tablename__ = "plan_item_progress"
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id", "employee_id", "item_id", name="uq_plan_item_progress_round_employee_item"
+        ),
+        CheckConstraint(
+            "status IN ('not_started', 'under_way', 'done', 'dropped')",
+            name="ck_plan_item_progress_status",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id")
+    employee_id: int = _fk("people.id", index=True)
+    item_id: str = Field(max_length=255)
+    status: str = Field(max_length=20)
+    updated_by: int = _fk("people.id", ondelete=None)
+    updated_at: datetime = _utc()
+
+
+class ReminderRow(SQLModel, table=True):
+    """The outbox: one message due at a time. `key` is unique, so scheduling is an upsert.
+
+    Claimed rows are SENDING with `worker` and `lease_until`; the (state, due_at) index serves
+    the sweep's "what is due" query, the round_id index the leader's overview.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_reminders_key"),
+        Index("ix_reminders_state_due_at", "state", "due_at"),
+        CheckConstraint(
+            "state IN ('pending', 'sending', 'sent', 'failed', 'cancelled')",
+            name="ck_reminders_state",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    kind: str = Field(max_length=50)
+    round_id: int = _fk("rounds.id", index=True)
+    recipient_id: int = _fk("people.id", index=True)
+    subject_id: int | None = None
+    due_at: datetime = _utc()
+    state: str = Field(max_length=20)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = _utc(nullable=True)
+    lease_until: datetime | None = _utc(nullable=True)
+    worker: str | None = Field(default=None, max_length=255)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -242,3 +357,8 @@ leader_notes = _table(LeaderNoteRow)
 processed_events = _table(ProcessedEventRow)
 audit_log = _table(AuditRow)
 conversation_refs = _table(ConversationRefRow)
+bookings = _table(BookingRow)
+plan_versions = _table(PlanVersionRow)
+plan_approvals = _table(PlanApprovalRow)
+plan_item_progress = _table(PlanItemProgressRow)
+reminders = _table(ReminderRow)

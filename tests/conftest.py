@@ -42,7 +42,7 @@ def postgres_server_url() -> str:
 
 async def _admin(server_url: str, sql: str) -> None:
     """Run one statement outside a transaction (CREATE/DROP DATABASE refuse to run inside)."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     url = make_url(server_url)
     conn = await asyncpg.connect(
@@ -74,9 +74,7 @@ def postgres_database() -> Iterator[str]:
     scope="module",
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An empty database per test module and backend (plain URL, as a user would configure)."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "musbot.db"

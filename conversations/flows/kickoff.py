@@ -41,6 +41,7 @@ from conversations.messages import (
 )
 from conversations.parsing import ParseError, parse_date, parse_datetime
 from conversations.ports import DeliveryError
+from conversations.reminders import schedule_prep_nudges
 from conversations.templates.model import Template
 
 FORM_ID = "round.start"
@@ -168,6 +169,9 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         summary_at=parsed.summary_at,
         started_by=ctx.person.id,
         created_at=ctx.now,
+    )
+    await schedule_prep_nudges(
+        tx=ctx.tx, round_=created, people=members, now=ctx.now, hours=ctx.settings.hours()
     )
     await ctx.audit(
         action="round.start", subject=f"round:{created.id}", detail=f"members={len(members)}"

@@ -1,7 +1,8 @@
 """`/mus status`: the leader sees who has prepared, and nothing of what they wrote.
 
 Progress is three states per person (not started, under way, shared). How many questions an
-employee has answered before sharing is their own business, so it is not shown.
+employee has answered before sharing is their own business, so it is not shown. Each person
+has a card with the leader's actions: read the shared prep, own notes, book, mark held, plan.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from __future__ import annotations
 from conversations import i18n
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
-from conversations.domain import Person, PrepSession, PrepStatus
+from conversations.domain import (
+    Person,
+    PlanState,
+    PlanVersion,
+    PrepSession,
+    PrepStatus,
+    ReminderState,
+)
 from conversations.flows.common import (
     Refuse,
     RoundView,
@@ -22,6 +30,7 @@ from conversations.messages import (
     Block,
     Button,
     Divider,
+    Fields,
     Heading,
     Message,
     Note,
@@ -44,13 +53,18 @@ async def show_status(ctx: Ctx, rest: str) -> Reply:
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    if action != "status.show":
-        return Reply()
     round_id = decode_ints(value, count=1)[0]
     view = await load_round(ctx, round_id)
     if view is None or not view.is_leader(ctx.person):
         raise Refuse("error.not_allowed")
-    return await status_reply(ctx, view)
+    if action == "status.show":
+        return await status_reply(ctx, view)
+    if action == "status.member":
+        employee_id = decode_ints(value, count=2)[1]
+        if employee_id not in view.team.member_ids:
+            raise Refuse("error.not_allowed")
+        return await member_card(ctx, view, employee_id)
+    return Reply()
 
 
 async def progress(ctx: Ctx, view: RoundView) -> list[tuple[Person, PrepSession | None]]:
@@ -61,7 +75,13 @@ async def progress(ctx: Ctx, view: RoundView) -> list[tuple[Person, PrepSession 
 
 
 def state_of(session: PrepSession | None) -> PrepStatus:
-    return PrepStatus.NOT_STARTED if session is None else session.status
+    if session is None:
+        return PrepStatus.NOT_STARTED
+    return session.status
+
+
+def _plan_state(plan: PlanVersion | None) -> str:
+    return "none" if plan is None else plan.state.value
 
 
 async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
@@ -75,28 +95,49 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
         Divider(),
     ]
     buttons: list[Button] = []
+    held = agreed = 0
     for person, session in rows:
         state = state_of(session)
         line = ctx.t(f"status.line.{state.value}", name=person.display_name)
         if state == PrepStatus.SHARED and session is not None and session.shared_at is not None:
             when = i18n.format_date(ctx.locale, session.shared_at.astimezone(ctx.tz).date())
             line = ctx.t("status.line.shared_at", name=person.display_name, when=when)
-            buttons.append(
-                Button(
-                    ctx.t("status.button.view", name=person.display_name),
-                    "prep.view",
-                    encode(view.round.id, person.id),
+        extras = []
+        booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=person.id)
+        if session is not None and session.conversation_held_at is not None:
+            held += 1
+            extras.append(ctx.t("status.held"))
+        elif booking is not None:
+            extras.append(
+                ctx.t(
+                    "status.booked",
+                    when=i18n.format_datetime(ctx.locale, booking.starts_at.astimezone(ctx.tz)),
                 )
             )
+        plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=person.id)
+        if plan is not None:
+            extras.append(ctx.t(f"status.plan.{_plan_state(plan)}"))
+            if plan.state == PlanState.AGREED:
+                agreed += 1
+        if extras:
+            line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
-    for person, _ in rows:
         buttons.append(
-            Button(
-                ctx.t("notes.button.open_for", name=person.display_name),
-                "notes.open",
-                encode(view.round.id, person.id),
+            Button(person.display_name, "status.member", encode(view.round.id, person.id))
+        )
+    blocks.append(
+        Fields(
+            (
+                (ctx.t("status.held_count"), f"{held}/{len(rows)}"),
+                (ctx.t("status.agreed_count"), f"{agreed}/{len(rows)}"),
             )
         )
+    )
+    reminders = await ctx.tx.outbox.for_round(round_id=view.round.id)
+    pending = sum(1 for r in reminders if r.state in (ReminderState.PENDING, ReminderState.SENDING))
+    failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
+    blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
+    buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(
         (
@@ -104,6 +145,51 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
                 to=ToActor(),
                 text=ctx.t("status.summary", shared=shared, count=len(rows)),
                 blocks=tuple(blocks),
+                buttons=tuple(buttons),
+            ),
+        )
+    )
+
+
+async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
+    [person] = await ctx.tx.people.get_many(person_ids=[employee_id])
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee_id)
+    booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=employee_id)
+    plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=employee_id)
+    value = encode(view.round.id, employee_id)
+    state = state_of(session)
+    facts = [(ctx.t("status.prep"), ctx.t(f"status.state.{state.value}"))]
+    if booking is not None:
+        facts.append(
+            (
+                ctx.t("status.conversation"),
+                i18n.format_datetime(ctx.locale, booking.starts_at.astimezone(ctx.tz)),
+            )
+        )
+    facts.append((ctx.t("status.plan_label"), ctx.t(f"status.plan.{_plan_state(plan)}")))
+    buttons: list[Button] = []
+    if state == PrepStatus.SHARED:
+        buttons.append(Button(ctx.t("prep.button.view"), "prep.view", value, style="primary"))
+    buttons.append(Button(ctx.t("notes.button.open"), "notes.open", value))
+    held = session is not None and session.conversation_held_at is not None
+    if not held:
+        buttons.append(
+            Button(
+                ctx.t("booking.button.book" if booking is None else "booking.button.move"),
+                "booking.open",
+                value,
+            )
+        )
+        if booking is not None:
+            buttons.append(Button(ctx.t("booking.button.held"), "booking.held", value))
+    if held or plan is not None:
+        buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=person.display_name,
+                blocks=(Heading(person.display_name), Fields(tuple(facts))),
                 buttons=tuple(buttons),
             ),
         )

@@ -19,9 +19,8 @@ async def prepared(world: World, *, share: bool) -> Button:
         await world.h.press("U1", seen.button("prep.share"))
         return world.h.dms("UL")[0].buttons[0]
     status = await world.h.command("UL", "status")
-    notes = status.button("notes.open", label="Anna")
-    round_id = notes.value.split(":")[0]
-    return Button("Læs", "prep.view", notes.value if round_id else "")
+    card = await world.h.press("UL", status.button("status.member", label="Anna"))
+    return Button("Læs", "prep.view", card.button("notes.open").value)
 
 
 async def test_unshared_answers_are_invisible_to_the_leader(world: World) -> None:
@@ -55,7 +54,8 @@ async def test_nobody_else_can_open_or_answer_someone_elses_prep(world: World) -
 async def test_leader_notes_stay_with_the_leader(world: World) -> None:
     await prepared(world, share=True)
     status = await world.h.command("UL", "status")
-    notes_button = status.button("notes.open", label="Anna")
+    card = await world.h.press("UL", status.button("status.member", label="Anna"))
+    notes_button = card.button("notes.open")
     form = (await world.h.press("UL", notes_button)).form
     await world.h.submit("UL", form, {"note": "Tal om ny rolle"})
     again = (await world.h.press("UL", notes_button)).form

@@ -51,7 +51,11 @@ async def phase(name: str, url: str) -> dict[str, object]:
             await h.submit("UX", other, {**ROUND, "channel": "C2"})  # type: ignore[arg-type]
             opened = await h.press("U1", h.dms("U1")[0].buttons[0])
             out["opened"] = opened.text
-            for answer in ("Svar 1: planen blev fulgt", "Svar 2: jeg trives", "Svar 3: godt samarbejde"):
+            for answer in (
+                "Svar 1: planen blev fulgt",
+                "Svar 2: jeg trives",
+                "Svar 3: godt samarbejde",
+            ):
                 out["last"] = (await h.say("U1", answer)).text
         elif name == "second":
             resumed = await h.command("U1", "forbered")
@@ -68,7 +72,8 @@ async def phase(name: str, url: str) -> dict[str, object]:
         elif name == "read":
             status = await h.command("UL", "status")
             out["status"] = status.text
-            view = status.button("prep.view")
+            card = await h.press("UL", status.button("status.member", label="Anna"))
+            view = card.button("prep.view")
             out["leader"] = (await h.press("UL", view)).text
             out["other_employee"] = (await h.press("U2", view)).text
             out["other_leader"] = (await h.press("UX", view)).text

@@ -47,11 +47,20 @@ def test_buf_prep_survives_a_restart_and_is_shared_only_with_the_leader(tmp_path
     read = run_phase("read", url)
     assert "1 af 2 har delt" in read["status"]
     leader = read["leader"]
-    for expected in ["Svar 1: planen blev fulgt", "Svar 2 rettet: jeg trives rigtig godt", "Svar 3: godt samarbejde"]:
+    for expected in [
+        "Svar 1: planen blev fulgt",
+        "Svar 2 rettet: jeg trives rigtig godt",
+        "Svar 3: godt samarbejde",
+    ]:
         assert expected in leader
     for n in range(4, 10):
         assert f"Svar {n}" in leader
     assert "Svar 2: jeg trives" not in leader  # the edit replaced the text
-    for outsider in ("other_employee", "other_leader", "other_leader_status", "other_employee_prep"):
+    for outsider in (
+        "other_employee",
+        "other_leader",
+        "other_leader_status",
+        "other_employee_prep",
+    ):
         assert "Svar 1" not in read[outsider] and "Anna" not in read[outsider], outsider
     assert "adgang" in read["other_employee"] and "adgang" in read["other_leader"]

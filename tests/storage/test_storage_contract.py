@@ -1,7 +1,8 @@
 """The storage contract (`conversations.ports`), run against every backend.
 
-One class, parametrized through the `store` fixture (SQLite and PostgreSQL), in the style of
-aiogram's storage tests: whatever passes here, the flows may rely on.
+One class, parametrized through the `store` fixture (SQLite and PostgreSQL) and run again on
+`MemoryStore`, in the style of aiogram's storage tests: whatever passes here, the flows may
+rely on, whichever store they run on.
 """
 
 from __future__ import annotations
@@ -11,23 +12,36 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from conversations.domain import (
+    Approval,
     AuditEntry,
+    Booking,
+    ItemProgress,
+    ItemStatus,
     LeaderNote,
     Person,
     Phase,
+    PlanItem,
+    PlanState,
+    PlanVersion,
     PrepAnswer,
     PrepSession,
     PrepStatus,
+    Reminder,
+    ReminderState,
     Round,
     Team,
     Workspace,
 )
-from conversations.ports import Tx
+from conversations.ports import Store, Tx
 from storage.db import SqlStore
+from storage.memory import MemoryStore
 from storage.repositories import NotFound
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 CPH = timezone(timedelta(hours=1))  # Copenhagen in winter, as a fixed offset
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 TEMPLATE = {
     "name": "tonder",
@@ -72,49 +86,47 @@ async def _round(tx: Tx, **overrides: object) -> tuple[Team, list[Person], Round
     return team, people, rnd
 
 
-def _is_utc(value: datetime | None) -> bool:
-    return value is not None and value.utcoffset() == timedelta(0)
+async def _remind(tx: Tx, rnd: Round, person: Person, key: str, due_at: datetime) -> Reminder:
+    return await tx.outbox.schedule(
+        key=key,
+        kind="prep_nudge",
+        round_id=rnd.id,
+        recipient_id=person.id,
+        subject_id=None,
+        due_at=due_at,
+    )
 
 
-class TestStoreContract:
+class StoreContract:
+    """What `conversations.ports` promises; every `Store` implementation must pass it."""
+
     # ------------------------------------------------------------ transactions
 
-    async def test_commit_on_normal_exit(self, store: SqlStore) -> None:
+    async def test_commit_on_normal_exit(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
         async with store.transaction() as tx:
             assert await tx.workspaces.get(workspace_id=ws.id) == ws
 
-    async def test_rollback_on_exception(self, store: SqlStore) -> None:
+    async def test_rollback_on_exception(self, store: Store) -> None:
         with pytest.raises(RuntimeError):
             async with store.transaction() as tx:
-                await tx.workspaces.get_or_create(platform="slack", external_id="T1")
+                ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
                 assert await tx.events.claim(key="evt-1", at=T0)
                 raise RuntimeError("handler failed")
         async with store.transaction() as tx:
-            ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
-            assert ws.id == 1 or ws.id > 0
+            assert await tx.workspaces.get(workspace_id=ws.id) is None
             # The failed handler released its claim: the platform's retry is processed.
             assert await tx.events.claim(key="evt-1", at=T0)
 
-    async def test_ping(self, store: SqlStore) -> None:
-        assert await store.ping()
-
     # ------------------------------------------------------------ workspaces
 
-    async def test_workspace_get_or_create(self, store: SqlStore) -> None:
+    async def test_workspace_get_or_create(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
             assert ws == Workspace(id=ws.id, platform="slack", external_id="T1", name=None)
             again = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
             assert again == ws
-            renamed = await tx.workspaces.get_or_create(
-                platform="slack", external_id="T1", name="Randers"
-            )
-            assert renamed.id == ws.id and renamed.name == "Randers"
-            # No name given: the stored name stays.
-            kept = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
-            assert kept.name == "Randers"
             other = await tx.workspaces.get_or_create(platform="teams", external_id="T1")
             assert other.id != ws.id
             assert await tx.workspaces.get(workspace_id=other.id) == other
@@ -122,7 +134,7 @@ class TestStoreContract:
 
     # ------------------------------------------------------------ people
 
-    async def test_person_upsert_defaults(self, store: SqlStore) -> None:
+    async def test_person_upsert_defaults(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
             p = await tx.people.upsert(workspace_id=ws.id, user_id="U1")
@@ -137,7 +149,7 @@ class TestStoreContract:
                 can_lead=False,
             )
 
-    async def test_person_upsert_none_leaves_stored_values(self, store: SqlStore) -> None:
+    async def test_person_upsert_none_leaves_stored_values(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
             p = await tx.people.upsert(
@@ -166,7 +178,7 @@ class TestStoreContract:
             assert (changed.display_name, changed.is_admin, changed.locale) == ("Åse", False, "en")
             assert changed.can_lead  # upsert never touches can_lead
 
-    async def test_person_lookups(self, store: SqlStore) -> None:
+    async def test_person_lookups(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws, (a, b, c) = await _people(tx, "A", "B", "C")
             other_ws = await tx.workspaces.get_or_create(platform="teams", external_id="X")
@@ -177,9 +189,9 @@ class TestStoreContract:
             assert await tx.people.get_many(person_ids=[c.id, 9999, a.id]) == [c, a]
             assert await tx.people.get_many(person_ids=[]) == []
 
-    async def test_leaders_by_display_name(self, store: SqlStore) -> None:
+    async def test_leaders_by_display_name(self, store: Store) -> None:
         async with store.transaction() as tx:
-            ws, (a, b, c) = await _people(tx, "ZED", "ANNA", "MIA")
+            ws, (a, b, _) = await _people(tx, "ZED", "ANNA", "MIA")
             assert await tx.people.leaders(workspace_id=ws.id) == []
             await tx.people.set_can_lead(person_id=a.id, can_lead=True)
             await tx.people.set_can_lead(person_id=b.id, can_lead=True)
@@ -188,12 +200,12 @@ class TestStoreContract:
             assert all(p.may_lead for p in leaders)
             await tx.people.set_can_lead(person_id=a.id, can_lead=False)
             assert [p.id for p in await tx.people.leaders(workspace_id=ws.id)] == [b.id]
-            with pytest.raises(NotFound):
+            with pytest.raises(LookupError):
                 await tx.people.set_can_lead(person_id=9999, can_lead=True)
 
     # ------------------------------------------------------------ teams
 
-    async def test_team_create_and_get(self, store: SqlStore) -> None:
+    async def test_team_create_and_get(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws, (lead, co, e1, e2) = await _people(tx, "L", "CO", "E1", "E2")
             team = await tx.teams.create(
@@ -201,7 +213,7 @@ class TestStoreContract:
                 name="Team Syd",
                 channel_id="C1",
                 leader_ids=[lead.id, co.id],
-                member_ids=[e2.id, e1.id, e2.id],
+                member_ids=[e2.id, e1.id],
             )
             assert team == Team(
                 id=team.id,
@@ -209,14 +221,14 @@ class TestStoreContract:
                 name="Team Syd",
                 channel_id="C1",
                 leader_ids=(lead.id, co.id),
-                member_ids=(e2.id, e1.id),  # order kept, repeats dropped
+                member_ids=(e2.id, e1.id),  # order kept
             )
             assert await tx.teams.get(team_id=team.id) == team
             assert await tx.teams.get(team_id=9999) is None
             assert await tx.teams.get_by_channel(workspace_id=ws.id, channel_id="C1") == team
             assert await tx.teams.get_by_channel(workspace_id=ws.id, channel_id="C2") is None
 
-    async def test_team_without_channel_and_leader_also_member(self, store: SqlStore) -> None:
+    async def test_team_without_channel_and_leader_also_member(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws, (lead, e1) = await _people(tx, "L", "E1")
             team = await tx.teams.create(
@@ -233,15 +245,7 @@ class TestStoreContract:
             )
             assert second.member_ids == ()
 
-    async def test_team_needs_a_leader(self, store: SqlStore) -> None:
-        async with store.transaction() as tx:
-            ws, (e1,) = await _people(tx, "E1")
-            with pytest.raises(ValueError):
-                await tx.teams.create(
-                    workspace_id=ws.id, name="X", channel_id=None, leader_ids=[], member_ids=[e1.id]
-                )
-
-    async def test_team_update(self, store: SqlStore) -> None:
+    async def test_team_update(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws, (lead, new_lead, e1, e2) = await _people(tx, "L", "NL", "E1", "E2")
             team = await tx.teams.create(
@@ -264,16 +268,18 @@ class TestStoreContract:
             emptied = await tx.teams.update(team_id=team.id, member_ids=[])
             assert emptied.member_ids == () and emptied.leader_ids == (new_lead.id,)
             assert await tx.teams.get(team_id=team.id) == emptied
-            with pytest.raises(NotFound):
+            with pytest.raises(LookupError):
                 await tx.teams.update(team_id=9999, name="X")
-            with pytest.raises(ValueError):
-                await tx.teams.update(team_id=team.id, leader_ids=[])
 
-    async def test_teams_led_by_and_with_member(self, store: SqlStore) -> None:
+    async def test_teams_led_by_and_with_member(self, store: Store) -> None:
         async with store.transaction() as tx:
             ws, (lead, e1, e2) = await _people(tx, "L", "E1", "E2")
             t1 = await tx.teams.create(
-                workspace_id=ws.id, name="1", channel_id="C1", leader_ids=[lead.id], member_ids=[e1.id]
+                workspace_id=ws.id,
+                name="1",
+                channel_id="C1",
+                leader_ids=[lead.id],
+                member_ids=[e1.id],
             )
             t2 = await tx.teams.create(
                 workspace_id=ws.id,
@@ -291,7 +297,7 @@ class TestStoreContract:
 
     # ------------------------------------------------------------ rounds
 
-    async def test_round_create_and_get(self, store: SqlStore) -> None:
+    async def test_round_create_and_get(self, store: Store) -> None:
         async with store.transaction() as tx:
             team, people, rnd = await _round(tx, kickoff_at=datetime(2025, 3, 3, 10, tzinfo=CPH))
         assert rnd == Round(
@@ -310,14 +316,13 @@ class TestStoreContract:
             started_by=people[0].id,
             created_at=T0,
         )
-        assert _is_utc(rnd.kickoff_at) and _is_utc(rnd.created_at)
         async with store.transaction() as tx:
             got = await tx.rounds.get(round_id=rnd.id)
             assert got == rnd
-            assert got is not None and _is_utc(got.kickoff_at) and isinstance(got.phase, Phase)
+            assert got is not None and isinstance(got.phase, Phase)
             assert await tx.rounds.get(round_id=9999) is None
 
-    async def test_rounds_for_team_newest_first(self, store: SqlStore) -> None:
+    async def test_rounds_for_team_newest_first(self, store: Store) -> None:
         async with store.transaction() as tx:
             team, people, r2024 = await _round(tx, created_at=T0 - timedelta(days=365))
             r2025 = await tx.rounds.create(
@@ -345,7 +350,7 @@ class TestStoreContract:
             ] == [r2025.id, r2024.id]
             assert await tx.rounds.for_team(team_id=9999) == []
 
-    async def test_round_phase_and_template(self, store: SqlStore) -> None:
+    async def test_round_phase_and_template(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, _, rnd = await _round(tx)
             await tx.rounds.set_phase(round_id=rnd.id, phase=Phase.CONVERSATIONS)
@@ -356,14 +361,14 @@ class TestStoreContract:
             assert got is not None
             assert got.phase is Phase.CONVERSATIONS
             assert got.template == adapted
-            with pytest.raises(NotFound):
+            with pytest.raises(LookupError):
                 await tx.rounds.set_phase(round_id=9999, phase=Phase.SUMMARY)
-            with pytest.raises(NotFound):
+            with pytest.raises(LookupError):
                 await tx.rounds.set_template(round_id=9999, template={})
 
     # ------------------------------------------------------------ preparation
 
-    async def test_prep_session_create_and_replace(self, store: SqlStore) -> None:
+    async def test_prep_session_create_and_replace(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, (_, e1, e2), rnd = await _round(tx)
             assert await tx.prep.get_session(round_id=rnd.id, person_id=e1.id) is None
@@ -390,7 +395,6 @@ class TestStoreContract:
                 conversation_held_at=later + timedelta(days=3),
             )
             assert (shared.cursor, shared.status, shared.shared_at) == (7, PrepStatus.SHARED, later)
-            assert _is_utc(shared.shared_at) and _is_utc(shared.conversation_held_at)
             # Replace means all fields as given: omitted ones go back to None.
             back = await tx.prep.save_session(
                 round_id=rnd.id, person_id=e1.id, cursor=3, status=PrepStatus.IN_PROGRESS, at=later
@@ -407,12 +411,17 @@ class TestStoreContract:
             ]
             assert await tx.prep.sessions(round_id=9999) == []
 
-    async def test_prep_answers_and_revisions(self, store: SqlStore) -> None:
+    async def test_prep_answers_and_revisions(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, (_, e1, e2), rnd = await _round(tx)
             assert await tx.prep.answers(round_id=rnd.id, person_id=e1.id) == {}
             a1 = await tx.prep.save_answer(
-                round_id=rnd.id, person_id=e1.id, question_id="q1", text="Godt", skipped=False, at=T0
+                round_id=rnd.id,
+                person_id=e1.id,
+                question_id="q1",
+                text="Godt",
+                skipped=False,
+                at=T0,
             )
             assert a1 == PrepAnswer(
                 round_id=rnd.id,
@@ -425,7 +434,12 @@ class TestStoreContract:
             )
             later = T0 + timedelta(minutes=5)
             a2 = await tx.prep.save_answer(
-                round_id=rnd.id, person_id=e1.id, question_id="q1", text=None, skipped=True, at=later
+                round_id=rnd.id,
+                person_id=e1.id,
+                question_id="q1",
+                text=None,
+                skipped=True,
+                at=later,
             )
             assert (a2.text, a2.skipped, a2.revision, a2.updated_at) == (None, True, 2, later)
             await tx.prep.save_answer(
@@ -443,7 +457,7 @@ class TestStoreContract:
 
     # ------------------------------------------------------------ leader notes
 
-    async def test_leader_notes_private_per_leader(self, store: SqlStore) -> None:
+    async def test_leader_notes_private_per_leader(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, (lead, e1, e2), rnd = await _round(tx)
             assert await tx.notes.get(round_id=rnd.id, leader_id=lead.id, employee_id=e1.id) is None
@@ -471,7 +485,7 @@ class TestStoreContract:
 
     # ------------------------------------------------------------ processed events
 
-    async def test_claim_once(self, store: SqlStore) -> None:
+    async def test_claim_once(self, store: Store) -> None:
         async with store.transaction() as tx:
             assert await tx.events.claim(key="slack:Ev1", at=T0)
             assert not await tx.events.claim(key="slack:Ev1", at=T0 + timedelta(seconds=30))
@@ -479,7 +493,7 @@ class TestStoreContract:
         async with store.transaction() as tx:
             assert not await tx.events.claim(key="slack:Ev1", at=T0 + timedelta(minutes=5))
 
-    async def test_forget_before(self, store: SqlStore) -> None:
+    async def test_forget_before(self, store: Store) -> None:
         async with store.transaction() as tx:
             for i in range(5):
                 await tx.events.claim(key=f"e{i}", at=T0 + timedelta(days=i))
@@ -491,26 +505,26 @@ class TestStoreContract:
             assert await tx.events.claim(key="e0", at=T0)  # forgotten, so new again
             assert not await tx.events.claim(key="e2", at=T0)
 
-    async def test_naive_datetime_refused(self, store: SqlStore) -> None:
-        with pytest.raises(Exception, match="naive datetime"):
-            async with store.transaction() as tx:
-                await tx.events.claim(key="x", at=datetime(2025, 1, 1, 12))
-
     # ------------------------------------------------------------ audit
 
-    async def test_audit_newest_first_and_prefix(self, store: SqlStore) -> None:
+    async def test_audit_newest_first_and_prefix(self, store: Store) -> None:
+        minute = timedelta(minutes=1)
         async with store.transaction() as tx:
             _, (a,) = await _people(tx, "A")
             await tx.audit.record(at=T0, actor_id=a.id, action="read", subject="round:1/person:2")
             await tx.audit.record(
-                at=T0 + timedelta(minutes=1),
+                at=T0 + minute, actor_id=a.id, action="read", subject="round:10/person:2"
+            )
+            await tx.audit.record(
+                at=T0 + 2 * minute, actor_id=a.id, action="read", subject="round_1%/x"
+            )
+            await tx.audit.record(
+                at=T0 + 3 * minute,
                 actor_id=None,
                 action="share",
                 subject="round:1/person:3",
                 detail="prep shared",
             )
-            await tx.audit.record(at=T0, actor_id=a.id, action="read", subject="round:10/person:2")
-            await tx.audit.record(at=T0, actor_id=a.id, action="read", subject="round_1%/x")
         async with store.transaction() as tx:
             entries = await tx.audit.entries()
             assert [e.subject for e in entries] == [
@@ -522,35 +536,688 @@ class TestStoreContract:
             first = entries[0]
             assert first == AuditEntry(
                 id=first.id,
-                at=T0 + timedelta(minutes=1),
+                at=T0 + 3 * minute,
                 actor_id=None,
                 action="share",
                 subject="round:1/person:3",
                 detail="prep shared",
             )
-            assert _is_utc(first.at)
             scoped = await tx.audit.entries(subject_prefix="round:1/")
             assert [e.subject for e in scoped] == ["round:1/person:3", "round:1/person:2"]
             # LIKE wildcards in the prefix are literal.
             assert [e.subject for e in await tx.audit.entries(subject_prefix="round_")] == [
                 "round_1%/x"
             ]
-            assert len(await tx.audit.entries(limit=2)) == 2
+            assert [e.subject for e in await tx.audit.entries(limit=2)] == [
+                "round:1/person:3",
+                "round_1%/x",
+            ]
 
     # ------------------------------------------------------------ conversation refs
 
-    async def test_conversation_refs(self, store: SqlStore) -> None:
+    async def test_conversation_refs(self, store: Store) -> None:
         ref = {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/emea/", "n": [1]}
         async with store.transaction() as tx:
-            assert await tx.conversation_refs.get(platform="teams", workspace_id="tid", key="u1") is None
+            assert (
+                await tx.conversation_refs.get(platform="teams", workspace_id="tid", key="u1")
+                is None
+            )
             await tx.conversation_refs.save(platform="teams", workspace_id="tid", key="u1", ref=ref)
-            assert await tx.conversation_refs.get(platform="teams", workspace_id="tid", key="u1") == ref
+            assert (
+                await tx.conversation_refs.get(platform="teams", workspace_id="tid", key="u1")
+                == ref
+            )
             newer = {**ref, "serviceUrl": "https://smba.example/amer/"}
-            await tx.conversation_refs.save(platform="teams", workspace_id="tid", key="u1", ref=newer)
+            await tx.conversation_refs.save(
+                platform="teams", workspace_id="tid", key="u1", ref=newer
+            )
         async with store.transaction() as tx:
             assert (
                 await tx.conversation_refs.get(platform="teams", workspace_id="tid", key="u1")
                 == newer
             )
-            assert await tx.conversation_refs.get(platform="teams", workspace_id="other", key="u1") is None
-            assert await tx.conversation_refs.get(platform="slack", workspace_id="tid", key="u1") is None
+            assert (
+                await tx.conversation_refs.get(platform="teams", workspace_id="other", key="u1")
+                is None
+            )
+            assert (
+                await tx.conversation_refs.get(platform="slack", workspace_id="tid", key="u1")
+                is None
+            )
+
+    # ------------------------------------------------------------ what SQL refuses, every store refuses
+
+    async def test_workspace_rename(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
+            renamed = await tx.workspaces.get_or_create(
+                platform="slack", external_id="T1", name="Randers"
+            )
+            assert renamed.id == ws.id and renamed.name == "Randers"
+            # No name given: the stored name stays.
+            kept = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
+            assert kept.name == "Randers"
+
+    async def test_team_ids_deduplicated_and_leader_required(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            ws, (lead, e1, e2) = await _people(tx, "L", "E1", "E2")
+            team = await tx.teams.create(
+                workspace_id=ws.id,
+                name="A",
+                channel_id=None,
+                leader_ids=[lead.id, lead.id],
+                member_ids=[e2.id, e1.id, e2.id],
+            )
+            assert team.leader_ids == (lead.id,) and team.member_ids == (e2.id, e1.id)
+            with pytest.raises(ValueError):
+                await tx.teams.create(
+                    workspace_id=ws.id, name="X", channel_id=None, leader_ids=[], member_ids=[]
+                )
+            with pytest.raises(ValueError):
+                await tx.teams.update(team_id=team.id, leader_ids=[])
+
+    async def test_unknown_ids_raise_not_found(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            for call in (
+                tx.people.set_can_lead(person_id=9999, can_lead=True),
+                tx.teams.update(team_id=9999, name="X"),
+                tx.rounds.set_phase(round_id=9999, phase=Phase.SUMMARY),
+            ):
+                with pytest.raises(NotFound):
+                    await call
+
+    async def test_datetimes_come_back_utc(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (_, e1, _), rnd = await _round(tx, kickoff_at=datetime(2025, 3, 3, 10, tzinfo=CPH))
+            await tx.prep.save_session(
+                round_id=rnd.id,
+                person_id=e1.id,
+                cursor=1,
+                status=PrepStatus.SHARED,
+                at=T0.astimezone(CPH),
+                shared_at=T0.astimezone(CPH),
+            )
+        async with store.transaction() as tx:
+            got = await tx.rounds.get(round_id=rnd.id)
+            session = await tx.prep.get_session(round_id=rnd.id, person_id=e1.id)
+        assert got is not None and session is not None
+        assert got.kickoff_at == datetime(2025, 3, 3, 9, tzinfo=UTC)
+        for value in (got.kickoff_at, got.created_at, session.updated_at, session.shared_at):
+            assert value is not None and value.tzinfo is UTC
+
+    async def test_naive_datetime_refused(self, store: Store) -> None:
+        with pytest.raises(Exception, match="naive datetime"):
+            async with store.transaction() as tx:
+                await tx.events.claim(key="x", at=datetime(2025, 1, 1, 12))
+
+    async def test_audit_ordered_by_time_not_insertion(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.audit.record(at=T0, actor_id=None, action="a", subject="s:late-insert-early")
+            await tx.audit.record(
+                at=T0 - timedelta(hours=1), actor_id=None, action="a", subject="s:earliest"
+            )
+            entries = await tx.audit.entries(subject_prefix="s:")
+        assert [e.subject for e in entries] == ["s:late-insert-early", "s:earliest"]
+        assert entries[0].at.tzinfo is UTC
+
+    async def test_returned_values_are_copies(self, store: Store) -> None:
+        """Editing what a read returned changes nothing stored (SQL hands out fresh objects)."""
+        async with store.transaction() as tx:
+            _, (lead, e1, _), rnd = await _round(tx)
+            rnd.template["themes"].clear()
+            version = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.DRAFT,
+                items=[PlanItem(id="i1", fields={"læringsmål": "Excel"})],
+                follow_up_on=None,
+                author_id=lead.id,
+                at=T0,
+            )
+            version.items[0].fields["læringsmål"] = "changed"
+        async with store.transaction() as tx:
+            got = await tx.rounds.get(round_id=rnd.id)
+            latest = await tx.plans.latest(round_id=rnd.id, employee_id=e1.id)
+        assert got is not None and got.template == TEMPLATE
+        assert latest is not None and latest.items[0].fields == {"læringsmål": "Excel"}
+
+    # ------------------------------------------------------------ bookings
+
+    async def test_booking_create_reschedule_and_list(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (lead, e1, e2), rnd = await _round(tx)
+            assert await tx.bookings.get(round_id=rnd.id, employee_id=e1.id) is None
+            first = await tx.bookings.save(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                starts_at=datetime(2025, 3, 20, 10, tzinfo=CPH),
+                minutes=60,
+                booked_by=lead.id,
+                at=T0,
+            )
+            assert first == Booking(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                starts_at=datetime(2025, 3, 20, 9, tzinfo=UTC),
+                minutes=60,
+                booked_by=lead.id,
+                sequence=0,
+                updated_at=T0,
+            )
+            assert first.starts_at.tzinfo is UTC
+            await tx.bookings.save(
+                round_id=rnd.id,
+                employee_id=e2.id,
+                starts_at=datetime(2025, 3, 18, 13, tzinfo=UTC),
+                minutes=45,
+                booked_by=lead.id,
+                at=T0,
+            )
+        later = T0 + timedelta(days=1)
+        async with store.transaction() as tx:
+            moved = await tx.bookings.save(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                starts_at=datetime(2025, 3, 17, 8, tzinfo=UTC),
+                minutes=90,
+                booked_by=e1.id,
+                at=later,
+            )
+            assert (moved.sequence, moved.minutes, moved.booked_by, moved.updated_at) == (
+                1,
+                90,
+                e1.id,
+                later,
+            )
+            again = await tx.bookings.save(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                starts_at=datetime(2025, 3, 17, 8, tzinfo=UTC),
+                minutes=90,
+                booked_by=e1.id,
+                at=later,
+            )
+            assert again.sequence == 2  # every save after the first is an update for calendars
+        async with store.transaction() as tx:
+            assert await tx.bookings.get(round_id=rnd.id, employee_id=e1.id) == again
+            listed = await tx.bookings.for_round(round_id=rnd.id)
+            assert [b.employee_id for b in listed] == [e1.id, e2.id]  # by start time
+            assert await tx.bookings.for_round(round_id=9999) == []
+
+    # ------------------------------------------------------------ development plans
+
+    async def test_plan_versions_numbered_per_employee(self, store: Store) -> None:
+        items = [
+            PlanItem(
+                id="i1",
+                fields={"læringsmål": "Bedre til Excel", "tiltag": "Kursus", "tidsplan": "Q2"},
+            ),
+            PlanItem(id="i2", fields={"læringsmål": "Mødeledelse"}, waits_for_summary=True),
+        ]
+        async with store.transaction() as tx:
+            _, (lead, e1, e2), rnd = await _round(tx)
+            assert await tx.plans.latest(round_id=rnd.id, employee_id=e1.id) is None
+            assert await tx.plans.versions(round_id=rnd.id, employee_id=e1.id) == []
+            v1 = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.DRAFT,
+                items=items,
+                follow_up_on=date(2025, 9, 1),
+                author_id=lead.id,
+                at=T0.astimezone(CPH),
+            )
+            assert v1 == PlanVersion(
+                id=v1.id,
+                round_id=rnd.id,
+                employee_id=e1.id,
+                number=1,
+                state=PlanState.DRAFT,
+                items=tuple(items),
+                follow_up_on=date(2025, 9, 1),
+                author_id=lead.id,
+                created_at=T0,
+                approvals=(),
+                change_request=None,
+            )
+            assert v1.created_at.tzinfo is UTC
+            other = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e2.id,
+                state=PlanState.PROPOSED,
+                items=[],
+                follow_up_on=None,
+                author_id=e2.id,
+                at=T0,
+            )
+            assert other.number == 1
+        async with store.transaction() as tx:
+            v2 = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.PROPOSED,
+                items=items[:1],
+                follow_up_on=None,
+                author_id=e1.id,
+                at=T0 + timedelta(days=1),
+            )
+            assert (v2.number, v2.items, v2.follow_up_on) == (2, (items[0],), None)
+            assert v2.id != v1.id
+        async with store.transaction() as tx:
+            versions = await tx.plans.versions(round_id=rnd.id, employee_id=e1.id)
+            assert versions == [v1, v2]  # oldest first; the first left as it was
+            assert await tx.plans.latest(round_id=rnd.id, employee_id=e1.id) == v2
+            assert await tx.plans.latest(round_id=rnd.id, employee_id=e2.id) == other
+
+    async def test_plan_draft_edit_state_and_change_request(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (lead, e1, _), rnd = await _round(tx)
+            draft = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.DRAFT,
+                items=[PlanItem(id="i1", fields={"læringsmål": "A"})],
+                follow_up_on=None,
+                author_id=lead.id,
+                at=T0,
+            )
+            edited = await tx.plans.update_draft(
+                version_id=draft.id,
+                items=[PlanItem(id="i1", fields={"læringsmål": "B"}), PlanItem(id="i2", fields={})],
+                follow_up_on=date(2025, 10, 1),
+            )
+            assert [i.fields for i in edited.items] == [{"læringsmål": "B"}, {}]
+            assert (edited.number, edited.follow_up_on, edited.id) == (
+                1,
+                date(2025, 10, 1),
+                draft.id,
+            )
+            await tx.plans.set_state(version_id=draft.id, state=PlanState.PROPOSED)
+            # Once proposed, a version is not edited: a change makes a new version.
+            with pytest.raises(ValueError):
+                await tx.plans.update_draft(version_id=draft.id, items=[], follow_up_on=None)
+            await tx.plans.set_state(
+                version_id=draft.id, state=PlanState.SUPERSEDED, change_request="Mere om Excel"
+            )
+            # No change request given: the stored one stays readable.
+            await tx.plans.set_state(version_id=draft.id, state=PlanState.SUPERSEDED)
+        async with store.transaction() as tx:
+            got = await tx.plans.latest(round_id=rnd.id, employee_id=e1.id)
+            assert got is not None
+            assert (got.state, got.change_request) == (PlanState.SUPERSEDED, "Mere om Excel")
+            assert got.items == edited.items
+            for call in (
+                tx.plans.update_draft(version_id=9999, items=[], follow_up_on=None),
+                tx.plans.set_state(version_id=9999, state=PlanState.AGREED),
+                tx.plans.approve(version_id=9999, person_id=lead.id, at=T0),
+            ):
+                with pytest.raises(NotFound):
+                    await call
+
+    async def test_plan_item_ids_must_not_repeat(self, store: Store) -> None:
+        twice = [PlanItem(id="i1", fields={}), PlanItem(id="i1", fields={"x": "y"})]
+        async with store.transaction() as tx:
+            _, (lead, e1, _), rnd = await _round(tx)
+            with pytest.raises(ValueError):
+                await tx.plans.add_version(
+                    round_id=rnd.id,
+                    employee_id=e1.id,
+                    state=PlanState.DRAFT,
+                    items=twice,
+                    follow_up_on=None,
+                    author_id=lead.id,
+                    at=T0,
+                )
+            draft = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.DRAFT,
+                items=[],
+                follow_up_on=None,
+                author_id=lead.id,
+                at=T0,
+            )
+            with pytest.raises(ValueError):
+                await tx.plans.update_draft(version_id=draft.id, items=twice, follow_up_on=None)
+
+    async def test_plan_approvals_are_signatures(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (lead, e1, _), rnd = await _round(tx)
+            v = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.PROPOSED,
+                items=[PlanItem(id="i1", fields={"tiltag": "Kursus"})],
+                follow_up_on=date(2025, 9, 1),
+                author_id=lead.id,
+                at=T0,
+            )
+            by_lead = await tx.plans.approve(
+                version_id=v.id, person_id=lead.id, at=(T0 + timedelta(minutes=1)).astimezone(CPH)
+            )
+            assert by_lead.approvals == (Approval(person_id=lead.id, at=T0 + timedelta(minutes=1)),)
+            assert by_lead.approvals[0].at.tzinfo is UTC
+            assert by_lead.state == PlanState.PROPOSED  # the state is the caller's to change
+        async with store.transaction() as tx:
+            # Approving twice keeps the first signature.
+            again = await tx.plans.approve(
+                version_id=v.id, person_id=lead.id, at=T0 + timedelta(hours=5)
+            )
+            assert again.approvals == by_lead.approvals
+            both = await tx.plans.approve(
+                version_id=v.id, person_id=e1.id, at=T0 + timedelta(hours=2)
+            )
+            assert both.approvals == (
+                Approval(person_id=lead.id, at=T0 + timedelta(minutes=1)),
+                Approval(person_id=e1.id, at=T0 + timedelta(hours=2)),
+            )
+            await tx.plans.set_state(version_id=v.id, state=PlanState.AGREED)
+            # A change to an agreed plan is a new version, which needs both signatures again.
+            v2 = await tx.plans.add_version(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                state=PlanState.PROPOSED,
+                items=[PlanItem(id="i1", fields={"tiltag": "Mentor"})],
+                follow_up_on=date(2025, 9, 1),
+                author_id=e1.id,
+                at=T0 + timedelta(days=30),
+            )
+            assert v2.approvals == ()
+            await tx.plans.set_state(version_id=v.id, state=PlanState.SUPERSEDED)
+        async with store.transaction() as tx:
+            first, second = await tx.plans.versions(round_id=rnd.id, employee_id=e1.id)
+            assert first.state == PlanState.SUPERSEDED and first.approvals == both.approvals
+            assert second == v2
+
+    async def test_plan_item_progress(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (lead, e1, e2), rnd = await _round(tx)
+            assert await tx.plans.item_progress(round_id=rnd.id, employee_id=e1.id) == {}
+            await tx.plans.set_item_status(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i1",
+                status=ItemStatus.UNDER_WAY,
+                by=e1.id,
+                at=T0.astimezone(CPH),
+            )
+            await tx.plans.set_item_status(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i2",
+                status=ItemStatus.DROPPED,
+                by=lead.id,
+                at=T0,
+            )
+            await tx.plans.set_item_status(
+                round_id=rnd.id,
+                employee_id=e2.id,
+                item_id="i1",
+                status=ItemStatus.DONE,
+                by=e2.id,
+                at=T0,
+            )
+        later = T0 + timedelta(days=60)
+        async with store.transaction() as tx:
+            await tx.plans.set_item_status(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i1",
+                status=ItemStatus.DONE,
+                by=lead.id,
+                at=later,
+            )
+            progress = await tx.plans.item_progress(round_id=rnd.id, employee_id=e1.id)
+        assert progress == {
+            "i1": ItemProgress(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i1",
+                status=ItemStatus.DONE,
+                updated_by=lead.id,
+                updated_at=later,
+            ),
+            "i2": ItemProgress(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i2",
+                status=ItemStatus.DROPPED,
+                updated_by=lead.id,
+                updated_at=T0,
+            ),
+        }
+        assert progress["i2"].updated_at.tzinfo is UTC
+
+    # ------------------------------------------------------------ reminders (the outbox)
+
+    async def test_outbox_schedule_and_move(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, (lead, e1, e2), rnd = await _round(tx)
+            r = await tx.outbox.schedule(
+                key="prep:1:e1:2025-03-10",
+                kind="prep_nudge",
+                round_id=rnd.id,
+                recipient_id=e1.id,
+                subject_id=None,
+                due_at=(T0 + HOUR).astimezone(CPH),
+            )
+            assert r == Reminder(
+                id=r.id,
+                key="prep:1:e1:2025-03-10",
+                kind="prep_nudge",
+                round_id=rnd.id,
+                recipient_id=e1.id,
+                subject_id=None,
+                due_at=T0 + HOUR,
+                state=ReminderState.PENDING,
+                attempts=0,
+                last_error=None,
+                sent_at=None,
+                lease_until=None,
+                worker=None,
+            )
+            assert r.due_at.tzinfo is UTC
+            await tx.outbox.schedule(
+                key="booking:lead",
+                kind="booking",
+                round_id=rnd.id,
+                recipient_id=lead.id,
+                subject_id=e2.id,
+                due_at=T0 + 3 * HOUR,
+            )
+        async with store.transaction() as tx:
+            # "Remind me tomorrow": the same key moves, no second row.
+            moved = await tx.outbox.schedule(
+                key="prep:1:e1:2025-03-10",
+                kind="prep_nudge",
+                round_id=rnd.id,
+                recipient_id=e1.id,
+                subject_id=None,
+                due_at=T0 + DAY,
+            )
+            assert (moved.id, moved.due_at, moved.state) == (r.id, T0 + DAY, ReminderState.PENDING)
+            assert await tx.outbox.get(key=r.key) == moved
+            assert await tx.outbox.get(key="nope") is None
+            listed = await tx.outbox.for_round(round_id=rnd.id)
+            assert [x.key for x in listed] == ["booking:lead", r.key]  # by due time
+            assert listed[0].subject_id == e2.id
+            assert await tx.outbox.for_round(round_id=9999) == []
+
+    async def test_outbox_claim_due_in_order_with_lease(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            for i, due in enumerate([3, 1, 2, 5, 60]):  # minutes after T0
+                await _remind(tx, rnd, people[1], f"k{i}", T0 + due * MINUTE)
+        now = T0 + 10 * MINUTE
+        async with store.transaction() as tx:
+            assert await tx.outbox.claim_due(now=now, limit=0, worker="w1", lease_seconds=60) == []
+            first = await tx.outbox.claim_due(now=now, limit=2, worker="w1", lease_seconds=60)
+        assert [r.key for r in first] == ["k1", "k2"]  # earliest due first
+        for r in first:
+            assert (r.state, r.worker, r.attempts) == (ReminderState.SENDING, "w1", 1)
+            assert r.lease_until == now + MINUTE and r.lease_until.tzinfo is UTC
+        async with store.transaction() as tx:
+            rest = await tx.outbox.claim_due(now=now, limit=10, worker="w2", lease_seconds=60)
+            assert [r.key for r in rest] == ["k0", "k3"]  # not w1's, not the future one
+            assert await tx.outbox.claim_due(now=now, limit=10, worker="w3", lease_seconds=60) == []
+            assert (await tx.outbox.get(key="k4")).state == ReminderState.PENDING  # type: ignore[union-attr]
+
+    async def test_outbox_expired_lease_is_claimed_again(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            await _remind(tx, rnd, people[1], "k", T0)
+            (mine,) = await tx.outbox.claim_due(now=T0, limit=5, worker="w1", lease_seconds=60)
+        async with store.transaction() as tx:
+            # Still leased (the lease ends at T0 + 60 s, and only a lease *before* now expired).
+            assert (
+                await tx.outbox.claim_due(now=T0 + MINUTE, limit=5, worker="w2", lease_seconds=60)
+                == []
+            )
+            (taken,) = await tx.outbox.claim_due(
+                now=T0 + 2 * MINUTE, limit=5, worker="w2", lease_seconds=60
+            )
+        assert (taken.id, taken.worker, taken.attempts) == (mine.id, "w2", 2)
+        async with store.transaction() as tx:
+            # w1 woke up: its claim is lost, so its marks change nothing.
+            assert not await tx.outbox.mark_sent(reminder_id=mine.id, worker="w1", at=T0)
+            await tx.outbox.mark_failed(reminder_id=mine.id, worker="w1", error="x")
+            await tx.outbox.mark_retry(reminder_id=mine.id, worker="w1", due_at=T0, error="x")
+            await tx.outbox.mark_cancelled(reminder_id=mine.id, worker="w1")
+            assert await tx.outbox.get(key="k") == taken
+            sent_at = T0 + 3 * MINUTE
+            assert await tx.outbox.mark_sent(reminder_id=mine.id, worker="w2", at=sent_at)
+            assert not await tx.outbox.mark_sent(reminder_id=mine.id, worker="w2", at=sent_at)
+        async with store.transaction() as tx:
+            done = await tx.outbox.get(key="k")
+            assert done is not None
+            assert (done.state, done.sent_at, done.lease_until) == (
+                ReminderState.SENT,
+                sent_at,
+                None,
+            )
+            assert (
+                await tx.outbox.claim_due(now=T0 + DAY, limit=5, worker="w3", lease_seconds=60)
+                == []
+            )
+
+    async def test_outbox_late_mark_on_untaken_claim_counts(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            await _remind(tx, rnd, people[1], "k", T0)
+            (mine,) = await tx.outbox.claim_due(now=T0, limit=5, worker="w1", lease_seconds=1)
+        async with store.transaction() as tx:
+            # The lease ran out but nobody took the row: the delivery did happen, record it.
+            assert await tx.outbox.mark_sent(reminder_id=mine.id, worker="w1", at=T0 + DAY)
+
+    async def test_outbox_retry_fail_and_cancel(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            for key in ("retry", "fail", "cancel"):
+                await _remind(tx, rnd, people[1], key, T0)
+            claimed = {
+                r.key: r
+                for r in await tx.outbox.claim_due(now=T0, limit=5, worker="w", lease_seconds=60)
+            }
+            await tx.outbox.mark_retry(
+                reminder_id=claimed["retry"].id, worker="w", due_at=T0 + HOUR, error="429"
+            )
+            await tx.outbox.mark_failed(
+                reminder_id=claimed["fail"].id, worker="w", error="user_gone"
+            )
+            await tx.outbox.mark_cancelled(reminder_id=claimed["cancel"].id, worker="w")
+        async with store.transaction() as tx:
+            retry = await tx.outbox.get(key="retry")
+            fail = await tx.outbox.get(key="fail")
+            cancel = await tx.outbox.get(key="cancel")
+            assert retry is not None and fail is not None and cancel is not None
+            assert (
+                retry.state,
+                retry.due_at,
+                retry.last_error,
+                retry.worker,
+                retry.lease_until,
+            ) == (
+                ReminderState.PENDING,
+                T0 + HOUR,
+                "429",
+                None,
+                None,
+            )
+            assert (fail.state, fail.last_error, fail.attempts) == (
+                ReminderState.FAILED,
+                "user_gone",
+                1,
+            )
+            assert cancel.state == ReminderState.CANCELLED
+            assert (
+                await tx.outbox.claim_due(now=T0 + MINUTE, limit=5, worker="w", lease_seconds=60)
+                == []
+            )
+            (again,) = await tx.outbox.claim_due(
+                now=T0 + HOUR, limit=5, worker="w", lease_seconds=60
+            )
+            assert (again.key, again.attempts, again.last_error) == ("retry", 2, "429")
+
+    async def test_outbox_reschedule_never_resends(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            for key in ("sent", "sending", "failed", "cancelled"):
+                await _remind(tx, rnd, people[1], key, T0)
+            claimed = {
+                r.key: r
+                for r in await tx.outbox.claim_due(now=T0, limit=5, worker="w", lease_seconds=60)
+            }
+            assert await tx.outbox.mark_sent(reminder_id=claimed["sent"].id, worker="w", at=T0)
+            await tx.outbox.mark_failed(reminder_id=claimed["failed"].id, worker="w", error="gone")
+            await tx.outbox.mark_cancelled(reminder_id=claimed["cancelled"].id, worker="w")
+        async with store.transaction() as tx:
+            before = {key: await tx.outbox.get(key=key) for key in ("sent", "sending")}
+            for key in ("sent", "sending", "failed", "cancelled"):
+                await _remind(tx, rnd, people[1], key, T0 + DAY)
+            # A sent reminder is never reset; one in a worker's hands is the worker's.
+            assert await tx.outbox.get(key="sent") == before["sent"]
+            assert await tx.outbox.get(key="sending") == before["sending"]
+            for key in ("failed", "cancelled"):
+                r = await tx.outbox.get(key=key)
+                assert r is not None
+                assert (r.state, r.due_at, r.attempts, r.last_error, r.worker) == (
+                    ReminderState.PENDING,
+                    T0 + DAY,
+                    0,
+                    None,
+                    None,
+                )
+            # The return value of schedule is the stored row, whichever case.
+            kept = await _remind(tx, rnd, people[1], "sent", T0 + 2 * DAY)
+            assert kept == before["sent"]
+
+    async def test_outbox_cancel_only_pending(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            await _remind(tx, rnd, people[1], "sent", T0)
+            (r,) = await tx.outbox.claim_due(now=T0, limit=5, worker="w", lease_seconds=60)
+            await tx.outbox.mark_sent(reminder_id=r.id, worker="w", at=T0)
+            await _remind(tx, rnd, people[1], "later", T0 + DAY)
+            await tx.outbox.cancel(key="later")
+            await tx.outbox.cancel(key="sent")
+            await tx.outbox.cancel(key="unknown")  # nothing to cancel: no error
+            assert (await tx.outbox.get(key="later")).state == ReminderState.CANCELLED  # type: ignore[union-attr]
+            assert (await tx.outbox.get(key="sent")).state == ReminderState.SENT  # type: ignore[union-attr]
+            assert (
+                await tx.outbox.claim_due(now=T0 + DAY, limit=5, worker="w", lease_seconds=60) == []
+            )
+
+
+class TestSqlStore(StoreContract):
+    """The contract on SQLite and PostgreSQL (the `store` fixture), plus what SQL adds."""
+
+    async def test_ping(self, store: SqlStore) -> None:
+        assert await store.ping()
+
+
+class TestMemoryStore(StoreContract):
+    """The in-memory store the flow tests run on must keep the same contract."""
+
+    @pytest.fixture
+    def store(self) -> MemoryStore:
+        return MemoryStore()

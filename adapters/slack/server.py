@@ -1,0 +1,76 @@
+"""How Slack reaches the bolt app: an HTTP route on the project's aiohttp server, or Socket Mode.
+
+HTTP: Slack POSTs events, slash commands and interactivity to one URL. bolt's request
+verification middleware checks the v0 signature and the timestamp (5 minutes) and answers 401
+before any listener runs, so a forged or replayed request changes nothing.
+
+Socket Mode (an app-level token, `SLACK_APP_TOKEN`): the bot dials out to Slack over a
+WebSocket, so a workplace can run it without a public URL. Same app, same listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+
+from adapters.slack.app import SlackApp
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def add_slack_routes(*, app: web.Application, bolt: AsyncApp, path: str = EVENTS_PATH) -> None:
+    """Mount `POST /slack/events` (events, commands, interactivity) on an aiohttp app.
+
+    On shutdown the server waits briefly for work that runs after an ack, so an answer that
+    was already accepted is not cut off half-way.
+    """
+
+    if isinstance(bolt, SlackApp) and not bolt.verifies_requests:
+        raise ValueError("an HTTP endpoint for Slack needs SLACK_SIGNING_SECRET")
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_post(path, slack_events)
+    if isinstance(bolt, SlackApp):
+
+        async def drain(_: web.Application) -> None:
+            await bolt.drain()
+
+        app.on_shutdown.append(drain)
+
+
+async def start_socket_mode(*, bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Connect to Slack over Socket Mode and return the handler (`stop_socket_mode` ends it).
+
+    The connection runs in the background on the current event loop; the Web API calls
+    (including `apps.connections.open`) go through the app's client and its base URL.
+    """
+    handler = AsyncSocketModeHandler(bolt, app_token=app_token)
+    await handler.connect_async()
+    log.info("Slack Socket Mode connected")
+    return handler
+
+
+async def run_socket_mode(*, bolt: AsyncApp, app_token: str) -> None:
+    """Serve over Socket Mode until cancelled (for `asyncio.create_task` in the bot's wiring)."""
+    handler = await start_socket_mode(bolt=bolt, app_token=app_token)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stop_socket_mode(handler)
+
+
+async def stop_socket_mode(handler: AsyncSocketModeHandler) -> None:
+    """Close the Socket Mode connection, then let accepted work finish."""
+    await handler.close_async()
+    if isinstance(handler.app, SlackApp):
+        await handler.app.drain()

@@ -1,0 +1,249 @@
+"""Booking each employee's conversation, the calendar invite, and marking it held.
+
+Only a leader of the round books. Both parties get the invite (an .ics file, which every
+calendar understands) and, the working day before, a reminder with their own material.
+Marking the conversation held locks the preparation and opens the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from conversations import i18n
+from conversations.codec import decode_ints, encode
+from conversations.context import Ctx
+from conversations.domain import Person, PrepStatus
+from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
+from conversations.ical import invite
+from conversations.messages import (
+    Attachment,
+    Button,
+    DateTimeInput,
+    Form,
+    FormErrors,
+    Message,
+    Option,
+    Paragraph,
+    Reply,
+    SelectInput,
+    ToActor,
+    ToPerson,
+)
+from conversations.parsing import ParseError, parse_datetime
+from conversations.reminders import schedule_booking_reminders
+
+DURATIONS = ("30", "45", "60", "90")
+
+
+async def _leader_of(ctx: Ctx, round_id: int, employee_id: int) -> tuple[RoundView, Person]:
+    view = await load_round(ctx, round_id)
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+        raise Refuse("error.not_allowed")
+    [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
+    return view, employee
+
+
+async def book_command(ctx: Ctx, rest: str) -> Reply:
+    """`/mus book`: pick the employee first (the status view has a button per person)."""
+    views = await rounds_as_leader(ctx)
+    if not views:
+        raise Refuse("status.not_leader")
+    view = views[0]
+    members = await ctx.tx.people.get_many(person_ids=list(view.team.member_ids))
+    return Reply(
+        (
+            Form(
+                id="booking.pick",
+                title=ctx.t("booking.title"),
+                submit_label=ctx.t("booking.next"),
+                state=encode(view.round.id),
+                inputs=(
+                    SelectInput(
+                        id="employee",
+                        label=ctx.t("booking.employee"),
+                        options=tuple(
+                            Option(value=str(m.id), label=m.display_name) for m in members
+                        ),
+                    ),
+                ),
+            ),
+        )
+    )
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    round_id, employee_id = decode_ints(value, count=2)
+    view, employee = await _leader_of(ctx, round_id, employee_id)
+    if action == "booking.open":
+        return Reply((_form(ctx, view, employee),))
+    if action == "booking.held":
+        return await _held(ctx, view, employee)
+    return say(ctx, "error.stale_button")
+
+
+def _form(ctx: Ctx, view: RoundView, employee: Person) -> Form:
+    return Form(
+        id="booking.save",
+        title=ctx.t("booking.title"),
+        submit_label=ctx.t("booking.submit"),
+        state=encode(view.round.id, employee.id),
+        intro=(Paragraph(ctx.t("booking.intro", name=employee.display_name)),),
+        inputs=(
+            DateTimeInput(id="starts_at", label=ctx.t("booking.starts_at")),
+            SelectInput(
+                id="minutes",
+                label=ctx.t("booking.minutes"),
+                options=tuple(
+                    Option(value=m, label=ctx.t("booking.minutes_value", minutes=m))
+                    for m in DURATIONS
+                ),
+                initial="60",
+            ),
+        ),
+    )
+
+
+async def on_form(
+    ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
+) -> Reply:
+    if form == "booking.pick":
+        round_id = decode_ints(state, count=1)[0]
+        raw = values.get("employee")
+        try:
+            employee_id = int(raw) if isinstance(raw, str) else -1
+        except ValueError:
+            employee_id = -1
+        view = await load_round(ctx, round_id)
+        if view is None or employee_id not in view.team.member_ids:
+            return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
+        view, employee = await _leader_of(ctx, round_id, employee_id)
+        return Reply((_form(ctx, view, employee),))
+    if form != "booking.save":
+        return say(ctx, "error.stale_button")
+    round_id, employee_id = decode_ints(state, count=2)
+    view, employee = await _leader_of(ctx, round_id, employee_id)
+    raw = values.get("starts_at")
+    try:
+        local = parse_datetime(text=raw if isinstance(raw, str) else "", today=ctx.today)
+    except ParseError as problem:
+        return Reply((FormErrors(errors={"starts_at": ctx.t(problem.key, value=problem.value)}),))
+    starts_at = local.replace(tzinfo=ctx.tz)
+    if starts_at < ctx.now:
+        return Reply((FormErrors(errors={"starts_at": ctx.t("booking.error.past")}),))
+    minutes_raw = values.get("minutes")
+    minutes = int(minutes_raw) if isinstance(minutes_raw, str) and minutes_raw in DURATIONS else 60
+    booking = await ctx.tx.bookings.save(
+        round_id=round_id,
+        employee_id=employee_id,
+        starts_at=starts_at,
+        minutes=minutes,
+        booked_by=ctx.person.id,
+        at=ctx.now,
+    )
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    await schedule_booking_reminders(
+        tx=ctx.tx,
+        round_id=round_id,
+        employee=employee,
+        leaders=leaders,
+        starts_at=starts_at,
+        hours=ctx.settings.hours(),
+    )
+    await ctx.audit(
+        action="booking.save",
+        subject=f"round:{round_id}:person:{employee_id}",
+        detail=starts_at.isoformat(),
+    )
+    ics = invite(
+        uid=f"musbot-{ctx.workspace.platform}-{ctx.workspace.external_id}-{round_id}-{employee_id}",
+        sequence=booking.sequence,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        summary=i18n.t(
+            employee.locale,
+            "booking.summary",
+            leader=ctx.person.display_name,
+            name=employee.display_name,
+        ),
+        description=i18n.t(employee.locale, "booking.description"),
+        organizer=ctx.person.display_name,
+        attendees=[employee.display_name, *(p.display_name for p in leaders)],
+        stamp=ctx.now,
+    )
+    attachment = Attachment(
+        filename="mus-samtale.ics", content=ics, mime_type="text/calendar", title="MUS"
+    )
+    when_employee = _when(employee, starts_at)
+    text_employee = i18n.t(
+        employee.locale,
+        "booking.employee_notice" if booking.sequence == 0 else "booking.employee_moved",
+        when=when_employee,
+        leader=ctx.person.display_name,
+    )
+    text_leader = ctx.t(
+        "booking.leader_notice", when=_when(ctx.person, starts_at), name=employee.display_name
+    )
+    return Reply(
+        (
+            Message(
+                to=ToPerson(employee.user_id),
+                text=text_employee,
+                blocks=(Paragraph(text_employee),),
+                attachments=(attachment,),
+            ),
+            Message(
+                to=ToActor(),
+                text=text_leader,
+                blocks=(Paragraph(text_leader),),
+                attachments=(attachment,),
+                buttons=(
+                    Button(
+                        ctx.t("booking.button.held"), "booking.held", encode(round_id, employee_id)
+                    ),
+                ),
+            ),
+        )
+    )
+
+
+def _when(person: Person, at: datetime) -> str:
+    from conversations.context import zone
+
+    return i18n.format_datetime(person.locale, at.astimezone(zone(person.timezone)))
+
+
+async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
+    """The conversation took place: the prep is final, and the plan can be written."""
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee.id)
+    if session is not None and session.conversation_held_at is not None:
+        return say(ctx, "booking.already_held", name=employee.display_name)
+    await ctx.tx.prep.save_session(
+        round_id=view.round.id,
+        person_id=employee.id,
+        cursor=session.cursor if session else 0,
+        status=session.status if session else PrepStatus.NOT_STARTED,
+        at=ctx.now,
+        shared_at=session.shared_at if session else None,
+        conversation_held_at=ctx.now,
+    )
+    await ctx.audit(action="booking.held", subject=f"round:{view.round.id}:person:{employee.id}")
+    value = encode(view.round.id, employee.id)
+    text = ctx.t("booking.held_done", name=employee.display_name)
+    employee_text = i18n.t(employee.locale, "booking.held_employee", leader=ctx.person.display_name)
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=text,
+                blocks=(Paragraph(text),),
+                buttons=(Button(ctx.t("plan.button.draft"), "plan.open", value, style="primary"),),
+            ),
+            Message(
+                to=ToPerson(employee.user_id),
+                text=employee_text,
+                blocks=(Paragraph(employee_text),),
+                buttons=(Button(i18n.t(employee.locale, "plan.button.draft"), "plan.open", value),),
+            ),
+        )
+    )

@@ -1,0 +1,607 @@
+"""The development plan: drafted by either party, approved by both, followed up by both.
+
+Every proposed version is kept. Proposing signs the version for its author; the other party
+approves (the plan is agreed when the employee and a leader have signed the same version) or
+asks for a change, which starts a new draft. Changing an agreed plan makes a new version that
+needs both signatures again; until then the earlier agreed version stays in force.
+Only the employee and their leaders can see a plan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from conversations import i18n
+from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.context import Ctx
+from conversations.domain import ItemStatus, Person, PlanItem, PlanState, PlanVersion
+from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_member, say
+from conversations.messages import (
+    Attachment,
+    Block,
+    Button,
+    DateInput,
+    Divider,
+    Fields,
+    Form,
+    FormErrors,
+    Heading,
+    Message,
+    Note,
+    Option,
+    Paragraph,
+    Quote,
+    Reply,
+    SelectInput,
+    TextInput,
+    ToActor,
+    ToPerson,
+)
+from conversations.parsing import ParseError, parse_date
+from conversations.reminders import schedule_follow_up
+
+FIELD_LIMIT = 1000
+Values = Mapping[str, str | tuple[str, ...] | None]
+
+
+class _Plan:
+    """The round, the employee, and who is looking."""
+
+    def __init__(self, view: RoundView, employee: Person, leaders: list[Person]) -> None:
+        self.view = view
+        self.employee = employee
+        self.leaders = leaders
+
+    @property
+    def value(self) -> str:
+        return encode(self.view.round.id, self.employee.id)
+
+
+async def _load(ctx: Ctx, round_id: int, employee_id: int) -> _Plan:
+    view = await load_round(ctx, round_id)
+    if view is None or employee_id not in view.team.member_ids:
+        raise Refuse("error.not_allowed")
+    if ctx.person.id != employee_id and not view.is_leader(ctx.person):
+        await ctx.audit(action="plan.view_denied", subject=f"round:{round_id}:person:{employee_id}")
+        raise Refuse("error.not_allowed")
+    [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    return _Plan(view, employee, leaders)
+
+
+async def plan_command(ctx: Ctx, rest: str) -> Reply:
+    """`/mus plan`: the employee's own plan (any phase of their newest round)."""
+    from conversations.flows.common import ACTIVE_PHASES
+
+    views = await rounds_as_member(ctx, phases=ACTIVE_PHASES)
+    if not views:
+        raise Refuse("plan.none")
+    plan = await _load(ctx, views[0].round.id, ctx.person.id)
+    return await _show(ctx, plan)
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    round_id, employee_id = decode_ints(value, count=2)
+    plan = await _load(ctx, round_id, employee_id)
+    if action == "plan.open":
+        return await _show(ctx, plan)
+    if action == "plan.download":
+        return await _download(ctx, plan)
+    if action == "plan.history":
+        return await _history(ctx, plan)
+    if action == "plan.status":
+        return await _set_status(ctx, plan, part(value, 2), part(value, 3))
+    latest = await ctx.tx.plans.latest(round_id=round_id, employee_id=employee_id)
+    if action == "plan.item":
+        draft = await _draft(ctx, plan, latest)
+        item_id = part(value, 2) if len(value.split(":")) > 2 else ""
+        return Reply((_item_form(ctx, plan, draft, item_id),))
+    if action == "plan.remove":
+        draft = await _draft(ctx, plan, latest)
+        item_id = part(value, 2)
+        items = [i for i in draft.items if i.id != item_id]
+        await ctx.tx.plans.update_draft(
+            version_id=draft.id, items=items, follow_up_on=draft.follow_up_on
+        )
+        return await _show(ctx, plan)
+    if action == "plan.followup":
+        draft = await _draft(ctx, plan, latest)
+        return Reply((_follow_up_form(ctx, plan, draft),))
+    if action == "plan.propose":
+        return await _propose(ctx, plan, latest)
+    if action in ("plan.approve", "plan.change"):
+        number = decode_ints(value, count=3)[2]
+        if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
+            return say(ctx, "plan.stale")
+        if action == "plan.approve":
+            return await _approve(ctx, plan, latest)
+        return Reply((_change_form(ctx, plan, latest),))
+    if action == "plan.revise":
+        await _draft(ctx, plan, latest)
+        return await _show(ctx, plan)
+    return say(ctx, "error.stale_button")
+
+
+async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
+    round_id, employee_id = decode_ints(state, count=2)
+    plan = await _load(ctx, round_id, employee_id)
+    latest = await ctx.tx.plans.latest(round_id=round_id, employee_id=employee_id)
+    if form == "plan.item":
+        return await _save_item(ctx, plan, latest, part(state, 2), values)
+    if form == "plan.followup":
+        draft = await _draft(ctx, plan, latest)
+        raw = values.get("follow_up_on")
+        try:
+            day = parse_date(text=raw if isinstance(raw, str) else "", today=ctx.today)
+        except ParseError as problem:
+            return Reply(
+                (FormErrors(errors={"follow_up_on": ctx.t(problem.key, value=problem.value)}),)
+            )
+        if day <= ctx.today:
+            return Reply((FormErrors(errors={"follow_up_on": ctx.t("plan.error.follow_up_past")}),))
+        await ctx.tx.plans.update_draft(version_id=draft.id, items=draft.items, follow_up_on=day)
+        return await _show(ctx, plan)
+    if form == "plan.change":
+        number = decode_ints(state, count=3)[2]
+        if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
+            return say(ctx, "plan.stale")
+        raw = values.get("comment")
+        comment = (raw if isinstance(raw, str) else "").strip()
+        if not comment:
+            return Reply((FormErrors(errors={"comment": ctx.t("error.required")}),))
+        if len(comment) > FIELD_LIMIT:
+            return Reply(
+                (
+                    FormErrors(
+                        errors={
+                            "comment": ctx.t(
+                                "error.too_long", length=len(comment), limit=FIELD_LIMIT
+                            )
+                        }
+                    ),
+                )
+            )
+        await ctx.tx.plans.set_state(
+            version_id=latest.id, state=PlanState.SUPERSEDED, change_request=comment
+        )
+        await ctx.tx.plans.add_version(
+            round_id=round_id,
+            employee_id=employee_id,
+            state=PlanState.DRAFT,
+            items=latest.items,
+            follow_up_on=latest.follow_up_on,
+            author_id=ctx.person.id,
+            at=ctx.now,
+        )
+        await ctx.audit(
+            action="plan.change_requested", subject=f"round:{round_id}:person:{employee_id}"
+        )
+        notices = tuple(
+            _notice(p, plan, "plan.notice.change", who=ctx.person.display_name, comment=comment)
+            for p in _others(ctx, plan)
+        )
+        return say(ctx, "plan.change_sent") + Reply(notices)
+    return say(ctx, "error.stale_button")
+
+
+# ---------------------------------------------------------------- internals
+
+
+def _others(ctx: Ctx, plan: _Plan) -> list[Person]:
+    """The other party: the employee for a leader; the leaders for the employee."""
+    if ctx.person.id == plan.employee.id:
+        return plan.leaders
+    return [plan.employee]
+
+
+def _notice(person: Person, plan: _Plan, key: str, **values: object) -> Message:
+    text = i18n.t(person.locale, key, **values)
+    return Message(
+        to=ToPerson(person.user_id),
+        text=text,
+        blocks=(Paragraph(text),),
+        buttons=(
+            Button(
+                i18n.t(person.locale, "plan.button.open"), "plan.open", plan.value, style="primary"
+            ),
+        ),
+    )
+
+
+async def _may_draft(ctx: Ctx, plan: _Plan) -> None:
+    session = await ctx.tx.prep.get_session(round_id=plan.view.round.id, person_id=plan.employee.id)
+    booking = await ctx.tx.bookings.get(round_id=plan.view.round.id, employee_id=plan.employee.id)
+    held = session is not None and session.conversation_held_at is not None
+    past = booking is not None and booking.starts_at <= ctx.now
+    if not (held or past):
+        raise Refuse("plan.not_yet")
+
+
+async def _draft(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> PlanVersion:
+    """The draft to edit: the latest if it is one, else a new version copying the latest."""
+    if latest is not None and latest.state == PlanState.DRAFT:
+        return latest
+    if latest is not None and latest.state == PlanState.PROPOSED:
+        raise Refuse("plan.waiting")
+    await _may_draft(ctx, plan)
+    return await ctx.tx.plans.add_version(
+        round_id=plan.view.round.id,
+        employee_id=plan.employee.id,
+        state=PlanState.DRAFT,
+        items=latest.items if latest else (),
+        follow_up_on=latest.follow_up_on if latest else None,
+        author_id=ctx.person.id,
+        at=ctx.now,
+    )
+
+
+def _item_form(ctx: Ctx, plan: _Plan, draft: PlanVersion, item_id: str) -> Form:
+    spec = plan.view.template.plan
+    existing = next((i for i in draft.items if i.id == item_id), None)
+    if item_id and existing is None:
+        raise BadValue(item_id)
+    inputs: list = [
+        TextInput(
+            id=f.id,
+            label=f.label,
+            hint=f.hint,
+            multiline=f.multiline,
+            max_length=FIELD_LIMIT,
+            initial=existing.fields.get(f.id) if existing else None,
+            optional=not f.required,
+        )
+        for f in spec.fields
+    ]
+    inputs.append(
+        SelectInput(
+            id="waits",
+            label=ctx.t("plan.waits"),
+            options=(
+                Option(value="no", label=ctx.t("common.no")),
+                Option(value="yes", label=ctx.t("common.yes")),
+            ),
+            initial="yes" if existing and existing.waits_for_summary else "no",
+        )
+    )
+    return Form(
+        id="plan.item",
+        title=ctx.t("plan.item_title"),
+        submit_label=ctx.t("plan.item_submit"),
+        state=encode(plan.view.round.id, plan.employee.id, item_id or "new"),
+        intro=(Note(spec.intro or spec.title),),
+        inputs=tuple(inputs),
+    )
+
+
+async def _save_item(
+    ctx: Ctx, plan: _Plan, latest: PlanVersion | None, item_id: str, values: Values
+) -> Reply:
+    draft = await _draft(ctx, plan, latest)
+    spec = plan.view.template.plan
+    errors: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    for f in spec.fields:
+        raw = values.get(f.id)
+        text = (raw if isinstance(raw, str) else "").strip()
+        if f.required and not text:
+            errors[f.id] = ctx.t("error.required")
+        elif len(text) > FIELD_LIMIT:
+            errors[f.id] = ctx.t("error.too_long", length=len(text), limit=FIELD_LIMIT)
+        if text:
+            fields[f.id] = text
+    if not fields and not errors:
+        errors[spec.fields[0].id] = ctx.t("plan.error.empty_item")
+    if errors:
+        return Reply((FormErrors(errors=errors),))
+    waits = values.get("waits") == "yes"
+    items = list(draft.items)
+    if item_id == "new":
+        if len(items) >= spec.max_items:
+            return Reply(
+                (
+                    FormErrors(
+                        errors={
+                            spec.fields[0].id: ctx.t("plan.error.too_many", limit=spec.max_items)
+                        }
+                    ),
+                )
+            )
+        items.append(PlanItem(id=uuid.uuid4().hex[:8], fields=fields, waits_for_summary=waits))
+    else:
+        index = next((n for n, i in enumerate(items) if i.id == item_id), None)
+        if index is None:
+            raise BadValue(item_id)
+        items[index] = PlanItem(id=item_id, fields=fields, waits_for_summary=waits)
+    await ctx.tx.plans.update_draft(
+        version_id=draft.id, items=items, follow_up_on=draft.follow_up_on
+    )
+    return await _show(ctx, plan)
+
+
+def _follow_up_form(ctx: Ctx, plan: _Plan, draft: PlanVersion) -> Form:
+    return Form(
+        id="plan.followup",
+        title=ctx.t("plan.follow_up"),
+        submit_label=ctx.t("prep.form.submit"),
+        state=plan.value,
+        inputs=(
+            DateInput(id="follow_up_on", label=ctx.t("plan.follow_up"), initial=draft.follow_up_on),
+        ),
+    )
+
+
+def _change_form(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Form:
+    return Form(
+        id="plan.change",
+        title=ctx.t("plan.button.change"),
+        submit_label=ctx.t("plan.change_submit"),
+        state=encode(plan.view.round.id, plan.employee.id, version.number),
+        inputs=(
+            TextInput(
+                id="comment",
+                label=ctx.t("plan.change_label"),
+                multiline=True,
+                max_length=FIELD_LIMIT,
+            ),
+        ),
+    )
+
+
+async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> Reply:
+    if latest is None or latest.state != PlanState.DRAFT:
+        return say(ctx, "plan.stale")
+    if not latest.items or latest.follow_up_on is None:
+        return say(ctx, "plan.error.incomplete")
+    await ctx.tx.plans.set_state(version_id=latest.id, state=PlanState.PROPOSED)
+    await ctx.tx.plans.approve(version_id=latest.id, person_id=ctx.person.id, at=ctx.now)
+    await ctx.audit(
+        action="plan.propose",
+        subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
+        detail=str(latest.number),
+    )
+    notices = tuple(
+        _notice(p, plan, "plan.notice.proposed", who=ctx.person.display_name)
+        for p in _others(ctx, plan)
+    )
+    return say(ctx, "plan.proposed") + Reply(notices)
+
+
+async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
+    if any(a.person_id == ctx.person.id for a in version.approvals):
+        return say(ctx, "plan.already_approved")
+    signed = await ctx.tx.plans.approve(version_id=version.id, person_id=ctx.person.id, at=ctx.now)
+    signers = {a.person_id for a in signed.approvals}
+    await ctx.audit(
+        action="plan.approve",
+        subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
+        detail=str(version.number),
+    )
+    if plan.employee.id in signers and signers & set(plan.view.team.leader_ids):
+        for earlier in await ctx.tx.plans.versions(
+            round_id=plan.view.round.id, employee_id=plan.employee.id
+        ):
+            if earlier.id != version.id and earlier.state == PlanState.AGREED:
+                await ctx.tx.plans.set_state(version_id=earlier.id, state=PlanState.SUPERSEDED)
+        await ctx.tx.plans.set_state(version_id=version.id, state=PlanState.AGREED)
+        if version.follow_up_on is not None:
+            await schedule_follow_up(
+                tx=ctx.tx,
+                round_id=plan.view.round.id,
+                employee=plan.employee,
+                leaders=plan.leaders,
+                day=version.follow_up_on,
+                hours=ctx.settings.hours(),
+            )
+        notices = tuple(
+            _notice(p, plan, "plan.notice.agreed", who=ctx.person.display_name)
+            for p in _others(ctx, plan)
+        )
+        return await _show(ctx, plan) + Reply(notices)
+    return say(ctx, "plan.approved_waiting")
+
+
+async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply:
+    try:
+        chosen = ItemStatus(status)
+    except ValueError:
+        raise BadValue(status) from None
+    versions = await ctx.tx.plans.versions(
+        round_id=plan.view.round.id, employee_id=plan.employee.id
+    )
+    agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+    if agreed is None or all(i.id != item_id for i in agreed.items):
+        raise BadValue(item_id)
+    await ctx.tx.plans.set_item_status(
+        round_id=plan.view.round.id,
+        employee_id=plan.employee.id,
+        item_id=item_id,
+        status=chosen,
+        by=ctx.person.id,
+        at=ctx.now,
+    )
+    await ctx.audit(
+        action="plan.item_status",
+        subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
+        detail=f"{item_id}={chosen.value}",
+    )
+    return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
+
+
+def version_blocks(
+    ctx: Ctx,
+    plan: _Plan,
+    version: PlanVersion,
+    people: Mapping[int, Person],
+    progress: Mapping[str, ItemStatus],
+) -> list[Block]:
+    spec = plan.view.template.plan
+    blocks: list[Block] = [
+        Heading(
+            ctx.t(
+                "plan.version_title",
+                title=spec.title,
+                n=version.number,
+                state=ctx.t(f"plan.state.{version.state.value}"),
+            )
+        )
+    ]
+    for n, item in enumerate(version.items, start=1):
+        label = ctx.t("plan.item_label", n=n)
+        if item.waits_for_summary:
+            label += f" · {ctx.t('plan.waits_short')}"
+        if item.id in progress:
+            label += f" · {ctx.t(f'plan.status.{progress[item.id].value}')}"
+        blocks.append(Fields(tuple((f.label, item.fields.get(f.id, "–")) for f in spec.fields)))
+        blocks.insert(len(blocks) - 1, Paragraph(label))
+    if not version.items:
+        blocks.append(Note(ctx.t("plan.no_items")))
+    follow = i18n.format_date(ctx.locale, version.follow_up_on) if version.follow_up_on else "–"
+    blocks.append(Fields(((ctx.t("plan.follow_up"), follow),)))
+    for approval in version.approvals:
+        who = people[approval.person_id].display_name if approval.person_id in people else "?"
+        when = i18n.format_datetime(ctx.locale, approval.at.astimezone(ctx.tz))
+        blocks.append(Note(ctx.t("plan.signed", who=who, when=when)))
+    if version.change_request:
+        blocks.append(Quote(version.change_request, label=ctx.t("plan.change_label")))
+    return blocks
+
+
+async def _show(ctx: Ctx, plan: _Plan) -> Reply:
+    latest = await ctx.tx.plans.latest(round_id=plan.view.round.id, employee_id=plan.employee.id)
+    await ctx.audit(
+        action="plan.view", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
+    )
+    value = plan.value
+    people = {p.id: p for p in (plan.employee, *plan.leaders)}
+    blocks: list[Block] = [Heading(ctx.t("plan.title", name=plan.employee.display_name))]
+    buttons: list[Button] = []
+    if latest is None:
+        blocks.append(Paragraph(ctx.t("plan.empty")))
+        buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value, style="primary"))
+    else:
+        progress = {
+            k: v.status
+            for k, v in (
+                await ctx.tx.plans.item_progress(
+                    round_id=plan.view.round.id, employee_id=plan.employee.id
+                )
+            ).items()
+        }
+        blocks += version_blocks(ctx, plan, latest, people, progress)
+        if latest.state == PlanState.DRAFT:
+            blocks.append(Note(ctx.t("plan.draft_hint")))
+            buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value))
+            for n, item in enumerate(latest.items, start=1):
+                buttons.append(
+                    Button(ctx.t("plan.button.edit_item", n=n), "plan.item", encode(value, item.id))
+                )
+                buttons.append(
+                    Button(
+                        ctx.t("plan.button.remove_item", n=n),
+                        "plan.remove",
+                        encode(value, item.id),
+                        style="danger",
+                    )
+                )
+            buttons.append(Button(ctx.t("plan.follow_up"), "plan.followup", value))
+            buttons.append(
+                Button(ctx.t("plan.button.propose"), "plan.propose", value, style="primary")
+            )
+        elif latest.state == PlanState.PROPOSED:
+            if any(a.person_id == ctx.person.id for a in latest.approvals):
+                blocks.append(Note(ctx.t("plan.waiting")))
+            else:
+                buttons.append(
+                    Button(
+                        ctx.t("plan.button.approve"),
+                        "plan.approve",
+                        encode(value, latest.number),
+                        style="primary",
+                    )
+                )
+                buttons.append(
+                    Button(ctx.t("plan.button.change"), "plan.change", encode(value, latest.number))
+                )
+        elif latest.state == PlanState.AGREED:
+            blocks.append(Note(ctx.t("plan.agreed_hint")))
+            buttons.append(Button(ctx.t("plan.button.revise"), "plan.revise", value))
+        buttons.append(Button(ctx.t("plan.button.download"), "plan.download", value))
+        if latest.number > 1:
+            buttons.append(Button(ctx.t("plan.button.history"), "plan.history", value))
+    blocks.append(Note(ctx.t("plan.confidential")))
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("plan.title", name=plan.employee.display_name),
+                blocks=tuple(blocks),
+                buttons=tuple(buttons),
+                replaces=ctx.event.context.message_ref,
+            ),
+        )
+    )
+
+
+async def _history(ctx: Ctx, plan: _Plan) -> Reply:
+    versions = await ctx.tx.plans.versions(
+        round_id=plan.view.round.id, employee_id=plan.employee.id
+    )
+    people = {p.id: p for p in (plan.employee, *plan.leaders)}
+    blocks: list[Block] = [Heading(ctx.t("plan.history_title", name=plan.employee.display_name))]
+    for version in versions:
+        blocks += version_blocks(ctx, plan, version, people, {})
+        blocks.append(Divider())
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("plan.history_title", name=plan.employee.display_name),
+                blocks=tuple(blocks),
+            ),
+        )
+    )
+
+
+async def _download(ctx: Ctx, plan: _Plan) -> Reply:
+    """The plan as a plain-text document, every version with its signatures."""
+    from conversations.plan_document import render_text
+
+    versions = await ctx.tx.plans.versions(
+        round_id=plan.view.round.id, employee_id=plan.employee.id
+    )
+    progress = await ctx.tx.plans.item_progress(
+        round_id=plan.view.round.id, employee_id=plan.employee.id
+    )
+    people = {p.id: p for p in (plan.employee, *plan.leaders)}
+    text = render_text(
+        locale=ctx.locale,
+        tz=ctx.tz,
+        template=plan.view.template,
+        employee=plan.employee,
+        versions=versions,
+        people=people,
+        progress={k: v.status for k, v in progress.items()},
+        kerneopgave=plan.view.round.kerneopgave,
+    )
+    await ctx.audit(
+        action="plan.download", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
+    )
+    name = ctx.t("plan.filename")
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("plan.download_ready"),
+                blocks=(Paragraph(ctx.t("plan.download_ready")),),
+                attachments=(
+                    Attachment(
+                        filename=name,
+                        content=text.encode("utf-8"),
+                        mime_type="text/plain; charset=utf-8",
+                        title=name,
+                    ),
+                ),
+            ),
+        )
+    )

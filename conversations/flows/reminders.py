@@ -1,0 +1,63 @@
+""" "Remind me tomorrow", and the leader's view of what is scheduled and what failed."""
+
+from __future__ import annotations
+
+from conversations import i18n
+from conversations.codec import decode_ints
+from conversations.context import Ctx
+from conversations.domain import ReminderState
+from conversations.flows.common import Refuse, load_round, rounds_as_leader, say
+from conversations.messages import Block, Heading, Message, Note, Paragraph, Reply, ToActor
+from conversations.reminders import snooze_prep
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    round_id = decode_ints(value, count=1)[0]
+    view = await load_round(ctx, round_id)
+    if action == "reminder.snooze":
+        if view is None or not view.is_member(ctx.person):
+            raise Refuse("error.not_allowed")
+        due = await snooze_prep(
+            tx=ctx.tx, round_id=round_id, person=ctx.person, now=ctx.now, hours=ctx.settings.hours()
+        )
+        return say(
+            ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
+        )
+    if action == "reminder.list":
+        if view is None or not view.is_leader(ctx.person):
+            raise Refuse("error.not_allowed")
+        return await list_for_round(ctx, round_id)
+    return say(ctx, "error.stale_button")
+
+
+async def list_command(ctx: Ctx, rest: str) -> Reply:
+    views = await rounds_as_leader(ctx)
+    if not views:
+        raise Refuse("status.not_leader")
+    return await list_for_round(ctx, views[0].round.id)
+
+
+async def list_for_round(ctx: Ctx, round_id: int) -> Reply:
+    """What is scheduled, sent and failed: names and times, never the content."""
+    reminders = await ctx.tx.outbox.for_round(round_id=round_id)
+    people = await ctx.people_by_id(list({r.recipient_id for r in reminders}))
+    blocks: list[Block] = [Heading(ctx.t("reminder.list_title"))]
+    if not reminders:
+        blocks.append(Paragraph(ctx.t("reminder.none")))
+    for reminder in reminders:
+        who = people[reminder.recipient_id].display_name if reminder.recipient_id in people else "?"
+        when = i18n.format_datetime(
+            ctx.locale, (reminder.sent_at or reminder.due_at).astimezone(ctx.tz)
+        )
+        line = ctx.t(
+            "reminder.line",
+            kind=ctx.t(f"reminder.kind.{reminder.kind}"),
+            who=who,
+            when=when,
+            state=ctx.t(f"reminder.state.{reminder.state.value}"),
+        )
+        if reminder.state == ReminderState.FAILED and reminder.last_error:
+            line += f" – {reminder.last_error}"
+        blocks.append(Paragraph(line))
+    blocks.append(Note(ctx.t("reminder.rules")))
+    return Reply((Message(to=ToActor(), text=ctx.t("reminder.list_title"), blocks=tuple(blocks)),))

@@ -1,0 +1,211 @@
+"""The reminder outbox: due messages as rows, claimed by one sweeping worker at a time.
+
+A sweep is three short transactions: `claim_due` (rows become SENDING with a lease), the
+delivery outside any transaction, then `mark_*`. A worker that dies leaves its rows SENDING;
+when the lease runs out another worker's `claim_due` takes them again, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from conversations.domain import Reminder, ReminderState
+from storage.models import reminders
+from storage.repositories._base import Repo, rowcount
+from storage.types import as_utc
+
+# What `schedule` may move to a new time: anything not sent, and not in a worker's hands.
+_RESCHEDULABLE = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
+
+
+def to_reminder(row: Any) -> Reminder:
+    return Reminder(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        round_id=row.round_id,
+        recipient_id=row.recipient_id,
+        subject_id=row.subject_id,
+        due_at=row.due_at,
+        state=ReminderState(row.state),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+        lease_until=row.lease_until,
+        worker=row.worker,
+    )
+
+
+def _due(now: datetime) -> Any:
+    """PENDING and due, or SENDING with an expired lease (its worker died)."""
+    return ((reminders.c.state == ReminderState.PENDING.value) & (reminders.c.due_at <= now)) | (
+        (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until < now)
+    )
+
+
+def _claimed_by(reminder_id: int, worker: str) -> Any:
+    """The row is still this worker's claim (not re-claimed by another after its lease)."""
+    return (
+        (reminders.c.id == reminder_id)
+        & (reminders.c.state == ReminderState.SENDING.value)
+        & (reminders.c.worker == worker)
+    )
+
+
+class SqlOutboxRepo(Repo):
+    async def schedule(
+        self,
+        *,
+        key: str,
+        kind: str,
+        round_id: int,
+        recipient_id: int,
+        subject_id: int | None,
+        due_at: datetime,
+    ) -> Reminder:
+        """Insert, or move a PENDING/FAILED/CANCELLED row with this key to the new time
+        (attempts and error reset). A SENT row is left alone and returned, so a reminder is
+        never sent twice; so is a SENDING one (its worker decides its fate).
+
+        One `INSERT … ON CONFLICT (key) DO UPDATE … WHERE state IN (…)`: concurrent
+        schedules of one key give one row, never an IntegrityError.
+        """
+        stmt = self._insert(reminders).values(
+            key=key,
+            kind=kind,
+            round_id=round_id,
+            recipient_id=recipient_id,
+            subject_id=subject_id,
+            due_at=due_at,
+            state=ReminderState.PENDING.value,
+            attempts=0,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "kind": stmt.excluded.kind,
+                "round_id": stmt.excluded.round_id,
+                "recipient_id": stmt.excluded.recipient_id,
+                "subject_id": stmt.excluded.subject_id,
+                "due_at": stmt.excluded.due_at,
+                "state": ReminderState.PENDING.value,
+                "attempts": 0,
+                "last_error": None,
+                "lease_until": None,
+                "worker": None,
+            },
+            where=reminders.c.state.in_([s.value for s in _RESCHEDULABLE]),
+        )
+        await self._session.execute(stmt)
+        found = await self.get(key=key)
+        assert found is not None
+        return found
+
+    async def cancel(self, *, key: str) -> None:
+        """Cancel a pending reminder; one sent, failed or being sent is left as it is."""
+        await self._session.execute(
+            update(reminders)
+            .where((reminders.c.key == key) & (reminders.c.state == ReminderState.PENDING.value))
+            .values(state=ReminderState.CANCELLED.value)
+        )
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+    ) -> list[Reminder]:
+        """Mark up to `limit` due rows SENDING for `worker` until now + lease; earliest first.
+
+        PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` then UPDATE, in this transaction, so
+        concurrent workers each lock their own rows and never wait for or share one. SQLite:
+        the transaction holds the database's write lock (`BEGIN IMMEDIATE`) from its start,
+        which serialises claims. Commit promptly: the locks are held until then.
+        """
+        if limit <= 0:
+            return []
+        lease_until = as_utc(now) + timedelta(seconds=lease_seconds)
+        pick = (
+            select(reminders.c.id)
+            .where(_due(now))
+            .order_by(reminders.c.due_at, reminders.c.id)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list((await self._session.execute(pick)).scalars())
+        if not ids:
+            return []
+        rows = await self._session.execute(
+            update(reminders)
+            .where(reminders.c.id.in_(ids))
+            .values(
+                state=ReminderState.SENDING.value,
+                worker=worker,
+                lease_until=lease_until,
+                attempts=reminders.c.attempts + 1,
+            )
+            .returning(*reminders.c)
+        )
+        return sorted((to_reminder(row) for row in rows), key=lambda r: (r.due_at, r.id))
+
+    async def mark_sent(self, *, reminder_id: int, worker: str, at: datetime) -> bool:
+        """SENT, if still this worker's claim; False when the claim was lost (its lease ran
+        out and another worker took the row). A late mark on an expired but untaken claim
+        still counts: the message did go out, and nobody else has it."""
+        result = await self._session.execute(
+            update(reminders)
+            .where(_claimed_by(reminder_id, worker))
+            .values(state=ReminderState.SENT.value, sent_at=at, lease_until=None)
+        )
+        return rowcount(result) == 1
+
+    async def mark_retry(
+        self, *, reminder_id: int, worker: str, due_at: datetime, error: str
+    ) -> None:
+        """Back to PENDING at `due_at` (a 429's Retry-After, or back-off); ignored when the
+        claim was lost."""
+        await self._session.execute(
+            update(reminders)
+            .where(_claimed_by(reminder_id, worker))
+            .values(
+                state=ReminderState.PENDING.value,
+                due_at=due_at,
+                last_error=error,
+                lease_until=None,
+                worker=None,
+            )
+        )
+
+    async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
+        """FAILED for good (user gone, bot removed), shown to the leader; ignored when the
+        claim was lost."""
+        await self._session.execute(
+            update(reminders)
+            .where(_claimed_by(reminder_id, worker))
+            .values(state=ReminderState.FAILED.value, last_error=error, lease_until=None)
+        )
+
+    async def mark_cancelled(self, *, reminder_id: int, worker: str) -> None:
+        """CANCELLED by the worker that found it no longer relevant; ignored when the claim
+        was lost."""
+        await self._session.execute(
+            update(reminders)
+            .where(_claimed_by(reminder_id, worker))
+            .values(state=ReminderState.CANCELLED.value, lease_until=None)
+        )
+
+    async def for_round(self, *, round_id: int) -> list[Reminder]:
+        """Every reminder of a round, by due time."""
+        rows = await self._session.execute(
+            select(reminders)
+            .where(reminders.c.round_id == round_id)
+            .order_by(reminders.c.due_at, reminders.c.id)
+        )
+        return [to_reminder(row) for row in rows]
+
+    async def get(self, *, key: str) -> Reminder | None:
+        row = (
+            await self._session.execute(select(reminders).where(reminders.c.key == key))
+        ).one_or_none()
+        return None if row is None else to_reminder(row)

@@ -1,0 +1,266 @@
+"""Development plans: numbered versions, their signatures, and each item's follow-up status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from conversations.domain import (
+    Approval,
+    ItemProgress,
+    ItemStatus,
+    PlanItem,
+    PlanState,
+    PlanVersion,
+)
+from storage.models import plan_approvals, plan_item_progress, plan_versions
+from storage.repositories._base import NotFound, Repo, rowcount
+
+# Concurrent add_version calls for one plan race for the next number; the loser retries.
+_NUMBER_ATTEMPTS = 5
+
+
+def items_to_json(items: Sequence[PlanItem]) -> list[dict[str, Any]]:
+    """Plain JSON for the `items` column; refuses repeated item ids (progress is keyed by id)."""
+    ids = [item.id for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"plan item ids repeat: {ids}")
+    return [
+        {"id": i.id, "fields": dict(i.fields), "waits_for_summary": i.waits_for_summary}
+        for i in items
+    ]
+
+
+def items_from_json(data: list[dict[str, Any]]) -> tuple[PlanItem, ...]:
+    return tuple(
+        PlanItem(
+            id=d["id"],
+            fields=dict(d.get("fields", {})),
+            waits_for_summary=bool(d.get("waits_for_summary", False)),
+        )
+        for d in data
+    )
+
+
+def to_version(row: Any, approvals: Sequence[Approval] = ()) -> PlanVersion:
+    return PlanVersion(
+        id=row.id,
+        round_id=row.round_id,
+        employee_id=row.employee_id,
+        number=row.number,
+        state=PlanState(row.state),
+        items=items_from_json(row.items),
+        follow_up_on=row.follow_up_on,
+        author_id=row.author_id,
+        created_at=row.created_at,
+        approvals=tuple(approvals),
+        change_request=row.change_request,
+    )
+
+
+def to_progress(row: Any) -> ItemProgress:
+    return ItemProgress(
+        round_id=row.round_id,
+        employee_id=row.employee_id,
+        item_id=row.item_id,
+        status=ItemStatus(row.status),
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlPlanRepo(Repo):
+    async def add_version(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        state: PlanState,
+        items: Sequence[PlanItem],
+        follow_up_on: date | None,
+        author_id: int,
+        at: datetime,
+    ) -> PlanVersion:
+        """A new version numbered after the latest; earlier versions are left as they are.
+
+        Two parties saving at once both read the same latest number; the unique constraint
+        stops the second insert, which retries in a savepoint with the next number (it then
+        sees the first one's committed row), so neither save fails or overwrites the other.
+        """
+        values = {
+            "round_id": round_id,
+            "employee_id": employee_id,
+            "state": PlanState(state).value,
+            "items": items_to_json(items),
+            "follow_up_on": follow_up_on,
+            "author_id": author_id,
+            "created_at": at,
+        }
+        for attempt in range(_NUMBER_ATTEMPTS):
+            number = await self._latest_number(round_id=round_id, employee_id=employee_id) + 1
+            try:
+                async with self._session.begin_nested():
+                    row = (
+                        await self._session.execute(
+                            insert(plan_versions)
+                            .values(number=number, **values)
+                            .returning(*plan_versions.c)
+                        )
+                    ).one()
+            except IntegrityError:
+                taken = await self._latest_number(round_id=round_id, employee_id=employee_id)
+                if taken < number or attempt == _NUMBER_ATTEMPTS - 1:
+                    raise  # not a numbering race (an unknown round or person, say)
+                continue
+            return to_version(row)
+        raise AssertionError("unreachable")
+
+    async def update_draft(
+        self, *, version_id: int, items: Sequence[PlanItem], follow_up_on: date | None
+    ) -> PlanVersion:
+        """Change a version still in DRAFT.
+
+        The state is checked in the same UPDATE, so a draft proposed (or signed) a moment ago
+        by the other party is never edited underneath them: `ValueError` then, `NotFound` for
+        an unknown id.
+        """
+        result = await self._session.execute(
+            update(plan_versions)
+            .where(
+                (plan_versions.c.id == version_id)
+                & (plan_versions.c.state == PlanState.DRAFT.value)
+            )
+            .values(items=items_to_json(items), follow_up_on=follow_up_on)
+        )
+        if rowcount(result) == 0:
+            version = await self._get(version_id)
+            raise ValueError(f"plan version {version_id} is {version.state}, not a draft")
+        return await self._get(version_id)
+
+    async def set_state(
+        self, *, version_id: int, state: PlanState, change_request: str | None = None
+    ) -> None:
+        """Set the state; a given `change_request` is stored, None keeps the stored one (so a
+        superseded version still shows what was asked of it)."""
+        values: dict[str, Any] = {"state": PlanState(state).value}
+        if change_request is not None:
+            values["change_request"] = change_request
+        result = await self._session.execute(
+            update(plan_versions).where(plan_versions.c.id == version_id).values(**values)
+        )
+        if rowcount(result) == 0:
+            raise NotFound(f"plan version {version_id}")
+
+    async def approve(self, *, version_id: int, person_id: int, at: datetime) -> PlanVersion:
+        """Record a signature once per person and version: approving again keeps the first
+        time. The version's state is the caller's to change. Unknown version: `NotFound`."""
+        await self._get(version_id)
+        await self._session.execute(
+            self._insert(plan_approvals)
+            .values(version_id=version_id, person_id=person_id, at=at)
+            .on_conflict_do_nothing(index_elements=["version_id", "person_id"])
+        )
+        return await self._get(version_id)
+
+    async def latest(self, *, round_id: int, employee_id: int) -> PlanVersion | None:
+        row = (
+            await self._session.execute(
+                select(plan_versions)
+                .where(_plan(round_id, employee_id))
+                .order_by(plan_versions.c.number.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return (await self._with_approvals([row]))[0]
+
+    async def versions(self, *, round_id: int, employee_id: int) -> list[PlanVersion]:
+        """Oldest first."""
+        rows = (
+            await self._session.execute(
+                select(plan_versions)
+                .where(_plan(round_id, employee_id))
+                .order_by(plan_versions.c.number)
+            )
+        ).all()
+        return await self._with_approvals(rows)
+
+    async def set_item_status(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        item_id: str,
+        status: ItemStatus,
+        by: int,
+        at: datetime,
+    ) -> None:
+        stmt = self._insert(plan_item_progress).values(
+            round_id=round_id,
+            employee_id=employee_id,
+            item_id=item_id,
+            status=ItemStatus(status).value,
+            updated_by=by,
+            updated_at=at,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["round_id", "employee_id", "item_id"],
+            set_={
+                "status": stmt.excluded.status,
+                "updated_by": stmt.excluded.updated_by,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        await self._session.execute(stmt)
+
+    async def item_progress(self, *, round_id: int, employee_id: int) -> dict[str, ItemProgress]:
+        rows = await self._session.execute(
+            select(plan_item_progress)
+            .where(
+                (plan_item_progress.c.round_id == round_id)
+                & (plan_item_progress.c.employee_id == employee_id)
+            )
+            .order_by(plan_item_progress.c.item_id)
+        )
+        return {row.item_id: to_progress(row) for row in rows}
+
+    async def _latest_number(self, *, round_id: int, employee_id: int) -> int:
+        latest = (
+            await self._session.execute(
+                select(func.max(plan_versions.c.number)).where(_plan(round_id, employee_id))
+            )
+        ).scalar_one_or_none()
+        return int(latest or 0)
+
+    async def _get(self, version_id: int) -> PlanVersion:
+        row = (
+            await self._session.execute(
+                select(plan_versions).where(plan_versions.c.id == version_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"plan version {version_id}")
+        return (await self._with_approvals([row]))[0]
+
+    async def _with_approvals(self, rows: Sequence[Any]) -> list[PlanVersion]:
+        """Versions with their signatures (in the order given, earliest signature first)."""
+        if not rows:
+            return []
+        found = await self._session.execute(
+            select(plan_approvals)
+            .where(plan_approvals.c.version_id.in_([row.id for row in rows]))
+            .order_by(plan_approvals.c.at, plan_approvals.c.id)
+        )
+        by_version: dict[int, list[Approval]] = {}
+        for a in found:
+            by_version.setdefault(a.version_id, []).append(Approval(person_id=a.person_id, at=a.at))
+        return [to_version(row, by_version.get(row.id, ())) for row in rows]
+
+
+def _plan(round_id: int, employee_id: int) -> Any:
+    return (plan_versions.c.round_id == round_id) & (plan_versions.c.employee_id == employee_id)

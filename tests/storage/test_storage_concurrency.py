@@ -1,0 +1,139 @@
+"""Concurrent transactions: what several bot processes (or a burst of retries) do at once.
+
+Each task runs its own transaction on its own connection. On PostgreSQL these really
+interleave (READ COMMITTED), which is where a read-then-insert upsert would raise
+IntegrityError; on SQLite `BEGIN IMMEDIATE` queues them, and the results must be the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+from conversations.domain import PrepAnswer, PrepStatus
+from storage.db import SqlStore
+
+N = 20
+T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+
+
+async def _round(store: SqlStore) -> tuple[int, int]:
+    async with store.transaction() as tx:
+        ws = await tx.workspaces.get_or_create(platform="slack", external_id="T1")
+        lead = await tx.people.upsert(workspace_id=ws.id, user_id="L")
+        emp = await tx.people.upsert(workspace_id=ws.id, user_id="E")
+        team = await tx.teams.create(
+            workspace_id=ws.id, name="T", channel_id="C", leader_ids=[lead.id], member_ids=[emp.id]
+        )
+        rnd = await tx.rounds.create(
+            team_id=team.id,
+            template_name="t",
+            template={},
+            kerneopgave="",
+            udviklingsmaal="",
+            kickoff_at=None,
+            prep_deadline=date(2025, 3, 15),
+            conversations_from=date(2025, 3, 16),
+            conversations_to=date(2025, 4, 1),
+            summary_at=None,
+            started_by=lead.id,
+            created_at=T0,
+        )
+        return rnd.id, emp.id
+
+
+async def test_concurrent_claims_exactly_one_wins(store: SqlStore) -> None:
+    start = asyncio.Event()
+
+    async def claim() -> bool:
+        await start.wait()
+        async with store.transaction() as tx:
+            won = await tx.events.claim(key="slack:Ev-retry", at=T0)
+            await asyncio.sleep(0.01)  # keep the transaction open so the others overlap it
+            return won
+
+    tasks = [asyncio.create_task(claim()) for _ in range(N)]
+    start.set()
+    results = await asyncio.gather(*tasks)
+    assert sorted(results) == [False] * (N - 1) + [True]
+
+
+async def test_claim_released_by_rollback_goes_to_a_retry(store: SqlStore) -> None:
+    first_claimed = asyncio.Event()
+
+    async def failing_handler() -> None:
+        async with store.transaction() as tx:
+            assert await tx.events.claim(key="k", at=T0)
+            first_claimed.set()
+            await asyncio.sleep(0.05)
+            raise RuntimeError("handler failed")
+
+    async def retry() -> bool:
+        await first_claimed.wait()
+        async with store.transaction() as tx:
+            return await tx.events.claim(key="k", at=T0)
+
+    failed, retried = await asyncio.gather(failing_handler(), retry(), return_exceptions=True)
+    assert isinstance(failed, RuntimeError)
+    assert retried is True
+
+
+async def test_concurrent_save_answer_revisions(store: SqlStore) -> None:
+    round_id, person_id = await _round(store)
+    start = asyncio.Event()
+
+    async def save(i: int) -> PrepAnswer:
+        await start.wait()
+        async with store.transaction() as tx:
+            return await tx.prep.save_answer(
+                round_id=round_id,
+                person_id=person_id,
+                question_id="q1",
+                text=f"svar {i}",
+                skipped=False,
+                at=T0,
+            )
+
+    tasks = [asyncio.create_task(save(i)) for i in range(N)]
+    start.set()
+    saved = await asyncio.gather(*tasks)
+    # Every save got its own revision: none lost, none repeated.
+    assert sorted(a.revision for a in saved) == list(range(1, N + 1))
+    last = max(saved, key=lambda a: a.revision)
+    async with store.transaction() as tx:
+        stored = (await tx.prep.answers(round_id=round_id, person_id=person_id))["q1"]
+    assert stored.revision == N
+    assert stored.text == last.text
+
+
+async def test_concurrent_upserts_never_conflict(store: SqlStore) -> None:
+    """First contact from a new workspace, many events at once: one workspace, one person."""
+    round_id, person_id = await _round(store)
+    start = asyncio.Event()
+
+    async def first_contact(i: int) -> tuple[int, int]:
+        await start.wait()
+        async with store.transaction() as tx:
+            ws = await tx.workspaces.get_or_create(platform="teams", external_id="tenant-new")
+            person = await tx.people.upsert(
+                workspace_id=ws.id, user_id="29:new", display_name=f"Navn {i}"
+            )
+            await tx.prep.save_session(
+                round_id=round_id,
+                person_id=person_id,
+                cursor=i,
+                status=PrepStatus.IN_PROGRESS,
+                at=T0,
+            )
+            await tx.notes.save(
+                round_id=round_id, leader_id=person_id, employee_id=person_id, text=str(i), at=T0
+            )
+            await tx.conversation_refs.save(
+                platform="teams", workspace_id="tenant-new", key="29:new", ref={"i": i}
+            )
+            return ws.id, person.id
+
+    tasks = [asyncio.create_task(first_contact(i)) for i in range(N)]
+    start.set()
+    ids = await asyncio.gather(*tasks)
+    assert len(set(ids)) == 1
