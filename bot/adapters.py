@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.clock import OffsetClock
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from adapters.webchat.server import ClockForward
 
 log = logging.getLogger("musbot")
 
@@ -23,6 +30,25 @@ async def enable_adapters(*, services: Services) -> list[asyncio.Task[None]]:
     if settings.web_chat_enabled:
         enable_web_chat(services=services)
     return tasks
+
+
+def demo_clock(services: Services) -> ClockForward:
+    """Let the page move time forward and sweep the outbox, so reminders can be seen at once.
+
+    Only for a process that serves nothing but the demo: the engine and the outbox then share
+    one clock that can be moved ahead (never back); real people's time is never touched.
+    """
+    clock = OffsetClock(base=services.clock)
+    services.clock = clock
+    services.engine.clock = clock
+
+    async def forward(by: timedelta) -> dict[str, Any]:
+        clock.advance(by)
+        result = await services.sweeper().sweep()
+        log.info("web chat: the clock moved %s ahead to %s; %s", by, clock.now(), result)
+        return {"now": clock.now().isoformat(), **asdict(result)}
+
+    return forward
 
 
 def enable_web_chat(*, services: Services) -> None:
@@ -43,10 +69,13 @@ def enable_web_chat(*, services: Services) -> None:
     chat = WebChat(
         directory=directory,
         handler=services.engine,
-        # Reminders (issue #4) offer `clock_forward(timedelta) -> str` on Services when ready.
-        clock_forward=getattr(services, "clock_forward", None),
+        clock_forward=None
+        if settings.slack_enabled or settings.teams_enabled
+        else demo_clock(services),
         public=settings.web_chat_public,
     )
+    # Reminders for the demo people go out through the web chat's port.
+    services.ports[chat.port.platform] = chat.port
 
     def mount(app: web.Application) -> None:
         add_webchat_routes(app=app, chat=chat)

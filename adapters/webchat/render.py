@@ -7,7 +7,6 @@ the web chat without touching the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,6 +131,3 @@ def form(
         "intro": blocks(item.intro),
         "inputs": [field(i, tz=tz, people=people, channels=channels) for i in item.inputs],
     }
-
-
-Renderer = Callable[[Form], JSON]

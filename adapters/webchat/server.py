@@ -19,7 +19,7 @@ import contextlib
 import ipaddress
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 KEEPALIVE_SECONDS = 15.0
 
-# Move the scheduler's clock forward by a duration; returns a line saying what happened.
-ClockForward = Callable[[timedelta], Awaitable[str]]
+# Move the scheduler's clock forward by a duration and sweep the outbox; returns what happened
+# as JSON-able facts (e.g. {"now": "2026-12-01T09:00:00+00:00", "sent": 5}).
+ClockForward = Callable[[timedelta], Awaitable[Mapping[str, Any]]]
 
 
 def is_loopback(host: str) -> bool:
@@ -288,8 +289,8 @@ async def clock(request: web.Request) -> web.Response:
         )
     if not 0 < hours <= 24 * 400:
         return web.json_response({"ok": False, "error": "between 0 and 400 days"}, status=400)
-    said = await chat.clock_forward(timedelta(hours=hours))
-    return web.json_response({"ok": True, "result": said})
+    result = await chat.clock_forward(timedelta(hours=hours))
+    return web.json_response({"ok": True, **result})
 
 
 def add_webchat_routes(*, app: web.Application, chat: WebChat) -> None:

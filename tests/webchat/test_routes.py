@@ -239,15 +239,15 @@ async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(
     assert missing.status == 501
     moved: list[timedelta] = []
 
-    async def forward(by: timedelta) -> str:
+    async def forward(by: timedelta) -> dict[str, object]:
         moved.append(by)
-        return "2 reminders sent"
+        return {"now": "2026-11-24T11:00:00+00:00", "sent": 2}
 
     app, _, _ = await make_chat(library, clock_forward=forward)
     async with TestClient(TestServer(app)) as client:
         people = await (await client.get("/web/people")).json()
         assert people["clock"] is True
         answer = await client.post("/web/clock", json={"days": 1, "hours": 2})
-        assert (await answer.json())["result"] == "2 reminders sent"
+        assert (await answer.json())["sent"] == 2
         assert moved == [timedelta(hours=26)]
         assert (await client.post("/web/clock", json={"days": -1})).status == 400

@@ -7,19 +7,22 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.inproc import ManualClock
 from adapters.webchat import is_loopback, is_seeded, load_directory
-from adapters.webchat.server import exposure_problem
+from adapters.webchat.server import WEBCHAT, exposure_problem
 from bot.adapters import enable_adapters
 from bot.cli import main
 from bot.config import load_settings
 from bot.server import build_app
 from bot.services import build_services
 from storage.db import create_store
+from tests.webchat.conftest import Chat, button, start_round
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,3 +188,47 @@ def test_musbot_run_says_where_the_web_chat_is_on_its_first_log_line(tmp_path: P
             process.kill()
             process.wait(timeout=30)
     assert process.returncode == 0
+
+
+async def test_moving_the_demo_clock_sends_due_reminders_into_the_web_chat(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(database_url=sqlite_url(tmp_path))
+    services = await build_services(settings=settings)
+    services.clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # a Monday morning
+    try:
+        await enable_adapters(services=services)
+        assert services.ports["web"].platform == "web"
+        app = build_app(services=services)
+        async with TestClient(TestServer(app)) as client:
+            chat = Chat(client=client, chat=app[WEBCHAT], clock=services.clock)
+            await start_round(chat)  # prep deadline Friday 4 December: nudges 1 and 3 December
+            anna, _ = await chat.stream("anna")
+            assert services.engine.clock.now() == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+            early = await (await client.post("/web/clock", json={"days": 1})).json()
+            assert early["sent"] == 0
+            due = await (await client.post("/web/clock", json={"days": 7})).json()
+            assert due["now"].startswith("2026-12-01T09:00") and due["sent"] == 5
+            nudge = await anna.message("reminder.snooze")
+            assert nudge["pane"] == "dm" and button(nudge, "prep.open")
+            assert services.engine.clock.now() == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+            for stream in chat.streams:
+                stream.close()
+    finally:
+        await services.close()
+
+
+async def test_with_a_platform_configured_the_clock_is_never_moved(tmp_path: Path) -> None:
+    settings = load_settings(
+        database_url=sqlite_url(tmp_path),
+        web_chat=True,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+    )
+    services = await build_services(settings=settings)
+    try:
+        await enable_adapters(services=services)
+        async with TestClient(TestServer(build_app(services=services))) as client:
+            assert (await client.post("/web/clock", json={"days": 1})).status == 501
+    finally:
+        await services.close()

@@ -29,6 +29,7 @@ const CHROME = {
     admin: "leder",
     download: "Hent",
     you: "dig",
+    clockMoved: "Tiden er nu {now}. Påmindelser sendt: {sent}.",
   },
   en: {
     skip: "Skip to the message box",
@@ -56,6 +57,7 @@ const CHROME = {
     admin: "leader",
     download: "Download",
     you: "you",
+    clockMoved: "It is now {now}. Reminders sent: {sent}.",
   },
 };
 
@@ -244,10 +246,8 @@ function showEntry(entry) {
     return;
   }
   const log = state.panes.get(entry.pane) || state.panes.get("dm");
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   log.append(node);
-  if (atBottom || entry.author.id === state.me || !entry.author.bot) log.scrollTop = log.scrollHeight;
-  else log.scrollTop = log.scrollHeight;
+  log.scrollTop = log.scrollHeight;
 }
 
 // ------------------------------------------------------------------ overview
@@ -576,7 +576,12 @@ async function start() {
           body: JSON.stringify({ hours: Number(button.dataset.hours) }),
         });
         const result = await response.json().catch(() => ({}));
-        say(result.result || result.error || response.statusText);
+        if (!response.ok) {
+          say(result.error || response.statusText);
+          return;
+        }
+        const now = new Date(result.now).toLocaleString(state.lang === "en" ? "en-GB" : "da-DK");
+        say(t("clockMoved", { now, sent: result.sent ?? 0 }));
       });
     }
   }
