@@ -262,8 +262,9 @@ async def file(request: web.Request) -> web.StreamResponse:
     safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in found.filename)
     return web.Response(
         body=found.content,
-        content_type=found.mime_type,
         headers={
+            # The flow's MIME type as given (it may carry a charset).
+            "Content-Type": found.mime_type or "application/octet-stream",
             "Content-Disposition": f'attachment; filename="{safe}"',
             "Cache-Control": "no-store",
         },
