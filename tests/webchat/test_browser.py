@@ -198,8 +198,17 @@ def _play(page: Page) -> None:
     page.until_text("#connection", "Lene Leder")
     assert browser.find_element("css selector", "html").get_attribute("lang") == "da"
 
-    # The leader starts a round from the team channel; the form opens with focus inside it.
+    # Keyboard: a form opened by typing closes with Escape, and the focus is back where it was.
+    from selenium.webdriver.common.keys import Keys
+
     page.type_in(CHANNEL_INPUT, "mus start")
+    page.until(page.dialog_open, "the start form never opened")
+    page.active().send_keys(Keys.ESCAPE)
+    page.until(lambda: not page.dialog_open(), "Escape did not close the form")
+    page.until(lambda: page.active().get_attribute("id") == "input-C-SOLSIKKEN", "focus lost")
+
+    # The leader starts a round from the team channel; the form opens with focus inside it.
+    page.active().send_keys("mus start", Keys.ENTER)
     page.until(page.dialog_open, "the start form never opened")
     page.until_text("#form-title", "MUS")
     assert page.active().get_attribute("name") == "channel"
