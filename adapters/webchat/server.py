@@ -228,12 +228,12 @@ async def stream(request: web.Request) -> web.StreamResponse:
             if item is None:  # the server is shutting down
                 break
             await response.write(_sse(item))
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+        with contextlib.suppress(ConnectionResetError):
+            await response.write_eof()
+    except ConnectionResetError:
+        pass  # the page went away; its next visit gets a fresh snapshot
     finally:
         chat.hub.unsubscribe(user_id=user_id, queue=queue)
-    with contextlib.suppress(ConnectionResetError):
-        await response.write_eof()
     return response
 
 
