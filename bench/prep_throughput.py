@@ -84,9 +84,9 @@ async def main() -> None:
         f"SQLite (aiosqlite):     {sqlite_rate:8.1f} answers/s   peak {sqlite_peak / 1e6:6.1f} MB"
     )
     ratio = sqlite_rate / memory_rate
-    print(
-        f"ratio SQLite/memory:    {ratio:8.3f}   (target >= 0.05: {'ok' if ratio >= 0.05 else 'MISSED'})"
-    )
+    print(f"ratio SQLite/memory:    {ratio:8.3f}")
+    verdict = "ok" if sqlite_rate >= 10 else "MISSED"
+    print(f"target SQLite >= 10 answers/s: {verdict}")
 
 
 if __name__ == "__main__":

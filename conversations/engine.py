@@ -11,6 +11,7 @@ Order matters and is the point of this module:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -22,6 +23,7 @@ from conversations.messages import (
     HomeView,
     Message,
     Note,
+    Outbound,
     Paragraph,
     Reply,
     ToActor,
@@ -48,6 +50,7 @@ class Engine:
         self.templates = templates
         self.clock = clock
         self.settings = settings or CoreSettings()
+        self.fan_out = 8  # direct messages in flight at once
         # People already stored: their profile needs no platform lookup (bounded, per process).
         self._known_people: set[tuple[str, str, str]] = set()
 
@@ -94,10 +97,18 @@ class Engine:
     async def deliver(
         self, reply: Reply, *, platform: PlatformPort, workspace_id: str, person: Person | None
     ) -> Reply:
-        """Send proactive items; return what answers the request in place."""
-        in_place: list = []
-        for item in reply.items:
-            if isinstance(item, Message) and isinstance(item.to, ToPerson | ToChannel):
+        """Send proactive items; return what answers the request in place.
+
+        Channel posts go first, in order; DMs then go out a few at a time (a kickoff to a large
+        team must not take minutes, nor burst past the platform's limits, which the adapter's
+        own limiter enforces). Failures become messages to the actor, in the original order.
+        """
+        items = list(reply.items)
+        results: list[list[Outbound]] = [[] for _ in items]
+        gate = asyncio.Semaphore(self.fan_out)
+
+        async def send(index: int, item: Message) -> None:
+            async with gate:
                 try:
                     await platform.send(workspace_id=workspace_id, message=item)
                 except DeliveryError as error:
@@ -105,15 +116,24 @@ class Engine:
                     name = await self._recipient_name(
                         item, workspace_id=workspace_id, platform=platform
                     )
-                    in_place.append(_delivery_failed(person, item, error, name=name))
+                    results[index].append(_delivery_failed(person, item, error, name=name))
+
+        direct: list[asyncio.Task[None]] = []
+        for index, item in enumerate(items):
+            if isinstance(item, Message) and isinstance(item.to, ToChannel):
+                await send(index, item)
+            elif isinstance(item, Message) and isinstance(item.to, ToPerson):
+                direct.append(asyncio.create_task(send(index, item)))
             elif isinstance(item, HomeView):
                 try:
                     await platform.publish_home(workspace_id=workspace_id, view=item)
                 except DeliveryError as error:
                     log.warning("home view for %s failed: %s", item.user_id, error)
             else:
-                in_place.append(item)
-        return Reply(tuple(in_place))
+                results[index].append(item)
+        if direct:
+            await asyncio.gather(*direct)
+        return Reply(tuple(out for group in results for out in group))
 
     async def _recipient_name(
         self, item: Message, *, workspace_id: str, platform: PlatformPort

@@ -1,0 +1,255 @@
+"""The botbuilder bot: each activity -> one neutral event -> the core -> cards in Teams.
+
+Thin on purpose: what to say and whether something is allowed is the core's business. The
+adapter only decides *how* Teams shows it:
+
+* a reply to the actor goes into the chat the activity came from, or - when that is a team
+  channel or group chat, where Teams has no "only visible to you" - into the actor's 1:1 chat,
+  because MUS answers are confidential (the greeting on install stays where the app was added);
+* a `Form` is a card with inputs in the chat; `FormErrors` redraw that card with the errors;
+  after a successful submit the card is replaced by a read-only copy (Teams leaves inputs live);
+* Action.Execute invokes are answered in the HTTP response with the updated card.
+
+botbuilder 4.17.1 defect: `ActivityHandler.on_adaptive_card_invoke` serialises the invoke body
+and `CloudAdapter.process` serialises it again, which fails and answers HTTP 500. Invokes are
+therefore handled in `on_invoke_activity`, returning an `InvokeResponse` whose body is still an
+`AdaptiveCardInvokeResponse` object, so it is serialised exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import ActivityHandler, BotAdapter, InvokeResponse, TurnContext
+from botbuilder.schema import AdaptiveCardInvokeResponse
+
+from adapters.teams import translate
+from adapters.teams.cards import (
+    CARD_CONTENT_TYPE,
+    Card,
+    form_card,
+    message_cards,
+    read_only_card,
+    with_errors,
+)
+from adapters.teams.port import TeamsPort, form_key
+from conversations.events import FormEvent, InstallEvent
+from conversations.messages import (
+    Form,
+    FormErrors,
+    HomeView,
+    Message,
+    Paragraph,
+    ToActor,
+)
+from conversations.ports import DeliveryError, EventHandler
+
+log = logging.getLogger(__name__)
+
+MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+class TeamsBot(ActivityHandler):
+    """Routes Teams activities to the core's `EventHandler` and renders its `Reply`."""
+
+    def __init__(self, *, handler: EventHandler, port: TeamsPort) -> None:
+        super().__init__()
+        self.handler = handler
+        self.port = port
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._turn(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._turn(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Action.Execute: answer 200 with the card to show (see the module docstring)."""
+        if turn_context.activity.name != translate.EXECUTE_INVOKE:
+            return await super().on_invoke_activity(turn_context)
+        card = await self._turn(turn_context)
+        if card is not None:
+            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+        else:
+            body = AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_RESPONSE_TYPE)
+        return InvokeResponse(status=200, body=body)
+
+    # ------------------------------------------------------------ one turn
+
+    async def _turn(self, turn_context: TurnContext) -> Card | None:
+        """Handle the activity; for an Action.Execute, the card that replaces the pressed one."""
+        activity = turn_context.activity
+        await self.port.remember(activity)
+        inbound = translate.translate(activity)
+        if inbound is None:
+            return None
+        actor = inbound.event.actor
+        if inbound.owner is not None and inbound.owner != actor.user_id:
+            # Security, not policy: a card addressed to one person is theirs alone to answer.
+            log.warning(
+                "teams: %s submitted a card owned by %s; ignored", actor.user_id, inbound.owner
+            )
+            return None
+        await self.port.warm(workspace_id=actor.workspace_id)
+        reply = await self.handler.handle(inbound.event, platform=self.port)
+        await self.port.flush()
+        return await _Answer(turn_context=turn_context, port=self.port, inbound=inbound).render(
+            reply.items
+        )
+
+
+class _Answer:
+    """Renders one `Reply` for the turn it answers."""
+
+    def __init__(self, *, turn_context: TurnContext, port: TeamsPort, inbound: translate.Inbound):
+        self.port = port
+        self.inbound = inbound
+        self.event = inbound.event
+        self.actor = inbound.event.actor
+        self.workspace_id = self.actor.workspace_id
+        self.connector: Any = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+        activity = turn_context.activity
+        self.conversation_id = str(activity.conversation.id)
+        self.pressed = self.event.context.message_ref  # the card the actor acted on, if any
+        self.in_place: Card | None = None  # Action.Execute: returned in the HTTP response
+        self.pressed_replaced = False
+
+    async def render(self, items: tuple[object, ...]) -> Card | None:
+        errors = False
+        for item in items:
+            try:
+                match item:
+                    case Message(to=ToActor()):
+                        await self._message(item)
+                    case Message():
+                        await self.port.send(workspace_id=self.workspace_id, message=item)
+                    case Form():
+                        await self._form(item)
+                    case FormErrors():
+                        errors = True
+                        await self._form_errors(item)
+                    case HomeView():
+                        await self.port.publish_home(workspace_id=self.workspace_id, view=item)
+                    case _:
+                        log.warning("teams: cannot render %r", item)
+            except DeliveryError as error:
+                # The event is handled and stored; a reply that could not be shown is logged,
+                # never turned into a failed (and then redelivered) activity.
+                log.warning("teams: reply to %s not delivered: %s", self.actor.user_id, error)
+        if isinstance(self.event, FormEvent) and not errors and not self.pressed_replaced:
+            await self._close_form()
+        return self.in_place
+
+    async def _target(self) -> str:
+        """The conversation for answers to the actor: this chat if 1:1, else their 1:1 chat.
+
+        An install is the exception: the greeting belongs where the app was added (Teams'
+        own guidance), and nothing in it is the installer's alone.
+        """
+        if self.event.context.is_direct or isinstance(self.event, InstallEvent):
+            return self.conversation_id
+        conversation_id, _ = await self.port.dm_conversation(
+            workspace_id=self.workspace_id, user_id=self.actor.user_id
+        )
+        return conversation_id
+
+    async def _message(self, message: Message) -> None:
+        cards = message_cards(
+            message=message, action_style=self.port.action_style, owner=self.actor.user_id
+        )
+        if message.replaces and message.replaces == self.pressed:
+            self.pressed_replaced = True
+            if await self._replace_pressed(cards[0], summary=message.text):
+                cards = cards[1:]
+                if not cards:
+                    return
+        elif message.replaces:
+            try:
+                await self.port.update_card(
+                    connector=self.connector,
+                    workspace_id=self.workspace_id,
+                    ref=message.replaces,
+                    card=cards[0],
+                    summary=message.text,
+                )
+                cards = cards[1:]
+            except DeliveryError as error:
+                log.info("teams: could not update %s (%s); posting anew", message.replaces, error)
+            if not cards:
+                return
+        await self.port.post_cards(
+            connector=self.connector,
+            workspace_id=self.workspace_id,
+            conversation_id=await self._target(),
+            cards=cards,
+            summary=message.text,
+        )
+
+    async def _replace_pressed(self, card: Card, *, summary: str | None = None) -> bool:
+        """Show `card` instead of the one the actor acted on; False if that was not possible."""
+        if self.pressed is None:
+            return False
+        if self.inbound.execute:
+            self.in_place = card
+            return True
+        try:
+            await self.port.update_card(
+                connector=self.connector,
+                workspace_id=self.workspace_id,
+                ref=self.pressed,
+                card=card,
+                summary=summary,
+            )
+        except DeliveryError as error:
+            log.info("teams: could not update %s (%s)", self.pressed, error)
+            return False
+        return True
+
+    async def _form(self, form: Form) -> None:
+        card = form_card(
+            form=form,
+            action_style=self.port.action_style,
+            owner=self.actor.user_id,
+            channels=await self.port.channel_choices(workspace_id=self.workspace_id),
+        )
+        ref = await self.port.post_cards(
+            connector=self.connector,
+            workspace_id=self.workspace_id,
+            conversation_id=await self._target(),
+            cards=[card],
+            summary=form.title,
+        )
+        await self.port.refs.save(
+            workspace_id=self.workspace_id, key=form_key(ref), ref={"card": card}
+        )
+
+    async def _stored_form(self) -> Card | None:
+        if self.pressed is None:
+            return None
+        stored = await self.port.refs.get(
+            workspace_id=self.workspace_id, key=form_key(self.pressed)
+        )
+        card = (stored or {}).get("card")
+        return card if isinstance(card, dict) else None
+
+    async def _form_errors(self, item: FormErrors) -> None:
+        stored = await self._stored_form()
+        if stored is not None:
+            card = with_errors(card=stored, errors=item.errors, values=self.inbound.submitted)
+            self.pressed_replaced = True
+            if await self._replace_pressed(card):
+                return
+        # No card to redraw (lost, or not ours): say what was wrong in a plain message.
+        await self._message(
+            Message(
+                to=ToActor(),
+                text=" ".join(item.errors.values()),
+                blocks=tuple(Paragraph(text) for text in item.errors.values()),
+            )
+        )
+
+    async def _close_form(self) -> None:
+        stored = await self._stored_form()
+        if stored is not None:
+            await self._replace_pressed(read_only_card(card=stored, values=self.inbound.submitted))

@@ -1,0 +1,107 @@
+"""Settings, the command line, and the one server's health endpoint and routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.cli import main
+from bot.config import ConfigError, load_settings
+from bot.server import build_app
+from bot.services import build_services
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "MICROSOFT_APP_ID",
+        "MICROSOFT_APP_PASSWORD",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env, and the default SQLite file lands here
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///musbot.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 3978)
+    assert settings.web_chat_enabled and not settings.slack_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is missing"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"MUSBOT_PORT": "abc"}, "MUSBOT_PORT"),
+        ({"MUSBOT_PORT": "70000"}, "MUSBOT_PORT"),
+        ({"MUSBOT_LOG_LEVEL": "LOUD"}, "MUSBOT_LOG_LEVEL"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID is missing"),
+    ],
+)
+def test_bad_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_dotenv_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MUSBOT_PORT=4000\nMUSBOT_LEADERS=U1, U2\n")
+    settings = load_settings()
+    assert settings.port == 4000 and settings.leaders == ["U1", "U2"]
+
+
+def test_cli_refuses_half_slack_config(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    assert main(["run"]) == 2
+    assert "SLACK_SIGNING_SECRET is missing" in capsys.readouterr().err
+
+
+def test_templates_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["templates", "list"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["generic", "kk-buf", "randers", "toender"]
+    assert main(["templates", "show", "toender"]) == 0
+    shown = capsys.readouterr().out
+    for skema in ("Skema 1", "Skema 2", "Skema 3"):
+        assert skema in shown
+    assert main(["templates", "show", "nope"]) == 1
+    assert "available" in capsys.readouterr().err
+
+
+def test_db_upgrade_creates_the_default_sqlite_file(tmp_path: Path) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "musbot.db").exists()
+
+
+async def test_healthz_and_slack_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    services = await build_services(settings=load_settings())
+    from bot.adapters import enable_adapters
+
+    await enable_adapters(services=services)
+    async with TestClient(TestServer(build_app(services=services))) as client:
+        health = await client.get("/healthz")
+        assert health.status == 200
+        assert (await health.json())["adapters"] == ["slack"]
+        forged = await client.post("/slack/events", data="command=/mus")
+        assert forged.status == 401
+        # A database that stops answering (here: the file is no longer a database).
+        await services.store.close()
+        for path in Path.cwd().glob("musbot.db*"):
+            path.write_bytes(b"this is not a database" * 100)
+        broken = await client.get("/healthz")
+        assert broken.status == 503
+        assert (await broken.json())["status"] == "error"
