@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.clock import OffsetClock
+from bot.config import ConfigError
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ async def enable_adapters(*, services: Services) -> list[asyncio.Task[None]]:
     settings = services.settings
     if settings.slack_enabled:
         tasks += _enable_slack(services)
+    if settings.teams_enabled:
+        _enable_teams(services)
     if not (settings.slack_enabled or settings.teams_enabled or settings.web_chat_enabled):
         log.warning(
             "no adapter is enabled: set Slack or Teams credentials, or MUSBOT_WEB_CHAT=true"
@@ -59,8 +62,9 @@ def demo_clock(services: Services) -> ClockForward:
 def enable_web_chat(*, services: Services) -> None:
     """The local web chat on `/`, with the demo workspace seeded on a database without it.
 
-    Refused (logged, not mounted) on a non-loopback host unless MUSBOT_WEB_CHAT_PUBLIC is set:
-    the page has no login, anyone who reaches it may act as anyone in the demo.
+    Refused (`ConfigError`: musbot stops, naming the settings) on a non-loopback host unless
+    MUSBOT_WEB_CHAT_PUBLIC is set: the page has no login, anyone who reaches it may act as
+    anyone in the demo.
     """
     from adapters.webchat import WebChat, add_webchat_routes, is_seeded, load_directory, seed
     from adapters.webchat.server import exposure_problem
@@ -68,8 +72,7 @@ def enable_web_chat(*, services: Services) -> None:
     settings = services.settings
     problem = exposure_problem(host=settings.host, public=settings.web_chat_public)
     if problem is not None:
-        log.error("%s", problem)
-        return
+        raise ConfigError(problem)
     directory = load_directory()
     chat = WebChat(
         directory=directory,
@@ -125,3 +128,30 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
         )
         log.info("Slack: Socket Mode")
     return tasks
+
+
+def _enable_teams(services: Services) -> None:
+    from adapters.teams.refs import StoreRefStore
+    from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
+
+    settings = services.settings
+    teams_settings = TeamsSettings(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password,
+        tenant_id=settings.microsoft_app_tenant_id,
+        app_type=settings.microsoft_app_type,
+        allow_unauthenticated=settings.teams_allow_unauthenticated,
+    )
+    try:
+        teams_settings.check()  # refuses unauthenticated mode unless explicitly allowed
+    except TeamsConfigError as error:
+        raise ConfigError(str(error)) from None
+    refs = StoreRefStore(store=services.store)
+
+    def mount(app: web.Application) -> None:
+        services.ports["teams"] = add_teams_routes(
+            app=app, handler=services.engine, refs=refs, settings=teams_settings
+        )
+
+    services.mounts.append(mount)
+    services.adapters.append("teams")

@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     show = t_sub.add_parser("show", help="show one template's questions and plan fields")
     show.add_argument("name")
     show.add_argument("--lang", default=None, help="da or en (default: the template's language)")
+    manifest = sub.add_parser("manifest", help="platform app packages")
+    m_sub = manifest.add_subparsers(dest="manifest_command", required=True)
+    teams = m_sub.add_parser("teams", help="write the installable Teams app zip")
+    teams.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID")
+    teams.add_argument("--out", default=".", help="directory for the zip (default: here)")
+    teams.add_argument("--version", default="1.0.0")
     return parser
 
 
@@ -50,13 +56,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from bot.run import run
 
-        return asyncio.run(run(settings=settings))
+        try:
+            return asyncio.run(run(settings=settings))
+        except ConfigError as error:
+            print(f"musbot: configuration error: {error}", file=sys.stderr)
+            return 2
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
     if args.command == "demo":
         return asyncio.run(_demo(settings))
     if args.command == "templates":
         return _templates(settings, args)
+    if args.command == "manifest":
+        return _teams_package(args)
     return 2
 
 
@@ -109,6 +121,22 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
         print(f"musbot: {error}", file=sys.stderr)
         return 1
     print(describe(template=template, locale=args.lang or template.language))
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from adapters.teams.package import ManifestError, build_package
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        path = build_package(app_id=args.app_id, out=out, version=args.version)
+    except ManifestError as error:
+        print(f"musbot: the Teams manifest is not valid: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
     return 0
 
 

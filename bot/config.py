@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     template_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     # Platform user ids who may start rounds besides workspace admins (comma-separated).
     leaders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Platform user ids treated as admins besides the platform's own (Teams has no admin flag).
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The local web chat: None = on when no platform is configured.
     web_chat: bool | None = None
     # The web chat has no login: serve it on a non-loopback MUSBOT_HOST only when this is true.
@@ -71,7 +73,7 @@ class Settings(BaseSettings):
     # Accept unsigned Teams activities (local development only; logged loudly).
     teams_allow_unauthenticated: bool = False
 
-    @field_validator("template_dirs", "leaders", mode="before")
+    @field_validator("template_dirs", "leaders", "admins", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split(value)

@@ -65,6 +65,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
         clock=SystemClock(),
         settings=CoreSettings(
             configured_leaders=frozenset(settings.leaders),
+            configured_admins=frozenset(settings.admins),
             work_start_hour=settings.work_start_hour,
             work_end_hour=settings.work_end_hour,
         ),

@@ -32,6 +32,8 @@ class CoreSettings:
 
     # Platform user ids named as leaders by configuration (MUSBOT_LEADERS), besides admins.
     configured_leaders: frozenset[str] = frozenset()
+    # Platform user ids treated as admins (MUSBOT_ADMINS): for Teams, which tells no admin flag.
+    configured_admins: frozenset[str] = frozenset()
     # Aggregates shown to a group never cover fewer people than this.
     min_group_size: int = 3
     # Reminders go out on working days between these hours, in the recipient's time zone.
@@ -73,8 +75,15 @@ class Ctx:
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
+    def is_admin(self) -> bool:
+        return self.person.is_admin or self.person.user_id in self.settings.configured_admins
+
     def may_lead(self) -> bool:
-        return self.person.may_lead or self.person.user_id in self.settings.configured_leaders
+        return (
+            self.is_admin()
+            or self.person.can_lead
+            or self.person.user_id in self.settings.configured_leaders
+        )
 
     async def people_by_id(self, ids: Sequence[int]) -> dict[int, Person]:
         return {p.id: p for p in await self.tx.people.get_many(person_ids=list(ids))}

@@ -5,7 +5,16 @@ from __future__ import annotations
 from conversations.context import Ctx
 from conversations.events import InstallEvent
 from conversations.flows.common import command_prefix
-from conversations.messages import BulletList, Heading, Message, Note, Paragraph, Reply, ToActor
+from conversations.messages import (
+    BulletList,
+    Heading,
+    Message,
+    Note,
+    Paragraph,
+    Reply,
+    ToActor,
+    ToChannel,
+)
 
 
 async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply:
@@ -14,7 +23,7 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
     lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus)]
     if ctx.may_lead():
         lines += [ctx.t("help.start", mus=mus), ctx.t("help.status", mus=mus)]
-    if ctx.person.is_admin:
+    if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))
     lines.append(ctx.t("help.help", mus=mus))
     blocks: list = [Heading(ctx.t("help.title"))]
@@ -40,24 +49,17 @@ async def greet(ctx: Ctx, event: InstallEvent) -> Reply:
         )
     channel_id = event.context.channel_id
     if channel_id and not event.context.is_direct:
-        team = await ctx.tx.teams.get_by_channel(
-            workspace_id=ctx.workspace.id, channel_id=channel_id
-        )
-        if team is None:
-            await ctx.tx.teams.create(
-                workspace_id=ctx.workspace.id,
-                name=event.team_name or event.channel_name or channel_id,
-                channel_id=channel_id,
-                leader_ids=[],
-                member_ids=[],
-            )
+        # The team itself is recorded when a leader starts a round there (it needs a leader);
+        # the adapter keeps what it needs to post here later.
         text = ctx.t("install.team", mus=mus)
+        to: ToActor | ToChannel = ToChannel(channel_id)
     else:
         text = ctx.t("install.personal", mus=mus)
+        to = ToActor()
     return Reply(
         (
             Message(
-                to=ToActor(),
+                to=to,
                 text=text,
                 blocks=(
                     Heading(ctx.t("help.title")),

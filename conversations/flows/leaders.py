@@ -12,7 +12,7 @@ from conversations.ports import DeliveryError
 
 
 async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
-    if not ctx.person.is_admin:
+    if not ctx.is_admin():
         raise Refuse("leaders.not_admin")
     current = await ctx.tx.people.leaders(workspace_id=ctx.workspace.id)
     return Reply(
@@ -38,7 +38,7 @@ async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
 async def on_form(
     ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
-    if not ctx.person.is_admin:
+    if not ctx.is_admin():
         raise Refuse("leaders.not_admin")
     raw = values.get("leaders")
     wanted = set(

@@ -105,3 +105,58 @@ async def test_healthz_and_slack_route(monkeypatch: pytest.MonkeyPatch) -> None:
         broken = await client.get("/healthz")
         assert broken.status == 503
         assert (await broken.json())["status"] == "error"
+
+
+def test_manifest_teams_writes_the_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    out = tmp_path / "pkg"
+    assert (
+        main(
+            [
+                "manifest",
+                "teams",
+                "--app-id",
+                "11111111-2222-3333-4444-555555555555",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    [package] = out.glob("*.zip")
+    with zipfile.ZipFile(package) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert "11111111-2222-3333-4444-555555555555" in archive.read("manifest.json").decode()
+    assert main(["manifest", "teams", "--app-id", "not-a-guid", "--out", str(out)]) == 1
+    assert "not valid" in capsys.readouterr().err
+
+
+async def test_teams_refuses_unauthenticated_mode_unless_switched_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adapters.teams.server import TeamsConfigError
+    from bot.adapters import enable_adapters
+
+    monkeypatch.setenv("MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED", "true")
+    services = await build_services(settings=load_settings())
+    await enable_adapters(services=services)
+    async with TestClient(TestServer(build_app(services=services))) as client:
+        assert (await (await client.get("/healthz")).json())["adapters"] == ["teams"]
+        assert "teams" in services.ports
+    await services.close()
+    monkeypatch.setenv("MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED", "false")
+    monkeypatch.setenv("MICROSOFT_APP_ID", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "secret")
+    services = await build_services(settings=load_settings())
+    await enable_adapters(services=services)
+    async with TestClient(TestServer(build_app(services=services))) as client:
+        unsigned = await client.post("/api/messages", json={"type": "message", "text": "mus start"})
+        assert unsigned.status == 401
+    await services.close()
+    monkeypatch.delenv("MICROSOFT_APP_PASSWORD")
+    services = await build_services(settings=load_settings())
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD"):
+        await enable_adapters(services=services)
+    await services.close()
+    assert TeamsConfigError

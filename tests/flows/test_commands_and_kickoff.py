@@ -111,3 +111,23 @@ async def test_unreadable_channel_asks_for_members_instead(world: World) -> None
     form = (await world.h.command("UL", "start", channel="C1")).form
     seen = await world.h.submit("UL", form, {**VALID_ROUND, "channel": "C404"})
     assert "kan ikke se kanalens medlemmer" in seen.errors["channel"]
+
+
+async def test_configured_admins_may_name_leaders(library) -> None:  # type: ignore[no-untyped-def]
+    from adapters.inproc import Harness, ManualClock
+    from conversations.context import CoreSettings
+    from conversations.engine import Engine
+    from storage.memory import MemoryStore
+
+    engine = Engine(
+        store=MemoryStore(),
+        templates=library,
+        clock=ManualClock(),
+        settings=CoreSettings(configured_admins=frozenset({"U1"})),
+    )
+    h = Harness(handler=engine)
+    h.add_user("U1", name="Anna")  # no admin flag from the platform (as in Teams)
+    h.add_user("U2", name="Bo")
+    form = (await h.command("U1", "ledere")).form
+    await h.submit("U1", form, {"leaders": ("U2",)})
+    assert (await h.command("U2", "start")).forms

@@ -166,10 +166,6 @@ async def test_a_round_in_teams_from_install_to_shared_prep(teams: Bot) -> None:
     assert not any("Mit svar" in text_of(c.card) for c in stub.posted(TEAM_ID) if c.card)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: help.greet creates a team with no leaders, which the SQL store refuses",
-)
 async def test_install_greets_the_team(teams: Bot) -> None:
     await teams.post(teams.team_install(user=LENE))
     (greeting,) = teams.stub.posted(TEAM_ID)

@@ -18,7 +18,7 @@ from adapters.webchat import is_loopback, is_seeded, load_directory
 from adapters.webchat.server import WEBCHAT, exposure_problem
 from bot.adapters import enable_adapters
 from bot.cli import main
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.server import build_app
 from bot.services import build_services
 from storage.db import create_store
@@ -86,19 +86,13 @@ async def test_on_loopback_it_is_mounted_and_seeds_the_demo_after_start(
         await services.close()
 
 
-async def test_on_another_interface_it_is_refused_unless_made_public(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_on_another_interface_it_is_refused_unless_made_public(tmp_path: Path) -> None:
     settings = load_settings(database_url=sqlite_url(tmp_path), host="0.0.0.0")
     services = await build_services(settings=settings)
     try:
-        with caplog.at_level("ERROR", logger="musbot"):
+        with pytest.raises(ConfigError, match="MUSBOT_WEB_CHAT_PUBLIC=true"):
             await enable_adapters(services=services)
         assert services.adapters == [] and services.mounts == []
-        assert "MUSBOT_WEB_CHAT_PUBLIC" in caplog.text
-        async with TestClient(TestServer(build_app(services=services))) as client:
-            assert (await client.get("/")).status == 404
-            assert (await client.get("/web/people")).status == 404
     finally:
         await services.close()
     public = load_settings(database_url=sqlite_url(tmp_path), host="0.0.0.0", web_chat_public=True)
@@ -106,6 +100,16 @@ async def test_on_another_interface_it_is_refused_unless_made_public(
     try:
         await enable_adapters(services=services)
         assert services.adapters == ["web"]
+    finally:
+        await services.close()
+    # Switched off, nothing is refused and nothing is served.
+    off = load_settings(database_url=sqlite_url(tmp_path), host="0.0.0.0", web_chat=False)
+    services = await build_services(settings=off)
+    try:
+        await enable_adapters(services=services)
+        async with TestClient(TestServer(build_app(services=services))) as client:
+            assert (await client.get("/")).status == 404
+            assert (await client.get("/web/people")).status == 404
     finally:
         await services.close()
 
@@ -232,3 +236,25 @@ async def test_with_a_platform_configured_the_clock_is_never_moved(tmp_path: Pat
             assert (await client.post("/web/clock", json={"days": 1})).status == 501
     finally:
         await services.close()
+
+
+def test_musbot_run_on_every_interface_stops_and_names_the_setting(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))},
+        "MUSBOT_DATABASE_URL": sqlite_url(tmp_path),
+        "MUSBOT_HOST": "0.0.0.0",
+        "MUSBOT_PORT": str(_free_port()),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("MUSBOT_WEB_CHAT", None)
+    env.pop("MUSBOT_WEB_CHAT_PUBLIC", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "MUSBOT_WEB_CHAT_PUBLIC=true" in done.stderr
