@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from conversations import i18n
+from conversations.directory import Directory
 from conversations.domain import Person, Workspace
 from conversations.events import InboundEvent
 from conversations.ports import PlatformPort, Tx
@@ -56,6 +57,7 @@ class Ctx:
     now: datetime
     templates: TemplateSource
     platform: PlatformPort
+    directory: Directory
     settings: CoreSettings = field(default_factory=CoreSettings)
 
     @property

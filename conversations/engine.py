@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from conversations import i18n
 from conversations.context import CoreSettings, Ctx, TemplateSource
+from conversations.directory import Directory
 from conversations.domain import Person
 from conversations.events import Actor, CommandEvent, InboundEvent
 from conversations.messages import (
@@ -59,6 +60,8 @@ class Engine:
 
         actor = await self._complete_actor(event, platform=platform)
         key = f"{actor.platform}:{actor.workspace_id}:{event.event_id}"
+        directory = Directory(platform=platform, workspace_id=actor.workspace_id)
+        await directory.prefetch(event)  # network reads before the transaction, not inside it
         now = self.clock.now()
         try:
             async with self.store.transaction() as tx:
@@ -84,6 +87,7 @@ class Engine:
                     now=now,
                     templates=self.templates,
                     platform=platform,
+                    directory=directory,
                     settings=self.settings,
                 )
                 reply = await dispatch(ctx)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conversations.domain import (
     Approval,
@@ -37,6 +37,21 @@ from conversations.domain import (
     Round,
     Team,
     Workspace,
+)
+from conversations.ports import (
+    AuditRepo,
+    BookingRepo,
+    ConversationRefRepo,
+    LeaderNoteRepo,
+    OutboxRepo,
+    PersonRepo,
+    PlanRepo,
+    PrepRepo,
+    ProcessedEventRepo,
+    RoundRepo,
+    Store,
+    TeamRepo,
+    WorkspaceRepo,
 )
 from storage.repositories._base import NotFound, unique
 from storage.types import as_utc
@@ -718,6 +733,21 @@ class _Outbox:
 
 
 class MemoryTx:
+    """One snapshot transaction with every repository bound to it (`ports.Tx`)."""
+
+    workspaces: WorkspaceRepo
+    people: PersonRepo
+    teams: TeamRepo
+    rounds: RoundRepo
+    prep: PrepRepo
+    notes: LeaderNoteRepo
+    events: ProcessedEventRepo
+    audit: AuditRepo
+    conversation_refs: ConversationRefRepo
+    bookings: BookingRepo
+    plans: PlanRepo
+    outbox: OutboxRepo
+
     def __init__(self, d: _Data) -> None:
         self.workspaces = _Workspaces(d)
         self.people = _People(d)
@@ -749,3 +779,9 @@ class MemoryStore:
 
     async def close(self) -> None:
         """Nothing to release; here so callers treat every store alike."""
+
+
+if TYPE_CHECKING:  # MemoryStore must satisfy the port the flows depend on, as SqlStore does.
+
+    def _conforms(store: MemoryStore) -> Store:
+        return store

@@ -97,8 +97,21 @@ async def _empty_tables(store: SqlStore) -> None:
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[SqlStore]:
     """A migrated, empty store on each backend."""
-    await upgrade(url=database_url)
-    store = await create_store(url=database_url)
+    async for migrated in _migrated_store(database_url):
+        yield migrated
+
+
+@pytest.fixture
+async def postgres_store(postgres_database: str) -> AsyncIterator[SqlStore]:
+    """A migrated, empty store on PostgreSQL only, for what only PostgreSQL does (mark such
+    tests `postgres`)."""
+    async for migrated in _migrated_store(postgres_database):
+        yield migrated
+
+
+async def _migrated_store(url: str) -> AsyncIterator[SqlStore]:
+    await upgrade(url=url)
+    store = await create_store(url=url)
     await _empty_tables(store)
     try:
         yield store

@@ -261,12 +261,7 @@ async def _members(ctx: Ctx, parsed: _Parsed) -> tuple[list[Person], FormErrors 
     actors: list[Actor] = []
     if parsed.member_ids:
         for user_id in parsed.member_ids:
-            try:
-                found = await ctx.platform.lookup(
-                    workspace_id=ctx.workspace.external_id, user_id=user_id
-                )
-            except DeliveryError:
-                found = None
+            found = await ctx.directory.lookup(user_id=user_id)
             actors.append(
                 found
                 or Actor(
@@ -277,9 +272,7 @@ async def _members(ctx: Ctx, parsed: _Parsed) -> tuple[list[Person], FormErrors 
             )
     else:
         try:
-            actors = await ctx.platform.channel_members(
-                workspace_id=ctx.workspace.external_id, channel_id=parsed.channel
-            )
+            actors = await ctx.directory.channel_members(channel_id=parsed.channel)
         except DeliveryError as error:
             reason = i18n.t(ctx.locale, f"delivery.reason.{error.kind}")
             return [], FormErrors(

@@ -8,7 +8,6 @@ from conversations import i18n
 from conversations.context import Ctx
 from conversations.flows.common import Refuse, say
 from conversations.messages import Form, Note, PeopleInput, Reply
-from conversations.ports import DeliveryError
 
 
 async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
@@ -49,12 +48,7 @@ async def on_form(
             await ctx.tx.people.set_can_lead(person_id=person.id, can_lead=False)
     names: list[str] = []
     for user_id in sorted(wanted):
-        try:
-            found = await ctx.platform.lookup(
-                workspace_id=ctx.workspace.external_id, user_id=user_id
-            )
-        except DeliveryError:
-            found = None
+        found = await ctx.directory.lookup(user_id=user_id)
         person = await ctx.tx.people.upsert(
             workspace_id=ctx.workspace.id,
             user_id=user_id,

@@ -322,6 +322,19 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
     return resumed + await _goto(ctx, view, session, target)
 
 
+async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:
+    """Store where the person is; a shared prep stays shared."""
+    return await ctx.tx.prep.save_session(
+        round_id=session.round_id,
+        person_id=session.person_id,
+        cursor=cursor,
+        status=session.status if session.status == PrepStatus.SHARED else PrepStatus.IN_PROGRESS,
+        at=ctx.now,
+        shared_at=session.shared_at,
+        conversation_held_at=session.conversation_held_at,
+    )
+
+
 async def _goto(
     ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: str = "q"
 ) -> Reply:
@@ -329,17 +342,7 @@ async def _goto(
     steps = view.template.steps()
     index = max(0, min(index, len(steps)))
     if session.cursor != index:
-        session = await ctx.tx.prep.save_session(
-            round_id=session.round_id,
-            person_id=session.person_id,
-            cursor=index,
-            status=session.status
-            if session.status == PrepStatus.SHARED
-            else PrepStatus.IN_PROGRESS,
-            at=ctx.now,
-            shared_at=session.shared_at,
-            conversation_held_at=session.conversation_held_at,
-        )
+        session = await _move(ctx, session, index)
     if index >= len(steps):
         return await _show_review(ctx, view, session, cursor=index)
     answers = await _answers(ctx, view)
@@ -448,17 +451,7 @@ def _saved(ctx: Ctx) -> Reply:
 
 async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int) -> Reply:
     if session.cursor != cursor:
-        session = await ctx.tx.prep.save_session(
-            round_id=session.round_id,
-            person_id=session.person_id,
-            cursor=cursor,
-            status=session.status
-            if session.status == PrepStatus.SHARED
-            else PrepStatus.IN_PROGRESS,
-            at=ctx.now,
-            shared_at=session.shared_at,
-            conversation_held_at=session.conversation_held_at,
-        )
+        session = await _move(ctx, session, cursor)
     answers = await _answers(ctx, view)
     steps = view.template.steps()
     answered = sum(1 for s in steps if (a := answers.get(s.id)) is not None and a.text)

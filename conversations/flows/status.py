@@ -11,6 +11,7 @@ from conversations import i18n
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import (
+    ItemStatus,
     Person,
     PlanState,
     PlanVersion,
@@ -119,6 +120,9 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
             extras.append(ctx.t(f"status.plan.{_plan_state(plan)}"))
             if plan.state == PlanState.AGREED:
                 agreed += 1
+            items = await _item_summary(ctx, view, person.id)
+            if items:
+                extras.append(items)
         if extras:
             line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
@@ -149,6 +153,20 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
             ),
         )
     )
+
+
+async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
+    """The follow-up statuses of the agreed plan's items, counted ("2 i gang, 1 gennemført")."""
+    versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=employee_id)
+    agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+    if agreed is None or not agreed.items:
+        return ""
+    progress = await ctx.tx.plans.item_progress(round_id=view.round.id, employee_id=employee_id)
+    counts: dict[ItemStatus, int] = {}
+    for item in agreed.items:
+        status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{n} {ctx.t(f'plan.status.{status.value}')}" for status, n in counts.items())
 
 
 async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:

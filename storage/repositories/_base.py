@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,3 +44,12 @@ def rowcount(result: Any) -> int:
 def unique(ids: Sequence[int]) -> list[int]:
     """`ids` without repeats, first occurrence wins (order is meaningful)."""
     return list(dict.fromkeys(ids))
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for `pg_advisory_xact_lock`, from a readable name.
+
+    Python's `hash()` differs per process; this must be the same in every bot process.
+    """
+    digest = hashlib.blake2b(f"musbot:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

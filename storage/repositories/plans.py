@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, text, update
 
 from conversations.domain import (
     Approval,
@@ -18,10 +17,7 @@ from conversations.domain import (
     PlanVersion,
 )
 from storage.models import plan_approvals, plan_item_progress, plan_versions
-from storage.repositories._base import NotFound, Repo, rowcount
-
-# Concurrent add_version calls for one plan race for the next number; the loser retries.
-_NUMBER_ATTEMPTS = 5
+from storage.repositories._base import NotFound, Repo, lock_key, rowcount
 
 
 def items_to_json(items: Sequence[PlanItem]) -> list[dict[str, Any]]:
@@ -87,37 +83,29 @@ class SqlPlanRepo(Repo):
     ) -> PlanVersion:
         """A new version numbered after the latest; earlier versions are left as they are.
 
-        Two parties saving at once both read the same latest number; the unique constraint
-        stops the second insert, which retries in a savepoint with the next number (it then
-        sees the first one's committed row), so neither save fails or overwrites the other.
+        Two parties saving at once would read the same latest number: the per-plan lock makes
+        the second wait for the first to commit, so each gets its own number and neither save
+        fails.
         """
-        values = {
-            "round_id": round_id,
-            "employee_id": employee_id,
-            "state": PlanState(state).value,
-            "items": items_to_json(items),
-            "follow_up_on": follow_up_on,
-            "author_id": author_id,
-            "created_at": at,
-        }
-        for attempt in range(_NUMBER_ATTEMPTS):
-            number = await self._latest_number(round_id=round_id, employee_id=employee_id) + 1
-            try:
-                async with self._session.begin_nested():
-                    row = (
-                        await self._session.execute(
-                            insert(plan_versions)
-                            .values(number=number, **values)
-                            .returning(*plan_versions.c)
-                        )
-                    ).one()
-            except IntegrityError:
-                taken = await self._latest_number(round_id=round_id, employee_id=employee_id)
-                if taken < number or attempt == _NUMBER_ATTEMPTS - 1:
-                    raise  # not a numbering race (an unknown round or person, say)
-                continue
-            return to_version(row)
-        raise AssertionError("unreachable")
+        await self._lock_plan(round_id=round_id, employee_id=employee_id)
+        number = await self._latest_number(round_id=round_id, employee_id=employee_id) + 1
+        row = (
+            await self._session.execute(
+                insert(plan_versions)
+                .values(
+                    round_id=round_id,
+                    employee_id=employee_id,
+                    number=number,
+                    state=PlanState(state).value,
+                    items=items_to_json(items),
+                    follow_up_on=follow_up_on,
+                    author_id=author_id,
+                    created_at=at,
+                )
+                .returning(*plan_versions.c)
+            )
+        ).one()
+        return to_version(row)
 
     async def update_draft(
         self, *, version_id: int, items: Sequence[PlanItem], follow_up_on: date | None
@@ -157,8 +145,14 @@ class SqlPlanRepo(Repo):
 
     async def approve(self, *, version_id: int, person_id: int, at: datetime) -> PlanVersion:
         """Record a signature once per person and version: approving again keeps the first
-        time. The version's state is the caller's to change. Unknown version: `NotFound`."""
-        await self._get(version_id)
+        time. The version's state is the caller's to change. Unknown version: `NotFound`.
+
+        Both parties approving at the same moment must not each see only their own signature
+        (and neither mark the plan agreed): the per-plan lock makes the second wait for the
+        first's commit, so it returns both signatures.
+        """
+        version = await self._get(version_id)
+        await self._lock_plan(round_id=version.round_id, employee_id=version.employee_id)
         await self._session.execute(
             self._insert(plan_approvals)
             .values(version_id=version_id, person_id=person_id, at=at)
@@ -228,6 +222,15 @@ class SqlPlanRepo(Repo):
             .order_by(plan_item_progress.c.item_id)
         )
         return {row.item_id: to_progress(row) for row in rows}
+
+    async def _lock_plan(self, *, round_id: int, employee_id: int) -> None:
+        """Serialise writers of one plan until commit: a PostgreSQL advisory lock (SQLite's
+        `BEGIN IMMEDIATE` already lets one writer in at a time)."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": lock_key(f"plan:{round_id}:{employee_id}")},
+            )
 
     async def _latest_number(self, *, round_id: int, employee_id: int) -> int:
         latest = (

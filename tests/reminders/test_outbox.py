@@ -140,6 +140,7 @@ async def test_follow_up_reaches_both_and_items_are_updated_from_it(world: World
     seen = await world.h.press("U1", under_way)
     assert "i gang" in seen.text
     status = await world.h.command("UL", "status")
+    assert "plan aftalt · 1 i gang" in status.text
     card = await world.h.press("UL", status.button("status.member", label="Anna"))
     plan = await world.h.press("UL", card.button("plan.open"))
     assert "Punkt 1 · i gang" in plan.text

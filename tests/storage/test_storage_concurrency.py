@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from conversations.domain import PrepAnswer, PrepStatus
+from conversations.domain import PlanItem, PlanState, PlanVersion, PrepAnswer, PrepStatus
 from storage.db import SqlStore
 
 N = 20
@@ -137,3 +137,62 @@ async def test_concurrent_upserts_never_conflict(store: SqlStore) -> None:
     start.set()
     ids = await asyncio.gather(*tasks)
     assert len(set(ids)) == 1
+
+
+async def test_concurrent_plan_versions_get_distinct_numbers(store: SqlStore) -> None:
+    """Both parties saving a new version at once: each gets its own number, none fails."""
+    round_id, person_id = await _round(store)
+    start = asyncio.Event()
+
+    async def add(i: int) -> PlanVersion:
+        await start.wait()
+        async with store.transaction() as tx:
+            version = await tx.plans.add_version(
+                round_id=round_id,
+                employee_id=person_id,
+                state=PlanState.DRAFT,
+                items=[PlanItem(id="i1", fields={"læringsmål": f"udkast {i}"})],
+                follow_up_on=None,
+                author_id=person_id,
+                at=T0,
+            )
+            await asyncio.sleep(0.01)  # keep the transaction open so the others overlap it
+            return version
+
+    tasks = [asyncio.create_task(add(i)) for i in range(N)]
+    start.set()
+    added = await asyncio.gather(*tasks)
+    assert sorted(v.number for v in added) == list(range(1, N + 1))
+    async with store.transaction() as tx:
+        stored = await tx.plans.versions(round_id=round_id, employee_id=person_id)
+    assert [v.number for v in stored] == list(range(1, N + 1))
+    assert {v.items[0].fields["læringsmål"] for v in stored} == {f"udkast {i}" for i in range(N)}
+
+
+async def test_simultaneous_approvals_one_sees_both(store: SqlStore) -> None:
+    """Leader and employee approve at the same moment: the later of the two transactions
+    sees both signatures, so the flow can mark the plan agreed (neither sees only its own)."""
+    round_id, employee_id = await _round(store)
+    async with store.transaction() as tx:
+        leader = await tx.people.upsert(workspace_id=1, user_id="L")
+        version = await tx.plans.add_version(
+            round_id=round_id,
+            employee_id=employee_id,
+            state=PlanState.PROPOSED,
+            items=[],
+            follow_up_on=None,
+            author_id=leader.id,
+            at=T0,
+        )
+    start = asyncio.Event()
+
+    async def approve(person_id: int) -> int:
+        await start.wait()
+        async with store.transaction() as tx:
+            signed = await tx.plans.approve(version_id=version.id, person_id=person_id, at=T0)
+            await asyncio.sleep(0.05)  # the flow's work before commit: overlap the other one
+            return len(signed.approvals)
+
+    tasks = [asyncio.create_task(approve(pid)) for pid in (leader.id, employee_id)]
+    start.set()
+    assert sorted(await asyncio.gather(*tasks)) == [1, 2]
