@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.clock import OffsetClock
 from bot.config import ConfigError
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from adapters.webchat.server import ClockForward
 
 log = logging.getLogger("musbot")
 
@@ -28,7 +35,74 @@ async def enable_adapters(*, services: Services) -> list[asyncio.Task[None]]:
         log.warning(
             "no adapter is enabled: set Slack or Teams credentials, or MUSBOT_WEB_CHAT=true"
         )
+    if settings.web_chat_enabled:
+        enable_web_chat(services=services)
     return tasks
+
+
+def demo_clock(services: Services) -> ClockForward:
+    """Let the page move time forward and sweep the outbox, so reminders can be seen at once.
+
+    Only for a process that serves nothing but the demo: the engine and the outbox then share
+    one clock that can be moved ahead (never back); real people's time is never touched.
+    """
+    clock = OffsetClock(base=services.clock)
+    services.clock = clock
+    services.engine.clock = clock
+
+    async def forward(by: timedelta) -> dict[str, Any]:
+        clock.advance(by)
+        result = await services.sweeper().sweep()
+        log.info("web chat: the clock moved %s ahead to %s; %s", by, clock.now(), result)
+        return {"now": clock.now().isoformat(), **asdict(result)}
+
+    return forward
+
+
+def enable_web_chat(*, services: Services) -> None:
+    """The local web chat on `/`, with the demo workspace seeded on a database without it.
+
+    Refused (`ConfigError`: musbot stops, naming the settings) on a non-loopback host unless
+    MUSBOT_WEB_CHAT_PUBLIC is set: the page has no login, anyone who reaches it may act as
+    anyone in the demo.
+    """
+    from adapters.webchat import WebChat, add_webchat_routes, is_seeded, load_directory, seed
+    from adapters.webchat.server import exposure_problem
+
+    settings = services.settings
+    problem = exposure_problem(host=settings.host, public=settings.web_chat_public)
+    if problem is not None:
+        raise ConfigError(problem)
+    directory = load_directory()
+    chat = WebChat(
+        directory=directory,
+        handler=services.engine,
+        clock_forward=None
+        if settings.slack_enabled or settings.teams_enabled
+        else demo_clock(services),
+        public=settings.web_chat_public,
+    )
+    # Reminders for the demo people go out through the web chat's port.
+    services.ports[chat.port.platform] = chat.port
+
+    def mount(app: web.Application) -> None:
+        add_webchat_routes(app=app, chat=chat)
+
+    async def seed_demo() -> None:
+        if await is_seeded(store=services.store, directory=directory):
+            return
+        count = await seed(store=services.store, directory=directory)
+        leaders = ", ".join(p.name for p in directory.people if p.admin)
+        log.info(
+            "web chat: seeded the demo workspace (%d people; leader: %s); pick who you are "
+            "at the top of the page",
+            count,
+            leaders or "none",
+        )
+
+    services.mounts.append(mount)
+    services.adapters.append("web")
+    services.after_start.append(seed_demo)
 
 
 def _enable_slack(services: Services) -> list[asyncio.Task[None]]:

@@ -19,6 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the bot (health, Slack, Teams, local web chat)")
+    sub.add_parser(
+        "demo", help="seed the web chat's demo workspace (a leader, five employees, a channel)"
+    )
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply the schema migrations")
@@ -60,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
+    if args.command == "demo":
+        return asyncio.run(_demo(settings))
     if args.command == "templates":
         return _templates(settings, args)
     if args.command == "manifest":
@@ -72,6 +77,30 @@ async def _upgrade(settings: Settings) -> int:
 
     await upgrade(url=settings.database_url)
     print("database is at the current schema")
+    return 0
+
+
+async def _demo(settings: Settings) -> int:
+    from adapters.webchat import load_directory, seed
+    from storage.db import create_store, upgrade
+
+    await upgrade(url=settings.database_url)
+    directory = load_directory()
+    store = await create_store(url=settings.database_url)
+    try:
+        count = await seed(store=store, directory=directory)
+    finally:
+        await store.close()
+    print(f"seeded the demo workspace {directory.name!r}: {count} people")
+    for person in directory.people:
+        print(f"  {person.name}{' (admin, may start rounds)' if person.admin else ''}")
+    for channel in directory.channels:
+        print(f"  #{channel.name}: {len(channel.members)} members")
+    where = f"http://{settings.host}:{settings.port}/"
+    if settings.web_chat_enabled:
+        print(f"now run `musbot run` and open {where}")
+    else:
+        print(f"now run `MUSBOT_WEB_CHAT=true musbot run` and open {where}")
     return 0
 
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The local web chat: None = on when no platform is configured.
     web_chat: bool | None = None
+    # The web chat has no login: serve it on a non-loopback MUSBOT_HOST only when this is true.
+    web_chat_public: bool = False
     # Reminders: working hours in the recipient's time zone.
     work_start_hour: int = Field(default=8, ge=0, le=23)
     work_end_hour: int = Field(default=16, ge=1, le=24)

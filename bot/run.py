@@ -27,12 +27,22 @@ async def run(*, settings: Settings) -> int:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     url = f"http://{settings.host}:{settings.port}/"
-    log.info(
-        "MUS-bot listening on %s (adapters: %s; health: %shealthz)",
-        url,
-        ", ".join(services.adapters) or "none",
-        url,
-    )
+    if "web" in services.adapters:
+        log.info(
+            "MUS-bot web chat: open %s in your browser (adapters: %s; health: %shealthz)",
+            url,
+            ", ".join(services.adapters),
+            url,
+        )
+    else:
+        log.info(
+            "MUS-bot listening on %s (adapters: %s; health: %shealthz)",
+            url,
+            ", ".join(services.adapters) or "none",
+            url,
+        )
+    for hook in services.after_start:
+        await hook()
     from bot.outbox import start_scheduler
 
     scheduler = start_scheduler(sweeper=services.sweeper())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -30,6 +30,8 @@ class Services:
     engine: Engine
     mounts: list[Mount] = field(default_factory=list)
     adapters: list[str] = field(default_factory=list)
+    # Run once the server listens (after the line saying where), e.g. seeding the demo.
+    after_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Each enabled adapter registers its port here, so the outbox can reach its people.
     ports: dict[str, PlatformPort] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
