@@ -16,6 +16,7 @@ from bot.services import Services
 
 if TYPE_CHECKING:
     from adapters.webchat.server import ClockForward
+    from bot.files import FileLinks
 
 log = logging.getLogger("musbot")
 
@@ -147,11 +148,37 @@ def _enable_teams(services: Services) -> None:
     except TeamsConfigError as error:
         raise ConfigError(str(error)) from None
     refs = StoreRefStore(store=services.store)
+    files = _teams_files(services)
 
     def mount(app: web.Application) -> None:
         services.ports["teams"] = add_teams_routes(
-            app=app, handler=services.engine, refs=refs, settings=teams_settings
+            app=app, handler=services.engine, refs=refs, settings=teams_settings, files=files
         )
 
     services.mounts.append(mount)
     services.adapters.append("teams")
+
+
+def _teams_files(services: Services) -> FileLinks | None:
+    """Download links for Teams (it cannot be sent files), served by this server.
+
+    Without MUSBOT_PUBLIC_URL there is no address to link to: the bot still runs, and the
+    cards say the file cannot be downloaded in Teams.
+    """
+    from bot.files import FileLinks, add_file_routes
+    from storage.files import SqlFileRepo
+
+    public_url = services.settings.public_url
+    if not public_url:
+        log.warning(
+            "Teams: MUSBOT_PUBLIC_URL is not set, so calendar invites and plan documents cannot "
+            "be given to Teams users (their cards say the file cannot be downloaded there). Set "
+            "it to the https address the messaging endpoint is on, e.g. https://mus.example.org"
+        )
+        return None
+    repo = SqlFileRepo(store=services.store)
+    clock = services.clock
+    services.mounts.append(lambda app: add_file_routes(app=app, repo=repo, clock=clock))
+    links = FileLinks(repo=repo, clock=clock, public_url=public_url)
+    log.info("Teams: files are download links under %s/files/ (valid %s)", public_url, links.ttl)
+    return links

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     web_chat: bool | None = None
     # The web chat has no login: serve it on a non-loopback MUSBOT_HOST only when this is true.
     web_chat_public: bool = False
+    # The https base URL this server is reached at (the Teams messaging endpoint's host):
+    # Teams gets files as download links under it. Without it Teams cannot be given files.
+    public_url: str | None = None
     # Reminders: working hours in the recipient's time zone.
     work_start_hour: int = Field(default=8, ge=0, le=23)
     work_end_hour: int = Field(default=16, ge=1, le=24)
@@ -84,6 +88,20 @@ class Settings(BaseSettings):
         if value and not value.endswith("/"):
             return value + "/"
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        """An absolute https URL (http only for this machine, when trying things out)."""
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("must be an https:// URL, e.g. https://mus.example.org")
+        if not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be a base URL like https://mus.example.org (no ?query or #)")
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _whole_platforms(self) -> Settings:
@@ -146,5 +164,6 @@ def load_settings(**overrides: object) -> Settings:
             if where == "settings" or not problem["loc"]:
                 lines.append(str(problem["msg"]).removeprefix("Value error, "))
             else:
-                lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+                message = str(problem["msg"]).removeprefix("Value error, ")
+                lines.append(f"{name}: {message} (got {problem.get('input')!r})")
         raise ConfigError("; ".join(lines)) from None

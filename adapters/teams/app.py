@@ -8,7 +8,8 @@ adapter only decides *how* Teams shows it:
   because MUS answers are confidential (the greeting on install stays where the app was added);
 * a `Form` is a card with inputs in the chat; `FormErrors` redraw that card with the errors;
   after a successful submit the card is replaced by a read-only copy (Teams leaves inputs live);
-* Action.Execute invokes are answered in the HTTP response with the updated card.
+* Action.Execute invokes are answered in the HTTP response with the updated card;
+* attachments become download links on the card (see `adapters.teams.files`).
 
 botbuilder 4.17.1 defect: `ActivityHandler.on_adaptive_card_invoke` serialises the invoke body
 and `CloudAdapter.process` serialises it again, which fails and answers HTTP 500. Invokes are
@@ -156,7 +157,13 @@ class _Answer:
 
     async def _message(self, message: Message) -> None:
         cards = message_cards(
-            message=message, action_style=self.port.action_style, owner=self.actor.user_id
+            message=message,
+            action_style=self.port.action_style,
+            owner=self.actor.user_id,
+            downloads=await self.port.downloads(
+                attachments=message.attachments, owner_user_id=self.actor.user_id
+            ),
+            locale=self.actor.locale,
         )
         if message.replaces and message.replaces == self.pressed:
             self.pressed_replaced = True

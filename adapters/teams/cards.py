@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from adapters.teams.escape import escape_markdown
+from adapters.teams.files import Download, words
 from conversations.messages import (
     Block,
     BulletList,
@@ -78,18 +79,45 @@ def card_size(card: Card) -> int:
 
 
 def message_cards(
-    *, message: Message, action_style: ActionStyle = "submit", owner: str | None = None
+    *,
+    message: Message,
+    action_style: ActionStyle = "submit",
+    owner: str | None = None,
+    downloads: Sequence[Download] = (),
+    locale: str | None = None,
 ) -> list[Card]:
     """Render a message as one or more cards, each below `MAX_CARD_BYTES`.
 
     Buttons go on the last card, so they sit under the whole text. `owner` is the user id
-    allowed to press them (None in a channel, where every member may).
+    allowed to press them (None in a channel, where every member may). `downloads` are the
+    message's attachments as links (an `Action.OpenUrl` each, before the buttons) or, without
+    a link, a note under the text; `locale` picks the language of those.
     """
     elements = [el for block in message.blocks for el in _block_elements(block)]
     if not elements:
         elements = [_text(escape_markdown(part), wrap=True) for part in _chunks(message.text)]
-    actions = [_button_action(b, action_style=action_style, owner=owner) for b in message.buttons]
+    elements += [
+        _text(
+            escape_markdown(words(locale, "unavailable", filename=d.filename)),
+            size="Small",
+            isSubtle=True,
+            wrap=True,
+        )
+        for d in downloads
+        if d.url is None
+    ]
+    actions = [_open_url(d, locale=locale) for d in downloads if d.url is not None]
+    actions += [_button_action(b, action_style=action_style, owner=owner) for b in message.buttons]
     return _pack(elements, actions=actions)
+
+
+def _open_url(download: Download, *, locale: str | None) -> Element:
+    """A button that opens the file's link in the browser (which then downloads it)."""
+    return {
+        "type": "Action.OpenUrl",
+        "title": words(locale, "download", filename=download.filename),
+        "url": download.url,
+    }
 
 
 def _pack(elements: Sequence[Element], *, actions: list[Element]) -> list[Card]:

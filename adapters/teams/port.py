@@ -30,10 +30,19 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams import translate
 from adapters.teams.cards import CARD_CONTENT_TYPE, ActionStyle, Card, message_cards
+from adapters.teams.files import Download, FileLink
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.refs import MemoRefStore, RefStore
 from conversations.events import Actor
-from conversations.messages import Heading, HomeView, Message, ToActor, ToChannel, ToPerson
+from conversations.messages import Attachment as FileAttachment
+from conversations.messages import (
+    Heading,
+    HomeView,
+    Message,
+    ToActor,
+    ToChannel,
+    ToPerson,
+)
 from conversations.ports import DeliveryError, DeliveryFailure
 
 log = logging.getLogger(__name__)
@@ -87,6 +96,7 @@ class TeamsPort:
         max_retry_after: float = 60.0,
         action_style: ActionStyle = "submit",
         jitter: Callable[[], float] = random.random,
+        files: FileLink | None = None,
     ) -> None:
         self.adapter = adapter  # a botbuilder CloudAdapter
         self.app_id = app_id or None
@@ -96,6 +106,7 @@ class TeamsPort:
         self.max_retry_after = max_retry_after
         self.action_style: ActionStyle = action_style
         self.jitter = jitter
+        self.files = files  # stores attachments behind download links; None: no public URL
 
     # ------------------------------------------------------------ PlatformPort
 
@@ -107,9 +118,13 @@ class TeamsPort:
             raise DeliveryError("invalid", detail="ToActor is answered in the turn, not sent")
         target: Target = "person" if isinstance(to, ToPerson) else "channel"
         owner = to.user_id if isinstance(to, ToPerson) else None
-        if message.attachments:
-            log.warning("teams: %d attachment(s) not sent (unsupported)", len(message.attachments))
-        cards = message_cards(message=message, action_style=self.action_style, owner=owner)
+        cards = message_cards(
+            message=message,
+            action_style=self.action_style,
+            owner=owner,
+            downloads=await self.downloads(attachments=message.attachments, owner_user_id=owner),
+            locale=self.locale_of(workspace_id=workspace_id, user_id=owner) if owner else None,
+        )
         if message.replaces:
             ref = await self._update_ref(
                 workspace_id=workspace_id, ref=message.replaces, cards=cards, message=message
@@ -247,6 +262,39 @@ class TeamsPort:
 
     # ------------------------------------------------------------ used by the bot in a turn
 
+    async def downloads(
+        self, *, attachments: Sequence[FileAttachment], owner_user_id: str | None
+    ) -> list[Download]:
+        """Each attachment as a download link, or as "cannot be fetched here" without one.
+
+        Called after the core's transaction (storing opens one of its own). A file that cannot
+        be stored is logged and shown as unavailable: the message itself still goes out.
+        """
+        if not attachments:
+            return []
+        if self.files is None:
+            log.warning(
+                "teams: %d attachment(s) not sent: download links need MUSBOT_PUBLIC_URL",
+                len(attachments),
+            )
+            return [Download(filename=a.filename, url=None) for a in attachments]
+        found: list[Download] = []
+        for attachment in attachments:
+            url: str | None
+            try:
+                url = await self.files(attachment=attachment, owner_user_id=owner_user_id)
+            except Exception:
+                log.exception("teams: could not store %s for a download link", attachment.filename)
+                url = None
+            found.append(Download(filename=attachment.filename, url=url))
+        return found
+
+    def locale_of(self, *, workspace_id: str, user_id: str) -> str | None:
+        """The locale a user's last activity carried, if this process has seen it (memo only)."""
+        user = self.refs.peek(workspace_id=workspace_id, key=user_key(user_id)) or {}
+        locale = user.get("locale")
+        return locale if isinstance(locale, str) else None
+
     async def post_cards(
         self,
         *,
@@ -343,6 +391,7 @@ class TeamsPort:
                 account=sender,
                 seen_in=conversation_id,
                 service_url=service_url,
+                locale=translate.actor(activity, workspace_id=workspace_id).locale,
             )
             if translate.is_personal(activity) and conversation_id:
                 await self.refs.save(
@@ -375,13 +424,18 @@ class TeamsPort:
         account: Any,
         seen_in: str | None,
         service_url: str | None = None,
+        locale: str | None = None,
         defer: bool = False,
     ) -> None:
-        """Keep a user's Teams id: creating their 1:1 chat later needs it."""
+        """Keep a user's Teams id (creating their 1:1 chat later needs it) and locale (the
+        adapter's own words on a proactive card; a roster read, which has none, keeps it)."""
         uid = translate.user_id(account)
         ref: dict[str, Any] = {"teams_id": account.id, "name": account.name, "seen_in": seen_in}
         if service_url:
             ref["service_url"] = service_url
+        known = locale or self.locale_of(workspace_id=workspace_id, user_id=uid)
+        if known:
+            ref["locale"] = known
         await self.refs.save(workspace_id=workspace_id, key=user_key(uid), ref=ref, defer=defer)
 
     async def channel_choices(self, *, workspace_id: str) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from botframework.connector.auth import ClaimsIdentity, ConnectorFactory
 
 from adapters.teams.app import TeamsBot
 from adapters.teams.cards import ActionStyle
+from adapters.teams.files import FileLink
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.port import TeamsPort
 from adapters.teams.refs import RefStore
@@ -189,8 +190,13 @@ def add_teams_routes(
     path: str = "/api/messages",
     limiter: TeamsLimiter | None = None,
     action_style: ActionStyle = "submit",
+    files: FileLink | None = None,
 ) -> TeamsPort:
-    """Mount `POST path` and return the port the core (and the outbox) use to reach Teams."""
+    """Mount `POST path` and return the port the core (and the outbox) use to reach Teams.
+
+    `files` turns attachments into download links; without it a card says the file cannot
+    be fetched in Teams.
+    """
     settings = settings or TeamsSettings.from_env()
     adapter = create_adapter(settings=settings)
     port = TeamsPort(
@@ -199,6 +205,7 @@ def add_teams_routes(
         refs=refs,
         limiter=limiter,
         action_style=action_style,
+        files=files,
     )
     bot = TeamsBot(handler=handler, port=port)
 

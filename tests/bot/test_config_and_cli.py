@@ -21,6 +21,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SLACK_APP_TOKEN",
         "MICROSOFT_APP_ID",
         "MICROSOFT_APP_PASSWORD",
+        "MUSBOT_PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env, and the default SQLite file lands here

@@ -7,13 +7,14 @@ the stub connector as `serviceUrl`), so botbuilder's real parsing, turn and conn
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams.files import FileLink
 from adapters.teams.limiter import TeamsLimiter
 from adapters.teams.port import TeamsPort
 from adapters.teams.refs import RefStore
@@ -175,8 +176,19 @@ class Bot:
         )
 
 
-async def start_bot(*, stub: StubConnector, handler: EventHandler, refs: RefStore) -> Bot:
-    """The Teams endpoint on a local port, unauthenticated (dev mode), with simulated time."""
+async def start_bot(
+    *,
+    stub: StubConnector,
+    handler: EventHandler,
+    refs: RefStore,
+    files: FileLink | None = None,
+    mounts: Sequence[Callable[[web.Application], None]] = (),
+) -> Bot:
+    """The Teams endpoint on a local port, unauthenticated (dev mode), with simulated time.
+
+    `files` makes attachments download links; `mounts` add routes to the same server (the
+    bot's file route, as `musbot run` has it).
+    """
     time = FakeTime()
     app = web.Application()
     port = add_teams_routes(
@@ -185,7 +197,10 @@ async def start_bot(*, stub: StubConnector, handler: EventHandler, refs: RefStor
         refs=refs,
         settings=TeamsSettings(allow_unauthenticated=True),
         limiter=TeamsLimiter(clock=time.clock, sleep=time.sleep),
+        files=files,
     )
+    for mount in mounts:
+        mount(app)
     port.jitter = lambda: 0.0  # deterministic back-off in tests
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()

@@ -16,6 +16,7 @@ from adapters.teams.cards import (
     with_errors,
 )
 from adapters.teams.escape import escape_markdown
+from adapters.teams.files import Download
 from conversations.messages import (
     BulletList,
     Button,
@@ -178,3 +179,39 @@ def test_read_only_card_shows_what_was_submitted() -> None:
         "Tid",
         "2025-01-02 10:00",
     ]
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_a_download_is_an_open_url_button_before_the_message_buttons() -> None:
+    message = Message(
+        to=ToActor(),
+        text="Booket",
+        blocks=(Paragraph("Booket"),),
+        buttons=(Button("Markér som holdt", "booking.held", "1.2"),),
+    )
+    [card] = message_cards(
+        message=message,
+        owner="aad-lene",
+        downloads=[Download(filename="mus-samtale.ics", url="https://mus.example.org/files/t/x")],
+    )
+    first, second = card["actions"]
+    assert first == {
+        "type": "Action.OpenUrl",
+        "title": "Hent mus-samtale.ics",
+        "url": "https://mus.example.org/files/t/x",
+    }
+    assert second["type"] == "Action.Submit" and second["data"]["mus_action"] == "booking.held"
+
+
+def test_a_file_without_a_link_is_a_note_in_the_person_s_language() -> None:
+    message = Message(to=ToActor(), text="Here", blocks=(Paragraph("Here"),))
+    missing = [Download(filename="development-plan.txt", url=None)]
+    [card] = message_cards(message=message, downloads=missing, locale="en-GB")
+    assert "actions" not in card
+    assert card["body"][-1]["text"] == escape_markdown(
+        "The file cannot be downloaded here: development-plan.txt"
+    )
+    [danish] = message_cards(message=message, downloads=missing, locale=None)
+    assert danish["body"][-1]["text"].startswith("Filen kan ikke hentes her: ")

@@ -51,7 +51,9 @@ def actions(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Submit data by action (buttons) or form id (forms)."""
     out: dict[str, dict[str, Any]] = {}
     for action in card.get("actions", []):
-        data = action["data"]
+        data = action.get("data")
+        if data is None:  # Action.OpenUrl (a download link) carries no data
+            continue
         out[data.get("mus_action") or data.get("mus_form")] = data
     return out
 

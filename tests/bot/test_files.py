@@ -1,0 +1,120 @@
+"""Download links: MUSBOT_PUBLIC_URL, the `/files/...` route on the one server, and purging."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.inproc import ManualClock
+from bot.adapters import enable_adapters
+from bot.config import ConfigError, load_settings
+from bot.files import FileLinks, file_url
+from bot.server import build_app
+from bot.services import build_services
+from conversations.messages import Attachment
+from storage.memory import MemoryFileRepo
+
+PLAN = Attachment(
+    filename="udviklingsplan æøå.txt",
+    content=b"Udviklingsplan for Anna\n",
+    mime_type="text/plain; charset=utf-8",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "MICROSOFT_APP_ID",
+        "MICROSOFT_APP_PASSWORD",
+        "MUSBOT_PUBLIC_URL",
+        "MUSBOT_WEB_CHAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED", "true")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://mus.example.org/", "https://mus.example.org"),
+        ("https://example.org/mus", "https://example.org/mus"),
+        ("http://localhost:3978", "http://localhost:3978"),
+        ("", None),
+    ],
+)
+def test_public_url_is_a_base_url(given: str, kept: str | None) -> None:
+    assert load_settings(public_url=given).public_url == kept
+
+
+@pytest.mark.parametrize("bad", ["http://mus.example.org", "mus.example.org", "https://x/?a=1"])
+def test_a_public_url_that_cannot_work_names_the_variable(bad: str) -> None:
+    with pytest.raises(ConfigError, match="MUSBOT_PUBLIC_URL"):
+        load_settings(public_url=bad)
+
+
+def test_file_url_quotes_the_name() -> None:
+    url = file_url(public_url="https://mus.example.org/", token="abc_-1", filename="a b/æ.txt")
+    assert url == "https://mus.example.org/files/abc_-1/a%20b%2F%C3%A6.txt"
+
+
+async def test_teams_with_a_public_url_serves_download_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUSBOT_PUBLIC_URL", "https://mus.example.org")
+    services = await build_services(settings=load_settings())
+    await enable_adapters(services=services)
+    async with TestClient(TestServer(build_app(services=services))) as client:
+        links = services.ports["teams"].files  # type: ignore[attr-defined]
+        assert isinstance(links, FileLinks) and links.ttl == timedelta(days=14)
+        url = await links(attachment=PLAN, owner_user_id="aad-anna")
+        assert url.startswith("https://mus.example.org/files/")
+        path = urlsplit(url).path
+        response = await client.get(path)
+        assert response.status == 200
+        assert await response.read() == PLAN.content
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.headers["Content-Disposition"] == (
+            'attachment; filename="udviklingsplan ___.txt"; '
+            "filename*=UTF-8''udviklingsplan%20%C3%A6%C3%B8%C3%A5.txt"
+        )
+        assert response.headers["Cache-Control"] == "private, no-store"
+        token = path.split("/")[2]
+        missing = await client.get(f"/files/{token[:-1]}/udviklingsplan.txt")
+        assert missing.status == 404
+        assert missing.headers["Cache-Control"] == "private, no-store"
+    await services.close()
+
+
+async def test_teams_without_a_public_url_warns_and_serves_no_files(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services = await build_services(settings=load_settings())
+    with caplog.at_level(logging.WARNING, logger="musbot"):
+        await enable_adapters(services=services)
+    assert "MUSBOT_PUBLIC_URL is not set" in caplog.text
+    async with TestClient(TestServer(build_app(services=services))) as client:
+        assert services.ports["teams"].files is None  # type: ignore[attr-defined]
+        assert (await client.get("/files/x/y.ics")).status == 404
+    await services.close()
+
+
+async def test_expired_files_are_purged_now_and_then() -> None:
+    clock = ManualClock()
+    repo = MemoryFileRepo()
+    links = FileLinks(repo=repo, clock=clock, public_url="https://mus.example.org")
+    first = await links(attachment=PLAN, owner_user_id=None)
+    token = urlsplit(first).path.split("/")[2]
+    clock.advance(days=15)
+    assert await repo.get(token=token, now=clock.now() - timedelta(days=2)) is not None
+    await links(attachment=PLAN, owner_user_id=None)  # purges on the way
+    assert await repo.get(token=token, now=clock.now() - timedelta(days=2)) is None
+    assert await repo.purge(before=clock.now()) == 0
