@@ -18,6 +18,7 @@ message and step 3 committing, which is milliseconds; the window for loss is non
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -58,16 +59,31 @@ class Sweeper:
     lease_seconds: float = 300.0
     max_attempts: int = 8
     base_backoff: float = 30.0
+    _in_flight: set[asyncio.Task[object]] = field(default_factory=set, init=False, repr=False)
 
     async def sweep(self) -> SweepResult:
         """Send everything due now, batch by batch, until nothing is due."""
-        total = SweepResult()
-        while True:
-            result = await self.sweep_once()
-            for name in total.__dataclass_fields__:
-                setattr(total, name, getattr(total, name) + getattr(result, name))
-            if result.claimed < self.batch:
-                return total
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            total = SweepResult()
+            while True:
+                result = await self.sweep_once()
+                for name in total.__dataclass_fields__:
+                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                if result.claimed < self.batch:
+                    return total
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def settle(self, *, within: float = 30.0) -> None:
+        """Wait for sweeps in flight, at shutdown: closing the store under a running query
+        leaves its connection half torn down, and the process then hangs instead of exiting."""
+        pending = [t for t in self._in_flight if t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=within)
 
     async def sweep_once(self) -> SweepResult:
         result = SweepResult()

@@ -45,7 +45,8 @@ async def run(*, settings: Settings) -> int:
         await hook()
     from bot.outbox import start_scheduler
 
-    scheduler = start_scheduler(sweeper=services.sweeper())
+    sweeper = services.sweeper()
+    scheduler = start_scheduler(sweeper=sweeper)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -55,6 +56,7 @@ async def run(*, settings: Settings) -> int:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        await sweeper.settle()  # the store is closed below; a running sweep finishes first
         for task in background:
             task.cancel()
         await runner.cleanup()
