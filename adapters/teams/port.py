@@ -123,7 +123,7 @@ class TeamsPort:
             action_style=self.action_style,
             owner=owner,
             downloads=await self.downloads(attachments=message.attachments, owner_user_id=owner),
-            locale=self.locale_of(workspace_id=workspace_id, user_id=owner) if owner else None,
+            locale=await self._stored_locale(workspace_id=workspace_id, user_id=owner),
         )
         if message.replaces:
             ref = await self._update_ref(
@@ -288,6 +288,14 @@ class TeamsPort:
                 url = None
             found.append(Download(filename=attachment.filename, url=url))
         return found
+
+    async def _stored_locale(self, *, workspace_id: str, user_id: str | None) -> str | None:
+        """`locale_of`, reading the stored ref if the memo lacks it (after a restart); only
+        outside the core's transaction, as in `send`."""
+        if user_id is None:
+            return None
+        await self.refs.get(workspace_id=workspace_id, key=user_key(user_id))
+        return self.locale_of(workspace_id=workspace_id, user_id=user_id)
 
     def locale_of(self, *, workspace_id: str, user_id: str) -> str | None:
         """The locale a user's last activity carried, if this process has seen it (memo only)."""

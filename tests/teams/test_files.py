@@ -26,7 +26,7 @@ from conversations.ports import PlatformPort
 from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore
 from storage.files import SqlFileRepo
-from tests.teams.harness import ANNA, BO, TEAM_ID, Bot, start_bot
+from tests.teams.harness import ANNA, BO, TEAM_ID, TENANT, Bot, start_bot
 from tests.teams.stub_connector import Account, StubConnector
 from tests.teams.test_scenario import LENE, actions, chat, latest, text_of
 
@@ -250,3 +250,20 @@ async def test_a_file_that_cannot_be_stored_still_lets_the_message_through(bot: 
     await bot.post(bot.message("mus plan"))
     [(_, mine)] = bot.stub.shown(chat(ANNA))
     assert "Her" in text_of(mine) and "Filen kan ikke hentes her" in text_of(mine)
+
+
+async def test_a_proactive_link_uses_the_stored_locale_after_a_restart(bot: Bot) -> None:
+    async def link(*, attachment: Attachment, owner_user_id: str | None) -> str:
+        return f"https://mus.example.org/files/t/{attachment.filename}"
+
+    async def respond(event: InboundEvent, platform: PlatformPort) -> Reply:
+        return _with_file(event)
+
+    bot.port.files = link
+    bot.handler.respond = respond
+    # What an earlier process stored about Bo (his Teams speaks English); this one never saw him.
+    bot.refs.data[(TENANT, f"user:{BO.aad}")] = {"teams_id": BO.id, "locale": "en-US"}
+    await bot.post(bot.message("mus book"))
+    bos = bot.stub.posted()[-1].card or {}
+    assert "Til Bo" in text_of(bos)
+    assert list(downloads(bos)) == ["Download mus-samtale.ics"]
