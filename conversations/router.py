@@ -21,6 +21,7 @@ from conversations.flows import (
     prep,
     reminders,
     status,
+    summary,
 )
 from conversations.flows import help as help_flow
 from conversations.flows.common import Refuse, say
@@ -49,6 +50,8 @@ COMMANDS: dict[str, Command] = {
     "påmindelser": reminders.list_command,
     "paamindelser": reminders.list_command,
     "reminders": reminders.list_command,
+    "opsamling": summary.summary_command,
+    "summary": summary.summary_command,
 }
 
 ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
@@ -62,6 +65,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "booking": booking.on_button,
     "plan": plan.on_button,
     "reminder": reminders.on_button,
+    "summary": summary.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
