@@ -45,7 +45,7 @@ from conversations.messages import (
     ToActor,
     ToPerson,
 )
-from conversations.templates.model import Step
+from conversations.templates.model import Step, Template
 
 Values = Mapping[str, str | tuple[str, ...] | None]
 
@@ -308,6 +308,7 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
         ]
         if view.template.employee_guidance:
             intro.append(Note(view.template.employee_guidance))
+        intro += await _last_plan(ctx, view)
         intro.append(Note(ctx.t("common.confidential")))
         welcome = Message(
             to=ToActor(),
@@ -333,6 +334,29 @@ async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:
         shared_at=session.shared_at,
         conversation_held_at=session.conversation_held_at,
     )
+
+
+async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
+    """Last round's agreed plan, where the new preparation starts ("Siden sidste MUS")."""
+    from conversations.domain import ItemStatus, PlanState
+
+    for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
+        if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
+            continue
+        versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
+        agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+        if agreed is None or not agreed.items:
+            continue
+        progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
+        first = Template.model_validate(earlier.template).plan.fields[0]
+        blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
+        for item in agreed.items:
+            status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+            blocks.append(
+                Quote(item.fields.get(first.id, "–"), label=ctx.t(f"plan.status.{status.value}"))
+            )
+        return blocks
+    return []
 
 
 async def _goto(

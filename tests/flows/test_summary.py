@@ -46,3 +46,32 @@ async def test_only_the_leader(world: World) -> None:
         seen = await world.h.press(intruder, overview.button("summary.announce"))
         assert "adgang" in seen.text
     assert "kun ses af lederen" in (await world.h.command("U1", "opsamling")).text
+
+
+async def test_next_round_starts_from_last_years_plan(world: World) -> None:
+    await start_round(world.h)
+    await held(world)
+    await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
+    await world.h.press(
+        "U1", Button("", "plan.approve", world.h.dms("U1")[-1].buttons[0].value + ":1")
+    )
+    overview = await world.h.command("UL", "opsamling")
+    called = await world.h.press("UL", overview.button("summary.announce"))
+    await world.h.press("UL", called.button("summary.follow_up"))
+    async with world.store.transaction() as tx:
+        for r in list(world.store._data.rounds.values()):
+            from conversations.domain import Phase
+
+            await tx.rounds.set_phase(round_id=r.id, phase=Phase.CLOSED)
+    world.clock.advance(days=330)
+    await start_round(
+        world.h,
+        prep_deadline="2027-10-29",
+        conversations_from="2027-11-01",
+        conversations_to="2027-11-26",
+        kickoff_at="",
+        summary_at="",
+    )
+    opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    assert "Din udviklingsplan fra sidste MUS" in opened.text
+    assert "Styrke sprogarbejdet" in opened.text
