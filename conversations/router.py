@@ -12,6 +12,7 @@ from conversations.codec import BadValue
 from conversations.context import Ctx
 from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
 from conversations.flows import (
+    adapt,
     booking,
     home,
     kickoff,
@@ -52,6 +53,8 @@ COMMANDS: dict[str, Command] = {
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
     "summary": summary.summary_command,
+    "tilpas": adapt.adapt_command,
+    "adapt": adapt.adapt_command,
 }
 
 ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
@@ -66,6 +69,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "plan": plan.on_button,
     "reminder": reminders.on_button,
     "summary": summary.on_button,
+    "adapt": adapt.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -75,6 +79,7 @@ FORMS: dict[str, FormHandler] = {
     "leaders": leaders.on_form,
     "booking": booking.on_form,
     "plan": plan.on_form,
+    "adapt": adapt.on_form,
 }
 
 

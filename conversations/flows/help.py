@@ -26,6 +26,7 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
             ctx.t("help.start", mus=mus),
             ctx.t("help.status", mus=mus),
             ctx.t("help.summary", mus=mus),
+            ctx.t("help.adapt", mus=mus),
         ]
     if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))
