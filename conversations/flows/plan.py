@@ -601,6 +601,9 @@ async def _history(ctx: Ctx, plan: _Plan) -> Reply:
     versions = await ctx.tx.plans.versions(
         round_id=plan.view.round.id, employee_id=plan.employee.id
     )
+    await ctx.audit(
+        action="plan.history", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
+    )
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     blocks: list[Block] = [Heading(ctx.t("plan.history_title", name=plan.employee.display_name))]
     for version in versions:
