@@ -53,6 +53,7 @@ from conversations.ports import (
     TeamRepo,
     WorkspaceRepo,
 )
+from storage.files import FileRepo, StoredFile, new_token
 from storage.repositories._base import NotFound, unique
 from storage.types import as_utc
 
@@ -781,7 +782,52 @@ class MemoryStore:
         """Nothing to release; here so callers treat every store alike."""
 
 
+class MemoryFileRepo:
+    """`FileRepo` in a dict, for tests: the same contract as `storage.files.SqlFileRepo`."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, StoredFile] = {}
+
+    async def put(
+        self,
+        *,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        owner_user_id: str | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> str:
+        token = new_token()
+        self._files[token] = StoredFile(
+            token=token,
+            filename=filename,
+            mime_type=mime_type,
+            content=bytes(content),
+            owner_user_id=owner_user_id,
+            created_at=as_utc(now),
+            expires_at=as_utc(expires_at),
+        )
+        return token
+
+    async def get(self, *, token: str, now: datetime) -> StoredFile | None:
+        found = self._files.get(token)
+        if found is None or found.expires_at <= as_utc(now):
+            return None
+        return found
+
+    async def purge(self, *, before: datetime) -> int:
+        cutoff = as_utc(before)
+        gone = [t for t, f in self._files.items() if f.expires_at <= cutoff]
+        for token in gone:
+            del self._files[token]
+        return len(gone)
+
+
 if TYPE_CHECKING:  # MemoryStore must satisfy the port the flows depend on, as SqlStore does.
 
     def _conforms(store: MemoryStore) -> Store:
         return store
+
+    def _conforms_files(repo: MemoryFileRepo) -> FileRepo:
+        return repo

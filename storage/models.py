@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -339,6 +340,23 @@ class ReminderRow(SQLModel, table=True):
     worker: str | None = Field(default=None, max_length=255)
 
 
+class FileRow(SQLModel, table=True):
+    """A file handed out by capability link (Teams): whoever has the token may fetch it.
+
+    The token is the key and the only secret; `expires_at` bounds how long a link works.
+    """
+
+    __tablename__ = "files"
+
+    token: str = Field(max_length=64, primary_key=True)
+    filename: str = Field(max_length=255)
+    mime_type: str = Field(max_length=255)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    owner_user_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -362,3 +380,4 @@ plan_versions = _table(PlanVersionRow)
 plan_approvals = _table(PlanApprovalRow)
 plan_item_progress = _table(PlanItemProgressRow)
 reminders = _table(ReminderRow)
+files = _table(FileRow)
