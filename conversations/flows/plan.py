@@ -62,13 +62,13 @@ class _Plan:
 
 async def _load(ctx: Ctx, round_id: int, employee_id: int) -> _Plan:
     view = await load_round(ctx, round_id)
-    if view is None or employee_id not in view.team.member_ids:
+    if view is None or employee_id not in view.member_ids:
         raise Refuse("error.not_allowed")
     if ctx.person.id != employee_id and not view.is_leader(ctx.person):
         await ctx.audit(action="plan.view_denied", subject=f"round:{round_id}:person:{employee_id}")
         raise Refuse("error.not_allowed")
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
-    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     return _Plan(view, employee, leaders)
 
 
@@ -405,7 +405,7 @@ async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
         detail=str(version.number),
     )
-    if plan.employee.id in signers and signers & set(plan.view.team.leader_ids):
+    if plan.employee.id in signers and signers & set(plan.view.leader_ids):
         for earlier in await ctx.tx.plans.versions(
             round_id=plan.view.round.id, employee_id=plan.employee.id
         ):

@@ -181,7 +181,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     """A leader reads one employee's shared prep: latest text, and what changed after sharing."""
     round_id, employee_id = decode_ints(value, count=2)
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
         await ctx.audit(action="prep.view_denied", subject=f"round:{round_id}:person:{employee_id}")
         raise Refuse("error.not_allowed")
     session = await ctx.tx.prep.get_session(round_id=round_id, person_id=employee_id)
@@ -301,7 +301,7 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
     steps = view.template.steps()
     answers = await _answers(ctx, view)
     if existing is None:
-        leaders = await leader_names(ctx, view.team)
+        leaders = await leader_names(ctx, view)
         intro: list[Block] = [
             Heading(ctx.t("prep.welcome_title", template=view.template.title)),
             Paragraph(ctx.t("prep.welcome", leader=leaders, count=len(steps))),
@@ -489,7 +489,7 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
     if session.status == PrepStatus.SHARED:
         blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
     else:
-        leaders = await leader_names(ctx, view.team)
+        leaders = await leader_names(ctx, view)
         blocks.append(Note(ctx.t("prep.review.share_hint", leader=leaders)))
         buttons.insert(
             0,
@@ -518,7 +518,7 @@ def _when(ctx: Ctx, session: PrepSession) -> str:
 
 async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     """Share once; the leaders get one notice. A second click only confirms."""
-    leaders_text = await leader_names(ctx, view.team)
+    leaders_text = await leader_names(ctx, view)
     if session.status == PrepStatus.SHARED:
         return say(ctx, "prep.already_shared", leader=leaders_text)
     await ctx.tx.prep.save_session(
@@ -531,7 +531,7 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
         conversation_held_at=session.conversation_held_at,
     )
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
-    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
     return Reply(

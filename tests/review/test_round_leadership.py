@@ -10,8 +10,6 @@ needs the round to keep its own leaders and members (a schema change), so it is 
 
 from __future__ import annotations
 
-import pytest
-
 from conversations.domain import Phase
 from conversations.messages import Button
 from tests.flows.conftest import World, start_round
@@ -20,10 +18,6 @@ from tests.reminders.test_plan_and_booking import _round_id, _value
 SECRET = "Min hemmelige bekymring om arbejdsmiljøet"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: round access follows the team's current leaders (needs per-round roles)",
-)
 async def test_a_later_round_in_the_channel_does_not_open_earlier_rounds_to_its_leader(
     world: World,
 ) -> None:
