@@ -115,7 +115,9 @@ async def on_form(
         except ValueError:
             employee_id = -1
         view = await load_round(ctx, round_id)
-        if view is None or employee_id not in view.member_ids:
+        if view is None or not view.is_leader(ctx.person):
+            raise Refuse("error.not_allowed")
+        if employee_id not in view.member_ids:
             return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
         view, employee = await _leader_of(ctx, round_id, employee_id)
         return Reply((_form(ctx, view, employee),))

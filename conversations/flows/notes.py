@@ -71,4 +71,5 @@ async def on_form(
     await ctx.tx.notes.save(
         round_id=round_id, leader_id=ctx.person.id, employee_id=employee_id, text=text, at=ctx.now
     )
+    await ctx.audit(action="notes.save", subject=f"round:{round_id}:person:{employee_id}")
     return say(ctx, "notes.saved")
