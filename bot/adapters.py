@@ -136,6 +136,16 @@ def _enable_teams(services: Services) -> None:
     from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
 
     settings = services.settings
+    if settings.teams_allow_unauthenticated and not settings.microsoft_app_id:
+        from adapters.webchat import is_loopback
+
+        if not is_loopback(settings.host):
+            # Anyone who reaches an unsigned endpoint may act as any Teams user.
+            raise ConfigError(
+                "MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED accepts unsigned Teams activities, so it is "
+                f"not served on MUSBOT_HOST={settings.host!r}: listen on 127.0.0.1, or set "
+                "MICROSOFT_APP_ID (and its password) so every activity is checked"
+            )
     teams_settings = TeamsSettings(
         app_id=settings.microsoft_app_id,
         app_password=settings.microsoft_app_password,

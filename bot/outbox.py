@@ -188,8 +188,14 @@ class Sweeper:
         result.retried += 1
 
 
+async def forget_old_deliveries(*, store: Store, clock: Clock, keep_days: int = 7) -> int:
+    """Platforms retry a delivery for minutes, not days: older delivery ids can go."""
+    async with store.transaction() as tx:
+        return await tx.events.forget_before(before=clock.now() - timedelta(days=keep_days))
+
+
 def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 30.0) -> object:
-    """APScheduler only triggers the sweep; the rows are the truth."""
+    """APScheduler only triggers the sweep (and housekeeping); the rows are the truth."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler()
@@ -201,6 +207,15 @@ def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 30.0) -> obje
         coalesce=True,
         next_run_time=datetime.now(),
         id="outbox-sweep",
+    )
+    scheduler.add_job(
+        forget_old_deliveries,
+        "interval",
+        hours=6,
+        kwargs={"store": sweeper.store, "clock": sweeper.clock},
+        max_instances=1,
+        coalesce=True,
+        id="forget-old-deliveries",
     )
     scheduler.start()
     return scheduler

@@ -80,6 +80,10 @@ class Round:
     phase: Phase
     started_by: int
     created_at: datetime
+    # Who leads and who takes part in *this* round. A round keeps its own people, so a later
+    # round in the same channel (another leader, other members) changes nobody's access here.
+    leader_ids: tuple[int, ...] = ()
+    member_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

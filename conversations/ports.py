@@ -118,9 +118,19 @@ class RoundRepo(Protocol):
         summary_at: datetime | None,
         started_by: int,
         created_at: datetime,
+        leader_ids: Sequence[int] = (),
+        member_ids: Sequence[int] = (),
     ) -> Round: ...
 
     async def get(self, *, round_id: int) -> Round | None: ...
+
+    async def led_by(self, *, person_id: int) -> list[Round]:
+        """Rounds the person leads (any phase), newest first."""
+        ...
+
+    async def with_member(self, *, person_id: int) -> list[Round]:
+        """Rounds the person takes part in as an employee (any phase), newest first."""
+        ...
 
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first."""

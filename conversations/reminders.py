@@ -244,6 +244,14 @@ async def _booking_before(
         blocks = [Heading(text)]
         if session is not None and session.status == PrepStatus.SHARED:
             blocks += answer_blocks(loc, view, answers, shared_at=session)
+            # The reminder shows the shared prep to the leader: a read, like `prep.view`.
+            await tx.audit.record(
+                at=now,
+                actor_id=recipient.id,
+                action="prep.view",
+                subject=f"round:{round_.id}:person:{employee.id}",
+                detail="booking reminder",
+            )
         else:
             blocks.append(Paragraph(i18n.t(loc, "prep.not_shared", name=employee.display_name)))
         note = await tx.notes.get(

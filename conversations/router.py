@@ -12,6 +12,7 @@ from conversations.codec import BadValue
 from conversations.context import Ctx
 from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
 from conversations.flows import (
+    adapt,
     booking,
     home,
     kickoff,
@@ -21,6 +22,7 @@ from conversations.flows import (
     prep,
     reminders,
     status,
+    summary,
 )
 from conversations.flows import help as help_flow
 from conversations.flows.common import Refuse, say
@@ -49,6 +51,10 @@ COMMANDS: dict[str, Command] = {
     "påmindelser": reminders.list_command,
     "paamindelser": reminders.list_command,
     "reminders": reminders.list_command,
+    "opsamling": summary.summary_command,
+    "summary": summary.summary_command,
+    "tilpas": adapt.adapt_command,
+    "adapt": adapt.adapt_command,
 }
 
 ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
@@ -62,6 +68,8 @@ BUTTONS: dict[str, ButtonHandler] = {
     "booking": booking.on_button,
     "plan": plan.on_button,
     "reminder": reminders.on_button,
+    "summary": summary.on_button,
+    "adapt": adapt.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -71,6 +79,7 @@ FORMS: dict[str, FormHandler] = {
     "leaders": leaders.on_form,
     "booking": booking.on_form,
     "plan": plan.on_form,
+    "adapt": adapt.on_form,
 }
 
 

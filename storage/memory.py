@@ -261,8 +261,15 @@ class _Rounds:
         summary_at: datetime | None,
         started_by: int,
         created_at: datetime,
+        leader_ids: Sequence[int] = (),
+        member_ids: Sequence[int] = (),
     ) -> Round:
+        for pid in (*leader_ids, *member_ids):
+            if pid not in self.d.people:
+                raise NotFound(f"person {pid}")
         created = Round(
+            leader_ids=tuple(dict.fromkeys(leader_ids)),
+            member_ids=tuple(dict.fromkeys(member_ids)),
             id=self.d.new_id(),
             team_id=team_id,
             template_name=template_name,
@@ -284,6 +291,14 @@ class _Rounds:
     async def get(self, *, round_id: int) -> Round | None:
         found = self.d.rounds.get(round_id)
         return None if found is None else self._copy(found)
+
+    async def led_by(self, *, person_id: int) -> list[Round]:
+        found = [self._copy(r) for r in self.d.rounds.values() if person_id in r.leader_ids]
+        return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)
+
+    async def with_member(self, *, person_id: int) -> list[Round]:
+        found = [self._copy(r) for r in self.d.rounds.values() if person_id in r.member_ids]
+        return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)
 
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         found = [

@@ -119,6 +119,25 @@ class TeamPersonRow(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+class RoundPersonRow(SQLModel, table=True):
+    """Association round ↔ person with a role: each round keeps its own leaders and members."""
+
+    __tablename__ = "round_people"
+    __table_args__ = (
+        CheckConstraint("role IN ('leader', 'member')", name="ck_round_people_role"),
+        Index("ix_round_people_person_role", "person_id", "role"),
+    )
+
+    round_id: int = Field(
+        sa_column=Column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(sa_column=Column(String(10), primary_key=True))
+    position: int = Field(default=0)
+
+
 class RoundRow(SQLModel, table=True):
     """One MUS round; `template` is the round's own snapshot of the questions (plain JSON)."""
 
@@ -369,6 +388,7 @@ people = _table(PersonRow)
 teams = _table(TeamRow)
 team_people = _table(TeamPersonRow)
 rounds = _table(RoundRow)
+round_people = _table(RoundPersonRow)
 prep_sessions = _table(PrepSessionRow)
 prep_answers = _table(PrepAnswerRow)
 leader_notes = _table(LeaderNoteRow)

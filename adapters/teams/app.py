@@ -112,7 +112,10 @@ class _Answer:
         self.connector: Any = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
         activity = turn_context.activity
         self.conversation_id = str(activity.conversation.id)
-        self.pressed = self.event.context.message_ref  # the card the actor acted on, if any
+        # The card the actor acted on, if any: only ever one in their own 1:1 chat. In a channel
+        # or group chat `replyToId` is the thread's first post (the kickoff, say), and an
+        # answer meant for one person must never rewrite what everybody there reads.
+        self.pressed = self.event.context.message_ref if self.event.context.is_direct else None
         self.in_place: Card | None = None  # Action.Execute: returned in the HTTP response
         self.pressed_replaced = False
 
@@ -165,24 +168,25 @@ class _Answer:
             ),
             locale=self.actor.locale,
         )
-        if message.replaces and message.replaces == self.pressed:
+        replaces = message.replaces if self.event.context.is_direct else None
+        if replaces and replaces == self.pressed:
             self.pressed_replaced = True
             if await self._replace_pressed(cards[0], summary=message.text):
                 cards = cards[1:]
                 if not cards:
                     return
-        elif message.replaces:
+        elif replaces:
             try:
                 await self.port.update_card(
                     connector=self.connector,
                     workspace_id=self.workspace_id,
-                    ref=message.replaces,
+                    ref=replaces,
                     card=cards[0],
                     summary=message.text,
                 )
                 cards = cards[1:]
             except DeliveryError as error:
-                log.info("teams: could not update %s (%s); posting anew", message.replaces, error)
+                log.info("teams: could not update %s (%s); posting anew", replaces, error)
             if not cards:
                 return
         await self.port.post_cards(

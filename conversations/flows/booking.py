@@ -38,7 +38,7 @@ DURATIONS = ("30", "45", "60", "90")
 
 async def _leader_of(ctx: Ctx, round_id: int, employee_id: int) -> tuple[RoundView, Person]:
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
         raise Refuse("error.not_allowed")
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
     return view, employee
@@ -50,7 +50,7 @@ async def book_command(ctx: Ctx, rest: str) -> Reply:
     if not views:
         raise Refuse("status.not_leader")
     view = views[0]
-    members = await ctx.tx.people.get_many(person_ids=list(view.team.member_ids))
+    members = await ctx.tx.people.get_many(person_ids=list(view.member_ids))
     return Reply(
         (
             Form(
@@ -115,7 +115,9 @@ async def on_form(
         except ValueError:
             employee_id = -1
         view = await load_round(ctx, round_id)
-        if view is None or employee_id not in view.team.member_ids:
+        if view is None or not view.is_leader(ctx.person):
+            raise Refuse("error.not_allowed")
+        if employee_id not in view.member_ids:
             return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
         view, employee = await _leader_of(ctx, round_id, employee_id)
         return Reply((_form(ctx, view, employee),))
@@ -141,7 +143,7 @@ async def on_form(
         booked_by=ctx.person.id,
         at=ctx.now,
     )
-    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     await schedule_booking_reminders(
         tx=ctx.tx,
         round_id=round_id,

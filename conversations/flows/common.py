@@ -19,11 +19,20 @@ class RoundView:
     team: Team
     template: Template
 
+    @property
+    def leader_ids(self) -> tuple[int, ...]:
+        """This round's leaders (not the channel's team, which later rounds may change)."""
+        return self.round.leader_ids
+
+    @property
+    def member_ids(self) -> tuple[int, ...]:
+        return self.round.member_ids
+
     def is_leader(self, person: Person) -> bool:
-        return person.id in self.team.leader_ids
+        return person.id in self.round.leader_ids
 
     def is_member(self, person: Person) -> bool:
-        return person.id in self.team.member_ids
+        return person.id in self.round.member_ids
 
 
 def say(ctx: Ctx, key: str, /, **values: object) -> Reply:
@@ -49,34 +58,30 @@ async def load_round(ctx: Ctx, round_id: int) -> RoundView | None:
 
 async def rounds_as_member(ctx: Ctx, *, phases: tuple[Phase, ...] = PREP_PHASES) -> list[RoundView]:
     """The person's rounds as an employee, newest first."""
-    views: list[RoundView] = []
-    for team in await ctx.tx.teams.with_member(person_id=ctx.person.id):
-        for found in await ctx.tx.rounds.for_team(team_id=team.id):
-            if found.phase in phases:
-                views.append(
-                    RoundView(
-                        round=found, team=team, template=Template.model_validate(found.template)
-                    )
-                )
-    return sorted(views, key=lambda v: v.round.created_at, reverse=True)
+    return await _views(ctx, await ctx.tx.rounds.with_member(person_id=ctx.person.id), phases)
 
 
 async def rounds_as_leader(ctx: Ctx) -> list[RoundView]:
-    """Active rounds of the teams the person leads, newest first."""
+    """Active rounds the person leads, newest first."""
+    return await _views(ctx, await ctx.tx.rounds.led_by(person_id=ctx.person.id), ACTIVE_PHASES)
+
+
+async def _views(ctx: Ctx, found: list[Round], phases: tuple[Phase, ...]) -> list[RoundView]:
     views: list[RoundView] = []
-    for team in await ctx.tx.teams.led_by(person_id=ctx.person.id):
-        for found in await ctx.tx.rounds.for_team(team_id=team.id):
-            if found.phase in ACTIVE_PHASES:
-                views.append(
-                    RoundView(
-                        round=found, team=team, template=Template.model_validate(found.template)
-                    )
-                )
-    return sorted(views, key=lambda v: v.round.created_at, reverse=True)
+    for round_ in found:
+        if round_.phase not in phases:
+            continue
+        team = await ctx.tx.teams.get(team_id=round_.team_id)
+        if team is None or team.workspace_id != ctx.workspace.id:
+            continue
+        views.append(
+            RoundView(round=round_, team=team, template=Template.model_validate(round_.template))
+        )
+    return views
 
 
-async def leader_names(ctx: Ctx, team: Team) -> str:
-    leaders = await ctx.tx.people.get_many(person_ids=list(team.leader_ids))
+async def leader_names(ctx: Ctx, view: RoundView) -> str:
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     return ", ".join(p.display_name for p in leaders) or "?"
 
 

@@ -22,7 +22,12 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
     mus = command_prefix(ctx)
     lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus)]
     if ctx.may_lead():
-        lines += [ctx.t("help.start", mus=mus), ctx.t("help.status", mus=mus)]
+        lines += [
+            ctx.t("help.start", mus=mus),
+            ctx.t("help.status", mus=mus),
+            ctx.t("help.summary", mus=mus),
+            ctx.t("help.adapt", mus=mus),
+        ]
     if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))
     lines.append(ctx.t("help.help", mus=mus))

@@ -144,9 +144,9 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         for existing in await ctx.tx.rounds.for_team(team_id=team.id):
             if existing.phase in ACTIVE_PHASES:
                 return Reply((FormErrors(errors={"channel": ctx.t("start.error.active_round")}),))
-        leader_ids = tuple(dict.fromkeys((*team.leader_ids, ctx.person.id)))
+        # The channel's team shows who ran its latest round; each round keeps its own people.
         team = await ctx.tx.teams.update(
-            team_id=team.id, leader_ids=leader_ids, member_ids=[m.id for m in members]
+            team_id=team.id, leader_ids=[ctx.person.id], member_ids=[m.id for m in members]
         )
     else:
         team = await ctx.tx.teams.create(
@@ -169,6 +169,8 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         summary_at=parsed.summary_at,
         started_by=ctx.person.id,
         created_at=ctx.now,
+        leader_ids=[ctx.person.id],
+        member_ids=[m.id for m in members],
     )
     await schedule_prep_nudges(
         tx=ctx.tx, round_=created, people=members, now=ctx.now, hours=ctx.settings.hours()

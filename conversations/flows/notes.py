@@ -17,7 +17,7 @@ LIMIT = 3000
 
 async def _leader_round(ctx: Ctx, round_id: int, employee_id: int) -> RoundView:
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
         raise Refuse("error.not_allowed")
     return view
 
@@ -71,4 +71,5 @@ async def on_form(
     await ctx.tx.notes.save(
         round_id=round_id, leader_id=ctx.person.id, employee_id=employee_id, text=text, at=ctx.now
     )
+    await ctx.audit(action="notes.save", subject=f"round:{round_id}:person:{employee_id}")
     return say(ctx, "notes.saved")

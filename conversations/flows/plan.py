@@ -9,6 +9,8 @@ Only the employee and their leaders can see a plan.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 
@@ -60,13 +62,13 @@ class _Plan:
 
 async def _load(ctx: Ctx, round_id: int, employee_id: int) -> _Plan:
     view = await load_round(ctx, round_id)
-    if view is None or employee_id not in view.team.member_ids:
+    if view is None or employee_id not in view.member_ids:
         raise Refuse("error.not_allowed")
     if ctx.person.id != employee_id and not view.is_leader(ctx.person):
         await ctx.audit(action="plan.view_denied", subject=f"round:{round_id}:person:{employee_id}")
         raise Refuse("error.not_allowed")
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
-    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     return _Plan(view, employee, leaders)
 
 
@@ -109,7 +111,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         draft = await _draft(ctx, plan, latest)
         return Reply((_follow_up_form(ctx, plan, draft),))
     if action == "plan.propose":
-        return await _propose(ctx, plan, latest)
+        return await _propose(ctx, plan, latest, value)
     if action in ("plan.approve", "plan.change"):
         number = decode_ints(value, count=3)[2]
         if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
@@ -348,8 +350,34 @@ def _change_form(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Form:
     )
 
 
-async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> Reply:
-    if latest is None or latest.state != PlanState.DRAFT:
+def fingerprint(version: PlanVersion) -> str:
+    """A short digest of what a draft says: proposing signs exactly the content shown."""
+    content = {
+        "items": [
+            {"id": i.id, "fields": i.fields, "waits": i.waits_for_summary} for i in version.items
+        ],
+        "follow_up_on": version.follow_up_on.isoformat() if version.follow_up_on else None,
+    }
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str) -> Reply:
+    """Sign and send the draft, if it is still the one the button was shown with.
+
+    The draft is edited in place by both parties; a "propose" button from an older view must
+    not sign what the other party has changed since (`number:fingerprint` on the button).
+    """
+    parts = value.split(":")
+    if len(parts) < 4:
+        return say(ctx, "plan.stale")
+    number, shown = decode_ints(value, count=3)[2], parts[3]
+    if (
+        latest is None
+        or latest.state != PlanState.DRAFT
+        or latest.number != number
+        or fingerprint(latest) != shown
+    ):
         return say(ctx, "plan.stale")
     if not latest.items or latest.follow_up_on is None:
         return say(ctx, "plan.error.incomplete")
@@ -377,7 +405,7 @@ async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
         detail=str(version.number),
     )
-    if plan.employee.id in signers and signers & set(plan.view.team.leader_ids):
+    if plan.employee.id in signers and signers & set(plan.view.leader_ids):
         for earlier in await ctx.tx.plans.versions(
             round_id=plan.view.round.id, employee_id=plan.employee.id
         ):
@@ -527,7 +555,12 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
                 )
             buttons.append(Button(ctx.t("plan.follow_up"), "plan.followup", value))
             buttons.append(
-                Button(ctx.t("plan.button.propose"), "plan.propose", value, style="primary")
+                Button(
+                    ctx.t("plan.button.propose"),
+                    "plan.propose",
+                    encode(value, latest.number, fingerprint(latest)),
+                    style="primary",
+                )
             )
         elif latest.state == PlanState.PROPOSED:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
@@ -567,6 +600,9 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
 async def _history(ctx: Ctx, plan: _Plan) -> Reply:
     versions = await ctx.tx.plans.versions(
         round_id=plan.view.round.id, employee_id=plan.employee.id
+    )
+    await ctx.audit(
+        action="plan.history", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
     )
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     blocks: list[Block] = [Heading(ctx.t("plan.history_title", name=plan.employee.display_name))]

@@ -45,7 +45,7 @@ from conversations.messages import (
     ToActor,
     ToPerson,
 )
-from conversations.templates.model import Step
+from conversations.templates.model import Step, Template
 
 Values = Mapping[str, str | tuple[str, ...] | None]
 
@@ -181,7 +181,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     """A leader reads one employee's shared prep: latest text, and what changed after sharing."""
     round_id, employee_id = decode_ints(value, count=2)
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.team.member_ids:
+    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
         await ctx.audit(action="prep.view_denied", subject=f"round:{round_id}:person:{employee_id}")
         raise Refuse("error.not_allowed")
     session = await ctx.tx.prep.get_session(round_id=round_id, person_id=employee_id)
@@ -301,13 +301,14 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
     steps = view.template.steps()
     answers = await _answers(ctx, view)
     if existing is None:
-        leaders = await leader_names(ctx, view.team)
+        leaders = await leader_names(ctx, view)
         intro: list[Block] = [
             Heading(ctx.t("prep.welcome_title", template=view.template.title)),
             Paragraph(ctx.t("prep.welcome", leader=leaders, count=len(steps))),
         ]
         if view.template.employee_guidance:
             intro.append(Note(view.template.employee_guidance))
+        intro += await _last_plan(ctx, view)
         intro.append(Note(ctx.t("common.confidential")))
         welcome = Message(
             to=ToActor(),
@@ -333,6 +334,29 @@ async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:
         shared_at=session.shared_at,
         conversation_held_at=session.conversation_held_at,
     )
+
+
+async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
+    """Last round's agreed plan, where the new preparation starts ("Siden sidste MUS")."""
+    from conversations.domain import ItemStatus, PlanState
+
+    for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
+        if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
+            continue
+        versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
+        agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+        if agreed is None or not agreed.items:
+            continue
+        progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
+        first = Template.model_validate(earlier.template).plan.fields[0]
+        blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
+        for item in agreed.items:
+            status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+            blocks.append(
+                Quote(item.fields.get(first.id, "–"), label=ctx.t(f"plan.status.{status.value}"))
+            )
+        return blocks
+    return []
 
 
 async def _goto(
@@ -465,7 +489,7 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
     if session.status == PrepStatus.SHARED:
         blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
     else:
-        leaders = await leader_names(ctx, view.team)
+        leaders = await leader_names(ctx, view)
         blocks.append(Note(ctx.t("prep.review.share_hint", leader=leaders)))
         buttons.insert(
             0,
@@ -494,7 +518,7 @@ def _when(ctx: Ctx, session: PrepSession) -> str:
 
 async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     """Share once; the leaders get one notice. A second click only confirms."""
-    leaders_text = await leader_names(ctx, view.team)
+    leaders_text = await leader_names(ctx, view)
     if session.status == PrepStatus.SHARED:
         return say(ctx, "prep.already_shared", leader=leaders_text)
     await ctx.tx.prep.save_session(
@@ -507,7 +531,7 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
         conversation_held_at=session.conversation_held_at,
     )
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
-    leaders = await ctx.tx.people.get_many(person_ids=list(view.team.leader_ids))
+    leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
     return Reply(

@@ -62,7 +62,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return await status_reply(ctx, view)
     if action == "status.member":
         employee_id = decode_ints(value, count=2)[1]
-        if employee_id not in view.team.member_ids:
+        if employee_id not in view.member_ids:
             raise Refuse("error.not_allowed")
         return await member_card(ctx, view, employee_id)
     return Reply()
@@ -71,7 +71,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
 async def progress(ctx: Ctx, view: RoundView) -> list[tuple[Person, PrepSession | None]]:
     """Each member with their session (None when they have not opened their prep)."""
     sessions = {s.person_id: s for s in await ctx.tx.prep.sessions(round_id=view.round.id)}
-    members = await ctx.tx.people.get_many(person_ids=list(view.team.member_ids))
+    members = await ctx.tx.people.get_many(person_ids=list(view.member_ids))
     return [(m, sessions.get(m.id)) for m in members]
 
 

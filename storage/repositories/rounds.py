@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from conversations.domain import Phase, Round
-from storage.models import rounds
+from storage.models import TeamRole, round_people, rounds
 from storage.repositories._base import NotFound, Repo, rowcount
 
 
-def to_round(row: Any) -> Round:
+def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[int] = ()) -> Round:
     return Round(
+        leader_ids=tuple(leader_ids),
+        member_ids=tuple(member_ids),
         id=row.id,
         team_id=row.team_id,
         template_name=row.template_name,
@@ -47,8 +50,10 @@ class SqlRoundRepo(Repo):
         summary_at: datetime | None,
         started_by: int,
         created_at: datetime,
+        leader_ids: Sequence[int] = (),
+        member_ids: Sequence[int] = (),
     ) -> Round:
-        """A new round starts in the prep phase."""
+        """A new round starts in the prep phase, with its own leaders and members."""
         row = (
             await self._session.execute(
                 insert(rounds)
@@ -70,13 +75,60 @@ class SqlRoundRepo(Repo):
                 .returning(*rounds.c)
             )
         ).one()
-        return to_round(row)
+        people = [
+            {"round_id": row.id, "person_id": pid, "role": role.value, "position": i}
+            for role, ids in ((TeamRole.LEADER, leader_ids), (TeamRole.MEMBER, member_ids))
+            for i, pid in enumerate(dict.fromkeys(ids))
+        ]
+        if people:
+            await self._session.execute(insert(round_people), people)
+        return to_round(
+            row,
+            leader_ids=list(dict.fromkeys(leader_ids)),
+            member_ids=list(dict.fromkeys(member_ids)),
+        )
 
     async def get(self, *, round_id: int) -> Round | None:
         row = (
             await self._session.execute(select(rounds).where(rounds.c.id == round_id))
         ).one_or_none()
-        return None if row is None else to_round(row)
+        return None if row is None else (await self._with_people([row]))[0]
+
+    async def led_by(self, *, person_id: int) -> list[Round]:
+        return await self._linked(TeamRole.LEADER, person_id=person_id)
+
+    async def with_member(self, *, person_id: int) -> list[Round]:
+        return await self._linked(TeamRole.MEMBER, person_id=person_id)
+
+    async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
+        stmt = (
+            select(rounds)
+            .join(round_people, round_people.c.round_id == rounds.c.id)
+            .where((round_people.c.person_id == person_id) & (round_people.c.role == role.value))
+            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        )
+        return await self._with_people(list(await self._session.execute(stmt)))
+
+    async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
+        """Attach each round's leaders and members (one query for all rows)."""
+        ids = [row.id for row in rows]
+        people: dict[tuple[int, str], list[int]] = {}
+        if ids:
+            linked = await self._session.execute(
+                select(round_people.c.round_id, round_people.c.person_id, round_people.c.role)
+                .where(round_people.c.round_id.in_(ids))
+                .order_by(round_people.c.round_id, round_people.c.role, round_people.c.position)
+            )
+            for round_id, person_id, role in linked:
+                people.setdefault((round_id, role), []).append(person_id)
+        return [
+            to_round(
+                row,
+                leader_ids=people.get((row.id, TeamRole.LEADER.value), []),
+                member_ids=people.get((row.id, TeamRole.MEMBER.value), []),
+            )
+            for row in rows
+        ]
 
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first (by creation time, then id for rounds created in the same instant)."""
@@ -84,7 +136,7 @@ class SqlRoundRepo(Repo):
         if not include_closed:
             stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        return [to_round(row) for row in await self._session.execute(stmt)]
+        return await self._with_people(list(await self._session.execute(stmt)))
 
     async def set_phase(self, *, round_id: int, phase: Phase) -> None:
         """Unknown round: `NotFound` (a silent no-op would hide a flow bug)."""

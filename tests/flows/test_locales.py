@@ -10,7 +10,7 @@ from pathlib import Path
 from conversations import i18n
 
 ROOT = Path(__file__).resolve().parents[2] / "conversations"
-NAMESPACES = "common|delivery|error|help|install|kickoff|leaders|notes|prep|round|start|status|text|home|booking|plan|reminder"
+NAMESPACES = "common|delivery|error|help|install|kickoff|leaders|notes|prep|round|start|status|text|home|booking|plan|reminder|summary|adapt"
 KEY = re.compile(rf"^({NAMESPACES})\.[a-z_.]+$")
 
 

@@ -166,3 +166,15 @@ async def test_booking_reminder_brings_each_their_own_material(world: World) -> 
     assert "Mit delte svar" in employee and "Husk at rose" not in employee
     assert "Mit delte svar" in leader and "Husk at rose projektet" in leader
     assert datetime(2026, 12, 7, 7, 0, tzinfo=UTC) == world.clock.now().astimezone(UTC)
+
+
+async def test_old_delivery_ids_are_forgotten_but_recent_ones_still_deduplicate(world: World) -> None:
+    from bot.outbox import forget_old_deliveries
+
+    await world.h.say("U1", "hej")
+    recent = world.h.last_event
+    world.clock.advance(days=8)
+    await world.h.say("U1", "hej igen")
+    assert await forget_old_deliveries(store=world.store, clock=world.clock) == 1
+    assert (await world.h.replay()).reply.items == ()  # the recent one is still known
+    assert recent is not None

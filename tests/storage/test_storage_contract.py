@@ -322,6 +322,62 @@ class StoreContract:
             assert got is not None and isinstance(got.phase, Phase)
             assert await tx.rounds.get(round_id=9999) is None
 
+    async def test_each_round_keeps_its_own_leaders_and_members(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            team, people, first = await _round(
+                tx,
+                created_at=T0 - timedelta(days=365),
+                leader_ids=[],
+                member_ids=[],
+            )
+            lead, emp1, emp2 = people
+            r2024 = await tx.rounds.create(
+                team_id=team.id,
+                template_name="kk",
+                template={},
+                kerneopgave="",
+                udviklingsmaal="",
+                kickoff_at=None,
+                prep_deadline=date(2025, 3, 1),
+                conversations_from=date(2025, 3, 2),
+                conversations_to=date(2025, 3, 30),
+                summary_at=None,
+                started_by=lead.id,
+                created_at=T0 - timedelta(days=300),
+                leader_ids=[lead.id, lead.id],
+                member_ids=[emp1.id, emp2.id],
+            )
+            r2025 = await tx.rounds.create(
+                team_id=team.id,
+                template_name="kk",
+                template={},
+                kerneopgave="",
+                udviklingsmaal="",
+                kickoff_at=None,
+                prep_deadline=date(2026, 3, 1),
+                conversations_from=date(2026, 3, 2),
+                conversations_to=date(2026, 3, 30),
+                summary_at=None,
+                started_by=emp2.id,
+                created_at=T0,
+                leader_ids=[emp2.id],
+                member_ids=[emp1.id],
+            )
+            assert r2024.leader_ids == (lead.id,) and r2024.member_ids == (emp1.id, emp2.id)
+        async with store.transaction() as tx:
+            got = await tx.rounds.get(round_id=r2024.id)
+            assert got is not None and got.member_ids == (emp1.id, emp2.id)
+            assert [r.id for r in await tx.rounds.with_member(person_id=emp1.id)] == [
+                r2025.id,
+                r2024.id,
+            ]
+            assert [r.id for r in await tx.rounds.with_member(person_id=emp2.id)] == [r2024.id]
+            assert [r.id for r in await tx.rounds.led_by(person_id=emp2.id)] == [r2025.id]
+            assert [r.id for r in await tx.rounds.led_by(person_id=lead.id)] == [r2024.id]
+            [latest, *_] = await tx.rounds.for_team(team_id=team.id)
+            assert latest.leader_ids == (emp2.id,)
+            assert first.member_ids == ()
+
     async def test_rounds_for_team_newest_first(self, store: Store) -> None:
         async with store.transaction() as tx:
             team, people, r2024 = await _round(tx, created_at=T0 - timedelta(days=365))

@@ -20,7 +20,7 @@ from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore
-from tests.teams.harness import ANNA, BO, TEAM_ID, Bot, start_bot
+from tests.teams.harness import ANNA, BO, BOT, TEAM_ID, TENANT, Bot, start_bot
 from tests.teams.stub_connector import Account, StubConnector
 
 LENE = Account(id="29:lene", aad="aad-lene", name="Lene Leder")
@@ -172,3 +172,68 @@ async def test_install_greets_the_team(teams: Bot) -> None:
     await teams.post(teams.team_install(user=LENE))
     (greeting,) = teams.stub.posted(TEAM_ID)
     assert "mus hjælp" in text_of(greeting.card)
+
+
+async def test_a_command_typed_in_the_kickoff_thread_never_rewrites_the_channel_card(
+    teams: Bot,
+) -> None:
+    """Review finding: in a channel thread Teams sets `replyToId` to the thread's first message.
+
+    A command typed as a reply under the bot's kickoff post arrived with that post as its
+    `message_ref`; answers that update "the message the person acted on" in place (the prep
+    review, the plan) then rewrote the kickoff card in the channel with one person's
+    confidential answers, for the whole team to read.
+    """
+    bot, stub = teams, teams.stub
+    await bot.post(bot.team_install(user=LENE))
+    await bot.post(bot.message("mus start", user=LENE))
+    form_id, form = latest(stub, LENE)
+    (submit,) = actions(form).values()
+    values = {
+        "channel": TEAM_ID,
+        "members": "",
+        "template": "kk-buf",
+        "kerneopgave": "Vi skaber trygge rammer for børns læring.",
+        "udviklingsmaal": "Mere samarbejde på tværs.",
+        "prep_deadline": "2026-12-04",
+        "conversations_from": "2026-12-07",
+        "conversations_to": "2026-12-18",
+    }
+    await bot.post(bot.submit({**submit, **values}, reply_to=form_id, user=LENE))
+    kickoff = stub.posted(TEAM_ID)[-1]
+    assert kickoff.response_id and "Vi skaber trygge rammer" in text_of(kickoff.card or {})
+
+    # Anna answers the first question with something confidential and shares.
+    _, invite = latest(stub, ANNA)
+    await press(bot, ANNA, next(iter(actions(invite))))
+    await bot.post(bot.message("Jeg vil gerne væk fra min kollega", user=ANNA))
+    await press(bot, ANNA, "prep.review")
+    await press(bot, ANNA, "prep.share")
+
+    # Then she asks for her prep by replying to the kickoff post in the channel.
+    thread = f"{TEAM_ID};messageid={kickoff.response_id}"
+    reply = bot.base(
+        user=ANNA,
+        conversation={"id": thread, "conversationType": "channel", "isGroup": True},
+        type="message",
+        text="<at>MUS</at> mus forbered",
+        replyToId=kickoff.response_id,
+        entities=[
+            {"type": "mention", "mentioned": dict(BOT), "text": "<at>MUS</at>"},
+            {"type": "clientInfo", "locale": "da-DK", "timezone": "Europe/Copenhagen"},
+        ],
+    )
+    reply["channelData"] = {
+        "tenant": {"id": TENANT},
+        "team": {"id": TEAM_ID, "name": "Dagplejen"},
+        "channel": {"id": TEAM_ID, "name": "General"},
+    }
+    assert (await bot.post(reply)).status == 202
+
+    channel_updates = [c for c in stub.updated() if (c.conversation_id or "").startswith(TEAM_ID)]
+    assert channel_updates == []
+    for call in stub.calls:
+        if (call.conversation_id or "").startswith(TEAM_ID) and call.card is not None:
+            assert "væk fra min kollega" not in text_of(call.card)
+    # The answer went to her own chat instead.
+    assert "væk fra min kollega" in text_of(latest(stub, ANNA)[1])

@@ -1,0 +1,173 @@
+"""Step 3, the summary meeting (fælles opsamling): the leader's overview and the channel call.
+
+The leader sees the round across the team: who has prepared, held the conversation and agreed
+a plan, and the development goals of the agreed plans without names (the development needs in
+aggregate). The channel gets the meeting's call and agenda with counts only, and only when the
+team is at least `min_group_size` people, so no number points at one person.
+"""
+
+from __future__ import annotations
+
+from conversations import i18n
+from conversations.codec import decode_ints, encode
+from conversations.context import Ctx
+from conversations.domain import Phase, PlanState, PrepStatus
+from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
+from conversations.flows.status import progress, state_of, team_label
+from conversations.messages import (
+    Block,
+    BulletList,
+    Button,
+    Fields,
+    Heading,
+    Message,
+    Note,
+    Paragraph,
+    Reply,
+    ToActor,
+    ToChannel,
+)
+
+
+async def summary_command(ctx: Ctx, rest: str) -> Reply:
+    views = await rounds_as_leader(ctx)
+    if not views:
+        raise Refuse("status.not_leader")
+    return await overview(ctx, views[0])
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    round_id = decode_ints(value, count=1)[0]
+    view = await load_round(ctx, round_id)
+    if view is None or not view.is_leader(ctx.person):
+        raise Refuse("error.not_allowed")
+    if action == "summary.show":
+        return await overview(ctx, view)
+    if action == "summary.announce":
+        return await announce(ctx, view)
+    if action == "summary.follow_up":
+        if view.round.phase == Phase.FOLLOW_UP:
+            return say(ctx, "summary.already_follow_up")
+        await ctx.tx.rounds.set_phase(round_id=round_id, phase=Phase.FOLLOW_UP)
+        await ctx.audit(action="round.follow_up", subject=f"round:{round_id}")
+        return say(ctx, "summary.follow_up_done")
+    return say(ctx, "error.stale_button")
+
+
+async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[str], list[str]]:
+    """Members, shared, held, agreed; agreed goals and goals waiting for the meeting (no names)."""
+    rows = await progress(ctx, view)
+    shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
+    held = sum(1 for _, s in rows if s is not None and s.conversation_held_at is not None)
+    agreed = 0
+    goals: list[str] = []
+    waiting: list[str] = []
+    first = view.template.plan.fields[0].id
+    for person, _ in rows:
+        versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=person.id)
+        plan = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+        if plan is None:
+            continue
+        agreed += 1
+        for item in plan.items:
+            text = item.fields.get(first, "").strip()
+            if text:
+                (waiting if item.waits_for_summary else goals).append(text)
+    return len(rows), shared, held, agreed, sorted(goals), sorted(waiting)
+
+
+async def overview(ctx: Ctx, view: RoundView) -> Reply:
+    members, shared, held, agreed, goals, waiting = await _figures(ctx, view)
+    await ctx.audit(action="summary.view", subject=f"round:{view.round.id}")
+    blocks: list[Block] = [
+        Heading(ctx.t("summary.title", team=team_label(view))),
+        Fields(
+            (
+                (ctx.t("summary.prepared"), f"{shared}/{members}"),
+                (ctx.t("status.held_count"), f"{held}/{members}"),
+                (ctx.t("status.agreed_count"), f"{agreed}/{members}"),
+            )
+        ),
+    ]
+    if waiting:
+        blocks += [Paragraph(ctx.t("summary.waiting")), BulletList(tuple(waiting))]
+    if goals:
+        blocks += [Paragraph(ctx.t("summary.goals")), BulletList(tuple(goals))]
+    blocks.append(Note(ctx.t("summary.private")))
+    buttons = [
+        Button(
+            ctx.t("summary.button.announce"),
+            "summary.announce",
+            encode(view.round.id),
+            style="primary",
+        )
+    ]
+    if view.round.phase == Phase.SUMMARY:
+        buttons.append(
+            Button(ctx.t("summary.button.follow_up"), "summary.follow_up", encode(view.round.id))
+        )
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=ctx.t("summary.title", team=team_label(view)),
+                blocks=tuple(blocks),
+                buttons=tuple(buttons),
+            ),
+        )
+    )
+
+
+async def announce(ctx: Ctx, view: RoundView) -> Reply:
+    """The call to the summary meeting in the team channel, once."""
+    if view.round.phase in (Phase.SUMMARY, Phase.FOLLOW_UP, Phase.CLOSED):
+        return say(ctx, "summary.already_announced")
+    if not view.team.channel_id:
+        raise Refuse("summary.no_channel")
+    members, _, held, agreed, _, _ = await _figures(ctx, view)
+    loc = view.template.language
+    when = (
+        i18n.format_datetime(loc, view.round.summary_at.astimezone(ctx.tz))
+        if view.round.summary_at
+        else i18n.t(loc, "summary.when_unset")
+    )
+    blocks: list[Block] = [
+        Heading(i18n.t(loc, "summary.call_title")),
+        Paragraph(i18n.t(loc, "summary.call", when=when, leader=ctx.person.display_name)),
+    ]
+    if view.template.summary_agenda:
+        blocks += [Heading(i18n.t(loc, "summary.agenda")), BulletList(view.template.summary_agenda)]
+    if members >= ctx.settings.min_group_size:
+        blocks.append(
+            Fields(
+                (
+                    (i18n.t(loc, "status.held_count"), f"{held}/{members}"),
+                    (i18n.t(loc, "status.agreed_count"), f"{agreed}/{members}"),
+                )
+            )
+        )
+    blocks.append(Note(i18n.t(loc, "summary.call_confidential")))
+    await ctx.tx.rounds.set_phase(round_id=view.round.id, phase=Phase.SUMMARY)
+    await ctx.audit(action="summary.announce", subject=f"round:{view.round.id}")
+    done = ctx.t("summary.announced")
+    return Reply(
+        (
+            Message(
+                to=ToChannel(view.team.channel_id),
+                text=i18n.t(loc, "summary.call_title"),
+                blocks=tuple(blocks),
+            ),
+            Message(
+                to=ToActor(),
+                text=done,
+                blocks=(Paragraph(done),),
+                buttons=(
+                    Button(
+                        ctx.t("summary.button.follow_up"),
+                        "summary.follow_up",
+                        encode(view.round.id),
+                    ),
+                ),
+            ),
+        )
+    )
