@@ -268,6 +268,11 @@ class PlanRepo(Protocol):
         """Record a signature (once per person and version) and return the version."""
         ...
 
+    async def lock(self, *, round_id: int, employee_id: int) -> None:
+        """Hold one plan for the rest of the transaction, so what a flow reads is still true
+        when it writes (PostgreSQL: an advisory lock; SQLite writers are serial already)."""
+        ...
+
     async def latest(self, *, round_id: int, employee_id: int) -> PlanVersion | None: ...
 
     async def versions(self, *, round_id: int, employee_id: int) -> list[PlanVersion]:

@@ -579,6 +579,9 @@ class _Plans:
             self.d.plans[version_id] = version
         return _copy(version)
 
+    async def lock(self, *, round_id: int, employee_id: int) -> None:
+        """The store's one lock already serialises transactions."""
+
     async def latest(self, *, round_id: int, employee_id: int) -> PlanVersion | None:
         mine = self._plan(round_id, employee_id)
         return _copy(mine[-1]) if mine else None

@@ -69,6 +69,9 @@ async def _load(ctx: Ctx, round_id: int, employee_id: int) -> _Plan:
         raise Refuse("error.not_allowed")
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
+    # Both parties may act at once: checks (stale buttons, signatures) and writes must see the
+    # same plan, so each handler holds it for its transaction.
+    await ctx.tx.plans.lock(round_id=round_id, employee_id=employee_id)
     return _Plan(view, employee, leaders)
 
 

@@ -223,6 +223,9 @@ class SqlPlanRepo(Repo):
         )
         return {row.item_id: to_progress(row) for row in rows}
 
+    async def lock(self, *, round_id: int, employee_id: int) -> None:
+        await self._lock_plan(round_id=round_id, employee_id=employee_id)
+
     async def _lock_plan(self, *, round_id: int, employee_id: int) -> None:
         """Serialise writers of one plan until commit: a PostgreSQL advisory lock (SQLite's
         `BEGIN IMMEDIATE` already lets one writer in at a time)."""
