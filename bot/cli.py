@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     show = t_sub.add_parser("show", help="show one template's questions and plan fields")
     show.add_argument("name")
     show.add_argument("--lang", default=None, help="da or en (default: the template's language)")
+    data = sub.add_parser("data", help="the MUS material in the database")
+    d_sub = data.add_subparsers(dest="data_command", required=True)
+    purge = d_sub.add_parser(
+        "purge", help="delete rounds whose conversation period ended before a date (retention)"
+    )
+    purge.add_argument("--before", required=True, help="a date: 2024-01-01 or 1.1.2024")
+    purge.add_argument("--yes", action="store_true", help="really delete (otherwise only list)")
     manifest = sub.add_parser("manifest", help="platform app packages")
     m_sub = manifest.add_subparsers(dest="manifest_command", required=True)
     teams = m_sub.add_parser("teams", help="write the installable Teams app zip")
@@ -69,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _templates(settings, args)
     if args.command == "manifest":
         return _teams_package(args)
+    if args.command == "data":
+        return asyncio.run(_purge(settings, args))
     return 2
 
 
@@ -121,6 +130,49 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
         print(f"musbot: {error}", file=sys.stderr)
         return 1
     print(describe(template=template, locale=args.lang or template.language))
+    return 0
+
+
+async def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Retention: MUS material is kept only as long as the workplace needs it."""
+    from datetime import date
+
+    from bot.clock import SystemClock
+    from conversations.parsing import ParseError, parse_date
+    from storage.db import create_store
+
+    try:
+        day = parse_date(text=args.before, today=date.today())
+    except ParseError:
+        print(f"musbot: --before: cannot read {args.before!r} as a date", file=sys.stderr)
+        return 2
+    store = await create_store(url=settings.database_url, migrate=True)
+    try:
+        async with store.transaction() as tx:
+            found = await tx.rounds.ended_before(day=day)
+            for round_ in found:
+                print(
+                    f"round {round_.id}: {round_.template_name}, conversations "
+                    f"{round_.conversations_from}..{round_.conversations_to}, "
+                    f"{len(round_.member_ids)} employees, phase {round_.phase.value}"
+                )
+                if args.yes:
+                    await tx.rounds.delete(round_id=round_.id)
+                    await tx.audit.record(
+                        at=SystemClock().now(),
+                        actor_id=None,
+                        action="round.purge",
+                        subject=f"round:{round_.id}",
+                        detail=f"ended {round_.conversations_to}",
+                    )
+    finally:
+        await store.close()
+    if not found:
+        print(f"no rounds ended before {day}")
+    elif args.yes:
+        print(f"deleted {len(found)} round(s) and everything in them")
+    else:
+        print(f"{len(found)} round(s) would be deleted; add --yes to delete them")
     return 0
 
 

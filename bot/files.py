@@ -75,7 +75,9 @@ FILES_CLOCK: web.AppKey[Clock] = web.AppKey("files_clock", Clock)
 
 def _safe_name(filename: str) -> str:
     """An ASCII fallback for `filename=` (the UTF-8 name goes in `filename*=`)."""
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in filename)
+    return "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in filename
+    )
 
 
 async def serve_file(request: web.Request) -> web.Response:

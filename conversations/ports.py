@@ -138,6 +138,18 @@ class RoundRepo(Protocol):
 
     async def set_phase(self, *, round_id: int, phase: Phase) -> None: ...
 
+    async def ended_before(self, *, day: date) -> list[Round]:
+        """Rounds whose conversation period ended before `day` (candidates for deletion)."""
+        ...
+
+    async def delete(self, *, round_id: int) -> bool:
+        """Delete a round and everything in it: answers, notes, bookings, plans, reminders.
+
+        For the retention policy (a workplace keeps MUS material only as long as it needs
+        it). False when there was no such round.
+        """
+        ...
+
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
         ...

@@ -308,6 +308,25 @@ class _Rounds:
         ]
         return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)
 
+    async def ended_before(self, *, day: date) -> list[Round]:
+        found = [self._copy(r) for r in self.d.rounds.values() if r.conversations_to < day]
+        return sorted(found, key=lambda r: (r.conversations_to, r.id))
+
+    async def delete(self, *, round_id: int) -> bool:
+        """Like SQL's ON DELETE CASCADE: everything keyed by the round goes with it."""
+        if self.d.rounds.pop(round_id, None) is None:
+            return False
+        versions = {v.id for v in self.d.plans.values() if v.round_id == round_id}
+        for name in ("sessions", "answers", "notes", "bookings", "progress"):
+            table = getattr(self.d, name)
+            for key in [k for k in table if k[0] == round_id]:
+                del table[key]
+        for version_id in versions:
+            del self.d.plans[version_id]
+        for key in [k for k, r in self.d.reminders.items() if r.round_id == round_id]:
+            del self.d.reminders[key]
+        return True
+
     async def set_phase(self, *, round_id: int, phase: Phase) -> None:
         self.d.rounds[round_id] = replace(self._require(round_id), phase=Phase(phase))
 

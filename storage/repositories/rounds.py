@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert, select, update
 
 from conversations.domain import Phase, Round
@@ -141,6 +142,19 @@ class SqlRoundRepo(Repo):
     async def set_phase(self, *, round_id: int, phase: Phase) -> None:
         """Unknown round: `NotFound` (a silent no-op would hide a flow bug)."""
         await self._update(round_id, phase=Phase(phase).value)
+
+    async def ended_before(self, *, day: date) -> list[Round]:
+        stmt = (
+            select(rounds)
+            .where(rounds.c.conversations_to < day)
+            .order_by(rounds.c.conversations_to, rounds.c.id)
+        )
+        return await self._with_people(list(await self._session.execute(stmt)))
+
+    async def delete(self, *, round_id: int) -> bool:
+        """Every table that belongs to a round refers to it ON DELETE CASCADE."""
+        result = await self._session.execute(sa_delete(rounds).where(rounds.c.id == round_id))
+        return rowcount(result) > 0
 
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""

@@ -161,3 +161,43 @@ async def test_teams_refuses_unauthenticated_mode_unless_switched_on(
         await enable_adapters(services=services)
     await services.close()
     assert TeamsConfigError
+
+
+async def test_data_purge_lists_then_deletes_old_rounds_with_everything_in_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+    from datetime import date
+
+    from adapters.inproc import Harness
+    from tests.flows.conftest import VALID_ROUND
+
+    services = await build_services(settings=load_settings())
+    h = Harness(handler=services.engine)
+    h.add_user("UL", name="Lene", admin=True)
+    h.add_user("U1", name="Anna")
+    h.add_channel("C1", members=["UL", "U1"])
+    form = (await h.command("UL", "start", channel="C1")).form
+    await h.submit("UL", form, VALID_ROUND)  # conversations end 18.12.2026
+    seen = await h.press("U1", h.dms("U1")[0].buttons[0])
+    await h.say("U1", "Et svar, der skal slettes")
+    await services.close()
+
+    assert await asyncio.to_thread(main, ["data", "purge", "--before", "18.12.2026"]) == 0
+    assert "no rounds ended before" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["data", "purge", "--before", "2027-01-01"]) == 0
+    assert "would be deleted; add --yes" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["data", "purge", "--before", "2027-01-01", "--yes"]) == 0
+    assert "deleted 1 round(s)" in capsys.readouterr().out
+    services = await build_services(settings=load_settings())
+    async with services.store.transaction() as tx:
+        assert await tx.rounds.ended_before(day=date(2030, 1, 1)) == []
+        actions = [e.action for e in await tx.audit.entries(subject_prefix="round:")]
+        assert "round.purge" in actions
+    from sqlalchemy import text
+
+    async with services.store.engine.connect() as conn:
+        for table in ("prep_answers", "prep_sessions", "reminders", "round_people"):
+            assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0, table
+    await services.close()
+    assert seen is not None

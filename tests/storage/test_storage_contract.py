@@ -322,6 +322,54 @@ class StoreContract:
             assert got is not None and isinstance(got.phase, Phase)
             assert await tx.rounds.get(round_id=9999) is None
 
+    async def test_deleting_a_round_takes_everything_in_it_and_nothing_else(
+        self, store: Store
+    ) -> None:
+        async with store.transaction() as tx:
+            team, people, gone = await _round(tx, conversations_to=date(2025, 4, 11))
+            lead, emp1, _ = people
+            kept = await tx.rounds.create(
+                team_id=team.id,
+                template_name="kk",
+                template={},
+                kerneopgave="",
+                udviklingsmaal="",
+                kickoff_at=None,
+                prep_deadline=date(2026, 3, 1),
+                conversations_from=date(2026, 3, 2),
+                conversations_to=date(2026, 3, 30),
+                summary_at=None,
+                started_by=lead.id,
+                created_at=T0,
+                leader_ids=[lead.id],
+                member_ids=[emp1.id],
+            )
+            for rnd in (gone, kept):
+                await tx.prep.save_answer(
+                    round_id=rnd.id,
+                    person_id=emp1.id,
+                    question_id="q",
+                    text="t",
+                    skipped=False,
+                    at=T0,
+                )
+                await tx.notes.save(
+                    round_id=rnd.id, leader_id=lead.id, employee_id=emp1.id, text="n", at=T0
+                )
+                await _remind(tx, rnd, emp1, f"k{rnd.id}", T0)
+            assert [r.id for r in await tx.rounds.ended_before(day=date(2026, 1, 1))] == [gone.id]
+            assert await tx.rounds.delete(round_id=gone.id) is True
+            assert await tx.rounds.delete(round_id=gone.id) is False
+        async with store.transaction() as tx:
+            assert await tx.rounds.get(round_id=gone.id) is None
+            assert await tx.prep.answers(round_id=gone.id, person_id=emp1.id) == {}
+            assert (
+                await tx.notes.get(round_id=gone.id, leader_id=lead.id, employee_id=emp1.id) is None
+            )
+            assert await tx.outbox.for_round(round_id=gone.id) == []
+            assert list(await tx.prep.answers(round_id=kept.id, person_id=emp1.id)) == ["q"]
+            assert len(await tx.outbox.for_round(round_id=kept.id)) == 1
+
     async def test_each_round_keeps_its_own_leaders_and_members(self, store: Store) -> None:
         async with store.transaction() as tx:
             team, people, first = await _round(
