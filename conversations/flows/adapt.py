@@ -42,9 +42,10 @@ LIMIT = 500
 
 
 async def adapt_command(ctx: Ctx, rest: str) -> Reply:
-    views = [v for v in await rounds_as_leader(ctx) if v.round.phase in PREP_PHASES]
+    led = await rounds_as_leader(ctx)
+    views = [v for v in led if v.round.phase in PREP_PHASES]
     if not views:
-        raise Refuse("status.not_leader")
+        raise Refuse("adapt.too_late" if led else "status.not_leader")
     return _overview(ctx, views[0])
 
 
