@@ -284,7 +284,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
         values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
     )
     [invite] = posts_to(stub, "D1")[-1:]
-    assert "Lene Leder har booket din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(invite)
+    assert "Lene Leder har booket din MUS-samtale til 8.12.2026 kl. 10.00" in stub.texts(invite)
     for dm in (
         "D1",
         "DL",
@@ -309,7 +309,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await person_card(slack)
     await press_ephemeral(slack, user="UL", action="booking.held")
     assert "markeret som holdt" in ephemeral_text(stub)
-    assert "Din MUS-samtale med Lene Leder er holdt" in dm_text(stub, "D1")
+    assert "Lene Leder har markeret jeres MUS-samtale som holdt" in dm_text(stub, "D1")
 
     # -- the leader drafts the plan with the BUF fields: buttons and modals, then proposes
     await press_ephemeral(slack, user="UL", action="plan.open")
