@@ -365,8 +365,8 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await press_dm(slack, user="U1", action="plan.approve")
     shown = dm_text(stub, "D1")
     assert "version 1 (aftalt)" in shown
-    assert "Godkendt af Lene Leder 8.12.2026" in shown
-    assert "Godkendt af Anna Andersen 9.12.2026" in shown
+    assert "Godkendt af Lene Leder den 8.12.2026" in shown
+    assert "Godkendt af Anna Andersen den 9.12.2026" in shown
     assert "Udviklingsplanen er aftalt: Anna Andersen" in dm_text(stub, "DL")
     follow_ups = of_kind(await reminders(store), "followup:")
     # Skærtorsdag, langfredag, the weekend and 2. påskedag: Tuesday 30 March, 08:00 summer time.
@@ -413,7 +413,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await slack.settle()
     mine = dm_text(stub, "D1")
     assert "version 2 (aftalt)" in mine and "Styrke sprog og leg" in mine
-    assert "Godkendt af Anna Andersen 11.1.2027" in mine and "Godkendt af Lene Leder" in mine
+    assert "Godkendt af Anna Andersen den 11.1.2027" in mine and "Godkendt af Lene Leder" in mine
     await press_dm(slack, user="U1", action="plan.download")
     assert "Her er udviklingsplanen som dokument" in dm_text(stub, "D1")
     [(title, document)] = uploads_to(stub, "D1")[-1:]
