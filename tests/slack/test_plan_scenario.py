@@ -301,7 +301,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
         assert (await sweeper.sweep()).sent == 2  # Anna and Bo have not shared
     clock.set(cph("2026-12-07"))
     assert (await sweeper.sweep()).sent == 2
-    assert "I morgen: din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(posts_to(stub, "D1")[-1])
+    assert "Husk din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(posts_to(stub, "D1")[-1])
     assert "MUS-samtale med Anna Andersen 8.12.2026" in stub.texts(posts_to(stub, "DL")[-1])
 
     # -- after the conversation the leader marks it held
@@ -494,7 +494,7 @@ async def test_retry_after_is_honoured_and_a_gone_user_fails_once(
     shown = await status(slack)
     assert "1 fejlet" in shown
     await press_ephemeral(slack, user="UL", action="reminder.list")
-    assert "Bo Berg, 1.12.2026 kl. 08.00: fejlet – user_gone" in ephemeral_text(stub)
+    assert "til Bo Berg, 1.12.2026 kl. 08.00: fejlet – personen er ikke længere i arbejdsområdet" in ephemeral_text(stub)
 
 
 async def test_a_short_retry_after_is_waited_out_by_the_web_client(
