@@ -23,6 +23,7 @@ from conversations.flows.common import (
     command_prefix,
     leader_names,
     load_round,
+    option_label,
     rounds_as_member,
     say,
 )
@@ -451,7 +452,7 @@ def _answer_form(
 
 def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> Reply:
     options = tuple(
-        Option(value=step.id, label=f"{n}. {_label(step)}"[:75])
+        Option(value=step.id, label=option_label(f"{n}. {_label(step)}"))
         for n, step in enumerate(view.template.steps(), start=1)
     )
     return Reply(

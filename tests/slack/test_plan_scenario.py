@@ -494,7 +494,10 @@ async def test_retry_after_is_honoured_and_a_gone_user_fails_once(
     shown = await status(slack)
     assert "1 fejlet" in shown
     await press_ephemeral(slack, user="UL", action="reminder.list")
-    assert "til Bo Berg, 1.12.2026 kl. 08.00: fejlet – personen er ikke længere i arbejdsområdet" in ephemeral_text(stub)
+    assert (
+        "til Bo Berg, 1.12.2026 kl. 08.00: fejlet – personen er ikke længere i arbejdsområdet"
+        in ephemeral_text(stub)
+    )
 
 
 async def test_a_short_retry_after_is_waited_out_by_the_web_client(
