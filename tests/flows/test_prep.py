@@ -151,7 +151,11 @@ async def test_home_view_shows_own_progress_and_leader_overview(world: World) ->
     home = message_text(world.h.port.homes["U1"])
     assert "I gang: 1 af 9" in home
     await world.h.command("UL", "hjem")
-    assert "0 af 3 har delt" in message_text(world.h.port.homes["UL"])
+    leader_home = message_text(world.h.port.homes["UL"])
+    assert "0 af 3 har delt" in leader_home
+    assert "ingen aktiv MUS-forberedelse" not in leader_home  # a leader is not told "no prep"
+    await world.h.command("U9", "hjem")
+    assert "ingen aktiv MUS-forberedelse" in message_text(world.h.port.homes["U9"])
 
 
 async def test_an_answered_question_says_that_typing_replaces_the_answer(world: World) -> None:
