@@ -281,7 +281,7 @@ async def follow_up_message(
         if recipient.id == employee.id
         else i18n.t(loc, "reminder.follow_up.leader", name=employee.display_name)
     )
-    blocks: list[Block] = [Heading(text)]
+    blocks: list[Block] = [Heading(text), Note(i18n.t(loc, "reminder.follow_up.hint"))]
     buttons: list[Button] = []
     for n, item in enumerate(agreed.items, start=1):
         first = template.plan.fields[0]
@@ -296,7 +296,8 @@ async def follow_up_message(
             if choice != status:
                 buttons.append(
                     Button(
-                        f"{n}: {i18n.t(loc, f'plan.status.{choice.value}')}",
+                        f"{i18n.t(loc, 'plan.item_label', n=n)}: "
+                        f"{i18n.t(loc, f'plan.status.{choice.value}')}",
                         "plan.status",
                         encode(round_.id, employee.id, item.id, choice.value),
                     )

@@ -17,6 +17,7 @@ from conversations.flows.common import (
     Refuse,
     RoundView,
     load_round,
+    option_label,
     rounds_as_leader,
     say,
 )
@@ -42,9 +43,10 @@ LIMIT = 500
 
 
 async def adapt_command(ctx: Ctx, rest: str) -> Reply:
-    views = [v for v in await rounds_as_leader(ctx) if v.round.phase in PREP_PHASES]
+    led = await rounds_as_leader(ctx)
+    views = [v for v in led if v.round.phase in PREP_PHASES]
     if not views:
-        raise Refuse("status.not_leader")
+        raise Refuse("adapt.too_late" if led else "status.not_leader")
     return _overview(ctx, views[0])
 
 
@@ -82,7 +84,7 @@ def _overview(ctx: Ctx, view: RoundView) -> Reply:
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     view = await _leader_view(ctx, decode_ints(value, count=1)[0])
-    themes = tuple(Option(value=t.id, label=t.title[:75]) for t in view.template.themes)
+    themes = tuple(Option(value=t.id, label=option_label(t.title)) for t in view.template.themes)
     if action == "adapt.add":
         yes_no = (
             Option(value="no", label=ctx.t("common.no")),
@@ -119,7 +121,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         )
     if action == "adapt.drop":
         questions = tuple(
-            Option(value=q.id, label=f"{t.title}: {q.text}"[:75])
+            Option(value=q.id, label=option_label(f"{t.title}: {q.text}"))
             for t in view.template.themes
             for q in t.questions
         )

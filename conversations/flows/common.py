@@ -97,3 +97,8 @@ class Refuse(Exception):
 def command_prefix(ctx: Ctx) -> str:
     """How the person types commands on their platform: `/mus` in Slack, `mus` elsewhere."""
     return "/mus" if ctx.workspace.platform == "slack" else "mus"
+
+
+def option_label(text: str, limit: int = 75) -> str:
+    """A select option's label within the platforms' limit, cut visibly (…) when too long."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

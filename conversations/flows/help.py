@@ -20,13 +20,15 @@ from conversations.messages import (
 async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply:
     """What this person can do; leaders and admins see their extra commands."""
     mus = command_prefix(ctx)
-    lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus)]
+    lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus), ctx.t("help.home", mus=mus)]
     if ctx.may_lead():
         lines += [
             ctx.t("help.start", mus=mus),
-            ctx.t("help.status", mus=mus),
-            ctx.t("help.summary", mus=mus),
             ctx.t("help.adapt", mus=mus),
+            ctx.t("help.status", mus=mus),
+            ctx.t("help.book", mus=mus),
+            ctx.t("help.reminders", mus=mus),
+            ctx.t("help.summary", mus=mus),
         ]
     if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))

@@ -15,7 +15,8 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
     blocks: list[Block] = [Heading(ctx.t("home.title"))]
     buttons: list[Button] = []
     mine = await rounds_as_member(ctx)
-    if not mine:
+    led = await rounds_as_leader(ctx)
+    if not mine and not led:
         blocks.append(Paragraph(ctx.t("home.no_prep")))
     for view in mine:
         session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
@@ -30,7 +31,6 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         ]
         label = "home.button.review" if state == PrepStatus.SHARED else "home.button.continue"
         buttons.append(Button(ctx.t(label), "prep.open", encode(view.round.id), style="primary"))
-    led = await rounds_as_leader(ctx)
     for view in led:
         rows = await progress(ctx, view)
         shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)

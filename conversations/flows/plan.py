@@ -556,7 +556,7 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
                         style="danger",
                     )
                 )
-            buttons.append(Button(ctx.t("plan.follow_up"), "plan.followup", value))
+            buttons.append(Button(ctx.t("plan.button.follow_up"), "plan.followup", value))
             buttons.append(
                 Button(
                     ctx.t("plan.button.propose"),
@@ -569,6 +569,7 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
                 blocks.append(Note(ctx.t("plan.waiting")))
             else:
+                blocks.append(Note(ctx.t("plan.approve_hint")))
                 buttons.append(
                     Button(
                         ctx.t("plan.button.approve"),

@@ -23,6 +23,7 @@ from conversations.flows.common import (
     command_prefix,
     leader_names,
     load_round,
+    option_label,
     rounds_as_member,
     say,
 )
@@ -301,10 +302,9 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
     steps = view.template.steps()
     answers = await _answers(ctx, view)
     if existing is None:
-        leaders = await leader_names(ctx, view)
         intro: list[Block] = [
             Heading(ctx.t("prep.welcome_title", template=view.template.title)),
-            Paragraph(ctx.t("prep.welcome", leader=leaders, count=len(steps))),
+            Paragraph(ctx.t("prep.welcome", count=len(steps))),
         ]
         if view.template.employee_guidance:
             intro.append(Note(view.template.employee_guidance))
@@ -399,7 +399,8 @@ def _question(
         blocks.append(Quote(answer.text, label=ctx.t("prep.your_answer")))
     elif answer is not None and answer.skipped:
         blocks.append(Note(ctx.t("prep.skipped")))
-    blocks.append(Note(ctx.t("prep.type_hint")))
+    has_text = answer is not None and bool(answer.text)
+    blocks.append(Note(ctx.t("prep.type_hint_replace" if has_text else "prep.type_hint")))
     buttons = [
         Button(
             ctx.t("prep.button.edit" if answer and answer.text else "prep.button.answer"),
@@ -451,7 +452,7 @@ def _answer_form(
 
 def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> Reply:
     options = tuple(
-        Option(value=step.id, label=f"{n}. {_label(step)}"[:75])
+        Option(value=step.id, label=option_label(f"{n}. {_label(step)}"))
         for n, step in enumerate(view.template.steps(), start=1)
     )
     return Reply(

@@ -57,7 +57,13 @@ async def list_for_round(ctx: Ctx, round_id: int) -> Reply:
             state=ctx.t(f"reminder.state.{reminder.state.value}"),
         )
         if reminder.state == ReminderState.FAILED and reminder.last_error:
-            line += f" – {reminder.last_error}"
+            line += f" – {_failure(ctx, reminder.last_error)}"
         blocks.append(Paragraph(line))
     blocks.append(Note(ctx.t("reminder.rules")))
     return Reply((Message(to=ToActor(), text=ctx.t("reminder.list_title"), blocks=tuple(blocks)),))
+
+
+def _failure(ctx: Ctx, error: str) -> str:
+    """A platform error kind ("user_gone") in the words a failed send uses; else as recorded."""
+    key = f"delivery.reason.{error}"
+    return ctx.t(key) if key in i18n.catalog(i18n.DEFAULT) else error

@@ -149,6 +149,7 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
     failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
     buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
+    blocks.append(Note(ctx.t("status.pick_hint")))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(
         (

@@ -35,4 +35,13 @@ async def test_only_this_rounds_leader_and_not_the_last_question(world: World) -
     overview = await world.h.command("UL", "tilpas")
     for intruder in ("U1", "UX"):
         assert "adgang" in (await world.h.press(intruder, overview.button("adapt.add"))).text
-    assert "kun ses af lederen" in (await world.h.command("U1", "tilpas")).text
+    assert "leder for en aktiv MUS-runde" in (await world.h.command("U1", "tilpas")).text
+
+
+async def test_after_the_prep_phase_the_leader_is_told_it_is_too_late(world: World) -> None:
+    await start_round(world.h)
+    overview = await world.h.command("UL", "opsamling")
+    await world.h.press("UL", overview.button("summary.announce"))
+    seen = await world.h.command("UL", "tilpas")
+    assert "kun tilpasses, mens forberedelsen står på" in seen.text
+    assert "leder for en aktiv" not in seen.text

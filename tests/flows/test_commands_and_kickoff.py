@@ -16,7 +16,7 @@ async def test_help_lists_commands_and_unknown_words_get_help_not_an_error(world
 
 async def test_english_speakers_get_english(world: World) -> None:
     seen = await world.h.command("U3", "help")
-    assert "continue your own preparation" in seen.text
+    assert "carry on with your preparation" in seen.text
 
 
 async def test_only_leaders_may_start(world: World) -> None:

@@ -73,7 +73,7 @@ async def test_leader_notes_stay_with_the_leader(world: World) -> None:
 async def test_status_is_for_leaders_only(world: World) -> None:
     await prepared(world, share=True)
     seen = await world.h.command("U1", "status")
-    assert SECRET not in seen.text and "kun ses af lederen" in seen.text
+    assert SECRET not in seen.text and "leder for en aktiv MUS-runde" in seen.text
     other = await world.h.command("UX", "status")
     assert "Anna" not in other.text
     forged = await world.h.press("UX", Button("x", "status.show", encode(1)))

@@ -25,7 +25,7 @@ async def answers_of(world: World, user: str = "U1") -> dict[str, str | None]:
 
 async def test_opening_shows_welcome_and_first_question_with_help(world: World) -> None:
     seen = await open_prep(world)
-    assert "Lene Leder har startet en MUS-runde" in seen.text
+    assert "Du får 9 spørgsmål, ét ad gangen" in seen.text
     assert "Siden sidste MUS · 1/9" in seen.text
     assert [b.action for b in seen.messages[-1].buttons] == [
         "prep.answer",
@@ -134,7 +134,7 @@ async def test_typing_on_the_review_explains_what_to_do(world: World) -> None:
     seen = await open_prep(world)
     await world.h.press("U1", seen.button("prep.review"))
     hint = await world.h.say("U1", "hej")
-    assert "færdig med spørgsmålene" in hint.text
+    assert "hvilket spørgsmål" in hint.text and "mus forbered" in hint.text
 
 
 async def test_text_without_a_round_answers_with_a_pointer(world: World) -> None:
@@ -151,4 +151,16 @@ async def test_home_view_shows_own_progress_and_leader_overview(world: World) ->
     home = message_text(world.h.port.homes["U1"])
     assert "I gang: 1 af 9" in home
     await world.h.command("UL", "hjem")
-    assert "0 af 3 har delt" in message_text(world.h.port.homes["UL"])
+    leader_home = message_text(world.h.port.homes["UL"])
+    assert "0 af 3 har delt" in leader_home
+    assert "ingen aktiv MUS-forberedelse" not in leader_home  # a leader is not told "no prep"
+    await world.h.command("U9", "hjem")
+    assert "ingen aktiv MUS-forberedelse" in message_text(world.h.port.homes["U9"])
+
+
+async def test_an_answered_question_says_that_typing_replaces_the_answer(world: World) -> None:
+    await open_prep(world)
+    seen = await world.h.say("U1", "Første svar")
+    assert "erstatte" not in seen.text  # question 2 has no answer yet
+    back = await world.h.press("U1", seen.button("prep.back"))
+    assert "Dit svar: Første svar" in back.text and "erstatte svaret" in back.text

@@ -45,7 +45,7 @@ async def test_only_the_leader(world: World) -> None:
     for intruder in ("U1", "UX"):
         seen = await world.h.press(intruder, overview.button("summary.announce"))
         assert "adgang" in seen.text
-    assert "kun ses af lederen" in (await world.h.command("U1", "opsamling")).text
+    assert "leder for en aktiv MUS-runde" in (await world.h.command("U1", "opsamling")).text
 
 
 async def test_next_round_starts_from_last_years_plan(world: World) -> None:

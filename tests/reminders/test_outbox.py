@@ -88,7 +88,10 @@ async def test_rate_limit_is_honoured_and_permanent_errors_recorded_once(world: 
     status = await world.h.command("UL", "status")
     assert "1 fejlet" in status.text
     listing = await world.h.press("UL", status.button("reminder.list"))
-    assert "Carl Clausen" in listing.text and "fejlet – user_gone" in listing.text
+    assert (
+        "Carl Clausen" in listing.text
+        and "fejlet – personen er ikke længere i arbejdsområdet" in listing.text
+    )
 
 
 async def test_network_errors_back_off_exponentially(world: World) -> None:

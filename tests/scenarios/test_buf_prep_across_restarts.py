@@ -40,7 +40,7 @@ def test_buf_prep_survives_a_restart_and_is_shared_only_with_the_leader(tmp_path
     assert "4/9" in first["last"]  # three typed answers stored, on to question 4
 
     second = run_phase("second", url)  # a fresh process: nothing was in memory
-    assert "Velkommen tilbage. Du har svaret på 3 af 9." in second["resumed"]
+    assert "Velkommen tilbage. Du er nået igennem 3 af 9 spørgsmål." in second["resumed"]
     assert "4/9" in second["resumed"]
     assert "delt med Lene Leder" in second["shared"]
 

@@ -284,7 +284,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
         values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
     )
     [invite] = posts_to(stub, "D1")[-1:]
-    assert "Lene Leder har booket din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(invite)
+    assert "Lene Leder har booket din MUS-samtale til 8.12.2026 kl. 10.00" in stub.texts(invite)
     for dm in (
         "D1",
         "DL",
@@ -301,7 +301,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
         assert (await sweeper.sweep()).sent == 2  # Anna and Bo have not shared
     clock.set(cph("2026-12-07"))
     assert (await sweeper.sweep()).sent == 2
-    assert "I morgen: din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(posts_to(stub, "D1")[-1])
+    assert "Husk din MUS-samtale 8.12.2026 kl. 10.00" in stub.texts(posts_to(stub, "D1")[-1])
     assert "MUS-samtale med Anna Andersen 8.12.2026" in stub.texts(posts_to(stub, "DL")[-1])
 
     # -- after the conversation the leader marks it held
@@ -309,7 +309,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await person_card(slack)
     await press_ephemeral(slack, user="UL", action="booking.held")
     assert "markeret som holdt" in ephemeral_text(stub)
-    assert "Din MUS-samtale med Lene Leder er holdt" in dm_text(stub, "D1")
+    assert "Lene Leder har markeret jeres MUS-samtale som holdt" in dm_text(stub, "D1")
 
     # -- the leader drafts the plan with the BUF fields: buttons and modals, then proposes
     await press_ephemeral(slack, user="UL", action="plan.open")
@@ -365,8 +365,8 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await press_dm(slack, user="U1", action="plan.approve")
     shown = dm_text(stub, "D1")
     assert "version 1 (aftalt)" in shown
-    assert "Godkendt af Lene Leder 8.12.2026" in shown
-    assert "Godkendt af Anna Andersen 9.12.2026" in shown
+    assert "Godkendt af Lene Leder den 8.12.2026" in shown
+    assert "Godkendt af Anna Andersen den 9.12.2026" in shown
     assert "Udviklingsplanen er aftalt: Anna Andersen" in dm_text(stub, "DL")
     follow_ups = of_kind(await reminders(store), "followup:")
     # Skærtorsdag, langfredag, the weekend and 2. påskedag: Tuesday 30 March, 08:00 summer time.
@@ -413,7 +413,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     await slack.settle()
     mine = dm_text(stub, "D1")
     assert "version 2 (aftalt)" in mine and "Styrke sprog og leg" in mine
-    assert "Godkendt af Anna Andersen 11.1.2027" in mine and "Godkendt af Lene Leder" in mine
+    assert "Godkendt af Anna Andersen den 11.1.2027" in mine and "Godkendt af Lene Leder" in mine
     await press_dm(slack, user="U1", action="plan.download")
     assert "Her er udviklingsplanen som dokument" in dm_text(stub, "D1")
     [(title, document)] = uploads_to(stub, "D1")[-1:]
@@ -494,7 +494,10 @@ async def test_retry_after_is_honoured_and_a_gone_user_fails_once(
     shown = await status(slack)
     assert "1 fejlet" in shown
     await press_ephemeral(slack, user="UL", action="reminder.list")
-    assert "Bo Berg, 1.12.2026 kl. 08.00: fejlet – user_gone" in ephemeral_text(stub)
+    assert (
+        "til Bo Berg, 1.12.2026 kl. 08.00: fejlet – personen er ikke længere i arbejdsområdet"
+        in ephemeral_text(stub)
+    )
 
 
 async def test_a_short_retry_after_is_waited_out_by_the_web_client(

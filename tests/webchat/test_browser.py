@@ -232,7 +232,7 @@ def _play(page: Page) -> None:
     page.find("[data-input=udviklingsmaal] textarea").send_keys("Mere samarbejde på tværs.")
     page.find("#form-submit").click()
     page.until(lambda: not page.dialog_open(), "the form did not close after a valid submit")
-    page.until_text(CHANNEL_LOG, "MUS-runden er startet af Lene Leder")
+    page.until_text(CHANNEL_LOG, "Lene Leder har sat årets MUS-runde i gang")
     page.until_text(CHANNEL_LOG, "kun synlig for dig")
 
     # What people write is shown as text, never run as markup.
@@ -244,7 +244,7 @@ def _play(page: Page) -> None:
     # An employee opens the invitation, answers by typing, reviews and shares.
     page.act_as("anna", "Anna Jensen")
     page.until_text("#dm-log", "Start forberedelsen")
-    page.until_text(CHANNEL_LOG, "MUS-runden er startet af Lene Leder")
+    page.until_text(CHANNEL_LOG, "Lene Leder har sat årets MUS-runde i gang")
     page.press_last("#dm-log", "prep.open")
     page.until_text("#dm-log", "1/9")
     page.type_in("#dm-input", "Jeg har nået mine mål fra sidste år.")

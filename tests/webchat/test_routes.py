@@ -94,9 +94,9 @@ async def test_a_round_reaches_the_channel_and_each_employee_and_prep_is_shared(
     lene = await start_round(web_chat)
     confirmation = await lene.message("5")
     assert confirmation["only_you"] is True and confirmation["pane"] == PANE
-    post = await anna.message("MUS-runden er startet af Lene Leder")
+    post = await anna.message("Lene Leder har sat årets MUS-runde i gang")
     assert post["pane"] == PANE and post["only_you"] is False
-    await mads.message("MUS-runden er startet af Lene Leder")
+    await mads.message("Lene Leder har sat årets MUS-runde i gang")
     dm = await anna.message("Start forberedelsen")
     assert dm["pane"] == "dm"
 
