@@ -385,7 +385,7 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
 
 def _confirmation(ctx: Ctx, *, round_: Round, team: Team, members: list[Person]) -> Message:
     names = ", ".join(m.display_name for m in members)
-    text = ctx.t("start.done", count=len(members))
+    text = ctx.t("start.done_one" if len(members) == 1 else "start.done", count=len(members))
     return Message(
         to=ToActor(),
         text=text,

@@ -395,7 +395,8 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
         _notice(p, plan, "plan.notice.proposed", who=ctx.person.display_name)
         for p in _others(ctx, plan)
     )
-    return say(ctx, "plan.proposed") + Reply(notices)
+    # The sent version replaces the draft on screen, so its old buttons cannot be pressed.
+    return await _show(ctx, plan) + say(ctx, "plan.proposed") + Reply(notices)
 
 
 async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
@@ -542,6 +543,14 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
         }
         blocks += version_blocks(ctx, plan, latest, people, progress)
         if latest.state == PlanState.DRAFT:
+            if latest.number > 1:
+                # A draft made from a request for a change shows what was asked for.
+                versions = await ctx.tx.plans.versions(
+                    round_id=plan.view.round.id, employee_id=plan.employee.id
+                )
+                asked = versions[-2].change_request if len(versions) > 1 else None
+                if asked:
+                    blocks.append(Quote(asked, label=ctx.t("plan.change_label")))
             blocks.append(Note(ctx.t("plan.draft_hint")))
             buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value))
             for n, item in enumerate(latest.items, start=1):

@@ -135,7 +135,7 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
             )
         )
     await _save(ctx, view, step, text)
-    target = len(steps) if origin == "review" else index + 1
+    target = len(steps) if origin == "review" else await _next_open(ctx, view, after=index)
     return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
 
 
@@ -172,7 +172,8 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
             )
         )
     await _save(ctx, view, step, stripped)
-    return _saved(ctx) + await _goto(ctx, view, session, session.cursor + 1)
+    target = await _next_open(ctx, view, after=session.cursor)
+    return _saved(ctx) + await _goto(ctx, view, session, target)
 
 
 # ---------------------------------------------------------------- the leader's read path
@@ -321,6 +322,18 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
         target = len(steps)
     resumed = say(ctx, "prep.resumed", done=len(answers), count=len(steps)) if answers else Reply()
     return resumed + await _goto(ctx, view, session, target)
+
+
+async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
+    """The next question not yet answered or skipped after `after`; the overview when none is.
+
+    Answering in order this is simply the next question; after correcting an earlier answer it
+    goes on where the person left off, or back to the overview, instead of walking them
+    through questions they have already answered.
+    """
+    steps = view.template.steps()
+    answers = await _answers(ctx, view)
+    return next((i for i in range(after + 1, len(steps)) if steps[i].id not in answers), len(steps))
 
 
 async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:

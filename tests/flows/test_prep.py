@@ -164,3 +164,17 @@ async def test_an_answered_question_says_that_typing_replaces_the_answer(world: 
     assert "erstatte" not in seen.text  # question 2 has no answer yet
     back = await world.h.press("U1", seen.button("prep.back"))
     assert "Dit svar: Første svar" in back.text and "erstatte svaret" in back.text
+
+
+async def test_after_correcting_an_earlier_answer_typing_goes_on_where_you_left_off(
+    world: World,
+) -> None:
+    await open_prep(world)
+    for n in range(4):
+        await world.h.say("U1", f"svar {n + 1}")
+    seen = await world.h.command("U1", "forbered")  # on question 5
+    review = await world.h.press("U1", seen.button("prep.review"))
+    pick = (await world.h.press("U1", review.button("prep.pick"))).form
+    await world.h.submit("U1", pick, {"step": "trivsel-arbejde"})
+    typed = await world.h.say("U1", "rettet svar 2")
+    assert "5/9" in typed.text  # not question 3, which was answered already

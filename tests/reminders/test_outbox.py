@@ -171,7 +171,9 @@ async def test_booking_reminder_brings_each_their_own_material(world: World) -> 
     assert datetime(2026, 12, 7, 7, 0, tzinfo=UTC) == world.clock.now().astimezone(UTC)
 
 
-async def test_old_delivery_ids_are_forgotten_but_recent_ones_still_deduplicate(world: World) -> None:
+async def test_old_delivery_ids_are_forgotten_but_recent_ones_still_deduplicate(
+    world: World,
+) -> None:
     from bot.outbox import forget_old_deliveries
 
     await world.h.say("U1", "hej")

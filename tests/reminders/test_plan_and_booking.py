@@ -144,6 +144,8 @@ async def test_a_change_request_returns_the_plan_to_draft_with_the_comment(world
     form = (await world.h.press("UL", view.button("plan.change"))).form
     await world.h.submit("UL", form, {"comment": "Tilføj en tidsplan"})
     assert "Tilføj en tidsplan" in world.h.dms("U1")[-1].text
+    draft = await world.h.command("U1", "plan")  # the new draft shows what was asked for
+    assert "Tilføj en tidsplan" in draft.text
     again = await world.h.press("UL", view.button("plan.approve"))  # the old button is stale now
     assert "ændret siden" in again.text
 
