@@ -500,6 +500,17 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
     ]
     blocks += answer_blocks(ctx.locale, view, answers, shared_at=session)
     buttons = [Button(ctx.t("prep.button.pick"), "prep.pick", encode(view.round.id))]
+    open_index = next((i for i, step in enumerate(steps) if step.id not in answers), None)
+    if open_index is not None:
+        # Someone who looked at the overview midway can go straight back to answering.
+        buttons.insert(
+            0,
+            Button(
+                ctx.t("prep.button.continue"),
+                "prep.goto",
+                encode(view.round.id, open_index, steps[open_index].id),
+            ),
+        )
     if session.status == PrepStatus.SHARED:
         blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
     else:

@@ -178,3 +178,13 @@ async def test_after_correcting_an_earlier_answer_typing_goes_on_where_you_left_
     await world.h.submit("U1", pick, {"step": "trivsel-arbejde"})
     typed = await world.h.say("U1", "rettet svar 2")
     assert "5/9" in typed.text  # not question 3, which was answered already
+
+
+async def test_the_overview_midway_offers_to_continue_at_the_first_open_question(
+    world: World,
+) -> None:
+    seen = await open_prep(world)
+    await world.h.say("U1", "svar 1")
+    review = await world.h.press("U1", seen.button("prep.review"))
+    back = await world.h.press("U1", review.button("prep.goto"))
+    assert "2/9" in back.text
