@@ -263,8 +263,10 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
     found = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-    if found is not None:
-        return found
+    return found if found is not None else await _start_session(ctx, view)
+
+
+async def _start_session(ctx: Ctx, view: RoundView) -> PrepSession:
     return await ctx.tx.prep.save_session(
         round_id=view.round.id,
         person_id=ctx.person.id,
@@ -306,7 +308,7 @@ async def _save(ctx: Ctx, view: RoundView, step: Step, text: str) -> None:
 async def _open(ctx: Ctx, view: RoundView) -> Reply:
     """First visit: a welcome, then question 1. Later: the next unanswered question."""
     existing = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-    session = await _session(ctx, view)
+    session = existing if existing is not None else await _start_session(ctx, view)
     steps = view.template.steps()
     answers = await _answers(ctx, view)
     if existing is None:
