@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -204,6 +205,16 @@ class ItemProgress:
     status: ItemStatus
     updated_by: int
     updated_at: datetime
+
+
+def agreed_version(versions: Sequence[PlanVersion]) -> PlanVersion | None:
+    """The plan in force: the newest agreed version (versions oldest first), if any."""
+    return next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+
+
+def item_status(progress: Mapping[str, ItemProgress], item_id: str) -> ItemStatus:
+    """An agreed item's follow-up status; not started until someone sets one."""
+    return progress[item_id].status if item_id in progress else ItemStatus.NOT_STARTED
 
 
 # ---------------------------------------------------------------- reminders (the outbox)

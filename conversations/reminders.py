@@ -17,11 +17,12 @@ from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
     Person,
-    PlanState,
     PrepStatus,
     Reminder,
     Round,
     Team,
+    agreed_version,
+    item_status,
 )
 from conversations.messages import Block, Button, Heading, Message, Note, Paragraph, Quote, ToPerson
 from conversations.ports import Tx
@@ -267,11 +268,7 @@ async def follow_up_message(
     *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
 ) -> Message | None:
     plan = await tx.plans.latest(round_id=round_.id, employee_id=employee.id)
-    agreed = None
-    for version in reversed(await tx.plans.versions(round_id=round_.id, employee_id=employee.id)):
-        if version.state == PlanState.AGREED:
-            agreed = version
-            break
+    agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
     if plan is None or agreed is None:
         return None
     progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
@@ -285,7 +282,7 @@ async def follow_up_message(
     buttons: list[Button] = []
     for n, item in enumerate(agreed.items, start=1):
         first = template.plan.fields[0]
-        status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+        status = item_status(progress, item.id)
         blocks.append(
             Quote(
                 item.fields.get(first.id, ""),

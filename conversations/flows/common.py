@@ -48,12 +48,7 @@ def dm(ctx: Ctx, key: str, /, **values: object) -> Message:
 
 async def load_round(ctx: Ctx, round_id: int) -> RoundView | None:
     found = await ctx.tx.rounds.get(round_id=round_id)
-    if found is None:
-        return None
-    team = await ctx.tx.teams.get(team_id=found.team_id)
-    if team is None or team.workspace_id != ctx.workspace.id:
-        return None
-    return RoundView(round=found, team=team, template=Template.model_validate(found.template))
+    return None if found is None else await _view(ctx, found)
 
 
 async def rounds_as_member(ctx: Ctx, *, phases: tuple[Phase, ...] = PREP_PHASES) -> list[RoundView]:
@@ -69,15 +64,17 @@ async def rounds_as_leader(ctx: Ctx) -> list[RoundView]:
 async def _views(ctx: Ctx, found: list[Round], phases: tuple[Phase, ...]) -> list[RoundView]:
     views: list[RoundView] = []
     for round_ in found:
-        if round_.phase not in phases:
-            continue
-        team = await ctx.tx.teams.get(team_id=round_.team_id)
-        if team is None or team.workspace_id != ctx.workspace.id:
-            continue
-        views.append(
-            RoundView(round=round_, team=team, template=Template.model_validate(round_.template))
-        )
+        if round_.phase in phases and (view := await _view(ctx, round_)) is not None:
+            views.append(view)
     return views
+
+
+async def _view(ctx: Ctx, round_: Round) -> RoundView | None:
+    """The round with its team and template, if the team is in the actor's workspace."""
+    team = await ctx.tx.teams.get(team_id=round_.team_id)
+    if team is None or team.workspace_id != ctx.workspace.id:
+        return None
+    return RoundView(round=round_, team=team, template=Template.model_validate(round_.template))
 
 
 async def leader_names(ctx: Ctx, view: RoundView) -> str:

@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from conversations import i18n
 from conversations.codec import BadValue, decode_ints, encode, part
 from conversations.context import Ctx
-from conversations.domain import ItemStatus, Person, PlanItem, PlanState, PlanVersion
+from conversations.domain import (
+    ItemStatus,
+    Person,
+    PlanItem,
+    PlanState,
+    PlanVersion,
+    agreed_version,
+)
 from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_member, say
 from conversations.messages import (
     Attachment,
@@ -441,7 +448,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
     versions = await ctx.tx.plans.versions(
         round_id=plan.view.round.id, employee_id=plan.employee.id
     )
-    agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+    agreed = agreed_version(versions)
     if agreed is None or all(i.id != item_id for i in agreed.items):
         raise BadValue(item_id)
     await ctx.tx.plans.set_item_status(

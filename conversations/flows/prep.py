@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from conversations import i18n
 from conversations.codec import BadValue, decode_ints, encode, part
 from conversations.context import Ctx
-from conversations.domain import Person, PrepAnswer, PrepSession, PrepStatus
+from conversations.domain import (
+    Person,
+    PrepAnswer,
+    PrepSession,
+    PrepStatus,
+    agreed_version,
+    item_status,
+)
 from conversations.flows.common import (
     Refuse,
     RoundView,
@@ -256,8 +263,10 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
     found = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-    if found is not None:
-        return found
+    return found if found is not None else await _start_session(ctx, view)
+
+
+async def _start_session(ctx: Ctx, view: RoundView) -> PrepSession:
     return await ctx.tx.prep.save_session(
         round_id=view.round.id,
         person_id=ctx.person.id,
@@ -299,7 +308,7 @@ async def _save(ctx: Ctx, view: RoundView, step: Step, text: str) -> None:
 async def _open(ctx: Ctx, view: RoundView) -> Reply:
     """First visit: a welcome, then question 1. Later: the next unanswered question."""
     existing = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-    session = await _session(ctx, view)
+    session = existing if existing is not None else await _start_session(ctx, view)
     steps = view.template.steps()
     answers = await _answers(ctx, view)
     if existing is None:
@@ -351,20 +360,18 @@ async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:
 
 async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
     """Last round's agreed plan, where the new preparation starts ("Siden sidste MUS")."""
-    from conversations.domain import ItemStatus, PlanState
-
     for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
         if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
             continue
         versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
-        agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+        agreed = agreed_version(versions)
         if agreed is None or not agreed.items:
             continue
         progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
         first = Template.model_validate(earlier.template).plan.fields[0]
         blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
         for item in agreed.items:
-            status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+            status = item_status(progress, item.id)
             blocks.append(
                 Quote(item.fields.get(first.id, "–"), label=ctx.t(f"plan.status.{status.value}"))
             )

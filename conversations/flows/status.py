@@ -18,6 +18,8 @@ from conversations.domain import (
     PrepSession,
     PrepStatus,
     ReminderState,
+    agreed_version,
+    item_status,
 )
 from conversations.flows.common import (
     Refuse,
@@ -166,13 +168,13 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
 async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
     """The follow-up statuses of the agreed plan's items, counted ("2 i gang, 1 gennemført")."""
     versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=employee_id)
-    agreed = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+    agreed = agreed_version(versions)
     if agreed is None or not agreed.items:
         return ""
     progress = await ctx.tx.plans.item_progress(round_id=view.round.id, employee_id=employee_id)
     counts: dict[ItemStatus, int] = {}
     for item in agreed.items:
-        status = progress[item.id].status if item.id in progress else ItemStatus.NOT_STARTED
+        status = item_status(progress, item.id)
         counts[status] = counts.get(status, 0) + 1
     return ", ".join(f"{n} {ctx.t(f'plan.status.{status.value}')}" for status, n in counts.items())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from conversations import i18n
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
-from conversations.domain import Phase, PlanState, PrepStatus
+from conversations.domain import Phase, PrepStatus, agreed_version
 from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
 from conversations.flows.status import progress, state_of, team_label
 from conversations.messages import (
@@ -65,7 +65,7 @@ async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[
     first = view.template.plan.fields[0].id
     for person, _ in rows:
         versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=person.id)
-        plan = next((v for v in reversed(versions) if v.state == PlanState.AGREED), None)
+        plan = agreed_version(versions)
         if plan is None:
             continue
         agreed += 1

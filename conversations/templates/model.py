@@ -7,6 +7,7 @@ A round stores `Template.model_dump(mode="json")` as its snapshot and restores i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -92,6 +93,12 @@ class Template(_Strict):
 
     def steps(self) -> tuple[Step, ...]:
         """The questions in the order they are asked, one step per answer box."""
+        return self._steps
+
+    @cached_property
+    def _steps(self) -> tuple[Step, ...]:
+        # Computed once per template: the model is frozen, and a handler asks for the steps
+        # several times while handling one event.
         steps: list[Step] = []
         for theme in self.themes:
             ordered = sorted(theme.questions, key=lambda q: not q.priority)
