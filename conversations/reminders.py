@@ -152,7 +152,6 @@ async def render(
     if allowed > now:
         return allowed
     subject = await tx.people.get(person_id=reminder.subject_id) if reminder.subject_id else None
-    template = Template.model_validate(round_.template)
     message: Message | None
     if reminder.kind == PREP_NUDGE:
         message = await _prep_nudge(
@@ -163,14 +162,18 @@ async def render(
             tx=tx,
             round_=round_,
             team=team,
-            template=template,
+            template=Template.model_validate(round_.template),
             recipient=recipient,
             employee=subject,
             now=now,
         )
     elif reminder.kind == PLAN_FOLLOW_UP and subject is not None:
         message = await follow_up_message(
-            tx=tx, round_=round_, template=template, recipient=recipient, employee=subject
+            tx=tx,
+            round_=round_,
+            template=Template.model_validate(round_.template),
+            recipient=recipient,
+            employee=subject,
         )
     else:
         message = None
@@ -267,9 +270,8 @@ async def _booking_before(
 async def follow_up_message(
     *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
 ) -> Message | None:
-    plan = await tx.plans.latest(round_id=round_.id, employee_id=employee.id)
     agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
-    if plan is None or agreed is None:
+    if agreed is None:
         return None
     progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
     loc = recipient.locale
@@ -280,8 +282,8 @@ async def follow_up_message(
     )
     blocks: list[Block] = [Heading(text), Note(i18n.t(loc, "reminder.follow_up.hint"))]
     buttons: list[Button] = []
+    first = template.plan.fields[0]
     for n, item in enumerate(agreed.items, start=1):
-        first = template.plan.fields[0]
         status = item_status(progress, item.id)
         blocks.append(
             Quote(
