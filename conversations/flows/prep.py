@@ -164,20 +164,9 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     if not stripped:
         return say(ctx, "prep.error.empty_text")
     if len(stripped) > step.max_length:
-        return Reply(
-            (
-                Message(
-                    to=ToActor(),
-                    text=ctx.t("error.too_long", length=len(stripped), limit=step.max_length),
-                    blocks=(
-                        Paragraph(
-                            ctx.t("error.too_long", length=len(stripped), limit=step.max_length)
-                        ),
-                        Note(ctx.t("prep.too_long_hint")),
-                    ),
-                ),
-            )
-        )
+        too_long = ctx.t("error.too_long", length=len(stripped), limit=step.max_length)
+        hint = Note(ctx.t("prep.too_long_hint"))
+        return Reply((Message(to=ToActor(), text=too_long, blocks=(Paragraph(too_long), hint)),))
     await _save(ctx, view, step, stripped)
     target = await _next_open(ctx, view, after=session.cursor)
     return _saved(ctx) + await _goto(ctx, view, session, target)
