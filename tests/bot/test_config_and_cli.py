@@ -170,7 +170,7 @@ async def test_data_purge_lists_then_deletes_old_rounds_with_everything_in_them(
     from datetime import date
 
     from adapters.inproc import Harness
-    from tests.flows.conftest import VALID_ROUND
+    from tests.conversations.flows.conftest import VALID_ROUND
 
     services = await build_services(settings=load_settings())
     h = Harness(handler=services.engine)

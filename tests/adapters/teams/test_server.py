@@ -1,0 +1,107 @@
+"""Authentication and configuration of the Teams endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
+from tests.adapters.teams.harness import MemoryRefStore, ScriptedHandler
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+
+
+def activity() -> dict[str, object]:
+    return {
+        "type": "message",
+        "id": "1",
+        "channelId": "msteams",
+        "serviceUrl": "http://127.0.0.1:9/",
+        "from": {"id": "29:x", "aadObjectId": "aad-x"},
+        "recipient": {"id": f"28:{APP_ID}"},
+        "conversation": {"id": "a:1", "conversationType": "personal", "tenantId": "t"},
+        "text": "mus hjælp",
+    }
+
+
+async def serve(settings: TeamsSettings) -> tuple[TestClient, ScriptedHandler]:
+    handler = ScriptedHandler()
+    app = web.Application()
+    add_teams_routes(app=app, handler=handler, refs=MemoryRefStore(), settings=settings)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return client, handler
+
+
+async def test_unsigned_request_is_refused_when_an_app_id_is_set() -> None:
+    client, handler = await serve(TeamsSettings(app_id=APP_ID, app_password="secret"))
+    try:
+        response = await client.post("/api/messages", json=activity())
+        assert response.status == 401
+        assert handler.events == []
+    finally:
+        await client.close()
+
+
+async def test_non_json_body_is_refused() -> None:
+    client, _ = await serve(TeamsSettings(allow_unauthenticated=True))
+    try:
+        response = await client.post(
+            "/api/messages", data="x", headers={"Content-Type": "text/plain"}
+        )
+        assert response.status == 415
+    finally:
+        await client.close()
+
+
+def test_no_app_id_needs_the_explicit_switch() -> None:
+    with pytest.raises(TeamsConfigError, match="MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED"):
+        add_teams_routes(
+            app=web.Application(),
+            handler=ScriptedHandler(),
+            refs=MemoryRefStore(),
+            settings=TeamsSettings(),
+        )
+
+
+def test_unauthenticated_mode_is_logged_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        add_teams_routes(
+            app=web.Application(),
+            handler=ScriptedHandler(),
+            refs=MemoryRefStore(),
+            settings=TeamsSettings(allow_unauthenticated=True),
+        )
+    assert "UNAUTHENTICATED" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (TeamsSettings(app_id=APP_ID), "PASSWORD"),
+        (TeamsSettings(app_id=APP_ID, app_password="x", app_type="SingleTenant"), "TENANT_ID"),
+        (TeamsSettings(app_id=APP_ID, app_password="x", app_type="Other"), "APP_TYPE"),
+    ],
+)
+def test_incomplete_registration_is_refused(settings: TeamsSettings, message: str) -> None:
+    with pytest.raises(TeamsConfigError, match=message):
+        settings.check()
+
+
+def test_settings_from_env() -> None:
+    settings = TeamsSettings.from_env(
+        {
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_PASSWORD": "pw",
+            "MICROSOFT_APP_TENANT_ID": "tenant",
+            "MICROSOFT_APP_TYPE": "SingleTenant",
+        }
+    )
+    assert settings == TeamsSettings(
+        app_id=APP_ID, app_password="pw", tenant_id="tenant", app_type="SingleTenant"
+    )
+    settings.check()
+    assert TeamsSettings.from_env({"MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED": "1"}).allow_unauthenticated

@@ -1,0 +1,5 @@
+"""The flow fixtures (a small workplace on the in-memory store) for the reminder tests."""
+
+from tests.conversations.flows.conftest import library, world
+
+__all__ = ["library", "world"]

@@ -1,5 +1,0 @@
-"""The flow fixtures (a small workplace on the in-memory store) for the reminder tests."""
-
-from tests.flows.conftest import library, world
-
-__all__ = ["library", "world"]
