@@ -31,13 +31,17 @@ from conversations.domain import (
     PlanVersion,
     PrepAnswer,
     PrepSession,
-    PrepStatus,
     Reminder,
     ReminderState,
     Round,
     Team,
     Workspace,
 )
+from conversations.lifecycles.base import Effect
+from conversations.lifecycles.plan import PlanStage, PlanTransition
+from conversations.lifecycles.prep import PrepTransition, persisted
+from conversations.lifecycles.reminder import ReminderAction, sources
+from conversations.lifecycles.round import RoundTransition
 from conversations.ports import (
     AuditRepo,
     BookingRepo,
@@ -327,8 +331,12 @@ class _Rounds:
             del self.d.reminders[key]
         return True
 
-    async def set_phase(self, *, round_id: int, phase: Phase) -> None:
-        self.d.rounds[round_id] = replace(self._require(round_id), phase=Phase(phase))
+    async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
+        found = self._require(round_id)
+        if found.phase != transition.before:
+            raise ValueError(f"round {round_id} is {found.phase}, not {transition.before}")
+        self.d.rounds[round_id] = replace(found, phase=transition.after)
+        return self._copy(self.d.rounds[round_id])
 
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         self.d.rounds[round_id] = replace(self._require(round_id), template=copy.deepcopy(template))
@@ -351,25 +359,22 @@ class _Prep:
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
         return self.d.sessions.get((round_id, person_id))
 
-    async def save_session(
+    async def apply(
         self,
         *,
         round_id: int,
         person_id: int,
-        cursor: int,
-        status: PrepStatus,
+        transition: PrepTransition,
         at: datetime,
-        shared_at: datetime | None = None,
-        conversation_held_at: datetime | None = None,
+        cursor: int | None = None,
     ) -> PrepSession:
-        session = PrepSession(
+        session = persisted(
+            self.d.sessions.get((round_id, person_id)),
+            transition,
             round_id=round_id,
             person_id=person_id,
+            at=as_utc(at),
             cursor=cursor,
-            status=PrepStatus(status),
-            shared_at=_utc(shared_at),
-            conversation_held_at=_utc(conversation_held_at),
-            updated_at=as_utc(at),
         )
         self.d.sessions[(round_id, person_id)] = session
         return session
@@ -580,8 +585,50 @@ class _Plans:
         self.d.plans[version_id] = version
         return _copy(version)
 
-    async def set_state(
-        self, *, version_id: int, state: PlanState, change_request: str | None = None
+    async def apply(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        transition: PlanTransition,
+        actor_id: int,
+        at: datetime,
+        change_request: str | None = None,
+    ) -> PlanVersion:
+        """As in SQL: see `SqlPlanRepo.apply`."""
+        mine = self._plan(round_id, employee_id)
+        latest = mine[-1] if mine else None
+        if PlanStage.of(latest) != transition.before:
+            raise ValueError(f"plan is {PlanStage.of(latest)}, not {transition.before}")
+        if latest is not None:
+            if transition.causes(Effect.SUPERSEDE_PROPOSED):
+                self._set_state(latest.id, PlanState.SUPERSEDED, change_request)
+            if transition.causes(Effect.SIGN):
+                await self.approve(version_id=latest.id, person_id=actor_id, at=at)
+            target = transition.after.version_state
+            moves = not (
+                transition.causes(Effect.NEW_DRAFT) or transition.causes(Effect.SUPERSEDE_PROPOSED)
+            )
+            if moves and target is not None and target != latest.state:
+                self._set_state(latest.id, target)
+            if transition.causes(Effect.SUPERSEDE_EARLIER_AGREED):
+                for v in mine:
+                    if v.id != latest.id and v.state == PlanState.AGREED:
+                        self._set_state(v.id, PlanState.SUPERSEDED)
+        if transition.causes(Effect.NEW_DRAFT):
+            await self.add_version(
+                round_id=round_id,
+                employee_id=employee_id,
+                state=PlanState.DRAFT,
+                items=latest.items if latest else (),
+                follow_up_on=latest.follow_up_on if latest else None,
+                author_id=actor_id,
+                at=at,
+            )
+        return _copy(self._plan(round_id, employee_id)[-1])
+
+    def _set_state(
+        self, version_id: int, state: PlanState, change_request: str | None = None
     ) -> None:
         """None keeps the stored change request, as in SQL."""
         version = replace(self._require(version_id), state=PlanState(state))
@@ -652,7 +699,7 @@ def _copy(version: PlanVersion) -> PlanVersion:
     return replace(version, items=_items(version.items))
 
 
-_RESCHEDULABLE = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
+_RESCHEDULABLE = sources(ReminderAction.SCHEDULE)
 
 
 class _Outbox:
@@ -760,6 +807,14 @@ class _Outbox:
 
     async def get(self, *, key: str) -> Reminder | None:
         return self.d.reminders.get(key)
+
+    async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
+        cancelled = 0
+        for key, r in list(self.d.reminders.items()):
+            if r.round_id == round_id and r.kind in kinds and r.state == ReminderState.PENDING:
+                self.d.reminders[key] = replace(r, state=ReminderState.CANCELLED)
+                cancelled += 1
+        return cancelled
 
     def _finish(self, reminder_id: int, claimant: str, /, **changes: Any) -> bool:
         """Apply `changes` only while the row is still `claimant`'s claim."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from conversations.context import Ctx
 from conversations.domain import Person, Phase, Round, Team
+from conversations.lifecycles.round import OPEN_PHASES, PREP_PHASES
+from conversations.lifecycles.base import Refusal, Transition
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
+from conversations.refusal import Refuse
 from conversations.templates.model import Template
 
-ACTIVE_PHASES = (Phase.PREP, Phase.CONVERSATIONS, Phase.SUMMARY, Phase.FOLLOW_UP)
-PREP_PHASES = (Phase.PREP, Phase.CONVERSATIONS)
+ACTIVE_PHASES = OPEN_PHASES
+_T = TypeVar("_T", bound=Transition)  # type: ignore[type-arg]
+__all__ = ["ACTIVE_PHASES", "PREP_PHASES", "Refuse", "RoundView", "accept"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +87,11 @@ async def leader_names(ctx: Ctx, view: RoundView) -> str:
     return ", ".join(p.display_name for p in leaders) or "?"
 
 
-class Refuse(Exception):
-    """Stop handling and tell the actor why, in their language (`key` is an i18n key)."""
-
-    def __init__(self, key: str, /, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+def accept(result: _T | Refusal, /, **values: object) -> _T:
+    """The transition a lifecycle allowed, or stop with its refusal (`values` fill its text)."""
+    if isinstance(result, Refusal):
+        raise Refuse(result.reason, **{**result.values, **values})
+    return result
 
 
 def command_prefix(ctx: Ctx) -> str:

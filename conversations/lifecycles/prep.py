@@ -11,6 +11,7 @@ on the session) and the round was closed (the round's phase). `PrepState.of` bui
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from itertools import product
 
@@ -92,3 +93,39 @@ def decide(state: PrepState, action: PrepAction) -> PrepTransition | Refusal:
 def _with(state: PrepState, **changes: object) -> PrepState:
     values = {"status": state.status, "held": state.held, "closed": state.closed, **changes}
     return PrepState(**values)  # type: ignore[arg-type]
+
+
+def persisted(
+    previous: PrepSession | None,
+    transition: PrepTransition,
+    *,
+    round_id: int,
+    person_id: int,
+    at: datetime,
+    cursor: int | None = None,
+) -> PrepSession:
+    """The session row a transition leaves behind (what `PrepRepo.apply` stores).
+
+    Sharing stamps `shared_at`, holding stamps `conversation_held_at`; both stay once set.
+    A transition decided on another state than the stored one is a flow bug: `ValueError`.
+    """
+    stored = PrepState.of(previous, phase=Phase.PREP)
+    before = transition.before
+    if (stored.status, stored.held) != (before.status, before.held):
+        raise ValueError(f"prep transition from {before}, but the session is {stored}")
+    after = transition.after
+    shared_at = previous.shared_at if previous is not None else None
+    held_at = previous.conversation_held_at if previous is not None else None
+    if after.status == PrepStatus.SHARED and before.status != PrepStatus.SHARED:
+        shared_at = at
+    if after.held and not before.held:
+        held_at = at
+    return PrepSession(
+        round_id=round_id,
+        person_id=person_id,
+        cursor=cursor if cursor is not None else (previous.cursor if previous else 0),
+        status=after.status,
+        shared_at=shared_at,
+        conversation_held_at=held_at,
+        updated_at=at,
+    )
