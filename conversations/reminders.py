@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import encode
 from conversations.context import zone
 from conversations.domain import (
@@ -228,39 +228,39 @@ async def _booking_before(
     booking = await tx.bookings.get(round_id=round_.id, employee_id=employee.id)
     if booking is None or booking.starts_at <= now:
         return None  # no longer "tomorrow": a reminder after the fact helps nobody
-    session = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
-    if session is not None and session.conversation_held_at is not None:
+    held = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
+    if held is not None and held.conversation_held_at is not None:
         return None
+    # The recipient's material, as the policy lets them see it (and audits): the employee
+    # their own prep; a leader the prep once shared, and their own notes.
+    access = policy.Access(tx=tx, actor=recipient, now=now)
+    try:
+        material = await policy.read_booking_material(
+            access, round_=round_, round_id=round_.id, employee_id=employee.id
+        )
+    except policy.Denied:
+        return None  # no longer a party (a changed round): nothing to remind of
+    session = material.session
     loc = recipient.locale
     when = i18n.format_datetime(loc, booking.starts_at.astimezone(zone(recipient.timezone)))
     from conversations.flows.common import RoundView
     from conversations.flows.prep import answer_blocks
 
     view = RoundView(round=round_, team=team, template=template)
-    answers = await tx.prep.answers(round_id=round_.id, person_id=employee.id)
+    answers = material.answers
     blocks: list[Block]
     if recipient.id == employee.id:
         text = i18n.t(loc, "reminder.booking.employee", when=when)
         blocks = [Heading(text), Note(i18n.t(loc, "reminder.booking.own_material"))]
-        blocks += answer_blocks(loc, view, answers, shared_at=session)
+        blocks += answer_blocks(loc, view, answers or {}, shared_at=session)
     else:
         text = i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
         blocks = [Heading(text)]
-        if session is not None and session.status == PrepStatus.SHARED:
+        if answers is not None:
             blocks += answer_blocks(loc, view, answers, shared_at=session)
-            # The reminder shows the shared prep to the leader: a read, like `prep.view`.
-            await tx.audit.record(
-                at=now,
-                actor_id=recipient.id,
-                action="prep.view",
-                subject=f"round:{round_.id}:person:{employee.id}",
-                detail="booking reminder",
-            )
         else:
             blocks.append(Paragraph(i18n.t(loc, "prep.not_shared", name=employee.display_name)))
-        note = await tx.notes.get(
-            round_id=round_.id, leader_id=recipient.id, employee_id=employee.id
-        )
+        note = material.note
         if note is not None and note.text:
             blocks.append(Quote(note.text, label=i18n.t(loc, "notes.title")))
         blocks.append(Note(i18n.t(loc, "prep.leader_confidential")))

@@ -7,14 +7,14 @@ from typing import TypeVar
 
 from conversations.context import Ctx
 from conversations.domain import Person, Phase, Round, Team
-from conversations.lifecycles.round import OPEN_PHASES, PREP_PHASES
 from conversations.lifecycles.base import Refusal, Transition
+from conversations.lifecycles.round import OPEN_PHASES, PREP_PHASES, accepts_work
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
 from conversations.refusal import Refuse
 from conversations.templates.model import Template
 
 ACTIVE_PHASES = OPEN_PHASES
-_T = TypeVar("_T", bound=Transition)  # type: ignore[type-arg]
+_T = TypeVar("_T", bound=Transition)
 __all__ = ["ACTIVE_PHASES", "PREP_PHASES", "Refuse", "RoundView", "accept"]
 
 
@@ -92,6 +92,13 @@ def accept(result: _T | Refusal, /, **values: object) -> _T:
     if isinstance(result, Refusal):
         raise Refuse(result.reason, **{**result.values, **values})
     return result
+
+
+def require_open(view: RoundView) -> None:
+    """A closed round takes no more work (the round lifecycle says so)."""
+    closed = accepts_work(view.round.phase)
+    if closed is not None:
+        raise Refuse(closed.reason, **closed.values)
 
 
 def command_prefix(ctx: Ctx) -> str:
