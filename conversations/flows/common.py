@@ -7,10 +7,18 @@ from typing import TypeVar
 
 from conversations.context import Ctx
 from conversations.domain import Person, Phase, Round, Team
-from conversations.lifecycles.base import Refusal, Transition
-from conversations.lifecycles.round import OPEN_PHASES, PREP_PHASES, accepts_work
+from conversations.lifecycles.base import Effect, Refusal, Transition
+from conversations.lifecycles.round import (
+    OPEN_PHASES,
+    PREP_PHASES,
+    RoundAction,
+    RoundTransition,
+    accepts_work,
+)
+from conversations.lifecycles.round import decide as decide_round
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
 from conversations.refusal import Refuse
+from conversations.reminders import PREP_NUDGE
 from conversations.templates.model import Template
 
 ACTIVE_PHASES = OPEN_PHASES
@@ -79,7 +87,31 @@ async def _view(ctx: Ctx, round_: Round) -> RoundView | None:
     team = await ctx.tx.teams.get(team_id=round_.team_id)
     if team is None or team.workspace_id != ctx.workspace.id:
         return None
+    round_ = await catch_up(ctx, round_)
     return RoundView(round=round_, team=team, template=Template.model_validate(round_.template))
+
+
+async def catch_up(ctx: Ctx, round_: Round) -> Round:
+    """The round hears of the clock: once its prep deadline has passed it is in the
+    conversations phase (the lifecycle's PREP_DEADLINE_PASSED; a later phase is left alone)."""
+    if round_.phase != Phase.PREP or ctx.today <= round_.prep_deadline:
+        return round_
+    passed = accept(decide_round(round_.phase, RoundAction.PREP_DEADLINE_PASSED))
+    try:
+        moved = await ctx.tx.rounds.apply(round_id=round_.id, transition=passed)
+    except ValueError:  # another handler moved it on a moment ago
+        return await ctx.tx.rounds.get(round_id=round_.id) or round_
+    if passed.causes(Effect.CANCEL_PREP_NUDGES):
+        await ctx.tx.outbox.cancel_for_round(round_id=round_.id, kinds=(PREP_NUDGE,))
+    return moved
+
+
+async def advance(ctx: Ctx, view: RoundView, action: RoundAction) -> RoundTransition:
+    """Move the round on as its lifecycle allows (or stop with the lifecycle's refusal)."""
+    transition = accept(decide_round(view.round.phase, action))
+    if transition.changed:
+        await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
+    return transition
 
 
 async def leader_names(ctx: Ctx, view: RoundView) -> str:

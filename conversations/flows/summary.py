@@ -16,13 +16,15 @@ from conversations.flows.common import (
     Refuse,
     RoundView,
     accept,
+    advance,
     load_round,
     rounds_as_leader,
     say,
 )
 from conversations.flows.status import progress, state_of, team_label
 from conversations.lifecycles import round as round_lifecycle
-from conversations.lifecycles.round import RoundAction, RoundTransition
+from conversations.lifecycles.base import Effect
+from conversations.lifecycles.round import RoundAction
 from conversations.messages import (
     Block,
     BulletList,
@@ -36,6 +38,7 @@ from conversations.messages import (
     ToActor,
     ToChannel,
 )
+from conversations.reminders import BOOKING_BEFORE, PREP_NUDGE
 
 
 async def summary_command(ctx: Ctx, rest: str) -> Reply:
@@ -70,12 +73,32 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     return say(ctx, "summary.follow_up_done")
 
 
-async def advance(ctx: Ctx, view: RoundView, action: RoundAction) -> RoundTransition:
-    """Move the round on as its lifecycle allows (or stop with the lifecycle's refusal)."""
-    transition = accept(round_lifecycle.decide(view.round.phase, action))
-    if transition.changed:
-        await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
-    return transition
+async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
+    """The year's round ends (the leader or an admin; the command is issue #12's).
+
+    As the lifecycle's CLOSE says: the prep is locked (a closed round refuses every change),
+    pending prep nudges and booking reminders are cancelled, the plans' follow-ups go on.
+    """
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.CLOSE_ROUND,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
+    closed = await advance(ctx, view, RoundAction.CLOSE)
+    kinds = [
+        kind
+        for effect, kind in (
+            (Effect.CANCEL_PREP_NUDGES, PREP_NUDGE),
+            (Effect.CANCEL_BOOKING_REMINDERS, BOOKING_BEFORE),
+        )
+        if closed.causes(effect)
+    ]
+    await ctx.tx.outbox.cancel_for_round(round_id=round_id, kinds=kinds)
+    await ctx.audit(action="round.close", subject=f"round:{round_id}")
+    return say(ctx, "round.closed", team=team_label(view))
 
 
 async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[str], list[str]]:
