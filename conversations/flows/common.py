@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from conversations.context import Ctx
-from conversations.domain import Person, Phase, Round, Team
+from conversations.domain import Phase, Round, Team
 from conversations.lifecycles.base import Effect, Refusal, Transition
 from conversations.lifecycles.round import (
     OPEN_PHASES,
@@ -40,12 +40,6 @@ class RoundView:
     @property
     def member_ids(self) -> tuple[int, ...]:
         return self.round.member_ids
-
-    def is_leader(self, person: Person) -> bool:
-        return person.id in self.round.leader_ids
-
-    def is_member(self, person: Person) -> bool:
-        return person.id in self.round.member_ids
 
 
 def say(ctx: Ctx, key: str, /, **values: object) -> Reply:
