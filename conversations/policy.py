@@ -86,6 +86,13 @@ class Do(StrEnum):
     CLOSE_ROUND = "round.close"
 
 
+class Govern(StrEnum):
+    """Workspace-level actions (no round yet); `<value>_denied` audits a refusal."""
+
+    START_ROUND = "round.start"  # admins, people an admin named, configured leaders
+    NAME_LEADERS = "leaders.set"  # admins only
+
+
 _E, _L, _A = Role.EMPLOYEE, Role.LEADER, Role.ADMIN
 _PARTIES = frozenset({_E, _L})
 
@@ -120,6 +127,11 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.ANNOUNCE_SUMMARY: frozenset({_L}),
     Do.START_FOLLOW_UP: frozenset({_L}),
     Do.CLOSE_ROUND: frozenset({_L, _A}),
+}
+
+GOVERNORS: Mapping[Govern, frozenset[Role]] = {
+    Govern.START_ROUND: frozenset({_L, _A}),
+    Govern.NAME_LEADERS: frozenset({_A}),
 }
 
 # ---------------------------------------------------------------- the pure rules
@@ -160,6 +172,12 @@ def may_read(kind: Read, held: frozenset[Role], *, shared: bool = False) -> bool
 
 def may_do(action: Do, held: frozenset[Role]) -> bool:
     return bool(held & ACTORS[action])
+
+
+def may_govern(action: Govern, *, is_admin: bool, may_lead: bool) -> bool:
+    """In the workspace, LEADER means "may lead rounds" (named or configured)."""
+    held = {r for r, has in ((_A, is_admin), (_L, may_lead or is_admin)) if has}
+    return bool(held & GOVERNORS[action])
 
 
 # ---------------------------------------------------------------- checks that audit
@@ -219,6 +237,18 @@ async def check(
         await _audit(access, f"{action.value}_denied", round_id, employee_id, None)
         raise Denied("error.not_allowed")
     return held
+
+
+async def govern(ctx: Ctx, action: Govern, *, refusal: str, **values: object) -> None:
+    """Refuse (and audit) a workspace action the actor may not take; `refusal` says why."""
+    if not may_govern(action, is_admin=ctx.is_admin(), may_lead=ctx.may_lead()):
+        await ctx.tx.audit.record(
+            at=ctx.now,
+            actor_id=ctx.person.id,
+            action=f"{action.value}_denied",
+            subject=f"workspace:{ctx.workspace.id}",
+        )
+        raise Denied(refusal, **values)
 
 
 async def _read(

@@ -377,3 +377,17 @@ def test_an_employee_acts_for_herself_only() -> None:
     assert policy.roles(actor_id=9, round_=r, employee_id=3) == frozenset()  # not in the round
     assert not policy.may_read(Read.PREP, frozenset({policy.Role.LEADER}), shared=False)
     assert policy.may_read(Read.PREP, frozenset({policy.Role.LEADER}), shared=True)
+
+
+@pytest.mark.parametrize(
+    ("is_admin", "may_lead", "start", "name_leaders"),
+    [
+        (True, False, True, True),  # an admin may lead and names leaders
+        (False, True, True, False),  # a named or configured leader starts rounds
+        (False, False, False, False),  # anyone else does neither
+    ],
+)
+def test_workspace_actions(is_admin: bool, may_lead: bool, start: bool, name_leaders: bool) -> None:
+    assert set(policy.GOVERNORS) == set(policy.Govern)
+    got = {g: policy.may_govern(g, is_admin=is_admin, may_lead=may_lead) for g in policy.Govern}
+    assert got == {policy.Govern.START_ROUND: start, policy.Govern.NAME_LEADERS: name_leaders}
