@@ -59,6 +59,8 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     view = await load_round(ctx, round_id)
     if action == "summary.show":
         return await overview(ctx, view, round_id=round_id)
+    if action == "summary.close":  # no button shows it yet: the command and its UI are #12's
+        return await close_round(ctx, view, round_id=round_id)
     if action not in _ACTIONS:
         return say(ctx, "error.stale_button")
     found = view.round if view else None
