@@ -6,7 +6,7 @@ MUSBOT_TEST_POSTGRES_URL, dropped afterwards). Without that variable the Postgre
 skip, unless MUSBOT_REQUIRE_POSTGRES=1 (CI), where they fail instead of passing silently.
 Start a throwaway server with `.ci/postgres.sh start`.
 
-The flow, web chat and adapter tests run on the same SQL store over SQLite: `sqlite_store`
+The flow, web chat and file-link tests run on the same SQL store over SQLite: `sqlite_store`
 (or `open_sqlite_store` for several) hands each test its own copy of a database file that was
 migrated once per session, so every test starts from an empty, current schema without paying
 for the migrations again.
