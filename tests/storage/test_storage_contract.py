@@ -1,8 +1,8 @@
 """The storage contract (`conversations.ports`), run against every backend.
 
-One class, parametrized through the `store` fixture (SQLite and PostgreSQL) and run again on
-`MemoryStore`, in the style of aiogram's storage tests: whatever passes here, the flows may
-rely on, whichever store they run on.
+One class, parametrized through the `store` fixture (SQLite and PostgreSQL), in the style of
+aiogram's storage tests: whatever passes here, the flows may rely on, whichever database they
+run on.
 """
 
 from __future__ import annotations
@@ -39,10 +39,8 @@ from conversations.lifecycles.base import Refusal, Transition
 from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage
 from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
-from conversations.ports import Store, Tx
+from conversations.ports import NotFound, Store, Tx
 from storage.db import SqlStore
-from storage.memory import MemoryStore
-from storage.repositories import NotFound
 from tests.support.rounds import advance_round, close_round
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -1417,11 +1415,3 @@ class TestSqlStore(StoreContract):
 
     async def test_ping(self, store: SqlStore) -> None:
         assert await store.ping()
-
-
-class TestMemoryStore(StoreContract):
-    """The in-memory store the flow tests run on must keep the same contract."""
-
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore()
