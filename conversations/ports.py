@@ -142,6 +142,10 @@ class RoundRepo(Protocol):
         """Newest first."""
         ...
 
+    async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
+        """Rounds not closed, in the workspace's teams, newest first (an admin closes them)."""
+        ...
+
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
         """Persist a round transition (`conversations.lifecycles.round.decide`): the phase
         becomes `transition.after`. `ValueError` when the stored phase is not

@@ -52,6 +52,8 @@ COMMANDS: dict[str, Command] = {
     "paamindelser": reminders.list_command,
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
+    "afslut": summary.close_command,
+    "close": summary.close_command,
     "summary": summary.summary_command,
     "tilpas": adapt.adapt_command,
     "adapt": adapt.adapt_command,

@@ -29,6 +29,7 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
             ctx.t("help.book", mus=mus),
             ctx.t("help.reminders", mus=mus),
             ctx.t("help.summary", mus=mus),
+            ctx.t("help.close", mus=mus),
         ]
     if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))

@@ -161,6 +161,7 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
     buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
+    buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
     blocks.append(Note(ctx.t("status.pick_hint")))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(

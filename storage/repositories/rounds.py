@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from conversations.domain import Phase, Round
 from conversations.lifecycles.round import RoundTransition
-from storage.models import TeamRole, round_people, rounds
+from storage.models import TeamRole, round_people, rounds, teams
 from storage.repositories._base import NotFound, Repo, rowcount
 
 
@@ -138,6 +138,15 @@ class SqlRoundRepo(Repo):
         if not include_closed:
             stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        return await self._with_people(list(await self._session.execute(stmt)))
+
+    async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
+        stmt = (
+            select(rounds)
+            .join(teams, teams.c.id == rounds.c.team_id)
+            .where((teams.c.workspace_id == workspace_id) & (rounds.c.phase != Phase.CLOSED.value))
+            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        )
         return await self._with_people(list(await self._session.execute(stmt)))
 
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:

@@ -1,0 +1,74 @@
+"""Issue #12: closing the round (command, button, confirmation) and the next year's round."""
+
+from __future__ import annotations
+
+from conversations.messages import Button
+from tests.conversations.flows.conftest import World, start_round
+from tests.conversations.reminders.test_plan_and_booking import draft_and_propose, held
+
+NEXT_YEAR = {
+    "prep_deadline": "2027-10-29",
+    "conversations_from": "2027-11-01",
+    "conversations_to": "2027-11-26",
+    "kickoff_at": "",
+    "summary_at": "",
+}
+
+
+async def test_close_asks_first_says_what_it_does_and_frees_the_channel(world: World) -> None:
+    await start_round(world.h)
+    asked = await world.h.command("UL", "afslut")
+    assert "Afslut MUS-runden" in asked.text and "låses forberedelsen" in asked.text
+    assert "opfølgning fortsætter" in asked.text
+    assert (await world.rounds())[0].phase.value != "closed"  # asking closes nothing
+    closed = await world.h.press("UL", asked.button("summary.close"))
+    assert "er afsluttet" in closed.text
+    assert (await world.rounds())[0].phase.value == "closed"
+    again = await world.h.press("UL", asked.button("summary.close"))
+    assert "allerede afsluttet" in again.text
+    world.clock.advance(days=330)
+    await start_round(world.h, **NEXT_YEAR)  # no "Teamet har allerede en aktiv MUS-runde"
+    assert len(await world.rounds()) == 2
+
+
+async def test_only_the_leader_or_an_admin_closes(world: World) -> None:
+    await start_round(world.h)
+    asked = await world.h.command("UL", "afslut")
+    refused = await world.h.press("U1", asked.button("summary.close"))
+    assert "adgang" in refused.text
+    assert "leder for en aktiv MUS-runde" in (await world.h.command("U1", "afslut")).text
+    assert (await world.rounds())[0].phase.value != "closed"
+    # UX leads another team but is a workspace admin: an admin may close any round.
+    listed = await world.h.command("UX", "afslut")
+    assert "Afslut MUS-runden" in listed.text
+    done = await world.h.press("UX", listed.button("summary.close"))
+    assert "er afsluttet" in done.text
+
+
+async def test_english_command_and_the_overview_button(world: World) -> None:
+    await start_round(world.h)
+    status = await world.h.command("UL", "status")
+    asked = await world.h.press("UL", status.button("summary.close_ask"))
+    assert "Afslut MUS-runden" in asked.text
+    overview = await world.h.command("UL", "opsamling")
+    assert overview.button("summary.close_ask") is not None
+    english = await world.h.command("U3", "close")  # Carl reads English, but is no leader
+    assert "leader" in english.text.lower()
+
+
+async def test_closed_round_keeps_follow_up_and_locks_prep(world: World) -> None:
+    await start_round(world.h)
+    await held(world)
+    await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
+    await world.h.press(
+        "U1", Button("", "plan.approve", world.h.dms("U1")[-1].buttons[0].value + ":1")
+    )
+    asked = await world.h.command("UL", "afslut")
+    await world.h.press("UL", asked.button("summary.close"))
+    [round_] = await world.rounds()
+    async with world.store.transaction() as tx:
+        kinds = {(r.kind, r.state.value) for r in await tx.outbox.for_round(round_id=round_.id)}
+    assert ("plan.follow_up", "pending") in kinds
+    assert not {k for k in kinds if k[0] != "plan.follow_up" and k[1] == "pending"}
+    prep = await world.h.command("U2", "forbered")
+    assert "ingen MUS-forberedelse i gang" in prep.text  # a closed round offers no prep
