@@ -71,6 +71,7 @@ class Do(StrEnum):
     WORK_ON_PREP = "prep.work"  # open, answer, navigate one's own prep
     SHARE_PREP = "prep.share"
     SNOOZE = "reminder.snooze"
+    SNOOZE_FOLLOW_UP = "reminder.snooze_follow_up"  # either party, on a plan's follow-up nudge
     WRITE_NOTES = "notes.write"
     BOOK = "booking.book"
     MARK_HELD = "booking.held"
@@ -114,6 +115,7 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.WORK_ON_PREP: frozenset({_E}),
     Do.SHARE_PREP: frozenset({_E}),
     Do.SNOOZE: frozenset({_E}),
+    Do.SNOOZE_FOLLOW_UP: _PARTIES,
     Do.WRITE_NOTES: frozenset({_L}),
     Do.BOOK: frozenset({_L}),
     Do.MARK_HELD: frozenset({_L}),

@@ -380,6 +380,12 @@ class OutboxRepo(Protocol):
         """Every reminder of a round, by due time."""
         ...
 
+    async def cancel_for_subject(
+        self, *, round_id: int, subject_id: int, kinds: Sequence[str]
+    ) -> int:
+        """Pending reminders of these kinds about one employee become CANCELLED."""
+        ...
+
     async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
         """Cancel the round's pending reminders of these kinds (a closed round's prep nudges
         and booking reminders); returns how many. Other kinds (follow-ups) are left alone."""

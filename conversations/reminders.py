@@ -16,6 +16,7 @@ from conversations.codec import encode
 from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
+    ReminderState,
     Person,
     PrepStatus,
     Reminder,
@@ -104,6 +105,21 @@ async def schedule_booking_reminders(
         )
 
 
+def follow_up_key(round_id: int, employee_id: int, recipient_id: int, day: date) -> str:
+    """One nudge per person per follow-up *date*: a date changed by a re-approved version is a
+    new key (so it is nudged even if the earlier date was), the same date is never nudged twice."""
+    return f"followup:{round_id}:{employee_id}:{recipient_id}:{day.isoformat()}"
+
+
+def follow_up_day(key: str) -> date | None:
+    """The follow-up date a follow-up reminder's key is for (snoozed ones too)."""
+    parts = key.split(":")
+    try:
+        return date.fromisoformat(parts[4]) if len(parts) > 4 else None
+    except ValueError:
+        return None
+
+
 async def schedule_follow_up(
     *,
     tx: Tx,
@@ -113,16 +129,50 @@ async def schedule_follow_up(
     day: date,
     hours: WorkingHours,
 ) -> None:
-    """On the plan's follow-up date, a working-day morning, both parties are nudged."""
+    """On the plan's follow-up date, a working-day morning, both parties are nudged. A pending
+    nudge for an earlier date of this plan is replaced (cancelled), a sent one stays sent."""
+    await tx.outbox.cancel_for_subject(
+        round_id=round_id, subject_id=employee.id, kinds=(PLAN_FOLLOW_UP,)
+    )
     for person in (employee, *leaders):
         await tx.outbox.schedule(
-            key=f"followup:{round_id}:{employee.id}:{person.id}",
+            key=follow_up_key(round_id, employee.id, person.id, day),
             kind=PLAN_FOLLOW_UP,
             round_id=round_id,
             recipient_id=person.id,
             subject_id=employee.id,
             due_at=morning_of(day=day, timezone=person.timezone, hours=hours),
         )
+
+
+async def snooze_follow_up(
+    *, tx: Tx, round_id: int, employee_id: int, day: date, person: Person, now: datetime,
+    hours: WorkingHours,
+) -> datetime:
+    """ "Remind me tomorrow" on a follow-up nudge: the next working morning, once a day."""
+    tomorrow = now.astimezone(zone(person.timezone)).date() + timedelta(days=1)
+    due = morning_of(day=tomorrow, timezone=person.timezone, hours=hours)
+    local = due.astimezone(zone(person.timezone)).date()
+    await tx.outbox.schedule(
+        key=f"{follow_up_key(round_id, employee_id, person.id, day)}:snooze:{local.isoformat()}",
+        kind=PLAN_FOLLOW_UP,
+        round_id=round_id,
+        recipient_id=person.id,
+        subject_id=employee_id,
+        due_at=due,
+    )
+    return due
+
+
+async def follow_up_started(*, tx: Tx, round_id: int, employee_id: int, day: date) -> bool:
+    """Has a nudge for this follow-up date gone out (to either party)?"""
+    return any(
+        r.kind == PLAN_FOLLOW_UP
+        and r.subject_id == employee_id
+        and r.state == ReminderState.SENT
+        and follow_up_day(r.key) == day
+        for r in await tx.outbox.for_round(round_id=round_id)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +224,7 @@ async def render(
             template=Template.model_validate(round_.template),
             recipient=recipient,
             employee=subject,
+            day=follow_up_day(reminder.key),
         )
     else:
         message = None
@@ -268,10 +319,18 @@ async def _booking_before(
 
 
 async def follow_up_message(
-    *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
+    *,
+    tx: Tx,
+    round_: Round,
+    template: Template,
+    recipient: Person,
+    employee: Person,
+    day: date | None = None,
 ) -> Message | None:
+    """The follow-up nudge (or its refreshed copy). `day`: the date the nudge is for; a nudge
+    for a date the plan in force no longer has renders to nothing."""
     agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
-    if agreed is None:
+    if agreed is None or (day is not None and agreed.follow_up_on != day):
         return None
     progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
     loc = recipient.locale
@@ -301,6 +360,14 @@ async def follow_up_message(
                         encode(round_.id, employee.id, item.id, choice.value),
                     )
                 )
+    if agreed.follow_up_on is not None:
+        buttons.append(
+            Button(
+                i18n.t(loc, "reminder.button.tomorrow"),
+                "reminder.later",
+                encode(round_.id, employee.id),
+            )
+        )
     return Message(
         to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks), buttons=tuple(buttons)
     )

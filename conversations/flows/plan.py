@@ -58,7 +58,13 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.parsing import ParseError, parse_date
-from conversations.reminders import follow_up_message, schedule_follow_up
+from conversations.reminders import (
+    PLAN_FOLLOW_UP,
+    follow_up_message,
+    follow_up_started,
+    schedule_follow_up,
+)
+from conversations.schedule import morning_of
 
 FIELD_LIMIT = 1000
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -195,7 +201,18 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         if day <= ctx.today:
             return Reply((FormErrors(errors={"follow_up_on": ctx.t("plan.error.follow_up_past")}),))
         await ctx.tx.plans.update_draft(version_id=draft.id, items=draft.items, follow_up_on=day)
-        return await _show(ctx, plan)
+        shown = await _show(ctx, plan)
+        hours = ctx.settings.hours()
+        if hours.is_working_day(day):
+            return shown
+        # A weekend or holiday is a fine date to agree on; the nudge comes on the next working day.
+        nudge = morning_of(day=day, timezone=ctx.person.timezone, hours=hours)
+        return shown + say(
+            ctx,
+            "plan.follow_up_not_working_day",
+            day=i18n.format_date(ctx.locale, day),
+            when=i18n.format_datetime(ctx.locale, nudge.astimezone(ctx.tz)),
+        )
     if form == "plan.change":
         number = decode_ints(state, count=3)[2]
         change = accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
@@ -522,6 +539,26 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
         detail=f"{item_id}={chosen.value}",
     )
+    # Once the follow-up date's nudge has gone out, a status from either party is the answer
+    # to it: no further nudges (the other party's, a snoozed one) for that date.
+    if agreed.follow_up_on is not None and await follow_up_started(
+        tx=ctx.tx, round_id=plan.view.round.id, employee_id=plan.employee.id, day=agreed.follow_up_on
+    ):
+        await ctx.tx.outbox.cancel_for_subject(
+            round_id=plan.view.round.id, subject_id=plan.employee.id, kinds=(PLAN_FOLLOW_UP,)
+        )
+    number = next(n for n, i in enumerate(agreed.items, start=1) if i.id == item_id)
+    seen_by_both = tuple(
+        _notice(
+            p,
+            plan,
+            "plan.notice.status",
+            who=ctx.person.display_name,
+            n=number,
+            status=i18n.t(p.locale, f"plan.status.{chosen.value}"),
+        )
+        for p in _others(ctx, plan)
+    )
     saved = ctx.t("plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
     refreshed = await follow_up_message(
         tx=ctx.tx,
@@ -531,7 +568,9 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         employee=plan.employee,
     )
     if refreshed is None:
-        return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
+        return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}")) + Reply(
+            seen_by_both
+        )
     # The reminder the button sat on shows the new status (updated in place where possible).
     return Reply(
         (
@@ -542,6 +581,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
                 buttons=refreshed.buttons,
                 replaces=ctx.event.context.message_ref,
             ),
+            *seen_by_both,
         )
     )
 

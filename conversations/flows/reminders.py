@@ -8,11 +8,14 @@ from conversations.context import Ctx
 from conversations.domain import ReminderState
 from conversations.flows.common import Refuse, load_round, rounds_as_leader, say
 from conversations.messages import Block, Heading, Message, Note, Paragraph, Reply, ToActor
-from conversations.reminders import snooze_prep
+from conversations.domain import agreed_version
+from conversations.reminders import snooze_follow_up, snooze_prep
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id = decode_ints(value, count=1)[0]
+    if action == "reminder.later":
+        return await _later(ctx, round_id, decode_ints(value, count=2)[1])
     view = await load_round(ctx, round_id)
     found = view.round if view else None
     access = policy.access(ctx)
@@ -32,6 +35,33 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         )
         return await list_for_round(ctx, round_id)
     return say(ctx, "error.stale_button")
+
+
+async def _later(ctx: Ctx, round_id: int, employee_id: int) -> Reply:
+    """ "Mind mig om det i morgen" on a follow-up nudge, for the party who pressed it."""
+    view = await load_round(ctx, round_id)
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.SNOOZE_FOLLOW_UP,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=employee_id,
+    )
+    agreed = agreed_version(await ctx.tx.plans.versions(round_id=round_id, employee_id=employee_id))
+    if agreed is None or agreed.follow_up_on is None:
+        return say(ctx, "error.stale_button")
+    due = await snooze_follow_up(
+        tx=ctx.tx,
+        round_id=round_id,
+        employee_id=employee_id,
+        day=agreed.follow_up_on,
+        person=ctx.person,
+        now=ctx.now,
+        hours=ctx.settings.hours(),
+    )
+    return say(
+        ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
+    )
 
 
 async def list_command(ctx: Ctx, rest: str) -> Reply:

@@ -56,7 +56,14 @@ READS: dict[str, frozenset[Read]] = {
 
 EMPLOYEE_ACTS = frozenset({Do.WORK_ON_PREP, Do.SHARE_PREP, Do.SNOOZE})
 PLAN_ACTS = frozenset(
-    {Do.EDIT_PLAN, Do.PROPOSE_PLAN, Do.APPROVE_PLAN, Do.REQUEST_PLAN_CHANGE, Do.SET_ITEM_STATUS}
+    {
+        Do.EDIT_PLAN,
+        Do.PROPOSE_PLAN,
+        Do.APPROVE_PLAN,
+        Do.REQUEST_PLAN_CHANGE,
+        Do.SET_ITEM_STATUS,
+        Do.SNOOZE_FOLLOW_UP,
+    }
 )
 LEADER_ACTS = frozenset(
     {
