@@ -16,10 +16,10 @@ from conversations.codec import encode
 from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
-    ReminderState,
     Person,
     PrepStatus,
     Reminder,
+    ReminderState,
     Round,
     Team,
     agreed_version,
@@ -146,7 +146,13 @@ async def schedule_follow_up(
 
 
 async def snooze_follow_up(
-    *, tx: Tx, round_id: int, employee_id: int, day: date, person: Person, now: datetime,
+    *,
+    tx: Tx,
+    round_id: int,
+    employee_id: int,
+    day: date,
+    person: Person,
+    now: datetime,
     hours: WorkingHours,
 ) -> datetime:
     """ "Remind me tomorrow" on a follow-up nudge: the next working morning, once a day."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from conversations import i18n, policy
 from conversations.codec import decode_ints
 from conversations.context import Ctx
-from conversations.domain import ReminderState
+from conversations.domain import ReminderState, agreed_version
 from conversations.flows.common import Refuse, load_round, rounds_as_leader, say
 from conversations.messages import Block, Heading, Message, Note, Paragraph, Reply, ToActor
-from conversations.domain import agreed_version
 from conversations.reminders import snooze_follow_up, snooze_prep
 
 

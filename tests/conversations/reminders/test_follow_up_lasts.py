@@ -93,7 +93,7 @@ async def test_status_is_seen_by_both_and_stops_the_other_nudge(world: World) ->
     snoozed = await world.h.press("UL", leader_later)
     assert "9.3.2027 kl. 08.00" in snoozed.text
     assert list((await states(world)).values()).count("pending") == 1
-    done = [b for b in nudge.buttons if b.action == "plan.status" and "gennemført" in b.label][0]
+    done = next(b for b in nudge.buttons if b.action == "plan.status" and "gennemført" in b.label)
     await world.h.press("U1", done)
     assert "Anna Andersen har sat punkt 1" in world.h.dms("UL")[-1].text  # seen by the leader
     assert "pending" not in (await states(world)).values()  # the snoozed nudge is withdrawn
