@@ -78,6 +78,10 @@ class PersonRepo(Protocol):
         """People an admin named as leaders (can_lead), by display name."""
         ...
 
+    async def admins(self, *, workspace_id: int) -> list[Person]:
+        """The workspace's admins (as the platform reported them), by display name."""
+        ...
+
 
 class TeamRepo(Protocol):
     async def create(

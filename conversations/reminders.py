@@ -17,6 +17,7 @@ from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
     Person,
+    Phase,
     PrepStatus,
     Reminder,
     ReminderState,
@@ -33,6 +34,57 @@ from conversations.templates.model import Template
 PREP_NUDGE = "prep.nudge"
 BOOKING_BEFORE = "booking.before"
 PLAN_FOLLOW_UP = "plan.follow_up"
+ROUND_UNCLOSED = "round.unclosed"
+SUMMARY_WAITING = "summary.waiting"
+
+# A round nobody closed is flagged to its leaders and the admins this long after its start.
+UNCLOSED_AFTER_MONTHS = 13
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    import calendar
+
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+async def schedule_unclosed_flag(
+    *, tx: Tx, round_: Round, people: list[Person], hours: WorkingHours
+) -> None:
+    """13 months after the start, if the round is still open then (checked at send time)."""
+    day = months_later(round_.created_at.date(), UNCLOSED_AFTER_MONTHS)
+    for person in people:
+        await tx.outbox.schedule(
+            key=f"unclosed:{round_.id}:{person.id}",
+            kind=ROUND_UNCLOSED,
+            round_id=round_.id,
+            recipient_id=person.id,
+            subject_id=None,
+            due_at=morning_of(day=day, timezone=person.timezone, hours=hours),
+        )
+
+
+async def schedule_waiting_items(
+    *, tx: Tx, round_: Round, leaders: list[Person], hours: WorkingHours
+) -> None:
+    """The working morning after the summary meeting, each leader hears of the plan items
+    that waited for it (rendered then: only items still waiting are listed)."""
+    if round_.summary_at is None:
+        return
+    for person in leaders:
+        day = round_.summary_at.astimezone(zone(person.timezone)).date() + timedelta(days=1)
+        await tx.outbox.schedule(
+            key=f"waiting:{round_.id}:{person.id}",
+            kind=SUMMARY_WAITING,
+            round_id=round_.id,
+            recipient_id=person.id,
+            subject_id=None,
+            due_at=morning_of(day=day, timezone=person.timezone, hours=hours),
+        )
+
 
 # Prep nudges go out this many days before the deadline (and on the day, if still not shared).
 PREP_NUDGE_DAYS = (3, 1)
@@ -232,6 +284,10 @@ async def render(
             employee=subject,
             day=follow_up_day(reminder.key),
         )
+    elif reminder.kind == ROUND_UNCLOSED:
+        message = _unclosed(round_=round_, team=team, recipient=recipient)
+    elif reminder.kind == SUMMARY_WAITING:
+        message = await _waiting_items(tx=tx, round_=round_, recipient=recipient, now=now)
     else:
         message = None
     if message is None:
@@ -241,6 +297,67 @@ async def render(
         workspace_external_id=workspace.external_id,
         recipient=recipient,
         message=message,
+    )
+
+
+def _unclosed(*, round_: Round, team: Team, recipient: Person) -> Message | None:
+    """The round is still open 13 months on: next year's round cannot start until it closes."""
+    if round_.phase == Phase.CLOSED:
+        return None
+    loc = recipient.locale
+    text = i18n.t(
+        loc,
+        "reminder.unclosed",
+        team=team.name,
+        started=i18n.format_date(loc, round_.created_at.date()),
+    )
+    return Message(
+        to=ToPerson(recipient.user_id),
+        text=text,
+        blocks=(Paragraph(text),),
+        buttons=(
+            Button(
+                i18n.t(loc, "round.close.button"),
+                "summary.close_ask",
+                encode(round_.id),
+                style="primary",
+            ),
+        ),
+    )
+
+
+async def _waiting_items(
+    *, tx: Tx, round_: Round, recipient: Person, now: datetime
+) -> Message | None:
+    """For a leader after the summary meeting: whose agreed plans have items that waited for
+    it, each with the plan to complete and approve again. Read through the policy."""
+    access = policy.Access(tx=tx, actor=recipient, now=now)
+    people = await tx.people.get_many(person_ids=list(round_.member_ids))
+    loc = recipient.locale
+    blocks: list[Block] = []
+    buttons: list[Button] = []
+    for person in people:
+        try:
+            read = await policy.read_plan(
+                access, round_=round_, round_id=round_.id, employee_id=person.id
+            )
+        except policy.Denied:
+            return None  # no longer the round's leader
+        agreed = agreed_version(read.versions)
+        if agreed is None:
+            continue
+        waiting = sum(1 for item in agreed.items if item.waits_for_summary)
+        if waiting:
+            blocks.append(
+                Paragraph(i18n.t(loc, "reminder.waiting.line", name=person.display_name, n=waiting))
+            )
+            buttons.append(Button(person.display_name, "plan.open", encode(round_.id, person.id)))
+    if not blocks:
+        return None
+    text = i18n.t(loc, "reminder.waiting.title")
+    blocks = [Heading(text), *blocks, Note(i18n.t(loc, "reminder.waiting.hint"))]
+    return Message(
+        to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks), buttons=tuple(buttons)
     )
 
 

@@ -41,7 +41,7 @@ from conversations.messages import (
 )
 from conversations.parsing import ParseError, parse_date, parse_datetime
 from conversations.ports import DeliveryError
-from conversations.reminders import schedule_prep_nudges
+from conversations.reminders import schedule_prep_nudges, schedule_unclosed_flag
 from conversations.templates.model import Template
 
 FORM_ID = "round.start"
@@ -176,6 +176,13 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     )
     await schedule_prep_nudges(
         tx=ctx.tx, round_=created, people=members, now=ctx.now, hours=ctx.settings.hours()
+    )
+    admins = await ctx.tx.people.admins(workspace_id=ctx.workspace.id)
+    await schedule_unclosed_flag(
+        tx=ctx.tx,
+        round_=created,
+        people=[ctx.person, *(a for a in admins if a.id != ctx.person.id)],
+        hours=ctx.settings.hours(),
     )
     await ctx.audit(
         action="round.start", subject=f"round:{created.id}", detail=f"members={len(members)}"

@@ -71,27 +71,44 @@ async def list_command(ctx: Ctx, rest: str) -> Reply:
 
 
 async def list_for_round(ctx: Ctx, round_id: int) -> Reply:
-    """What is scheduled, sent and failed: names and times, never the content."""
+    """Exactly what is pending and what was sent (and what failed): names and times, never
+    the content. Withdrawn reminders (cancelled) are left out: they will never come."""
     reminders = await ctx.tx.outbox.for_round(round_id=round_id)
     people = await ctx.people_by_id(list({r.recipient_id for r in reminders}))
     blocks: list[Block] = [Heading(ctx.t("reminder.list_title"))]
-    if not reminders:
+    sections = (
+        ("reminder.section.pending", (ReminderState.PENDING, ReminderState.SENDING)),
+        ("reminder.section.sent", (ReminderState.SENT,)),
+        ("reminder.section.failed", (ReminderState.FAILED,)),
+    )
+    shown = 0
+    for title, wanted in sections:
+        rows = [r for r in reminders if r.state in wanted]
+        if not rows:
+            continue
+        blocks.append(Paragraph(ctx.t(title, count=len(rows))))
+        for reminder in rows:
+            shown += 1
+            who = (
+                people[reminder.recipient_id].display_name
+                if reminder.recipient_id in people
+                else "?"
+            )
+            when = i18n.format_datetime(
+                ctx.locale, (reminder.sent_at or reminder.due_at).astimezone(ctx.tz)
+            )
+            line = ctx.t(
+                "reminder.line",
+                kind=ctx.t(f"reminder.kind.{reminder.kind}"),
+                who=who,
+                when=when,
+                state=ctx.t(f"reminder.state.{reminder.state.value}"),
+            )
+            if reminder.state == ReminderState.FAILED and reminder.last_error:
+                line += f" – {_failure(ctx, reminder.last_error)}"
+            blocks.append(Paragraph(line))
+    if not shown:
         blocks.append(Paragraph(ctx.t("reminder.none")))
-    for reminder in reminders:
-        who = people[reminder.recipient_id].display_name if reminder.recipient_id in people else "?"
-        when = i18n.format_datetime(
-            ctx.locale, (reminder.sent_at or reminder.due_at).astimezone(ctx.tz)
-        )
-        line = ctx.t(
-            "reminder.line",
-            kind=ctx.t(f"reminder.kind.{reminder.kind}"),
-            who=who,
-            when=when,
-            state=ctx.t(f"reminder.state.{reminder.state.value}"),
-        )
-        if reminder.state == ReminderState.FAILED and reminder.last_error:
-            line += f" – {_failure(ctx, reminder.last_error)}"
-        blocks.append(Paragraph(line))
     blocks.append(Note(ctx.t("reminder.rules")))
     return Reply((Message(to=ToActor(), text=ctx.t("reminder.list_title"), blocks=tuple(blocks)),))
 

@@ -40,7 +40,12 @@ from conversations.messages import (
     ToActor,
     ToChannel,
 )
-from conversations.reminders import BOOKING_BEFORE, PREP_NUDGE
+from conversations.reminders import (
+    BOOKING_BEFORE,
+    PREP_NUDGE,
+    ROUND_UNCLOSED,
+    schedule_waiting_items,
+)
 
 
 async def close_command(ctx: Ctx, rest: str) -> Reply:
@@ -143,7 +148,7 @@ async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Rep
             (Effect.CANCEL_BOOKING_REMINDERS, BOOKING_BEFORE),
         )
         if closed.causes(effect)
-    ]
+    ] + [ROUND_UNCLOSED]  # closed now: the 13-month flag has nothing to say
     await ctx.tx.outbox.cancel_for_round(round_id=round_id, kinds=kinds)
     await ctx.audit(action="round.close", subject=f"round:{round_id}")
     return say(ctx, "round.closed", team=team_label(view), mus=command_prefix(ctx)) + (
@@ -256,6 +261,12 @@ async def announce(ctx: Ctx, view: RoundView) -> Reply:
         )
     blocks.append(Note(i18n.t(loc, "summary.call_confidential")))
     await advance(ctx, view, RoundAction.ANNOUNCE_SUMMARY)
+    await schedule_waiting_items(
+        tx=ctx.tx,
+        round_=view.round,
+        leaders=await ctx.tx.people.get_many(person_ids=list(view.leader_ids)),
+        hours=ctx.settings.hours(),
+    )
     await ctx.audit(action="summary.announce", subject=f"round:{view.round.id}")
     done = ctx.t("summary.announced")
     return Reply(
