@@ -36,6 +36,7 @@ from conversations.domain import (
     PrepSession,
     PrepStatus,
     Round,
+    agreed_version,
 )
 from conversations.ports import Tx
 from conversations.refusal import Refuse
@@ -58,6 +59,7 @@ class Read(StrEnum):
     NOTES = "notes.view"  # a leader's own notes on an employee
     PLAN = "plan.view"  # the plan as it stands
     PLAN_HISTORY = "plan.history"  # every version of a plan
+    LAST_PLAN = "plan.last_view"  # last round's agreed plan, where this round starts
     DOCUMENT = "plan.download"  # the plan as a document
     PERSON_CARD = "status.member"  # one employee's progress card
     BOOKING_MATERIAL = "booking.material"  # the day-before reminder: time, prep, notes
@@ -104,6 +106,7 @@ READERS: Mapping[Read, frozenset[Role]] = {
     Read.NOTES: frozenset({_L}),  # notes are keyed by their leader: only one's own are read
     Read.PLAN: _PARTIES,
     Read.PLAN_HISTORY: _PARTIES,
+    Read.LAST_PLAN: _PARTIES,  # the parties of *this* round (a new leader starts from it too)
     Read.DOCUMENT: _PARTIES,
     Read.PERSON_CARD: frozenset({_L}),
     Read.BOOKING_MATERIAL: _PARTIES,
@@ -371,6 +374,32 @@ async def read_person_card(
         booking=await tx.bookings.get(round_id=round_id, employee_id=employee_id),
         plan=await tx.plans.latest(round_id=round_id, employee_id=employee_id),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LastPlan:
+    round: Round  # the earlier round the plan was agreed in
+    version: PlanVersion  # its agreed version
+    progress: dict[str, ItemProgress]
+
+
+async def read_last_plan(
+    access: Access, *, round_: Round | None, round_id: int, employee_id: int
+) -> LastPlan | None:
+    """The employee's agreed plan from their latest earlier round ("Udviklingsplan fra sidste
+    MUS"), for the parties of this round: the conversation starts with "Siden sidste MUS"."""
+    await _read(access, Read.LAST_PLAN, round_=round_, round_id=round_id, employee_id=employee_id)
+    assert round_ is not None
+    tx = access.tx
+    for earlier in await tx.rounds.with_member(person_id=employee_id):  # newest first
+        if earlier.id == round_.id or earlier.created_at >= round_.created_at:
+            continue
+        versions = await tx.plans.versions(round_id=earlier.id, employee_id=employee_id)
+        agreed = agreed_version(versions)
+        if agreed is not None and agreed.items:
+            progress = await tx.plans.item_progress(round_id=earlier.id, employee_id=employee_id)
+            return LastPlan(round=earlier, version=agreed, progress=progress)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

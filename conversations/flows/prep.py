@@ -21,7 +21,6 @@ from conversations.domain import (
     PrepAnswer,
     PrepSession,
     PrepStatus,
-    agreed_version,
     item_status,
 )
 from conversations.flows.common import (
@@ -383,23 +382,27 @@ async def _move(ctx: Ctx, view: RoundView, session: PrepSession, cursor: int) ->
 
 async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
     """Last round's agreed plan, where the new preparation starts ("Siden sidste MUS")."""
-    for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
-        if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
-            continue
-        versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
-        agreed = agreed_version(versions)
-        if agreed is None or not agreed.items:
-            continue
-        progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
-        first = Template.model_validate(earlier.template).plan.fields[0]
-        blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
-        for item in agreed.items:
-            status = item_status(progress, item.id)
-            blocks.append(
-                Quote(item.fields.get(first.id, "–"), label=ctx.t(f"plan.status.{status.value}"))
-            )
-        return blocks
-    return []
+    return last_plan_blocks(
+        ctx,
+        await policy.read_last_plan(
+            policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=ctx.person.id
+        ),
+        title=ctx.t("prep.last_plan"),
+    )
+
+
+def last_plan_blocks(ctx: Ctx, last: policy.LastPlan | None, *, title: str) -> list[Block]:
+    """The items of last round's plan with their follow-up status (both sides see the same)."""
+    if last is None:
+        return []
+    first = Template.model_validate(last.round.template).plan.fields[0]
+    blocks: list[Block] = [Heading(title)]
+    for item in last.version.items:
+        status = item_status(last.progress, item.id)
+        blocks.append(
+            Quote(item.fields.get(first.id, "–"), label=ctx.t(f"plan.status.{status.value}"))
+        )
+    return blocks
 
 
 async def _goto(

@@ -7,10 +7,13 @@ has a card with the leader's actions: read the shared prep, own notes, book, mar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from conversations import i18n, policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import (
+    ItemProgress,
     ItemStatus,
     Person,
     PlanState,
@@ -142,6 +145,13 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
             items = await _item_summary(ctx, view, person.id)
             if items:
                 extras.append(items)
+        last = await policy.read_last_plan(
+            policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=person.id
+        )
+        if last is not None:
+            extras.append(
+                ctx.t("status.last_plan", items=_counts(ctx, last.version, last.progress))
+            )
         if extras:
             line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
@@ -183,6 +193,10 @@ async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
     if agreed is None or not agreed.items:
         return ""
     progress = await ctx.tx.plans.item_progress(round_id=view.round.id, employee_id=employee_id)
+    return _counts(ctx, agreed, progress)
+
+
+def _counts(ctx: Ctx, agreed: PlanVersion, progress: Mapping[str, ItemProgress]) -> str:
     counts: dict[ItemStatus, int] = {}
     for item in agreed.items:
         status = item_status(progress, item.id)
@@ -224,12 +238,18 @@ async def member_card(
             buttons.append(Button(ctx.t("booking.button.held"), "booking.held", value))
     if held or plan is not None:
         buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
+    from conversations.flows.prep import last_plan_blocks
+
+    last = await policy.read_last_plan(
+        policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=employee_id
+    )
+    since = last_plan_blocks(ctx, last, title=ctx.t("status.last_plan_title"))
     return Reply(
         (
             Message(
                 to=ToActor(),
                 text=person.display_name,
-                blocks=(Heading(person.display_name), Fields(tuple(facts))),
+                blocks=(Heading(person.display_name), Fields(tuple(facts)), *since),
                 buttons=tuple(buttons),
             ),
         )

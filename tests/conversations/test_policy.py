@@ -33,7 +33,7 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WHO = ("own", "leader", "mate", "other_team", "other_leader", "admin", "stranger", "committee")
 
 PERSONAL_READS = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT)
-PERSONAL_READS += (Read.PERSON_CARD, Read.BOOKING_MATERIAL)
+PERSONAL_READS += (Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
 ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY)
 
 # ---------------------------------------------------------------- the expected table
@@ -42,7 +42,14 @@ ALL_READS = frozenset(Read)
 READS: dict[str, frozenset[Read]] = {
     # Anna reads her own prep, plan and booking material; no notes, no card, no overviews.
     "own": frozenset(
-        {Read.PREP, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT, Read.BOOKING_MATERIAL}
+        {
+            Read.PREP,
+            Read.PLAN,
+            Read.PLAN_HISTORY,
+            Read.DOCUMENT,
+            Read.BOOKING_MATERIAL,
+            Read.LAST_PLAN,
+        }
     ),
     # Her leader reads everything about her, the prep only once shared (see SHARED below).
     "leader": ALL_READS,
@@ -220,6 +227,8 @@ async def _read(access: policy.Access, world: World, kind: Read) -> None:
         await policy.read_person_card(access, round_=r1, round_id=r1.id, employee_id=anna)
     elif kind == Read.BOOKING_MATERIAL:
         await policy.read_booking_material(access, round_=r1, round_id=r1.id, employee_id=anna)
+    elif kind == Read.LAST_PLAN:
+        await policy.read_last_plan(access, round_=r1, round_id=r1.id, employee_id=anna)
     else:
         await policy.read_round(access, round_=r1, round_id=r1.id, kind=kind)
 

@@ -132,3 +132,28 @@ async def test_items_waiting_for_the_summary_meeting_are_brought_back(world: Wor
     opened = await world.h.press("UL", reminder.buttons[0])
     assert "Fælles pædagogik" in opened.text
     assert not [m for m in world.h.dms("U2") if "afventede" in m.text]
+
+
+async def test_next_round_both_sides_see_last_years_plan(world: World) -> None:
+    await start_round(world.h)
+    await held(world)
+    await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
+    await world.h.press(
+        "U1", Button("", "plan.approve", world.h.dms("U1")[-1].buttons[0].value + ":1")
+    )
+    asked = await world.h.command("UL", "afslut")
+    await world.h.press("UL", asked.button("summary.close"))
+    world.clock.advance(days=330)
+    await start_round(world.h, **NEXT_YEAR)
+    opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    assert "Din udviklingsplan fra sidste MUS" in opened.text
+    status = await world.h.command("UL", "status")
+    assert "fra sidste MUS: 1 ikke startet" in status.text
+    assert status.text.count("fra sidste MUS") == 1  # Bo and Carl had no plan
+    card = await world.h.press("UL", status.button("status.member", label="Anna"))
+    assert "Udviklingsplan fra sidste MUS" in card.text and "Styrke sprogarbejdet" in card.text
+    bo = await world.h.press("UL", status.button("status.member", label="Bo"))
+    assert "fra sidste MUS" not in bo.text
+    # Another leader's view of Anna's old plan: refused and audited.
+    refused = await world.h.press("UX", status.button("status.member", label="Anna"))
+    assert "adgang" in refused.text
