@@ -8,7 +8,7 @@ through it commits together or not at all, which is how "stored before acknowled
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -31,10 +31,12 @@ from conversations.domain import (
     Workspace,
 )
 from conversations.events import Actor, InboundEvent
+from conversations.lifecycles.action_item import ActionItemTransition
 from conversations.lifecycles.plan import PlanTransition
 from conversations.lifecycles.prep import PrepTransition
 from conversations.lifecycles.round import RoundTransition
 from conversations.messages import HomeView, Message, Reply
+from conversations.year import EvaluationResponse, TeamAction
 
 
 class NotFound(LookupError):
@@ -398,6 +400,67 @@ class OutboxRepo(Protocol):
     async def get(self, *, key: str) -> Reminder | None: ...
 
 
+class TeamActionRepo(Protocol):
+    """The team's action plan (Skema 5); state moves only by its lifecycle's transitions."""
+
+    async def create(
+        self,
+        *,
+        round_id: int,
+        what: str,
+        due_on: date,
+        follow_up: str,
+        owner_ids: Sequence[int],
+        transition: ActionItemTransition,
+        by: int,
+        at: datetime,
+    ) -> TeamAction: ...
+
+    async def get(self, *, action_id: int) -> TeamAction | None: ...
+
+    async def for_round(self, *, round_id: int) -> list[TeamAction]:
+        """In the order they were agreed."""
+        ...
+
+    async def apply(
+        self, *, action_id: int, transition: ActionItemTransition, by: int, at: datetime
+    ) -> TeamAction:
+        """Move from `transition.before` only (ValueError if it moved meanwhile)."""
+        ...
+
+
+class CommitteeRepo(Protocol):
+    """Who sits on the cooperation committee of a workspace (named by an admin)."""
+
+    async def set_members(self, *, workspace_id: int, person_ids: Sequence[int]) -> None: ...
+
+    async def members(self, *, workspace_id: int) -> list[int]: ...
+
+
+class EvaluationRepo(Protocol):
+    """The anonymous evaluation: invitations (who, answered) and slots (answers) kept apart."""
+
+    async def invite(self, *, round_id: int, person_ids: Sequence[int]) -> int:
+        """Invite people not yet invited and add one empty slot for each, in random order;
+        returns how many were newly invited."""
+        ...
+
+    async def is_open_for(self, *, round_id: int, person_id: int) -> bool:
+        """Invited and not answered yet."""
+        ...
+
+    async def answer(
+        self, *, round_id: int, person_id: int, scores: Mapping[str, int], comment: str | None
+    ) -> bool:
+        """Mark the invitation answered and fill a random empty slot, once (False if not
+        invited or already answered)."""
+        ...
+
+    async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]: ...
+
+    async def invited(self, *, round_ids: Sequence[int]) -> int: ...
+
+
 class Tx(Protocol):
     """One transaction with every repository bound to it."""
 
@@ -413,6 +476,9 @@ class Tx(Protocol):
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    team_actions: TeamActionRepo
+    committee: CommitteeRepo
+    evaluations: EvaluationRepo
 
 
 class Store(Protocol):

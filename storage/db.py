@@ -24,7 +24,9 @@ from sqlalchemy.pool import StaticPool
 from conversations.ports import (
     AuditRepo,
     BookingRepo,
+    CommitteeRepo,
     ConversationRefRepo,
+    EvaluationRepo,
     LeaderNoteRepo,
     OutboxRepo,
     PersonRepo,
@@ -33,6 +35,7 @@ from conversations.ports import (
     ProcessedEventRepo,
     RoundRepo,
     Store,
+    TeamActionRepo,
     TeamRepo,
     WorkspaceRepo,
 )
@@ -50,6 +53,7 @@ from storage.repositories import (
     SqlTeamRepo,
     SqlWorkspaceRepo,
 )
+from storage.repositories.year import SqlCommitteeRepo, SqlEvaluationRepo, SqlTeamActionRepo
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +161,9 @@ class SqlTx:
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    team_actions: TeamActionRepo
+    committee: CommitteeRepo
+    evaluations: EvaluationRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -172,6 +179,9 @@ class SqlTx:
         self.bookings = SqlBookingRepo(session)
         self.plans = SqlPlanRepo(session)
         self.outbox = SqlOutboxRepo(session)
+        self.team_actions = SqlTeamActionRepo(session)
+        self.committee = SqlCommitteeRepo(session)
+        self.evaluations = SqlEvaluationRepo(session)
 
 
 class SqlStore:

@@ -401,3 +401,18 @@ plan_approvals = _table(PlanApprovalRow)
 plan_item_progress = _table(PlanItemProgressRow)
 reminders = _table(ReminderRow)
 files = _table(FileRow)
+
+# Issue #12's tables (team action plan, committee, evaluation) live in their own module.
+from storage.models_year import (  # noqa: E402
+    CommitteeMemberRow,
+    EvaluationInvitationRow,
+    EvaluationSlotRow,
+    TeamActionOwnerRow,
+    TeamActionRow,
+)
+
+team_actions = _table(TeamActionRow)
+team_action_owners = _table(TeamActionOwnerRow)
+committee_members = _table(CommitteeMemberRow)
+evaluation_invitations = _table(EvaluationInvitationRow)
+evaluation_slots = _table(EvaluationSlotRow)
