@@ -65,6 +65,7 @@ class Read(StrEnum):
     BOOKING_MATERIAL = "booking.material"  # the day-before reminder: time, prep, notes
     ROUND_STATUS = "status.view"  # who has prepared, booked, agreed (no content)
     ROUND_SUMMARY = "summary.view"  # counts and goals without names
+    TEAM_ACTIONS = "actions.view"  # the team's action plan (Skema 5): the team and its leaders
 
 
 class Do(StrEnum):
@@ -87,6 +88,8 @@ class Do(StrEnum):
     ANNOUNCE_SUMMARY = "summary.announce"
     START_FOLLOW_UP = "round.follow_up"
     CLOSE_ROUND = "round.close"
+    WRITE_TEAM_ACTIONS = "actions.write"  # the leader writes the team's agreements
+    UPDATE_TEAM_ACTION = "actions.update"  # an agreement's owner (or the leader) moves it on
 
 
 class Govern(StrEnum):
@@ -112,6 +115,7 @@ READERS: Mapping[Read, frozenset[Role]] = {
     Read.BOOKING_MATERIAL: _PARTIES,
     Read.ROUND_STATUS: frozenset({_L}),
     Read.ROUND_SUMMARY: frozenset({_L}),
+    Read.TEAM_ACTIONS: _PARTIES,  # round-level: every member of the round, and its leaders
 }
 
 ACTORS: Mapping[Do, frozenset[Role]] = {
@@ -132,6 +136,8 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.ANNOUNCE_SUMMARY: frozenset({_L}),
     Do.START_FOLLOW_UP: frozenset({_L}),
     Do.CLOSE_ROUND: frozenset({_L, _A}),
+    Do.WRITE_TEAM_ACTIONS: frozenset({_L}),
+    Do.UPDATE_TEAM_ACTION: _PARTIES,  # and, for an employee, only as an owner: `check_owner`
 }
 
 GOVERNORS: Mapping[Govern, frozenset[Role]] = {
@@ -242,6 +248,18 @@ async def check(
         await _audit(access, f"{action.value}_denied", round_id, employee_id, None)
         raise Denied("error.not_allowed")
     return held
+
+
+async def check_owner(
+    access: Access, *, round_: Round | None, round_id: int, owner_ids: tuple[int, ...]
+) -> None:
+    """An agreement of the team's action plan is moved on by one of its owners or by the
+    round's leader; any other member is refused (and audited)."""
+    held = access.roles(round_, None)
+    owner = Role.EMPLOYEE in held and access.actor.id in owner_ids
+    if Role.LEADER not in held and not owner:
+        await _audit(access, f"{Do.UPDATE_TEAM_ACTION.value}_denied", round_id, None, None)
+        raise Denied("error.not_allowed")
 
 
 async def govern(ctx: Ctx, action: Govern, *, refusal: str, **values: object) -> None:
@@ -445,5 +463,5 @@ async def read_booking_material(
 async def read_round(access: Access, *, round_: Round | None, round_id: int, kind: Read) -> None:
     """A round overview (status or summary): its leaders only. The overview itself reads
     states, counts and goals without names, never an answer."""
-    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY)
+    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS)
     await _read(access, kind, round_=round_, round_id=round_id, employee_id=None)

@@ -26,15 +26,18 @@ from conversations.domain import (
     agreed_version,
     item_status,
 )
+from conversations.lifecycles.action_item import ActionState
 from conversations.messages import Block, Button, Heading, Message, Note, Paragraph, Quote, ToPerson
 from conversations.ports import Tx
 from conversations.schedule import WorkingHours, morning_of, next_allowed, working_day_before
 from conversations.templates.model import Template
+from conversations.year import TeamAction
 
 PREP_NUDGE = "prep.nudge"
 BOOKING_BEFORE = "booking.before"
 PLAN_FOLLOW_UP = "plan.follow_up"
 ROUND_UNCLOSED = "round.unclosed"
+TEAM_ACTION_DUE = "team_action.due"
 SUMMARY_WAITING = "summary.waiting"
 
 # A round nobody closed is flagged to its leaders and the admins this long after its start.
@@ -65,6 +68,50 @@ async def schedule_unclosed_flag(
             subject_id=None,
             due_at=morning_of(day=day, timezone=person.timezone, hours=hours),
         )
+
+
+def team_action_key(item: TeamAction, owner_id: int) -> str:
+    """One reminder per owner per agreement and date."""
+    return f"teamaction:{item.round_id}:{item.id}:{owner_id}:{item.due_on.isoformat()}"
+
+
+async def schedule_team_action(
+    *, tx: Tx, action: TeamAction, owner: Person, hours: WorkingHours
+) -> None:
+    """An owner of an agreement of the team's action plan hears of it on its date."""
+    await tx.outbox.schedule(
+        key=team_action_key(action, owner.id),
+        kind=TEAM_ACTION_DUE,
+        round_id=action.round_id,
+        recipient_id=owner.id,
+        subject_id=None,
+        due_at=morning_of(day=action.due_on, timezone=owner.timezone, hours=hours),
+    )
+
+
+async def _team_action_due(
+    *, tx: Tx, round_: Round, team: Team, reminder: Reminder, recipient: Person
+) -> Message | None:
+    """Only while the agreement is open or under way, and only to one of its owners."""
+    parts = reminder.key.split(":")
+    try:
+        action_id = int(parts[2])
+    except (IndexError, ValueError):
+        return None
+    item = await tx.team_actions.get(action_id=action_id)
+    if (
+        item is None
+        or item.round_id != round_.id
+        or recipient.id not in item.owner_ids
+        or item.state not in (ActionState.OPEN, ActionState.UNDER_WAY)
+    ):
+        return None
+    from conversations.flows.actionplan import team_action_message
+
+    people = {p.id: p for p in await tx.people.get_many(person_ids=list(item.owner_ids))}
+    return team_action_message(
+        people=people, team=team, round_=round_, item=item, recipient=recipient
+    )
 
 
 async def schedule_waiting_items(
@@ -283,6 +330,10 @@ async def render(
             recipient=recipient,
             employee=subject,
             day=follow_up_day(reminder.key),
+        )
+    elif reminder.kind == TEAM_ACTION_DUE:
+        message = await _team_action_due(
+            tx=tx, round_=round_, team=team, reminder=reminder, recipient=recipient
         )
     elif reminder.kind == ROUND_UNCLOSED:
         message = _unclosed(round_=round_, team=team, recipient=recipient)

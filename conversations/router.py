@@ -12,6 +12,7 @@ from conversations.codec import BadValue
 from conversations.context import Ctx
 from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
 from conversations.flows import (
+    actionplan,
     adapt,
     booking,
     home,
@@ -53,6 +54,8 @@ COMMANDS: dict[str, Command] = {
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
     "afslut": summary.close_command,
+    "handleplan": actionplan.command,
+    "actionplan": actionplan.command,
     "close": summary.close_command,
     "summary": summary.summary_command,
     "tilpas": adapt.adapt_command,
@@ -72,6 +75,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "reminder": reminders.on_button,
     "summary": summary.on_button,
     "adapt": adapt.on_button,
+    "action": actionplan.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -82,6 +86,7 @@ FORMS: dict[str, FormHandler] = {
     "booking": booking.on_form,
     "plan": plan.on_form,
     "adapt": adapt.on_form,
+    "action": actionplan.on_form,
 }
 
 

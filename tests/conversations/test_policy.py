@@ -34,7 +34,7 @@ WHO = ("own", "leader", "mate", "other_team", "other_leader", "admin", "stranger
 
 PERSONAL_READS = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT)
 PERSONAL_READS += (Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
-ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY)
+ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS)
 
 # ---------------------------------------------------------------- the expected table
 
@@ -49,11 +49,12 @@ READS: dict[str, frozenset[Read]] = {
             Read.DOCUMENT,
             Read.BOOKING_MATERIAL,
             Read.LAST_PLAN,
+            Read.TEAM_ACTIONS,
         }
     ),
     # Her leader reads everything about her, the prep only once shared (see SHARED below).
     "leader": ALL_READS,
-    "mate": frozenset(),
+    "mate": frozenset({Read.TEAM_ACTIONS}),  # the team's action plan is the team's
     "other_team": frozenset(),
     "other_leader": frozenset(),
     "admin": frozenset(),
@@ -82,12 +83,14 @@ LEADER_ACTS = frozenset(
         Do.ANNOUNCE_SUMMARY,
         Do.START_FOLLOW_UP,
         Do.CLOSE_ROUND,
+        Do.WRITE_TEAM_ACTIONS,
     }
 )
+TEAM_ACTS = frozenset({Do.UPDATE_TEAM_ACTION})  # round-level; owners only: test_check_owner
 ACTS: dict[str, frozenset[Do]] = {
-    "own": EMPLOYEE_ACTS | PLAN_ACTS,
-    "leader": PLAN_ACTS | LEADER_ACTS,
-    "mate": frozenset(),
+    "own": EMPLOYEE_ACTS | PLAN_ACTS | TEAM_ACTS,
+    "leader": PLAN_ACTS | LEADER_ACTS | TEAM_ACTS,
+    "mate": TEAM_ACTS,
     "other_team": frozenset(),
     "other_leader": frozenset(),
     "admin": frozenset({Do.CLOSE_ROUND}),  # admins close rounds, and read nothing confidential
@@ -101,6 +104,8 @@ ROUND_LEVEL = frozenset(
         Do.ANNOUNCE_SUMMARY,
         Do.START_FOLLOW_UP,
         Do.CLOSE_ROUND,
+        Do.WRITE_TEAM_ACTIONS,
+        Do.UPDATE_TEAM_ACTION,
     }
 )
 
@@ -108,7 +113,7 @@ ROUND_LEVEL = frozenset(
 def test_the_table_covers_every_kind_and_action() -> None:
     assert set(READS) == set(ACTS) == set(WHO)
     assert set(PERSONAL_READS) | set(ROUND_READS) == set(Read)
-    assert EMPLOYEE_ACTS | PLAN_ACTS | LEADER_ACTS == set(Do)
+    assert EMPLOYEE_ACTS | PLAN_ACTS | LEADER_ACTS | TEAM_ACTS == set(Do)
     assert set(policy.READERS) == set(Read) and set(policy.ACTORS) == set(Do)
 
 
@@ -407,3 +412,22 @@ def test_workspace_actions(is_admin: bool, may_lead: bool, start: bool, name_lea
     assert set(policy.GOVERNORS) == set(policy.Govern)
     got = {g: policy.may_govern(g, is_admin=is_admin, may_lead=may_lead) for g in policy.Govern}
     assert got == {policy.Govern.START_ROUND: start, policy.Govern.NAME_LEADERS: name_leaders}
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_check_owner_lets_owners_and_the_leader_only(world: World, who: str) -> None:
+    """Anna owns the agreement; her team mate does not."""
+    allowed = who in ("own", "leader")
+    async with world.store.transaction() as tx:
+        access = _access(world, tx, who)
+        if allowed:
+            await policy.check_owner(
+                access, round_=world.r1, round_id=world.r1.id, owner_ids=(world.anna.id,)
+            )
+        else:
+            with pytest.raises(policy.Denied):
+                await policy.check_owner(
+                    access, round_=world.r1, round_id=world.r1.id, owner_ids=(world.anna.id,)
+                )
+    denied = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
+    assert denied == ([] if allowed else ["actions.update_denied"])
