@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     leaders: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Platform user ids treated as admins besides the platform's own (Teams has no admin flag).
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Figures for groups smaller than this are never shown (channel counts, committee, evaluation).
+    min_group_size: int = Field(default=3, ge=2)
     # The local web chat: None = on when no platform is configured.
     web_chat: bool | None = None
     # The web chat has no login: serve it on a non-loopback MUSBOT_HOST only when this is true.

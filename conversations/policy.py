@@ -66,6 +66,7 @@ class Read(StrEnum):
     ROUND_STATUS = "status.view"  # who has prepared, booked, agreed (no content)
     ROUND_SUMMARY = "summary.view"  # counts and goals without names
     TEAM_ACTIONS = "actions.view"  # the team's action plan (Skema 5): the team and its leaders
+    EVALUATION = "evaluation.view"  # the round's evaluation, in aggregate only
 
 
 class Do(StrEnum):
@@ -97,6 +98,8 @@ class Govern(StrEnum):
 
     START_ROUND = "round.start"  # admins, people an admin named, configured leaders
     NAME_LEADERS = "leaders.set"  # admins only
+    NAME_COMMITTEE = "committee.set"  # admins only
+    COVERAGE = "coverage.view"  # who has not been offered a MUS: names, to leaders and admins
 
 
 _E, _L, _A = Role.EMPLOYEE, Role.LEADER, Role.ADMIN
@@ -116,6 +119,7 @@ READERS: Mapping[Read, frozenset[Role]] = {
     Read.ROUND_STATUS: frozenset({_L}),
     Read.ROUND_SUMMARY: frozenset({_L}),
     Read.TEAM_ACTIONS: _PARTIES,  # round-level: every member of the round, and its leaders
+    Read.EVALUATION: frozenset({_L}),  # and the committee, across rounds: `read_committee`
 }
 
 ACTORS: Mapping[Do, frozenset[Role]] = {
@@ -143,6 +147,8 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
 GOVERNORS: Mapping[Govern, frozenset[Role]] = {
     Govern.START_ROUND: frozenset({_L, _A}),
     Govern.NAME_LEADERS: frozenset({_A}),
+    Govern.NAME_COMMITTEE: frozenset({_A}),
+    Govern.COVERAGE: frozenset({_L, _A}),
 }
 
 # ---------------------------------------------------------------- the pure rules
@@ -260,6 +266,22 @@ async def check_owner(
     if Role.LEADER not in held and not owner:
         await _audit(access, f"{Do.UPDATE_TEAM_ACTION.value}_denied", round_id, None, None)
         raise Denied("error.not_allowed")
+
+
+async def read_committee(access: Access, *, workspace_id: int) -> None:
+    """Process figures across rounds and teams, for the cooperation committee only: counts
+    (suppressed below the minimum group size), never a name, an answer or a plan. Audited."""
+    members = await access.tx.committee.members(workspace_id=workspace_id)
+    action = "committee.figures"
+    allowed = access.actor.id in members
+    await access.tx.audit.record(
+        at=access.now,
+        actor_id=access.actor.id,
+        action=action if allowed else f"{action}_denied",
+        subject=f"workspace:{workspace_id}",
+    )
+    if not allowed:
+        raise Denied("committee.not_member")
 
 
 async def govern(ctx: Ctx, action: Govern, *, refusal: str, **values: object) -> None:
@@ -463,5 +485,5 @@ async def read_booking_material(
 async def read_round(access: Access, *, round_: Round | None, round_id: int, kind: Read) -> None:
     """A round overview (status or summary): its leaders only. The overview itself reads
     states, counts and goals without names, never an answer."""
-    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS)
+    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS, Read.EVALUATION)
     await _read(access, kind, round_=round_, round_id=round_id, employee_id=None)

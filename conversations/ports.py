@@ -109,6 +109,8 @@ class TeamRepo(Protocol):
         member_ids: Sequence[int] | None = None,
     ) -> Team: ...
 
+    async def in_workspace(self, *, workspace_id: int) -> list[Team]: ...
+
     async def led_by(self, *, person_id: int) -> list[Team]: ...
 
     async def with_member(self, *, person_id: int) -> list[Team]: ...
@@ -150,6 +152,10 @@ class RoundRepo(Protocol):
 
     async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
         """Rounds not closed, in the workspace's teams, newest first (an admin closes them)."""
+        ...
+
+    async def in_workspace(self, *, workspace_id: int) -> list[Round]:
+        """Every round of the workspace's teams, newest first."""
         ...
 
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:

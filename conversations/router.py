@@ -15,6 +15,9 @@ from conversations.flows import (
     actionplan,
     adapt,
     booking,
+    committee,
+    coverage,
+    evaluation,
     home,
     kickoff,
     leaders,
@@ -55,6 +58,13 @@ COMMANDS: dict[str, Command] = {
     "opsamling": summary.summary_command,
     "afslut": summary.close_command,
     "handleplan": actionplan.command,
+    "evaluering": evaluation.command,
+    "evaluation": evaluation.command,
+    "udvalg": committee.command,
+    "committee": committee.command,
+    "dækning": coverage.command,
+    "daekning": coverage.command,
+    "coverage": coverage.command,
     "actionplan": actionplan.command,
     "close": summary.close_command,
     "summary": summary.summary_command,
@@ -76,6 +86,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "summary": summary.on_button,
     "adapt": adapt.on_button,
     "action": actionplan.on_button,
+    "evaluation": evaluation.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {
@@ -87,6 +98,8 @@ FORMS: dict[str, FormHandler] = {
     "plan": plan.on_form,
     "adapt": adapt.on_form,
     "action": actionplan.on_form,
+    "evaluation": evaluation.on_form,
+    "committee": committee.on_form,
 }
 
 

@@ -31,9 +31,12 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
             ctx.t("help.reminders", mus=mus),
             ctx.t("help.summary", mus=mus),
             ctx.t("help.close", mus=mus),
+            ctx.t("help.evaluation", mus=mus),
+            ctx.t("help.coverage", mus=mus),
         ]
     if ctx.is_admin():
         lines.append(ctx.t("help.leaders", mus=mus))
+        lines.append(ctx.t("help.committee", mus=mus))
     lines.append(ctx.t("help.help", mus=mus))
     blocks: list = [Heading(ctx.t("help.title"))]
     if unknown:

@@ -157,8 +157,10 @@ async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Rep
 
 
 async def after_close(ctx: Ctx, view: RoundView) -> Reply:
-    """What a closed round sets going (nothing yet beyond the close itself)."""
-    return Reply()
+    """What a closed round sets going: the anonymous evaluation of the process."""
+    from conversations.flows import evaluation
+
+    return await evaluation.invite(ctx, view)
 
 
 async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[str], list[str]]:

@@ -141,10 +141,13 @@ class SqlRoundRepo(Repo):
         return await self._with_people(list(await self._session.execute(stmt)))
 
     async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
+        return [r for r in await self.in_workspace(workspace_id=workspace_id) if r.phase != Phase.CLOSED]
+
+    async def in_workspace(self, *, workspace_id: int) -> list[Round]:
         stmt = (
             select(rounds)
             .join(teams, teams.c.id == rounds.c.team_id)
-            .where((teams.c.workspace_id == workspace_id) & (rounds.c.phase != Phase.CLOSED.value))
+            .where(teams.c.workspace_id == workspace_id)
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         )
         return await self._with_people(list(await self._session.execute(stmt)))

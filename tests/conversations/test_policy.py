@@ -34,7 +34,7 @@ WHO = ("own", "leader", "mate", "other_team", "other_leader", "admin", "stranger
 
 PERSONAL_READS = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT)
 PERSONAL_READS += (Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
-ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS)
+ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS, Read.EVALUATION)
 
 # ---------------------------------------------------------------- the expected table
 
@@ -411,7 +411,12 @@ def test_an_employee_acts_for_herself_only() -> None:
 def test_workspace_actions(is_admin: bool, may_lead: bool, start: bool, name_leaders: bool) -> None:
     assert set(policy.GOVERNORS) == set(policy.Govern)
     got = {g: policy.may_govern(g, is_admin=is_admin, may_lead=may_lead) for g in policy.Govern}
-    assert got == {policy.Govern.START_ROUND: start, policy.Govern.NAME_LEADERS: name_leaders}
+    assert got == {
+        policy.Govern.START_ROUND: start,
+        policy.Govern.NAME_LEADERS: name_leaders,
+        policy.Govern.NAME_COMMITTEE: name_leaders,  # admins only, like naming leaders
+        policy.Govern.COVERAGE: start,  # leaders and admins see who was not offered a MUS
+    }
 
 
 @pytest.mark.parametrize("who", WHO)
@@ -431,3 +436,20 @@ async def test_check_owner_lets_owners_and_the_leader_only(world: World, who: st
                 )
     denied = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
     assert denied == ([] if allowed else ["actions.update_denied"])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_only_committee_members_read_the_committee_figures(world: World, who: str) -> None:
+    async with world.store.transaction() as tx:
+        workspace_id = world.anna.workspace_id
+        await tx.committee.set_members(
+            workspace_id=workspace_id, person_ids=[world.people["committee"].id]
+        )
+    async with world.store.transaction() as tx:
+        if who == "committee":
+            await policy.read_committee(_access(world, tx, who), workspace_id=workspace_id)
+        else:
+            with pytest.raises(policy.Denied):
+                await policy.read_committee(_access(world, tx, who), workspace_id=workspace_id)
+    actions = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
+    assert actions == ["committee.figures" if who == "committee" else "committee.figures_denied"]
