@@ -77,13 +77,12 @@ class SqlPlanRepo(Repo):
         *,
         round_id: int,
         employee_id: int,
-        state: PlanState,
         items: Sequence[PlanItem],
         follow_up_on: date | None,
         author_id: int,
         at: datetime,
     ) -> PlanVersion:
-        """A new version numbered after the latest; earlier versions are left as they are.
+        """A new DRAFT numbered after the latest; earlier versions are left as they are.
 
         Two parties saving at once would read the same latest number: the per-plan lock makes
         the second wait for the first to commit, so each gets its own number and neither save
@@ -98,7 +97,7 @@ class SqlPlanRepo(Repo):
                     round_id=round_id,
                     employee_id=employee_id,
                     number=number,
-                    state=PlanState(state).value,
+                    state=PlanState.DRAFT.value,
                     items=items_to_json(items),
                     follow_up_on=follow_up_on,
                     author_id=author_id,
@@ -175,7 +174,6 @@ class SqlPlanRepo(Repo):
             await self.add_version(
                 round_id=round_id,
                 employee_id=employee_id,
-                state=PlanState.DRAFT,
                 items=latest.items if latest else (),
                 follow_up_on=latest.follow_up_on if latest else None,
                 author_id=actor_id,
