@@ -174,6 +174,7 @@ async def render(
             template=Template.model_validate(round_.template),
             recipient=recipient,
             employee=subject,
+            now=now,
         )
     else:
         message = None
@@ -268,12 +269,29 @@ async def _booking_before(
 
 
 async def follow_up_message(
-    *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
+    *,
+    tx: Tx,
+    round_: Round,
+    template: Template,
+    recipient: Person,
+    employee: Person,
+    now: datetime,
 ) -> Message | None:
-    agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
+    """The agreed plan with its items' statuses, read for `recipient` through the policy."""
+    try:
+        plan = await policy.read_plan(
+            policy.Access(tx=tx, actor=recipient, now=now),
+            round_=round_,
+            round_id=round_.id,
+            employee_id=employee.id,
+            detail="follow-up",
+        )
+    except policy.Denied:
+        return None  # no longer a party to the plan
+    agreed = agreed_version(plan.versions)
     if agreed is None:
         return None
-    progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
+    progress = plan.progress
     loc = recipient.locale
     text = (
         i18n.t(loc, "reminder.follow_up.employee")

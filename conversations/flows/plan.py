@@ -532,6 +532,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         template=plan.view.template,
         recipient=ctx.person,
         employee=plan.employee,
+        now=ctx.now,
     )
     if refreshed is None:
         return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))

@@ -386,11 +386,19 @@ async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
     for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
         if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
             continue
-        versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
-        agreed = agreed_version(versions)
+        if ctx.person.id not in earlier.member_ids:
+            continue  # not theirs: nothing to read (and no refused attempt to audit)
+        own = await policy.read_plan(
+            policy.access(ctx),
+            round_=earlier,
+            round_id=earlier.id,
+            employee_id=ctx.person.id,
+            detail="last round",
+        )
+        agreed = agreed_version(own.versions)
         if agreed is None or not agreed.items:
             continue
-        progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
+        progress = own.progress
         first = Template.model_validate(earlier.template).plan.fields[0]
         blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
         for item in agreed.items:
