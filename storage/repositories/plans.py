@@ -17,7 +17,7 @@ from conversations.domain import (
     PlanVersion,
 )
 from conversations.lifecycles.base import Effect
-from conversations.lifecycles.plan import PlanStage, PlanTransition
+from conversations.lifecycles.plan import PlanStage, PlanTransition, lawful
 from storage.models import plan_approvals, plan_item_progress, plan_versions
 from storage.repositories._base import NotFound, Repo, lock_key, rowcount
 
@@ -145,6 +145,8 @@ class SqlPlanRepo(Repo):
         Holds the plan's lock, then checks that the newest version is still in the state the
         transition was decided on: `ValueError` otherwise (the flow read stale data).
         """
+        if not lawful(transition):
+            raise ValueError(f"not a plan transition: {transition}")
         await self._lock_plan(round_id=round_id, employee_id=employee_id)
         latest = await self.latest(round_id=round_id, employee_id=employee_id)
         if PlanStage.of(latest) != transition.before:

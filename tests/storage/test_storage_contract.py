@@ -490,6 +490,12 @@ class StoreContract:
             # A transition decided on another phase than the stored one is refused.
             with pytest.raises(ValueError):
                 await tx.rounds.apply(round_id=rnd.id, transition=_round_step(Phase.PREP))
+            # So is one made by hand instead of by the lifecycle.
+            forged = Transition(
+                before=Phase.CONVERSATIONS, action=RoundAction.CONVERSATION_HELD, after=Phase.CLOSED
+            )
+            with pytest.raises(ValueError):
+                await tx.rounds.apply(round_id=rnd.id, transition=forged)
             adapted = {**TEMPLATE, "priority_questions": ["Hvad vil du lære i år?"]}
             await tx.rounds.set_template(round_id=rnd.id, template=adapted)
         async with store.transaction() as tx:

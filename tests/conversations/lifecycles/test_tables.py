@@ -278,3 +278,26 @@ def test_the_outbox_where_clauses_come_from_the_reminder_table(action: ReminderA
     allowed = tuple(s for s in ReminderState if not isinstance(REMINDER[(s, action)], str))
     assert reminder.sources(action) == allowed
     assert {REMINDER[(s, action)][0] for s in allowed} == {reminder.target(action)}  # type: ignore[index]
+
+
+# ---------------------------------------------------------------- only decided transitions persist
+
+
+def test_a_hand_made_transition_is_not_lawful() -> None:
+    """Repositories persist only what `decide` answers: a handler cannot set a status."""
+    forged_round = Transition(before=P, action=RoundAction.ANNOUNCE_SUMMARY, after=X)
+    assert not round.lawful(forged_round)
+    assert round.lawful(round.decide(P, RoundAction.CLOSE))  # type: ignore[arg-type]
+    forged_prep = Transition(before=_st(IP), action=PrepAction.MOVE, after=_st(SH))
+    assert not prep.lawful(forged_prep)
+    forged_plan = Transition(before=D, action=PlanAction.EDIT, after=A)
+    assert not plan.lawful(forged_plan)
+    lawful_plan = plan.decide(PR, PlanAction.APPROVE, PlanFacts(agreed_after=True))
+    assert plan.lawful(lawful_plan)  # type: ignore[arg-type]
+    # Every cell of every table is lawful by construction.
+    for (phase, action), outcome in ROUND.items():
+        if not isinstance(outcome, str):
+            assert round.lawful(round.decide(phase, action))  # type: ignore[arg-type]
+    for (stage, action), outcome in PLAN.items():
+        if not isinstance(outcome, str):
+            assert plan.lawful(plan.decide(stage, action))  # type: ignore[arg-type]
