@@ -1,6 +1,6 @@
 """A local stand-in for the Bot Framework connector (the `serviceUrl` of Teams activities).
 
-Like Bolt's mock web API server: a real HTTP server, so the bot's botbuilder client code runs
+Like Bolt's mock web API server: a real HTTP server, so the bot's Agents SDK connector code runs
 unchanged; it records every call so tests assert on what Teams would have received, and it can
 be told to fail (429 with Retry-After, 403, 404, 500) to exercise the error paths.
 """
@@ -54,13 +54,14 @@ class Account:
     role: str = "user"
 
     def json(self) -> dict[str, Any]:
-        return {
+        body = {
             "id": self.id,
             "aadObjectId": self.aad,
             "name": self.name,
             "userRole": self.role,
             "email": f"{self.name.lower()}@example.org",
         }
+        return {k: v for k, v in body.items() if v}  # Teams leaves out what a bot lacks
 
 
 class StubConnector:

@@ -1,7 +1,7 @@
 """Test helpers for the Teams adapter: the bot's endpoint, fakes and activity builders.
 
 Activities are posted to `/api/messages` as the Bot Framework channel posts them (JSON, with
-the stub connector as `serviceUrl`), so botbuilder's real parsing, turn and connector code run.
+the stub connector as `serviceUrl`), so the Agents SDK's real parsing, turn and connector code run.
 """
 
 from __future__ import annotations

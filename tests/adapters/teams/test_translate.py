@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.schema import Activity
+from microsoft_agents.activity import Activity
 
 from adapters.teams.cards import (
     ACTION_KEY,
@@ -33,7 +33,7 @@ def activity(**fields: Any) -> Activity:
         "locale": "da-DK",
     }
     body.update(fields)
-    return Activity().deserialize(body)
+    return Activity.model_validate(body)
 
 
 def channel(**fields: Any) -> Activity:
