@@ -25,6 +25,7 @@ class Call:
     query: dict[str, str] = field(default_factory=dict)
     status: int = 200
     response_id: str | None = None  # the activity id the connector gave a new message
+    authorization: str | None = None  # the bot's bearer token, as sent
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -163,6 +164,7 @@ class StubConnector:
             activity_id=request.match_info.get("aid"),
             body=body,
             query=dict(request.query),
+            authorization=request.headers.get("Authorization"),
         )
         self.calls.append(call)
         for failure in self.failures:
