@@ -141,14 +141,15 @@ def translate(activity: Activity) -> Inbound | None:
     text = _plain_text(activity)
     if not text:
         return None
+    if context.is_direct:
+        # Whether "mus …" here is a command or an answer is the core's call (conversations.router).
+        return Inbound(event=TextEvent(event_id=event_id, actor=who, context=context, text=text))
     word, _, rest = text.partition(" ")
-    if word.lower() == COMMAND_WORD:
-        return Inbound(
-            event=CommandEvent(event_id=event_id, actor=who, context=context, text=rest.strip())
-        )
-    if not context.is_direct:
+    if word.lower() != COMMAND_WORD:
         return None  # only commands are for us in a channel or group chat
-    return Inbound(event=TextEvent(event_id=event_id, actor=who, context=context, text=text))
+    return Inbound(
+        event=CommandEvent(event_id=event_id, actor=who, context=context, text=rest.strip())
+    )
 
 
 def bot_was_added(activity: Activity) -> bool:
