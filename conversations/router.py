@@ -116,7 +116,9 @@ def typed_command(event: InboundEvent) -> InboundEvent:
     rest = command_text(event.text)
     if rest is None or rest.partition(" ")[0].lower() not in COMMANDS:
         return event
-    return CommandEvent(event_id=event.event_id, actor=event.actor, context=event.context, text=rest)
+    return CommandEvent(
+        event_id=event.event_id, actor=event.actor, context=event.context, text=rest
+    )
 
 
 async def _command(ctx: Ctx, text: str) -> Reply:
