@@ -229,6 +229,7 @@ class _Answer:
             action_style=self.port.action_style,
             owner=self.actor.user_id,
             channels=await self.port.channel_choices(workspace_id=self.workspace_id),
+            locale=self.actor.locale,
         )
         ref = await self.port.post_cards(
             client=self.connector,
@@ -247,7 +248,12 @@ class _Answer:
     async def _form_errors(self, item: FormErrors) -> None:
         stored = await self._stored_form()
         if stored is not None:
-            card = with_errors(card=stored, errors=item.errors, values=self.inbound.submitted)
+            card = with_errors(
+                card=stored,
+                errors=item.errors,
+                values=self.inbound.submitted,
+                locale=self.actor.locale,
+            )
             self.pressed_replaced = True
             if await self._replace_pressed(card):
                 return

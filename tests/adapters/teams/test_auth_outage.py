@@ -59,7 +59,9 @@ async def test_a_hanging_key_endpoint_stalls_nothing_else(tmp_path: Path) -> Non
             "conversation": {"id": "a:1", "conversationType": "personal", "tenantId": TENANT},
             "text": "mus hjælp",
         }
-        # Slack's first request asks auth.test and warms bolt up: not what is measured here.
+        # Slack's first request asks auth.test and warms bolt up, the first health check opens
+        # the database: not what is measured here.
+        assert (await other.get("/healthz")).status == 200
         warm = form_body(slash_command(stub=slack, user="U0ANNA", text="hjælp"))
         assert (
             await other.post("/slack/events", data=warm.encode(), headers=signed_headers(warm))
@@ -72,18 +74,22 @@ async def test_a_hanging_key_endpoint_stalls_nothing_else(tmp_path: Path) -> Non
         )
         await login.asked.wait()  # the Teams request is now waiting for the keys
 
-        started = time.monotonic()
-        health = await other.get("/healthz")
-        health_time = time.monotonic() - started
-        body = form_body(slash_command(stub=slack, user="U0ANNA", text="hjælp"))
-        started = time.monotonic()
-        command = await other.post(
-            "/slack/events", data=body.encode(), headers=signed_headers(body)
-        )
-        slack_time = time.monotonic() - started
-
-        assert health.status == 200 and health_time < 0.2
-        assert command.status == 200 and slack_time < 0.2
+        # Best of three: a stalled event loop makes every try slow (the hang lasts), while a
+        # busy shared CI machine only slows one now and then.
+        health_times, slack_times = [], []
+        for _ in range(3):
+            started = time.monotonic()
+            health = await other.get("/healthz")
+            health_times.append(time.monotonic() - started)
+            assert health.status == 200
+            body = form_body(slash_command(stub=slack, user="U0ANNA", text="hjælp"))
+            started = time.monotonic()
+            command = await other.post(
+                "/slack/events", data=body.encode(), headers=signed_headers(body)
+            )
+            slack_times.append(time.monotonic() - started)
+            assert command.status == 200
+        assert min(health_times) < 0.2 and min(slack_times) < 0.2
         assert not stalled.done()
 
         login.fail_status = 503
