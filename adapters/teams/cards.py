@@ -406,9 +406,9 @@ def with_errors(
     for element in _walk(body):
         eid = element.get("id")
         if isinstance(eid, str) and eid.startswith(FIELD_PREFIX):
-            rest = cut.get(eid[len(FIELD_PREFIX) :])
-            if rest:
-                text = escape_markdown(words(locale, "cut", rest=rest))
+            left_over = cut.get(eid[len(FIELD_PREFIX) :])
+            if left_over:
+                text = escape_markdown(words(locale, "cut", rest=left_over))
                 element["items"].append(_text(text, id="cut:" + eid, wrap=True, isSubtle=True))
     rest = [msg for key, msg in errors.items() if key not in placed]
     if rest:
