@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from adapters.teams.cards import ACTION_KEY, FORM_KEY, OWNER_KEY, STATE_KEY, VALUE_KEY
 from conversations.events import (
     ButtonEvent,
@@ -277,3 +281,20 @@ async def test_messages_are_acknowledged_at_once_and_handled_in_order(bot: Bot) 
     release.set()
     await bot.client.app[TEAMS_INBOX].drain()
     assert handled == ["start", "svar"]
+
+
+async def test_no_user_text_reaches_the_logs_at_debug(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The SDK logs activities and connector calls at INFO/DEBUG: held at WARNING."""
+    marker = "HEMMELIGT-SVAR-9031"
+
+    async def respond(event: InboundEvent, platform: PlatformPort) -> Reply:
+        return Reply((Message(to=ToActor(), text=f"Du skrev {marker}"),))
+
+    bot.handler.respond = respond
+    with caplog.at_level(logging.DEBUG):
+        await bot.post(bot.message(f"mus {marker}"))
+        await bot.post({"type": "message", "text": marker, "conversation": {"id": 5}})
+    assert bot.stub.posted()  # the answer went out
+    assert marker not in caplog.text
