@@ -99,10 +99,17 @@ class SigningKeys:
         if found is not None and fresh:
             return found
         if now - keys.failed_at < self.failure_ttl:
+            if found is not None:
+                return found  # a day old, and the endpoint is down: better than nothing
             raise KeysUnavailable("the last key fetch failed")
         if found is None and fresh and now - keys.fetched_at < self.refetch_after:
             return None  # fetched a moment ago: an unknown kid is not worth another fetch
-        await self._refresh()
+        try:
+            await self._refresh()
+        except KeysUnavailable:
+            if found is not None:
+                return found
+            raise
         return self._keys.by_kid.get(kid)
 
     async def issuer(self) -> str | None:

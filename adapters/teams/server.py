@@ -335,6 +335,7 @@ def add_teams_routes(
         claims = await gate.authenticate(request)
         activity = await _parse(request)
         gate.check_activity(request, claims, activity)
+        key = str(activity.conversation.id if activity.conversation else "")
         identity = ClaimsIdentity(
             claims.raw if claims else {}, authentication_type="Bearer" if claims else None
         )
@@ -342,12 +343,17 @@ def add_teams_routes(
             activity.type == ActivityTypes.invoke
             or activity.delivery_mode == DeliveryModes.expect_replies
         ):
-            response = await adapter.process_activity(identity, activity, bot.on_turn)
+            try:
+                response = await adapter.process_activity(identity, activity, bot.on_turn)
+            except Exception as error:
+                # The type only: an exception's text may quote what someone wrote.
+                log.error("teams: an invoke in %s failed: %s", key, type(error).__name__)
+                return web.Response(status=500)
             if response is None:
                 return web.Response(status=200)
             return web.json_response(response.body, status=response.status or 200)
         inbox.submit(
-            key=str(activity.conversation.id if activity.conversation else ""),
+            key=key,
             work=lambda: adapter.process_activity(identity, activity, bot.on_turn),
         )
         return web.Response(status=202)

@@ -187,3 +187,29 @@ async def test_malformed_bodies_get_400(endpoint: Endpoint, body: bytes) -> None
         headers={"Authorization": f"Bearer {endpoint.token()}", "Content-Type": "application/json"},
     )
     assert response.status == 400
+
+
+async def test_the_key_cache_refetches_only_when_due_and_keeps_old_keys_in_an_outage() -> None:
+    login = await StubLogin().start()
+    now = [0.0]
+    keys = SigningKeys(
+        metadata_url=login.metadata_url,
+        ttl=1000.0,
+        refetch_after=100.0,
+        failure_ttl=10.0,
+        clock=lambda: now[0],
+    )
+    try:
+        assert await keys.get(KID) is not None
+        assert await keys.get("unknown") is None  # fetched a moment ago: no refetch
+        assert login.hits["metadata"] == 1
+        now[0] = 150.0
+        assert await keys.get("unknown") is None  # due: one refetch
+        assert login.hits["metadata"] == 2
+        now[0] = 2000.0  # stale, and Microsoft's endpoint is down
+        login.fail_status = 500
+        assert await keys.get(KID) is not None  # the old key still serves
+        assert await keys.get(KID) is not None  # and the failure is remembered: no new fetch
+        assert login.hits["metadata"] == 3
+    finally:
+        await login.close()
