@@ -265,10 +265,30 @@ async def _parse(request: web.Request) -> Activity:
     try:
         activity = Activity.model_validate(body)
     except (ValidationError, ValueError, TypeError):
-        raise web.HTTPBadRequest(text="not an activity") from None
+        # The SDK's models refuse empty strings in many fields ("locale": "", an account's
+        # "aadObjectId": ""), which Teams may send for "none": read those as absent.
+        try:
+            activity = Activity.model_validate(_without_empty_strings(body))
+        except (ValidationError, ValueError, TypeError):
+            raise web.HTTPBadRequest(text="not an activity") from None
     if not activity.type or not activity.conversation or not activity.conversation.id:
         raise web.HTTPBadRequest(text="not an activity")
     return activity
+
+
+_OPAQUE = frozenset({"value", "channelData", "text"})  # passed on as sent
+
+
+def _without_empty_strings(data: Any, *, top: bool = True) -> Any:
+    if isinstance(data, dict):
+        return {
+            k: (v if top and k in _OPAQUE else _without_empty_strings(v, top=False))
+            for k, v in data.items()
+            if not (isinstance(v, str) and v == "" and not (top and k in _OPAQUE))
+        }
+    if isinstance(data, list):
+        return [_without_empty_strings(v, top=False) for v in data]
+    return data
 
 
 def add_teams_routes(

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams.connector import ConnectorFactory
-from adapters.teams.server import TeamsConfigError, TeamsSettings, add_teams_routes
+from adapters.teams.server import TEAMS_INBOX, TeamsConfigError, TeamsSettings, add_teams_routes
 from conversations.events import InboundEvent
 from conversations.messages import Message, Reply, ToActor
 from conversations.ports import DeliveryError, PlatformPort
@@ -200,3 +200,18 @@ def test_openid_metadata_and_allow_lists_are_settings() -> None:
     assert settings.tenants == frozenset({"t1", "t2"})
     assert TeamsSettings(tenant_id="t9").tenants == frozenset({"t9"})
     assert TeamsSettings().tenants is None
+
+
+async def test_empty_strings_teams_may_send_for_none_are_read_as_absent() -> None:
+    client, handler = await serve(TeamsSettings(allow_unauthenticated=True))
+    try:
+        body = activity()
+        body["locale"] = ""
+        body["from"] = {"id": "29:x", "aadObjectId": "", "name": ""}
+        response = await client.post("/api/messages", json=body)
+        assert response.status == 202
+        await client.app[TEAMS_INBOX].drain()
+        (event,) = handler.events
+        assert event.actor.user_id == "29:x" and event.actor.locale is None
+    finally:
+        await client.close()
