@@ -20,7 +20,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from microsoft_agents.activity import (
@@ -30,6 +30,7 @@ from microsoft_agents.activity import (
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
+    PagedMembersResult,
 )
 from microsoft_agents.hosting.core import ChannelServiceClientFactoryBase, ClaimsIdentity
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
@@ -285,9 +286,7 @@ class Connector:
                     workspace_id=workspace_id,
                     conversation_id=None,
                     target="channel",
-                    op=lambda t=token: client.conversations.get_conversation_paged_members(  # type: ignore[misc]
-                        team_id, MEMBERS_PAGE_SIZE, t
-                    ),
+                    op=lambda t=token: _paged_members(client, team_id, t),  # type: ignore[misc]
                 )
                 members.extend(page.members or ())
                 token = page.continuation_token
@@ -310,6 +309,38 @@ class Connector:
             )
 
         return await self.with_client(service_url=service_url, fn=read)
+
+
+async def _paged_members(
+    client: TeamsConnectorClient, team_id: str, token: str | None
+) -> PagedMembersResult:
+    """One roster page: the SDK's request, read leniently.
+
+    The SDK's `get_conversation_paged_members` refuses a whole page when one account has an
+    empty field (a bot's ``"aadObjectId": ""``); here empty strings are read as absent.
+    """
+    params = {"pageSize": str(MEMBERS_PAGE_SIZE)}
+    if token:
+        params["continuationToken"] = token
+    url = f"v3/conversations/{quote(team_id, safe='')}/pagedmembers"
+    async with client.client.get(url, params=params) as response:
+        if response.status != 200:
+            raise aiohttp.ClientResponseError(
+                response.request_info,
+                response.history,
+                status=response.status,
+                headers=response.headers,
+            )
+        data = await response.json()
+    return PagedMembersResult.model_validate(_drop_empty(data))
+
+
+def _drop_empty(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_empty(v) for k, v in data.items() if v != ""}
+    if isinstance(data, list):
+        return [_drop_empty(v) for v in data]
+    return data
 
 
 def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
