@@ -1,4 +1,4 @@
-"""Neutral messages and forms -> Adaptive Card 1.5 JSON (plain dicts, no botbuilder types).
+"""Neutral messages and forms -> Adaptive Card 1.5 JSON (plain dicts, no SDK types).
 
 Cards are dicts so they can be stored (a form card is kept to re-show it with errors) and
 asserted on in tests. All neutral text goes through `escape_markdown` where Teams would read
