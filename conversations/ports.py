@@ -21,7 +21,6 @@ from conversations.domain import (
     LeaderNote,
     Person,
     PlanItem,
-    PlanState,
     PlanVersion,
     PrepAnswer,
     PrepSession,
@@ -282,13 +281,13 @@ class PlanRepo(Protocol):
         *,
         round_id: int,
         employee_id: int,
-        state: PlanState,
         items: Sequence[PlanItem],
         follow_up_on: date | None,
         author_id: int,
         at: datetime,
     ) -> PlanVersion:
-        """A new version numbered after the latest; earlier versions are left as they are."""
+        """A new DRAFT numbered after the latest; earlier versions are left as they are.
+        Every other state is reached through `apply` (the plan lifecycle)."""
         ...
 
     async def update_draft(

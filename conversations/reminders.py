@@ -330,6 +330,7 @@ async def render(
             recipient=recipient,
             employee=subject,
             day=follow_up_day(reminder.key),
+            now=now,
         )
     elif reminder.kind == TEAM_ACTION_DUE:
         message = await _team_action_due(
@@ -499,14 +500,26 @@ async def follow_up_message(
     template: Template,
     recipient: Person,
     employee: Person,
+    now: datetime,
     day: date | None = None,
 ) -> Message | None:
-    """The follow-up nudge (or its refreshed copy). `day`: the date the nudge is for; a nudge
-    for a date the plan in force no longer has renders to nothing."""
-    agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
+    """The agreed plan with its items' statuses, read for `recipient` through the policy.
+    `day`: the date the nudge is for; a nudge for a date the plan in force no longer has
+    renders to nothing."""
+    try:
+        plan = await policy.read_plan(
+            policy.Access(tx=tx, actor=recipient, now=now),
+            round_=round_,
+            round_id=round_.id,
+            employee_id=employee.id,
+            detail="follow-up",
+        )
+    except policy.Denied:
+        return None  # no longer a party to the plan
+    agreed = agreed_version(plan.versions)
     if agreed is None or (day is not None and agreed.follow_up_on != day):
         return None
-    progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
+    progress = plan.progress
     loc = recipient.locale
     text = (
         i18n.t(loc, "reminder.follow_up.employee")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from conversations import policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
-from conversations.flows.common import RoundView, load_round, say
+from conversations.flows.common import RoundView, load_round, require_open, say
 from conversations.messages import Form, FormErrors, Note, Reply, TextInput
 
 LIMIT = 3000
@@ -27,6 +27,7 @@ async def _leader_round(ctx: Ctx, round_id: int, employee_id: int) -> RoundView:
         employee_id=employee_id,
     )
     assert view is not None
+    require_open(view)
     return view
 
 

@@ -30,6 +30,7 @@ from conversations.flows.common import (
     RoundView,
     accept,
     load_round,
+    require_open,
     rounds_as_member,
     say,
 )
@@ -110,6 +111,8 @@ async def _load(
             policy.access(ctx), intent, round_=found, round_id=round_id, employee_id=employee_id
         )
     assert view is not None
+    if intent not in (*policy.Read, policy.Do.SET_ITEM_STATUS):
+        require_open(view)  # a closed round's plans are final; their follow-up goes on
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     # Both parties may act at once: checks (stale buttons, signatures) and writes must see the
@@ -566,6 +569,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         template=plan.view.template,
         recipient=ctx.person,
         employee=plan.employee,
+        now=ctx.now,
     )
     if refreshed is None:
         return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}")) + Reply(

@@ -91,3 +91,8 @@ def choices(state: ActionState) -> tuple[ActionItemAction, ...]:
         for a in ActionItemAction
         if a != ActionItemAction.CREATE and not isinstance(TABLE[(state, a)], Refusal)
     )
+
+
+def lawful(transition: ActionItemTransition) -> bool:
+    """The transition is what `decide` answers (a hand-made one is not persisted)."""
+    return decide(transition.before, transition.action) == transition

@@ -13,8 +13,9 @@ has taken place, who has signed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from itertools import product
 
 from conversations.domain import PlanState, PlanVersion
 from conversations.lifecycles.base import Effect, Refusal, Transition
@@ -106,3 +107,17 @@ def decide(
     if facts.agreed_after:
         return go(PlanStage.AGREED, *_AGREED_EFFECTS)
     return go(PlanStage.PROPOSED, Effect.SIGN)
+
+
+# Every combination of facts (for `lawful`, and for the table test).
+ALL_FACTS = tuple(
+    PlanFacts(**dict(zip([f.name for f in fields(PlanFacts)], values, strict=True)))
+    for values in product((False, True), repeat=len(fields(PlanFacts)))
+)
+
+
+def lawful(transition: PlanTransition) -> bool:
+    """Some facts make `decide` answer this transition (a hand-made one is not persisted)."""
+    return any(
+        decide(transition.before, transition.action, facts) == transition for facts in ALL_FACTS
+    )

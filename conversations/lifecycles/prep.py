@@ -90,6 +90,11 @@ def decide(state: PrepState, action: PrepAction) -> PrepTransition | Refusal:
     )
 
 
+def lawful(transition: PrepTransition) -> bool:
+    """The transition is what `decide` answers (a hand-made one is not persisted)."""
+    return decide(transition.before, transition.action) == transition
+
+
 def _with(state: PrepState, **changes: object) -> PrepState:
     values = {"status": state.status, "held": state.held, "closed": state.closed, **changes}
     return PrepState(**values)  # type: ignore[arg-type]
@@ -109,6 +114,8 @@ def persisted(
     Sharing stamps `shared_at`, holding stamps `conversation_held_at`; both stay once set.
     A transition decided on another state than the stored one is a flow bug: `ValueError`.
     """
+    if not lawful(transition):
+        raise ValueError(f"not a prep transition: {transition}")
     stored = PrepState.of(previous, phase=Phase.PREP)
     before = transition.before
     if (stored.status, stored.held) != (before.status, before.held):

@@ -88,3 +88,8 @@ def decide(phase: Phase, action: RoundAction) -> RoundTransition | Refusal:
 def accepts_work(phase: Phase) -> Refusal | None:
     """None while the round is open; a closed round refuses every change to its material."""
     return _CLOSED if phase == _X else None
+
+
+def lawful(transition: RoundTransition) -> bool:
+    """The transition is what `decide` answers (a hand-made one is not persisted)."""
+    return decide(transition.before, transition.action) == transition

@@ -17,7 +17,7 @@ from conversations.domain import (
     PlanVersion,
 )
 from conversations.lifecycles.base import Effect
-from conversations.lifecycles.plan import PlanStage, PlanTransition
+from conversations.lifecycles.plan import PlanStage, PlanTransition, lawful
 from storage.models import plan_approvals, plan_item_progress, plan_versions
 from storage.repositories._base import NotFound, Repo, lock_key, rowcount
 
@@ -77,13 +77,12 @@ class SqlPlanRepo(Repo):
         *,
         round_id: int,
         employee_id: int,
-        state: PlanState,
         items: Sequence[PlanItem],
         follow_up_on: date | None,
         author_id: int,
         at: datetime,
     ) -> PlanVersion:
-        """A new version numbered after the latest; earlier versions are left as they are.
+        """A new DRAFT numbered after the latest; earlier versions are left as they are.
 
         Two parties saving at once would read the same latest number: the per-plan lock makes
         the second wait for the first to commit, so each gets its own number and neither save
@@ -98,7 +97,7 @@ class SqlPlanRepo(Repo):
                     round_id=round_id,
                     employee_id=employee_id,
                     number=number,
-                    state=PlanState(state).value,
+                    state=PlanState.DRAFT.value,
                     items=items_to_json(items),
                     follow_up_on=follow_up_on,
                     author_id=author_id,
@@ -146,6 +145,8 @@ class SqlPlanRepo(Repo):
         Holds the plan's lock, then checks that the newest version is still in the state the
         transition was decided on: `ValueError` otherwise (the flow read stale data).
         """
+        if not lawful(transition):
+            raise ValueError(f"not a plan transition: {transition}")
         await self._lock_plan(round_id=round_id, employee_id=employee_id)
         latest = await self.latest(round_id=round_id, employee_id=employee_id)
         if PlanStage.of(latest) != transition.before:
@@ -175,7 +176,6 @@ class SqlPlanRepo(Repo):
             await self.add_version(
                 round_id=round_id,
                 employee_id=employee_id,
-                state=PlanState.DRAFT,
                 items=latest.items if latest else (),
                 follow_up_on=latest.follow_up_on if latest else None,
                 author_id=actor_id,

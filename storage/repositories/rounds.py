@@ -10,7 +10,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import insert, select, update
 
 from conversations.domain import Phase, Round
-from conversations.lifecycles.round import RoundTransition
+from conversations.lifecycles.round import RoundTransition, lawful
 from storage.models import TeamRole, round_people, rounds, teams
 from storage.repositories._base import NotFound, Repo, rowcount
 
@@ -141,7 +141,9 @@ class SqlRoundRepo(Repo):
         return await self._with_people(list(await self._session.execute(stmt)))
 
     async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
-        return [r for r in await self.in_workspace(workspace_id=workspace_id) if r.phase != Phase.CLOSED]
+        return [
+            r for r in await self.in_workspace(workspace_id=workspace_id) if r.phase != Phase.CLOSED
+        ]
 
     async def in_workspace(self, *, workspace_id: int) -> list[Round]:
         stmt = (
@@ -155,6 +157,8 @@ class SqlRoundRepo(Repo):
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
         """The phase moves only from the phase the transition was decided on, in one UPDATE
         (a concurrent close is not overwritten). Unknown round: `NotFound`."""
+        if not lawful(transition):
+            raise ValueError(f"not a round transition: {transition}")
         result = await self._session.execute(
             update(rounds)
             .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))

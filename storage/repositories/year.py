@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from conversations.lifecycles.action_item import ActionItemTransition, ActionState
+from conversations.lifecycles.action_item import ActionItemTransition, ActionState, lawful
 from conversations.year import EvaluationResponse, TeamAction
 from storage.models import (
     committee_members,
@@ -35,7 +35,8 @@ class SqlTeamActionRepo(Repo):
         by: int,
         at: datetime,
     ) -> TeamAction:
-        assert transition.before == ActionState.NONE
+        if transition.before != ActionState.NONE or not lawful(transition):
+            raise ValueError(f"not a lawful creation: {transition}")
         action_id = await self._session.scalar(
             insert(team_actions)
             .values(
@@ -73,6 +74,8 @@ class SqlTeamActionRepo(Repo):
     async def apply(
         self, *, action_id: int, transition: ActionItemTransition, by: int, at: datetime
     ) -> TeamAction:
+        if not lawful(transition):
+            raise ValueError(f"not a lawful transition: {transition}")
         result = await self._session.execute(
             update(team_actions)
             .where(

@@ -32,8 +32,8 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 # Who asks. "committee" is a stranger with the committee role (issue #12): it sees nothing here.
 WHO = ("own", "leader", "mate", "other_team", "other_leader", "admin", "stranger", "committee")
 
-PERSONAL_READS = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT)
-PERSONAL_READS += (Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
+PERSONAL_READS: tuple[Read, ...] = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY)
+PERSONAL_READS += (Read.DOCUMENT, Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
 ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS, Read.EVALUATION)
 
 # ---------------------------------------------------------------- the expected table

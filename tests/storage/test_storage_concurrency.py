@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from conversations.domain import Phase, PlanItem, PlanState, PlanVersion, PrepAnswer
+from conversations.domain import Phase, PlanItem, PlanVersion, PrepAnswer
 from conversations.lifecycles import prep as prep_lifecycle
 from conversations.lifecycles.base import Refusal
 from conversations.lifecycles.prep import PrepAction, PrepState
@@ -154,7 +154,6 @@ async def test_concurrent_plan_versions_get_distinct_numbers(store: SqlStore) ->
             version = await tx.plans.add_version(
                 round_id=round_id,
                 employee_id=person_id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": f"udkast {i}"})],
                 follow_up_on=None,
                 author_id=person_id,
@@ -182,7 +181,6 @@ async def test_simultaneous_approvals_one_sees_both(store: SqlStore) -> None:
         version = await tx.plans.add_version(
             round_id=round_id,
             employee_id=employee_id,
-            state=PlanState.PROPOSED,
             items=[],
             follow_up_on=None,
             author_id=leader.id,

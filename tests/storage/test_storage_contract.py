@@ -490,6 +490,12 @@ class StoreContract:
             # A transition decided on another phase than the stored one is refused.
             with pytest.raises(ValueError):
                 await tx.rounds.apply(round_id=rnd.id, transition=_round_step(Phase.PREP))
+            # So is one made by hand instead of by the lifecycle.
+            forged = Transition(
+                before=Phase.CONVERSATIONS, action=RoundAction.CONVERSATION_HELD, after=Phase.CLOSED
+            )
+            with pytest.raises(ValueError):
+                await tx.rounds.apply(round_id=rnd.id, transition=forged)
             adapted = {**TEMPLATE, "priority_questions": ["Hvad vil du lære i år?"]}
             await tx.rounds.set_template(round_id=rnd.id, template=adapted)
         async with store.transaction() as tx:
@@ -829,7 +835,6 @@ class StoreContract:
             version = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": "Excel"})],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -922,7 +927,6 @@ class StoreContract:
             v1 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=items,
                 follow_up_on=date(2025, 9, 1),
                 author_id=lead.id,
@@ -945,7 +949,6 @@ class StoreContract:
             other = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e2.id,
-                state=PlanState.PROPOSED,
                 items=[],
                 follow_up_on=None,
                 author_id=e2.id,
@@ -956,7 +959,6 @@ class StoreContract:
             v2 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=items[:1],
                 follow_up_on=None,
                 author_id=e1.id,
@@ -976,7 +978,6 @@ class StoreContract:
             draft = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": "A"})],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -1046,7 +1047,6 @@ class StoreContract:
                 await tx.plans.add_version(
                     round_id=rnd.id,
                     employee_id=e1.id,
-                    state=PlanState.DRAFT,
                     items=twice,
                     follow_up_on=None,
                     author_id=lead.id,
@@ -1055,7 +1055,6 @@ class StoreContract:
             draft = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -1070,7 +1069,6 @@ class StoreContract:
             v = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=[PlanItem(id="i1", fields={"tiltag": "Kursus"})],
                 follow_up_on=date(2025, 9, 1),
                 author_id=lead.id,
@@ -1081,7 +1079,16 @@ class StoreContract:
             )
             assert by_lead.approvals == (Approval(person_id=lead.id, at=T0 + timedelta(minutes=1)),)
             assert by_lead.approvals[0].at.tzinfo is UTC
-            assert by_lead.state == PlanState.PROPOSED  # the state is the caller's to change
+            # A signature is only recorded: states move through `apply` (the plan lifecycle).
+            assert by_lead.state == PlanState.DRAFT
+            proposed = await tx.plans.apply(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                transition=_plan_step(PlanStage.DRAFT, PlanAction.PROPOSE),
+                actor_id=lead.id,
+                at=T0 + timedelta(minutes=2),
+            )
+            assert proposed.approvals == by_lead.approvals  # signing twice keeps the first
         async with store.transaction() as tx:
             # Approving twice keeps the first signature.
             again = await tx.plans.approve(
@@ -1107,21 +1114,18 @@ class StoreContract:
             v2 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=[PlanItem(id="i1", fields={"tiltag": "Mentor"})],
                 follow_up_on=date(2025, 9, 1),
                 author_id=e1.id,
                 at=T0 + timedelta(days=30),
             )
-            assert v2.approvals == ()
-            for signer in (e1.id, lead.id):
-                stage = PlanStage.PROPOSED
+            assert v2.approvals == () and v2.state == PlanState.DRAFT
+            for action, signer in ((PlanAction.PROPOSE, e1.id), (PlanAction.APPROVE, lead.id)):
+                stage = PlanStage.DRAFT if action == PlanAction.PROPOSE else PlanStage.PROPOSED
                 v2 = await tx.plans.apply(
                     round_id=rnd.id,
                     employee_id=e1.id,
-                    transition=_plan_step(
-                        stage, PlanAction.APPROVE, agreed_after=signer == lead.id
-                    ),
+                    transition=_plan_step(stage, action, agreed_after=True),
                     actor_id=signer,
                     at=T0 + timedelta(days=31),
                 )

@@ -122,3 +122,14 @@ async def test_closing_locks_prep_stops_prep_and_booking_reminders_and_keeps_fol
     assert "ingen MUS-forberedelse i gang" in typed.text
     async with world.store.transaction() as tx:
         assert await tx.prep.answers(round_id=round_id, person_id=bo.id) == {}
+    # Plans and notes are final with the round; the agreed plan's follow-up goes on.
+    value = f"{round_id}:{anna}"
+    assert "afsluttet" in (await world.h.press("UL", Button("", "plan.revise", value))).text
+    notes = await world.h.press("UL", Button("", "notes.open", value))
+    saved = await world.h.submit("UL", notes.form, {"note": "Efter lukning"})
+    assert "afsluttet" in saved.text
+    async with world.store.transaction() as tx:
+        [agreed] = await tx.plans.versions(round_id=round_id, employee_id=anna)
+    item = agreed.items[0].id
+    status = await world.h.press("U1", Button("", "plan.status", f"{value}:{item}:done"))
+    assert "gennemført" in status.text.lower()

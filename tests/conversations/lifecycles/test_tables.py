@@ -22,13 +22,13 @@ from conversations.lifecycles.round import RoundAction
 Cell = tuple[object, tuple[E, ...]] | str  # (next state, effects) or a refusal's reason key
 
 
-def _outcome(result: Transition | Refusal) -> Cell:  # type: ignore[type-arg]
+def _outcome(result: Transition | Refusal) -> Cell:
     if isinstance(result, Refusal):
         return result.reason
     return (result.after, result.effects)
 
 
-def _refusal_keys_exist(cells: dict) -> None:  # type: ignore[type-arg]
+def _refusal_keys_exist(cells: dict) -> None:
     for outcome in cells.values():
         if isinstance(outcome, str):
             assert outcome in i18n.catalog("da") and outcome in i18n.catalog("en"), outcome
@@ -103,10 +103,12 @@ def _prep_expected(state: PrepState, action: PrepAction) -> Cell:
     return "booking.already_held" if state.held else (_st(state.status, True), (E.LOCK_PREP,))
 
 
-PREP = {(s, a): _prep_expected(s, a) for s in prep.ALL_STATES for a in PrepAction}
+PREP: dict[tuple[PrepState, PrepAction], Cell] = {
+    (s, a): _prep_expected(s, a) for s in prep.ALL_STATES for a in PrepAction
+}
 
 # The rules above spelled out for the open, unheld states, so the helper cannot hide a slip.
-PREP_OPEN = {
+PREP_OPEN: dict[tuple[PrepState, PrepAction], Cell] = {
     (_st(NS), PrepAction.START): (_st(IP), ()),
     (_st(IP), PrepAction.START): (_st(IP), ()),
     (_st(SH), PrepAction.START): (_st(SH), ()),
@@ -277,4 +279,27 @@ def test_the_reminder_table_is_complete_and_as_written() -> None:
 def test_the_outbox_where_clauses_come_from_the_reminder_table(action: ReminderAction) -> None:
     allowed = tuple(s for s in ReminderState if not isinstance(REMINDER[(s, action)], str))
     assert reminder.sources(action) == allowed
-    assert {REMINDER[(s, action)][0] for s in allowed} == {reminder.target(action)}  # type: ignore[index]
+    assert {REMINDER[(s, action)][0] for s in allowed} == {reminder.target(action)}
+
+
+# ---------------------------------------------------------------- only decided transitions persist
+
+
+def test_a_hand_made_transition_is_not_lawful() -> None:
+    """Repositories persist only what `decide` answers: a handler cannot set a status."""
+    forged_round = Transition(before=P, action=RoundAction.ANNOUNCE_SUMMARY, after=X)
+    assert not round.lawful(forged_round)
+    assert round.lawful(round.decide(P, RoundAction.CLOSE))  # type: ignore[arg-type]
+    forged_prep = Transition(before=_st(IP), action=PrepAction.MOVE, after=_st(SH))
+    assert not prep.lawful(forged_prep)
+    forged_plan = Transition(before=D, action=PlanAction.EDIT, after=A)
+    assert not plan.lawful(forged_plan)
+    lawful_plan = plan.decide(PR, PlanAction.APPROVE, PlanFacts(agreed_after=True))
+    assert plan.lawful(lawful_plan)  # type: ignore[arg-type]
+    # Every cell of every table is lawful by construction.
+    for (phase, action), outcome in ROUND.items():
+        if not isinstance(outcome, str):
+            assert round.lawful(round.decide(phase, action))  # type: ignore[arg-type]
+    for (stage, plan_action), plan_outcome in PLAN.items():
+        if not isinstance(plan_outcome, str):
+            assert plan.lawful(plan.decide(stage, plan_action))  # type: ignore[arg-type]
