@@ -34,6 +34,7 @@ from conversations.flows.common import (
 from conversations.flows.kickoff import round_facts
 from conversations.messages import (
     Block,
+    BulletList,
     Button,
     Divider,
     Fields,
@@ -172,6 +173,11 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
     buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
     buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
+    from conversations.flows.coverage import coverage_lines
+
+    missed = await coverage_lines(ctx, await ctx.tx.teams.led_by(person_id=ctx.person.id))
+    if missed:  # the yearly offer (KK BUF): who in the leader's teams has had none in 12 months
+        blocks += [Paragraph(ctx.t("coverage.intro")), BulletList(tuple(missed))]
     blocks.append(Note(ctx.t("status.pick_hint")))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(

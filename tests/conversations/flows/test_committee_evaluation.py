@@ -119,3 +119,23 @@ async def test_coverage_names_to_leaders_and_admins_counts_to_the_committee(worl
     assert "Lene" not in seen.text.split("\n", 2)[-1]  # leaders are not counted
     refused = await world.h.command("U1", "dækning")
     assert "Anna" not in refused.text.split("\n")[0] and "Bo Berg" not in refused.text
+
+
+async def test_the_leaders_status_shows_who_in_their_teams_was_missed(world: World) -> None:
+    await start_round(world.h)
+    await close(world)
+    world.clock.advance(days=400)
+    await start_round(
+        world.h,
+        channel="C2",
+        prep_deadline="2028-01-28",
+        conversations_from="2028-01-31",
+        conversations_to="2028-02-11",
+        kickoff_at="",
+        summary_at="",
+    )
+    status = await world.h.command("UL", "status")
+    assert "ikke tilbudt en MUS de seneste 12 måneder" in status.text
+    missed = status.text.split("de seneste 12 måneder:")[1].split("[")[0]
+    assert "Anna Andersen (C1)" in missed and "Bo Berg (C1)" in missed
+    assert "Niels Nabo" not in missed  # in this year's round
