@@ -545,7 +545,10 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
     # Once the follow-up date's nudge has gone out, a status from either party is the answer
     # to it: no further nudges (the other party's, a snoozed one) for that date.
     if agreed.follow_up_on is not None and await follow_up_started(
-        tx=ctx.tx, round_id=plan.view.round.id, employee_id=plan.employee.id, day=agreed.follow_up_on
+        tx=ctx.tx,
+        round_id=plan.view.round.id,
+        employee_id=plan.employee.id,
+        day=agreed.follow_up_on,
     ):
         await ctx.tx.outbox.cancel_for_subject(
             round_id=plan.view.round.id, subject_id=plan.employee.id, kinds=(PLAN_FOLLOW_UP,)
