@@ -83,7 +83,7 @@ async def show(ctx: Ctx, view: RoundView) -> Reply:
     if not actions:
         blocks.append(Paragraph(ctx.t("action.empty")))
     for n, action in enumerate(actions, start=1):
-        blocks += _item_blocks(ctx.locale, action, people, n=n, tz_name=ctx.person.timezone)
+        blocks += _item_blocks(ctx.locale, action, people, n=n)
     buttons: list[Button] = []
     if ctx.person.id in view.leader_ids and view.round.phase in WRITABLE:
         buttons.append(
@@ -93,7 +93,7 @@ async def show(ctx: Ctx, view: RoundView) -> Reply:
 
 
 def _item_blocks(
-    loc: str, action: TeamAction, people: Mapping[int, Person], *, n: int, tz_name: str | None
+    loc: str, action: TeamAction, people: Mapping[int, Person], *, n: int
 ) -> list[Block]:
     owners = ", ".join(people[p].display_name for p in action.owner_ids if p in people) or "–"
     return [
@@ -231,7 +231,7 @@ def _channel_post(view: RoundView, item: TeamAction, people: Mapping[int, Person
     adapters escape it, so `<!channel>` stays text)."""
     loc = view.template.language
     title = i18n.t(loc, "action.posted", team=team_label(view))
-    blocks: list[Block] = [Heading(title), *_item_blocks(loc, item, people, n=1, tz_name=None)]
+    blocks: list[Block] = [Heading(title), *_item_blocks(loc, item, people, n=1)]
     blocks[1] = Quote(item.what, label=i18n.t(loc, "action.what"))
     blocks.append(Note(i18n.t(loc, "action.posted_hint")))
     assert view.team.channel_id
@@ -316,7 +316,7 @@ def team_action_message(
     text = i18n.t(loc, "action.reminder", team=team.name)
     blocks: list[Block] = [
         Heading(text),
-        *_item_blocks(loc, item, people, n=1, tz_name=recipient.timezone),
+        *_item_blocks(loc, item, people, n=1),
     ]
     buttons = [
         Button(

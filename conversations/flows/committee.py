@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from conversations import figures, i18n, policy
 from conversations.context import Ctx
@@ -138,7 +138,9 @@ async def year_figures(tx: Tx, rounds: list[Round]) -> dict[int, YearFigures]:
     return years
 
 
-async def not_offered(tx: Tx, *, workspace_id: int, since_days: int, now_date) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+async def not_offered(
+    tx: Tx, *, workspace_id: int, since_days: int, now_date: date
+) -> tuple[int, int]:
     """(people in the workspace's teams not offered a MUS in the period, people in teams)."""
     from conversations.flows.coverage import missing_in
 
