@@ -6,7 +6,7 @@ positions (`round:index:step`), never "next": a double click repeats the same ch
 of moving twice, and a button from an old message cannot write into the wrong question.
 
 A person only ever reads and writes their own prep here: the person is the actor, never a
-value from the payload. The leader's read path (`prep.view`) checks leadership and sharing.
+value from the payload. The leader's read path (`prep.view`) is `policy.read_prep`.
 """
 
 from __future__ import annotations
