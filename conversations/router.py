@@ -17,6 +17,7 @@ from conversations.flows import (
     home,
     kickoff,
     leaders,
+    mydata,
     notes,
     plan,
     prep,
@@ -53,6 +54,8 @@ COMMANDS: dict[str, Command] = {
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
     "summary": summary.summary_command,
+    "mine": mydata.data_command,
+    "my": mydata.data_command,
     "tilpas": adapt.adapt_command,
     "adapt": adapt.adapt_command,
 }

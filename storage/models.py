@@ -248,7 +248,8 @@ class ConversationRefRow(SQLModel, table=True):
     platform: str = Field(max_length=20, primary_key=True)
     workspace_external_id: str = Field(max_length=255, primary_key=True)
     key: str = Field(max_length=255, primary_key=True)
-    ref: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Sealed: a Teams form card kept to re-show with errors carries what the person typed.
+    ref: dict[str, Any] = Field(sa_column=Column(EncryptedJSON(), nullable=False))
 
 
 class BookingRow(SQLModel, table=True):

@@ -151,7 +151,12 @@ async def _rotate_table(
                     await tx.session.execute(
                         table.update()
                         .where(where)
-                        .values({name: type_coerce(v, _raw_type(table, name)) for name, v in changes.items()})
+                        .values(
+                            {
+                                name: type_coerce(v, _raw_type(table, name))
+                                for name, v in changes.items()
+                            }
+                        )
                     )
                     done += 1
         if len(rows) < BATCH:

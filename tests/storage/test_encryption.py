@@ -17,7 +17,9 @@ from storage.models import metadata, prep_answers
 from storage.rotation import encrypted_columns, rotate
 from tests.support.privacy_data import T0, marker, seed
 
-MARKERS = [marker(w, k) for w in "EO" for k in ("answer", "note", "plan", "change", "error", "file")]
+MARKERS = [
+    marker(w, k) for w in "EO" for k in ("answer", "note", "plan", "change", "error", "file")
+]
 
 
 async def _raw_dump(store: SqlStore) -> str:
@@ -116,9 +118,7 @@ async def test_key_file_is_reused_and_announced_once(
     second = await create_store(url=url)
     try:
         async with second.transaction() as tx:
-            answers = await tx.prep.answers(
-                round_id=seeded.round_id, person_id=seeded.employee_id
-            )
+            answers = await tx.prep.answers(round_id=seeded.round_id, person_id=seeded.employee_id)
         assert answers["q1"].text == marker("E", "answer")
     finally:
         await second.close()
@@ -162,9 +162,7 @@ async def test_rotation_reseals_with_the_newest_key_and_is_resumable(fresh_url: 
     only_new = await create_store(url=database_url, keys=[new])
     try:
         async with only_new.transaction() as tx:
-            answers = await tx.prep.answers(
-                round_id=seeded.round_id, person_id=seeded.employee_id
-            )
+            answers = await tx.prep.answers(round_id=seeded.round_id, person_id=seeded.employee_id)
             plan = await tx.plans.latest(round_id=seeded.round_id, employee_id=seeded.other_id)
         assert answers["q1"].text == marker("E", "answer")
         assert plan is not None and plan.items[0].fields["goal"] == marker("O", "plan")

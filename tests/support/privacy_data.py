@@ -126,16 +126,13 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
                 booked_by=leader.id,
                 at=T0,
             )
-            reminder = await tx.outbox.schedule(
+            await tx.outbox.schedule(
                 key=f"booking:{round_.id}:{person.id}",
                 kind="booking",
                 round_id=round_.id,
                 recipient_id=person.id,
                 subject_id=person.id,
                 due_at=T0 + timedelta(days=11),
-            )
-            await tx.outbox.mark_failed(
-                reminder_id=reminder.id, worker="w", error=marker(who, "error")
             )
             await tx.conversation_refs.save(
                 platform="slack", workspace_id="T1", key=person.user_id, ref={"u": person.user_id}
@@ -151,6 +148,16 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
                 actor_id=person.id,
                 action="prep.share",
                 subject=f"round:{round_.id}:person:{person.id}",
+            )
+        claimed = await tx.outbox.claim_due(
+            now=T0 + timedelta(days=11), limit=10, worker="w", lease_seconds=60
+        )
+        who_of = {employee.id: "E", other.id: "O"}
+        for reminder in claimed:
+            await tx.outbox.mark_failed(
+                reminder_id=reminder.id,
+                worker="w",
+                error=marker(who_of[reminder.recipient_id], "error"),
             )
         await tx.events.claim(key="slack:T1:Ev1", at=T0)
     files = SqlFileRepo(store=store)

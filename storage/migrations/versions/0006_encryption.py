@@ -1,4 +1,4 @@
-"""Encryption at rest: the key canary, and plan items stored as sealed text instead of JSON.
+"""Encryption at rest: the key canary; plan items and conversation refs as sealed text, not JSON.
 
 Existing rows stay readable (a value without the sealed prefix is read as it is); the first
 start after this revision seals them with the current key (see `storage.rotation`).
@@ -19,6 +19,9 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# JSON columns that now hold sealed text.
+_SEALED_JSON = (("plan_versions", "items"), ("conversation_refs", "ref"))
+
 
 def upgrade() -> None:
     op.create_table(
@@ -27,24 +30,26 @@ def upgrade() -> None:
         sa.Column("sealed", sa.String(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    with op.batch_alter_table("plan_versions") as batch:
-        batch.alter_column(
-            "items",
-            existing_type=sa.JSON(),
-            type_=sa.Text(),
-            existing_nullable=False,
-            postgresql_using="items::text",
-        )
+    for table, column in _SEALED_JSON:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(
+                column,
+                existing_type=sa.JSON(),
+                type_=sa.Text(),
+                existing_nullable=False,
+                postgresql_using=f"{column}::text",
+            )
 
 
 def downgrade() -> None:
     # Sealed plan items are not JSON: downgrading needs a database written without encryption.
-    with op.batch_alter_table("plan_versions") as batch:
-        batch.alter_column(
-            "items",
-            existing_type=sa.Text(),
-            type_=sa.JSON(),
-            existing_nullable=False,
-            postgresql_using="items::json",
-        )
+    for table, column in _SEALED_JSON:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(
+                column,
+                existing_type=sa.Text(),
+                type_=sa.JSON(),
+                existing_nullable=False,
+                postgresql_using=f"{column}::json",
+            )
     op.drop_table("key_canary")
