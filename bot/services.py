@@ -42,6 +42,7 @@ class Services:
             ports=self.ports,
             clock=self.clock,
             hours=self.engine.settings.hours(),
+            content_in_messages=self.engine.settings.content_in_messages,
         )
 
     def adapter_names(self) -> list[str]:
@@ -68,6 +69,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
             configured_admins=frozenset(settings.admins),
             work_start_hour=settings.work_start_hour,
             work_end_hour=settings.work_end_hour,
+            content_in_messages=settings.content_in_messages,
         ),
     )
     return Services(settings=settings, store=store, templates=templates, engine=engine)

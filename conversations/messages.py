@@ -200,6 +200,9 @@ class Message:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replaces: str | None = None
+    # Confidential content for the actor alone (`to=ToActor()`): shown where chat history does
+    # not keep it (a Slack modal; the web chat as any answer). `text` then says only what it is.
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

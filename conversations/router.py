@@ -17,6 +17,7 @@ from conversations.flows import (
     home,
     kickoff,
     leaders,
+    material,
     mydata,
     notes,
     plan,
@@ -73,6 +74,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "reminder": reminders.on_button,
     "summary": summary.on_button,
     "adapt": adapt.on_button,
+    "material": material.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {

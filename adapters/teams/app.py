@@ -136,7 +136,7 @@ class _Answer:
                     case HomeView():
                         await self.port.publish_home(workspace_id=self.workspace_id, view=item)
                     case _:
-                        log.warning("teams: cannot render %r", item)
+                        log.warning("teams: cannot render %s", type(item).__name__)
             except DeliveryError as error:
                 # The event is handled and stored; a reply that could not be shown is logged,
                 # never turned into a failed (and then redelivered) activity.

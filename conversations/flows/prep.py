@@ -204,6 +204,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
                 buttons=(
                     Button(ctx.t("notes.button.open"), "notes.open", encode(round_id, employee_id)),
                 ),
+                private=not ctx.settings.content_in_messages,
             ),
         )
     )

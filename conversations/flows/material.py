@@ -1,0 +1,59 @@
+"""The material for a booked conversation, read in a private view (not a chat message).
+
+The day-before reminder says only that the material is ready, with a button; pressing it
+shows the employee their own preparation, and a leader the shared preparation and their own
+notes, where the platform keeps no copy in the chat history (a Slack modal; the web chat).
+"""
+
+from __future__ import annotations
+
+from conversations.codec import decode_ints
+from conversations.context import Ctx
+from conversations.flows.common import Refuse, load_round, say
+from conversations.messages import Heading, Message, Reply, ToActor
+from conversations.reminders import booking_material
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    if action != "material.booking":
+        return say(ctx, "error.stale_button")
+    round_id, employee_id = decode_ints(value, count=2)
+    view = await load_round(ctx, round_id)
+    own = ctx.person.id == employee_id
+    allowed = view is not None and (
+        (own and view.is_member(ctx.person))
+        or (view.is_leader(ctx.person) and employee_id in view.member_ids)
+    )
+    if view is None or not allowed:
+        await ctx.audit(
+            action="material.view_denied", subject=f"round:{round_id}:person:{employee_id}"
+        )
+        raise Refuse("error.not_allowed")
+    found = await ctx.tx.people.get_many(person_ids=[employee_id])
+    if not found:
+        raise Refuse("error.not_allowed")
+    employee = found[0]
+    blocks = await booking_material(
+        tx=ctx.tx,
+        round_=view.round,
+        team=view.team,
+        template=view.template,
+        reader=ctx.person,
+        employee=employee,
+        now=ctx.now,
+    )
+    title = (
+        ctx.t("reminder.booking.read")
+        if own
+        else ctx.t("prep.leader_title", name=employee.display_name)
+    )
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=title,
+                blocks=(Heading(title), *blocks),
+                private=not ctx.settings.content_in_messages,
+            ),
+        )
+    )
