@@ -7,12 +7,14 @@ a modal (views.open), which Slack keeps in no history, export or eDiscovery. No 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from adapters.slack.app import build_slack_app
 from adapters.slack.config import SlackSettings
+from bot.logsafe import CONTENT_LOGGERS, hold_content_loggers
 from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.ports import Store
@@ -82,8 +84,19 @@ async def _prepare_and_share(slack: SlackHarness, stub: StubSlack) -> None:
     await slack.settle()
 
 
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """DEBUG everywhere, as MUSBOT_LOG_LEVEL=DEBUG would set it, with the bot's own hold."""
+    saved = {name: logging.getLogger(name).level for name in CONTENT_LOGGERS}
+    caplog.set_level(logging.DEBUG)
+    hold_content_loggers()
+    yield caplog
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
 async def test_the_leader_reads_shared_prep_in_a_modal_not_a_message(
-    private: SlackHarness, stub: StubSlack
+    private: SlackHarness, stub: StubSlack, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     await _prepare_and_share(private, stub)
     # Anna's own review (her DM with the bot) is hers; the leader's side is what is checked.
@@ -115,6 +128,8 @@ async def test_the_leader_reads_shared_prep_in_a_modal_not_a_message(
         or c.method.startswith("response_url:")
     ]
     assert all(SECRET not in stub.texts(c) for c in leader_side)
+    # slack_sdk and slack_bolt log whole request bodies at DEBUG: held back, nothing leaked.
+    assert debug_logs.records and SECRET not in debug_logs.text
 
 
 async def test_the_setting_restores_content_in_messages(
