@@ -297,7 +297,9 @@ class SlackApp(AsyncApp):
             case FormErrors() if origin.late:
                 await self._answer(self._late_errors(item, origin), origin)
             case FormErrors():
-                log.warning("form errors outside a form submission dropped: %s", item.errors)
+                log.warning(
+                    "form errors outside a form submission dropped: %s", sorted(item.errors)
+                )
 
     async def _answer(self, message: Message, origin: _Origin) -> None:
         """Show a `ToActor` message to the actor only, updating `replaces` where allowed.
