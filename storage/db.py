@@ -123,7 +123,26 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
+    _default_keys(engine, url=url)
     return engine
+
+
+def _default_keys(engine: AsyncEngine, *, url: str) -> None:
+    """Give the engine the keys it would get without configuration (see `resolve_keyring`);
+    `create_store` replaces them with the configured ones and checks them. Where there are
+    none (PostgreSQL without MUSBOT_ENCRYPTION_KEYS), confidential columns refuse to work."""
+    from storage.crypto import EncryptionKeyError, attach, resolve_keyring
+
+    file = sqlite_file(url)
+    try:
+        keyring = resolve_keyring(
+            keys=None,
+            sqlite_path=str(file) if file is not None else None,
+            memory=_is_memory_sqlite(engine.url),
+        )
+    except EncryptionKeyError:
+        return
+    attach(engine.sync_engine.dialect, keyring)
 
 
 def sqlite_file(url: str) -> Path | None:
