@@ -125,7 +125,11 @@ _announced: set[str] = set()
 
 
 def resolve_keyring(
-    *, keys: Sequence[str] | str | None, sqlite_path: str | None, memory: bool
+    *,
+    keys: Sequence[str] | str | None,
+    sqlite_path: str | None,
+    memory: bool,
+    create_key_file: bool = True,
 ) -> Keyring:
     """The keys for one database, in this order.
 
@@ -148,17 +152,19 @@ def resolve_keyring(
             f"{KEYS_ENV} is not set: a PostgreSQL database needs its encryption keys in "
             f"the configuration (make one with `musbot keys new`)"
         )
-    return key_file_keyring(Path(sqlite_path))
+    return key_file_keyring(Path(sqlite_path), create=create_key_file)
 
 
 def key_file_path(database: Path) -> Path:
     return database.with_name(database.name + ".key")
 
 
-def key_file_keyring(database: Path) -> Keyring:
-    """The key file beside a SQLite database; created (0600) when absent."""
+def key_file_keyring(database: Path, *, create: bool = True) -> Keyring:
+    """The key file beside a SQLite database; created (0600) when absent and `create`."""
     path = key_file_path(database.expanduser().resolve())
     created = False
+    if not path.exists() and not create:
+        raise EncryptionKeyError(f"no key file {path}")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -139,6 +139,7 @@ def _default_keys(engine: AsyncEngine, *, url: str) -> None:
             keys=None,
             sqlite_path=str(file) if file is not None else None,
             memory=_is_memory_sqlite(engine.url),
+            create_key_file=False,  # only `create_store`, which knows the configuration, makes one
         )
     except EncryptionKeyError:
         return

@@ -224,3 +224,16 @@ async def fresh_url(database_url: str) -> AsyncIterator[str]:
     await _wipe_all(database_url)
     yield database_url
     await _wipe_all(database_url)
+
+
+async def test_configured_keys_leave_no_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys from the settings (e.g. a .env file, not the process environment): the migration
+    engine and the store make no key file of their own beside the database."""
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    url = f"sqlite:///{tmp_path}/c.db"
+    await upgrade(url=url)
+    store = await create_store(url=url, keys=[new_key()])
+    await store.close()
+    assert not key_file_path((tmp_path / "c.db").resolve()).exists()
