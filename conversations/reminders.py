@@ -232,6 +232,9 @@ async def _booking_before(
     now: datetime,
     content_in_messages: bool = False,
 ) -> Message | None:
+    """The day-before reminder. By default it says only when and with whom, and the material
+    (prep, notes) is read in a private view (`flows.material`, which calls this with
+    `content_in_messages=True`), so no chat history keeps a copy of it."""
     booking = await tx.bookings.get(round_id=round_.id, employee_id=employee.id)
     if booking is None or booking.starts_at <= now:
         return None  # no longer "tomorrow": a reminder after the fact helps nobody
@@ -240,12 +243,13 @@ async def _booking_before(
         return None
     loc = recipient.locale
     when = i18n.format_datetime(loc, booking.starts_at.astimezone(zone(recipient.timezone)))
-    if recipient.id == employee.id:
-        text = i18n.t(loc, "reminder.booking.employee", when=when)
-    else:
-        text = i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
     if not content_in_messages:
-        # The message says only that there is material; it is read in a private view.
+        own = recipient.id == employee.id
+        text = (
+            i18n.t(loc, "reminder.booking.employee", when=when)
+            if own
+            else i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
+        )
         return Message(
             to=ToPerson(recipient.user_id),
             text=text,
@@ -259,61 +263,38 @@ async def _booking_before(
                 ),
             ),
         )
-    blocks: list[Block] = [Heading(text)]
-    blocks += await booking_material(
-        tx=tx,
-        round_=round_,
-        team=team,
-        template=template,
-        reader=recipient,
-        employee=employee,
-        now=now,
-    )
-    return Message(to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks))
-
-
-async def booking_material(
-    *,
-    tx: Tx,
-    round_: Round,
-    team: Team,
-    template: Template,
-    reader: Person,
-    employee: Person,
-    now: datetime,
-) -> list[Block]:
-    """What each brings to the conversation: the employee their own preparation; a leader the
-    shared preparation (a read, audited like `prep.view`) and their own notes. Callers check
-    that `reader` is the employee or one of the round's leaders."""
     from conversations.flows.common import RoundView
     from conversations.flows.prep import answer_blocks
 
-    loc = reader.locale
     view = RoundView(round=round_, team=team, template=template)
-    session = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
     answers = await tx.prep.answers(round_id=round_.id, person_id=employee.id)
     blocks: list[Block]
-    if reader.id == employee.id:
-        blocks = [Note(i18n.t(loc, "reminder.booking.own_material"))]
+    if recipient.id == employee.id:
+        text = i18n.t(loc, "reminder.booking.employee", when=when)
+        blocks = [Heading(text), Note(i18n.t(loc, "reminder.booking.own_material"))]
         blocks += answer_blocks(loc, view, answers, shared_at=session)
-        return blocks
-    blocks = []
-    if session is not None and session.status == PrepStatus.SHARED:
-        blocks += answer_blocks(loc, view, answers, shared_at=session)
-        await tx.audit.record(
-            at=now,
-            actor_id=reader.id,
-            action="prep.view",
-            subject=f"round:{round_.id}:person:{employee.id}",
-            detail="booking material",
-        )
     else:
-        blocks.append(Paragraph(i18n.t(loc, "prep.not_shared", name=employee.display_name)))
-    note = await tx.notes.get(round_id=round_.id, leader_id=reader.id, employee_id=employee.id)
-    if note is not None and note.text:
-        blocks.append(Quote(note.text, label=i18n.t(loc, "notes.title")))
-    blocks.append(Note(i18n.t(loc, "prep.leader_confidential")))
-    return blocks
+        text = i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
+        blocks = [Heading(text)]
+        if session is not None and session.status == PrepStatus.SHARED:
+            blocks += answer_blocks(loc, view, answers, shared_at=session)
+            # The reminder shows the shared prep to the leader: a read, like `prep.view`.
+            await tx.audit.record(
+                at=now,
+                actor_id=recipient.id,
+                action="prep.view",
+                subject=f"round:{round_.id}:person:{employee.id}",
+                detail="booking reminder",
+            )
+        else:
+            blocks.append(Paragraph(i18n.t(loc, "prep.not_shared", name=employee.display_name)))
+        note = await tx.notes.get(
+            round_id=round_.id, leader_id=recipient.id, employee_id=employee.id
+        )
+        if note is not None and note.text:
+            blocks.append(Quote(note.text, label=i18n.t(loc, "notes.title")))
+        blocks.append(Note(i18n.t(loc, "prep.leader_confidential")))
+    return Message(to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks))
 
 
 async def follow_up_message(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from conversations.codec import decode_ints
 from conversations.context import Ctx
 from conversations.flows.common import Refuse, load_round, say
-from conversations.messages import Heading, Message, Reply, ToActor
-from conversations.reminders import booking_material
+from conversations.messages import Message, Reply, ToActor
+from conversations.reminders import _booking_before
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
@@ -32,27 +32,25 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     found = await ctx.tx.people.get_many(person_ids=[employee_id])
     if not found:
         raise Refuse("error.not_allowed")
-    employee = found[0]
-    blocks = await booking_material(
+    # The reminder's own material, rendered (and its reads audited) now, for this reader.
+    material = await _booking_before(
         tx=ctx.tx,
         round_=view.round,
         team=view.team,
         template=view.template,
-        reader=ctx.person,
-        employee=employee,
+        recipient=ctx.person,
+        employee=found[0],
         now=ctx.now,
+        content_in_messages=True,
     )
-    title = (
-        ctx.t("reminder.booking.read")
-        if own
-        else ctx.t("prep.leader_title", name=employee.display_name)
-    )
+    if material is None:
+        return say(ctx, "reminder.booking.gone")
     return Reply(
         (
             Message(
                 to=ToActor(),
-                text=title,
-                blocks=(Heading(title), *blocks),
+                text=material.text,
+                blocks=material.blocks,
                 private=not ctx.settings.content_in_messages,
             ),
         )
