@@ -19,10 +19,12 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return say(ctx, "error.stale_button")
     round_id, employee_id = decode_ints(value, count=2)
     view = await load_round(ctx, round_id)
-    own = ctx.person.id == employee_id
-    allowed = view is not None and (
-        (own and view.is_member(ctx.person))
-        or (view.is_leader(ctx.person) and employee_id in view.member_ids)
+    # The employee of the round, or one of its leaders; nobody else (the rendering below
+    # reads through the same checks the reminder itself uses, and audits a leader's read).
+    allowed = (
+        view is not None
+        and employee_id in view.round.member_ids
+        and (ctx.person.id == employee_id or ctx.person.id in view.round.leader_ids)
     )
     if view is None or not allowed:
         await ctx.audit(
