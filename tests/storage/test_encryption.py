@@ -237,3 +237,36 @@ async def test_configured_keys_leave_no_key_file(
     store = await create_store(url=url, keys=[new_key()])
     await store.close()
     assert not key_file_path((tmp_path / "c.db").resolve()).exists()
+
+
+@pytest.mark.postgres
+async def test_postgresql_without_keys_is_refused_at_start(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    await upgrade(url=postgres_database)  # migrating needs no key
+    with pytest.raises(EncryptionKeyError, match="MUSBOT_ENCRYPTION_KEYS is not set"):
+        await create_store(url=postgres_database)
+
+
+async def test_a_value_that_does_not_open_fails_without_content(fresh_url: str) -> None:
+    """Past the start-up check a value sealed with an unknown key (restored from elsewhere)
+    fails that one read with a message naming no content, never garbage."""
+    key = new_key()
+    store = await create_store(url=fresh_url, keys=[key])
+    try:
+        seeded = await seed(store)
+        from storage.crypto import DecryptionError, Keyring
+
+        foreign = Keyring(keys=(new_key(),)).seal(marker("E", "answer"))
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE prep_answers SET text = :t WHERE person_id = :p"),
+                {"t": foreign, "p": seeded.employee_id},
+            )
+        with pytest.raises(DecryptionError) as caught:
+            async with store.transaction() as tx:
+                await tx.prep.answers(round_id=seeded.round_id, person_id=seeded.employee_id)
+        assert "MARK" not in str(caught.value) and foreign not in str(caught.value)
+    finally:
+        await store.close()
