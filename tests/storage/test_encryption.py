@@ -270,3 +270,47 @@ async def test_a_value_that_does_not_open_fails_without_content(fresh_url: str) 
         assert "MARK" not in str(caught.value) and foreign not in str(caught.value)
     finally:
         await store.close()
+
+
+async def test_an_interrupted_rotation_continues_where_it_stopped(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.rotation as rotation
+
+    old, new = new_key(), new_key()
+    store = await create_store(url=fresh_url, keys=[old])
+    try:
+        seeded = await seed(store)
+    finally:
+        await store.close()
+    both = await create_store(url=fresh_url, keys=[new, old])
+    monkeypatch.setattr(rotation, "BATCH", 1)
+    real = rotation._reseal
+    calls = 0
+
+    def dying(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, or a killed process
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rotation, "_reseal", dying)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            await rotate(store=both)
+        monkeypatch.setattr(rotation, "_reseal", real)
+        finished = await rotate(store=both)
+        assert 0 < finished < 12  # only what the first run had not done yet
+        assert await rotate(store=both) == 0
+    finally:
+        await both.close()
+    only_new = await create_store(url=fresh_url, keys=[new])
+    try:
+        async with only_new.transaction() as tx:
+            note = await tx.notes.get(
+                round_id=seeded.round_id, leader_id=seeded.leader_id, employee_id=seeded.other_id
+            )
+        assert note is not None and note.text == marker("O", "note")
+    finally:
+        await only_new.close()
