@@ -69,6 +69,9 @@ class Button:
     action: str
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
+    # Its answer is a private view (`Message(private=True)`): a platform that opens dialogs
+    # from the button itself (a Teams task module) opens one instead of posting to the chat.
+    private: bool = False
 
 
 # ---------------------------------------------------------------- forms

@@ -260,6 +260,7 @@ async def _booking_before(
                     "material.booking",
                     encode(round_.id, employee.id),
                     style="primary",
+                    private=True,
                 ),
             ),
         )
