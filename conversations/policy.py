@@ -60,7 +60,7 @@ class Read(StrEnum):
     PLAN_HISTORY = "plan.history"  # every version of a plan
     DOCUMENT = "plan.download"  # the plan as a document
     PERSON_CARD = "status.member"  # one employee's progress card
-    BOOKING_MATERIAL = "booking.material"  # the day-before reminder: time, prep, notes
+    BOOKING_MATERIAL = "material.view"  # the day-before material: time, prep, notes
     ROUND_STATUS = "status.view"  # who has prepared, booked, agreed (no content)
     ROUND_SUMMARY = "summary.view"  # counts and goals without names
 
