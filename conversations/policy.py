@@ -62,7 +62,7 @@ class Read(StrEnum):
     LAST_PLAN = "plan.last_view"  # last round's agreed plan, where this round starts
     DOCUMENT = "plan.download"  # the plan as a document
     PERSON_CARD = "status.member"  # one employee's progress card
-    BOOKING_MATERIAL = "booking.material"  # the day-before reminder: time, prep, notes
+    BOOKING_MATERIAL = "material.view"  # the day-before material: time, prep, notes
     ROUND_STATUS = "status.view"  # who has prepared, booked, agreed (no content)
     ROUND_SUMMARY = "summary.view"  # counts and goals without names
     TEAM_ACTIONS = "actions.view"  # the team's action plan (Skema 5): the team and its leaders

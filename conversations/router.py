@@ -33,6 +33,8 @@ from conversations.flows import (
     home,
     kickoff,
     leaders,
+    material,
+    mydata,
     notes,
     plan,
     prep,
@@ -80,6 +82,8 @@ COMMANDS: dict[str, Command] = {
     "actionplan": actionplan.command,
     "close": summary.close_command,
     "summary": summary.summary_command,
+    "mine": mydata.data_command,
+    "my": mydata.data_command,
     "tilpas": adapt.adapt_command,
     "adapt": adapt.adapt_command,
 }
@@ -99,6 +103,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "adapt": adapt.on_button,
     "action": actionplan.on_button,
     "evaluation": evaluation.on_button,
+    "material": material.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {

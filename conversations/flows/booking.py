@@ -18,6 +18,7 @@ from conversations.flows.common import (
     Refuse,
     RoundView,
     accept,
+    advance,
     load_round,
     require_open,
     rounds_as_leader,
@@ -26,7 +27,6 @@ from conversations.flows.common import (
 from conversations.ical import invite
 from conversations.lifecycles import booking as lifecycle
 from conversations.lifecycles import prep as prep_lifecycle
-from conversations.lifecycles import round as round_lifecycle
 from conversations.lifecycles.base import Effect
 from conversations.lifecycles.booking import BookingAction, BookingState, BookingTransition
 from conversations.lifecycles.prep import PrepAction, PrepState
@@ -277,9 +277,7 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
             at=ctx.now,
         )
     if held.causes(Effect.ROUND_CONVERSATION_HELD):
-        moved = accept(round_lifecycle.decide(view.round.phase, RoundAction.CONVERSATION_HELD))
-        if moved.changed:
-            await ctx.tx.rounds.apply(round_id=view.round.id, transition=moved)
+        await advance(ctx, view, RoundAction.CONVERSATION_HELD)
     await ctx.audit(action="booking.held", subject=f"round:{view.round.id}:person:{employee.id}")
     value = encode(view.round.id, employee.id)
     text = ctx.t("booking.held_done", name=employee.display_name)

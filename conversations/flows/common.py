@@ -101,10 +101,22 @@ async def catch_up(ctx: Ctx, round_: Round) -> Round:
 
 
 async def advance(ctx: Ctx, view: RoundView, action: RoundAction) -> RoundTransition:
-    """Move the round on as its lifecycle allows (or stop with the lifecycle's refusal)."""
+    """Move the round on as its lifecycle allows (or stop with the lifecycle's refusal).
+
+    Another handler may have moved the round since it was read (two leaders, a deadline
+    caught up): then the action is decided once more on the phase it has now.
+    """
     transition = accept(decide_round(view.round.phase, action))
-    if transition.changed:
+    if not transition.changed:
+        return transition
+    try:
         await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
+    except ValueError:
+        fresh = await ctx.tx.rounds.get(round_id=view.round.id)
+        assert fresh is not None
+        transition = accept(decide_round(fresh.phase, action))
+        if transition.changed:
+            await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
     return transition
 
 

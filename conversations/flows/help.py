@@ -22,6 +22,7 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
     mus = command_prefix(ctx)
     lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus), ctx.t("help.home", mus=mus)]
     lines.append(ctx.t("help.actionplan", mus=mus))
+    lines.append(ctx.t("help.mydata", mus=mus))
     if ctx.may_lead():
         lines += [
             ctx.t("help.start", mus=mus),

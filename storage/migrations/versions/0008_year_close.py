@@ -1,7 +1,7 @@
 """The year closes (issue #12): team action plan, committee members, anonymous evaluation.
 
 Revision ID: 0008_year_close
-Revises: 0004
+Revises: 0006_encryption
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from storage.types import UtcDateTime
 
 revision: str = "0008_year_close"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006_encryption"
 branch_labels = None
 depends_on = None
 

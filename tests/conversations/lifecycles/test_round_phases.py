@@ -41,6 +41,11 @@ async def test_the_round_moves_through_its_phases(world: World) -> None:
     card = await world.h.press("UL", Button("", "status.member", f"{round_id}:{anna}"))
     await world.h.press("UL", card.button("booking.held"))
     assert await _phase(world) == Phase.CONVERSATIONS
+    # A held conversation is neither booked again nor held twice (the booking lifecycle).
+    rebook = await world.h.press("UL", Button("", "booking.open", f"{round_id}:{anna}"))
+    assert "allerede holdt" in rebook.text and not rebook.forms
+    twice = await world.h.press("UL", Button("", "booking.held", f"{round_id}:{anna}"))
+    assert "allerede markeret som holdt" in twice.text
 
     # Follow-up comes after the summary meeting, not before.
     early = await world.h.press("UL", Button("", "summary.follow_up", value))
