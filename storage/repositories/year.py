@@ -198,20 +198,29 @@ class SqlEvaluationRepo(Repo):
         )
         if rowcount(marked) == 0:
             return False
-        empty = [
-            r[0]
-            for r in await self._session.execute(
-                select(evaluation_slots.c.id).where(
-                    (evaluation_slots.c.round_id == round_id) & evaluation_slots.c.filled.is_(False)
+        rng = random.SystemRandom()
+        while True:  # a concurrent answer may take the slot we picked: pick again
+            empty = [
+                r[0]
+                for r in await self._session.execute(
+                    select(evaluation_slots.c.id).where(
+                        (evaluation_slots.c.round_id == round_id)
+                        & evaluation_slots.c.filled.is_(False)
+                    )
                 )
+            ]
+            if not empty:
+                raise RuntimeError("no empty evaluation slot for an open invitation")
+            filled = await self._session.execute(
+                update(evaluation_slots)
+                .where(
+                    (evaluation_slots.c.id == rng.choice(empty))
+                    & evaluation_slots.c.filled.is_(False)
+                )
+                .values(filled=True, scores=dict(scores), comment=comment)
             )
-        ]
-        slot = random.SystemRandom().choice(empty)
-        await self._session.execute(
-            update(evaluation_slots)
-            .where(evaluation_slots.c.id == slot)
-            .values(filled=True, scores=dict(scores), comment=comment)
-        )
+            if rowcount(filled) == 1:
+                break
         return True
 
     async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]:
