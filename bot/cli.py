@@ -4,42 +4,72 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("musbot")
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("musbot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
+    from bot.settings_doc import help_epilog
+
     parser = argparse.ArgumentParser(
         prog="musbot", description="MUS-bot: MUS in Slack, Teams and a local web chat."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve the bot (health, Slack, Teams, local web chat)")
+    parser.add_argument("--version", action="version", version=f"musbot {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="serve the bot (health, metrics, Slack, Teams, local web chat)",
+        description="Serve the bot: /healthz, /readyz, /metrics, plus Slack, Teams and the "
+        "web chat as configured. Stop it with Ctrl-C (or SIGTERM).",
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub.add_parser(
         "demo", help="seed the web chat's demo workspace (a leader, five employees, a channel)"
     )
     db = sub.add_parser("db", help="database tasks")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub = db.add_subparsers(dest="db_command", metavar="TASK")
     db_sub.add_parser("upgrade", help="apply the schema migrations")
     templates = sub.add_parser("templates", help="the MUS templates")
-    t_sub = templates.add_subparsers(dest="templates_command", required=True)
+    t_sub = templates.add_subparsers(dest="templates_command", metavar="TASK")
     t_sub.add_parser("list", help="list the templates by name")
     show = t_sub.add_parser("show", help="show one template's questions and plan fields")
     show.add_argument("name")
-    show.add_argument("--lang", default=None, help="da or en (default: the template's language)")
+    show.add_argument(
+        "--lang", default=None, choices=("da", "en"), help="da or en (default: the template's)"
+    )
     data = sub.add_parser("data", help="the MUS material in the database")
-    d_sub = data.add_subparsers(dest="data_command", required=True)
+    d_sub = data.add_subparsers(dest="data_command", metavar="TASK")
     purge = d_sub.add_parser(
         "purge", help="delete rounds whose conversation period ended before a date (retention)"
     )
     purge.add_argument("--before", required=True, help="a date: 2024-01-01 or 1.1.2024")
     purge.add_argument("--yes", action="store_true", help="really delete (otherwise only list)")
+    backup = d_sub.add_parser(
+        "backup", help="write everything in the database to a JSON file (SQLite or PostgreSQL)"
+    )
+    backup.add_argument("file", help="where to write it, e.g. musbot-backup-2025-06-01.json")
+    restore = d_sub.add_parser(
+        "restore", help="load a backup into an empty database (made with `data backup`)"
+    )
+    restore.add_argument("file")
     manifest = sub.add_parser("manifest", help="platform app packages")
-    m_sub = manifest.add_subparsers(dest="manifest_command", required=True)
+    m_sub = manifest.add_subparsers(dest="manifest_command", metavar="PLATFORM")
     teams = m_sub.add_parser("teams", help="write the installable Teams app zip")
     teams.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID")
     teams.add_argument("--out", default=".", help="directory for the zip (default: here)")
@@ -47,45 +77,131 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    """`musbot` or `musbot db` alone: print that level's help instead of an argparse error."""
+    if args.command is None:
+        parser.print_help()
+        return True
+    inner = {"db": "db_command", "templates": "templates_command", "data": "data_command",
+             "manifest": "manifest_command"}.get(args.command)
+    if inner and getattr(args, inner, None) is None:
+        sub_action = next(
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        )
+        sub_action.choices[args.command].print_help()
+        return True
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if _missing_subcommand(parser, args):
+        return 0 if args.command is None else 2
     try:
         settings = load_settings()
     except ConfigError as error:
         print(f"musbot: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Migrations are routine; their chatter would bury the line that says where the bot is.
-    for chatty in ("alembic", "apscheduler"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    if args.command == "run":
-        from bot.run import run
+    from bot.logging_setup import configure_logging
 
-        try:
-            return asyncio.run(run(settings=settings))
-        except ConfigError as error:
-            print(f"musbot: configuration error: {error}", file=sys.stderr)
-            return 2
-    if args.command == "db":
-        return asyncio.run(_upgrade(settings))
-    if args.command == "demo":
-        return asyncio.run(_demo(settings))
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    try:
+        return _dispatch(settings, args)
+    except ConfigError as error:
+        print(f"musbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    except CliError as error:
+        print(f"musbot: {error}", file=sys.stderr)
+        return 1
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed as one line, no traceback."""
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "templates":
         return _templates(settings, args)
     if args.command == "manifest":
         return _teams_package(args)
-    if args.command == "data":
-        return asyncio.run(_purge(settings, args))
+    check_database_url(settings.database_url)
+    with database_errors(settings.database_url):
+        if args.command == "run":
+            from bot.run import run
+
+            return asyncio.run(run(settings=settings))
+        if args.command == "db":
+            return asyncio.run(_upgrade(settings))
+        if args.command == "demo":
+            return asyncio.run(_demo(settings))
+        if args.command == "data" and args.data_command == "purge":
+            return asyncio.run(_purge(settings, args))
+        if args.command == "data" and args.data_command in ("backup", "restore"):
+            return _backup_or_restore(settings, args)
     return 2
 
 
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unreadable URL>"
+
+
+def check_database_url(url: str) -> None:
+    """An unsupported database URL (mysql://...) is refused before anything connects."""
+    from storage.db import normalise_url
+
+    try:
+        normalise_url(url)
+    except ValueError as error:
+        raise ConfigError(f"MUSBOT_DATABASE_URL: {error}") from None
+
+
+@contextlib.contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """An unreachable database is one line naming where, not a driver traceback."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from bot.run import PortInUseError
+
+    try:
+        yield
+    except PortInUseError as error:
+        raise CliError(str(error)) from None
+    except (OperationalError, DBAPIError, ConnectionError, TimeoutError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(
+            f"cannot reach the database {redact_url(url)}: {reason} "
+            "(check MUSBOT_DATABASE_URL and that the server is running)"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CliError(
+            f"cannot reach the database {redact_url(url)}: {reason} "
+            "(check MUSBOT_DATABASE_URL and that the server is running)"
+        ) from None
+
+
 async def _upgrade(settings: Settings) -> int:
+    from bot.health import head_revision, revision_at
     from storage.db import upgrade
 
+    before = await revision_at(url=settings.database_url)
     await upgrade(url=settings.database_url)
-    print("database is at the current schema")
+    head = head_revision()
+    where = redact_url(settings.database_url)
+    if before is None:
+        print(f"created the database schema (revision {head}) in {where}")
+    elif before == head:
+        print(f"the database {where} is already at the current schema (revision {head})")
+    else:
+        print(f"upgraded the database {where} from revision {before} to {head}")
     return 0
 
 
@@ -121,6 +237,10 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
     for problem in library.errors():
         print(f"warning: {problem}", file=sys.stderr)
     if args.templates_command == "list":
+        print(
+            "name       [language] themes, questions, answers (answer boxes the employee "
+            "fills in: a question with several sub-prompts has one for each): title"
+        )
         for name in library.names():
             print(summary_line(template=library.get(name=name)))
         return 0
@@ -173,6 +293,26 @@ async def _purge(settings: Settings, args: argparse.Namespace) -> int:
         print(f"deleted {len(found)} round(s) and everything in them")
     else:
         print(f"{len(found)} round(s) would be deleted; add --yes to delete them")
+    return 0
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Backups and restores; docs/deploy.md says when and how."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup, restore
+
+    path = Path(args.file)
+    where = redact_url(settings.database_url)
+    try:
+        if args.data_command == "backup":
+            counts = asyncio.run(backup(url=settings.database_url, path=path))
+            print(f"wrote {path}: {sum(counts.values())} rows from {where} (readable by you only)")
+        else:
+            counts = asyncio.run(restore(url=settings.database_url, path=path))
+            print(f"restored {sum(counts.values())} rows from {path} into {where}")
+    except BackupError as error:
+        raise CliError(str(error)) from None
     return 0
 
 

@@ -70,7 +70,7 @@ def test_cli_refuses_half_slack_config(
 
 def test_templates_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["templates", "list"]) == 0
-    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
     assert names == ["generic", "kk-buf", "randers", "toender"]
     assert main(["templates", "show", "toender"]) == 0
     shown = capsys.readouterr().out
