@@ -77,7 +77,7 @@ def enable_web_chat(*, services: Services) -> None:
     directory = load_directory()
     chat = WebChat(
         directory=directory,
-        handler=services.engine,
+        handler=services.handler,
         clock_forward=None
         if settings.slack_enabled or settings.teams_enabled
         else demo_clock(services),
@@ -108,6 +108,7 @@ def enable_web_chat(*, services: Services) -> None:
 
 def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
     from adapters.slack import SlackSettings, add_slack_routes, build_slack_app, run_socket_mode
+    from adapters.slack.server import SocketModeLink, bot_token_check
 
     settings = services.settings
     assert settings.slack_bot_token is not None
@@ -117,17 +118,29 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
         app_token=settings.slack_app_token,
         api_url=settings.slack_api_url,
     )
-    bolt = build_slack_app(handler=services.engine, settings=slack_settings)
+    bolt = build_slack_app(handler=services.handler, settings=slack_settings)
     services.ports["slack"] = bolt.port
     services.adapters.append("slack")
     tasks: list[asyncio.Task[None]] = []
+    token_ok = bot_token_check(bolt=bolt)
+    link: SocketModeLink | None = None
     if slack_settings.signing_secret:
         services.mounts.append(lambda app: add_slack_routes(app=app, bolt=bolt))
     if slack_settings.app_token:
+        link = SocketModeLink()
         tasks.append(
-            asyncio.create_task(run_socket_mode(bolt=bolt, app_token=slack_settings.app_token))
+            asyncio.create_task(
+                run_socket_mode(bolt=bolt, app_token=slack_settings.app_token, link=link)
+            )
         )
         log.info("Slack: Socket Mode")
+
+    async def slack_ready() -> str | None:
+        if link is not None and (problem := await link.check()):
+            return problem
+        return await token_ok()
+
+    services.readiness.platforms["slack"] = slack_ready
     return tasks
 
 
@@ -162,7 +175,7 @@ def _enable_teams(services: Services) -> None:
 
     def mount(app: web.Application) -> None:
         services.ports["teams"] = add_teams_routes(
-            app=app, handler=services.engine, refs=refs, settings=teams_settings, files=files
+            app=app, handler=services.handler, refs=refs, settings=teams_settings, files=files
         )
 
     services.mounts.append(mount)
