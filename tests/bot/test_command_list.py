@@ -8,9 +8,9 @@ import pytest
 
 from adapters.inproc import Harness
 from adapters.inproc.harness import message_text
+from bot.command_docs import expected, teams_command_lists
 from bot.config import load_settings
 from bot.services import build_services
-from bot.command_docs import expected, teams_command_lists
 from conversations.commands import COMMANDS, all_words
 from conversations.i18n import catalog
 from conversations.router import COMMANDS as ROUTED
