@@ -41,12 +41,25 @@ def closure(root: str, extras: set[str]) -> dict[str, str]:
             if req.marker and not any(req.marker.evaluate(env) for env in envs):
                 continue
             todo.append((req.name, set(req.extras)))
-    seen.pop(_name(root), None)
     return seen
 
 
+def root_requirements() -> list[str]:
+    """musbot[test]'s own requirements, read from pyproject.toml (not an installed copy)."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads(
+        (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    )["project"]
+    return [*project["dependencies"], *project["optional-dependencies"]["test"]]
+
+
 def main() -> None:
-    pins = closure("musbot", {"test"})
+    pins: dict[str, str] = {}
+    for line in root_requirements():
+        req = Requirement(line)
+        pins.update(closure(req.name, set(req.extras)))
     print("# pip install -e '.[test]' -c constraints.txt   (regenerate: python .ci/freeze.py)")
     for name in sorted(pins):
         print(f"{name}=={pins[name]}")
