@@ -20,7 +20,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core=2.37-6 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 musbot \
-    && useradd --system --create-home --home-dir /var/lib/musbot --uid 10001 --gid 10001 musbot
+    && useradd --system --create-home --home-dir /var/lib/musbot --uid 10001 --gid 10001 musbot \
+    && install -d -o musbot -g musbot -m 700 /var/lib/musbot/backups
 COPY --from=build /opt/musbot /opt/musbot
 ENV PATH=/opt/musbot/bin:$PATH \
     PYTHONUNBUFFERED=1 \
