@@ -71,17 +71,25 @@ def enable_web_chat(*, services: Services) -> None:
     from adapters.webchat.server import exposure_problem
 
     settings = services.settings
-    problem = exposure_problem(host=settings.host, public=settings.web_chat_public)
+    problem = exposure_problem(
+        host=settings.host,
+        public=settings.web_chat_public,
+        passphrase=settings.web_chat_passphrase,
+    )
     if problem is not None:
         raise ConfigError(problem)
     directory = load_directory()
+    # The clock moves for everyone: only in a demo that serves nothing else, on loopback.
+    demo_only = not (
+        settings.slack_enabled or settings.teams_enabled or settings.web_chat_public
+    )
     chat = WebChat(
         directory=directory,
         handler=services.handler,
-        clock_forward=None
-        if settings.slack_enabled or settings.teams_enabled
-        else demo_clock(services),
+        clock_forward=demo_clock(services) if demo_only else None,
         public=settings.web_chat_public,
+        passphrase=settings.web_chat_passphrase,
+        clock=services.clock,
     )
     # Reminders for the demo people go out through the web chat's port.
     services.ports[chat.port.platform] = chat.port
