@@ -39,8 +39,14 @@ def _parser() -> argparse.ArgumentParser:
         epilog=help_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.add_parser(
+    demo = sub.add_parser(
         "demo", help="seed the web chat's demo workspace (a leader, five employees, a channel)"
+    )
+    demo.add_argument(
+        "--links",
+        action="store_true",
+        help="print a link per demo person for the public web chat (needs "
+        "MUSBOT_WEB_CHAT_PASSPHRASE; each link acts as that person only)",
     )
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", metavar="TASK")
@@ -125,6 +131,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return _templates(settings, args)
     if args.command == "manifest":
         return _teams_package(args)
+    if args.command == "demo" and args.links:
+        return _demo_links(settings)
     check_database_url(settings.database_url)
     with database_errors(settings.database_url):
         if args.command == "run":
@@ -202,6 +210,23 @@ async def _upgrade(settings: Settings) -> int:
         print(f"the database {where} is already at the current schema (revision {head})")
     else:
         print(f"upgraded the database {where} from revision {before} to {head}")
+    return 0
+
+
+def _demo_links(settings: Settings) -> int:
+    from adapters.webchat import load_directory
+    from adapters.webchat.server import person_links
+
+    if not settings.web_chat_passphrase:
+        raise CliError("--links needs MUSBOT_WEB_CHAT_PASSPHRASE (the links are made from it)")
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    directory = load_directory()
+    links = person_links(
+        secret=settings.web_chat_passphrase, base_url=base, people=[p.id for p in directory.people]
+    )
+    for person in directory.people:
+        print(f"{person.name}: {links[person.id]}")
+    print("each link opens the web chat as that person only; keep them as private as the passphrase")
     return 0
 
 

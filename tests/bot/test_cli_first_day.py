@@ -135,3 +135,17 @@ def test_env_example_lists_every_setting_and_is_current() -> None:
     assert example.read_text(encoding="utf-8") == render_env_example(), (
         "regenerate: python -m bot.settings_doc > .env.example"
     )
+
+
+def test_demo_links_need_the_passphrase_and_act_as_one_person(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MUSBOT_WEB_CHAT_PASSPHRASE", raising=False)
+    assert main(["demo", "--links"]) == 1
+    assert "MUSBOT_WEB_CHAT_PASSPHRASE" in _one_line_error(capsys.readouterr().err)
+    monkeypatch.setenv("MUSBOT_WEB_CHAT_PASSPHRASE", "solsikke-2026")
+    monkeypatch.setenv("MUSBOT_PUBLIC_URL", "https://demo.example.org")
+    assert main(["demo", "--links"]) == 0
+    out = capsys.readouterr().out
+    assert "Anna Jensen: https://demo.example.org/?key=anna." in out
+    assert "solsikke-2026" not in out
