@@ -14,7 +14,7 @@ from adapters.webchat import WebChat, add_webchat_routes, load_directory
 from adapters.webchat.server import MAX_TEXT_CHARS, access_token, clock_target, person_links
 from conversations.engine import Engine
 from conversations.templates.library import TemplateLibrary
-from storage.memory import MemoryStore
+from storage.db import SqlStore
 from tests.adapters.webchat.conftest import PANE, ROUND, Chat, Stream
 
 SECRET = "solsikke-2026"
@@ -38,7 +38,11 @@ def test_the_clock_lands_on_the_next_working_day_at_nine() -> None:
 
 
 async def _chat(
-    library: TemplateLibrary, *, public: bool = False, clock: ManualClock | None = None
+    library: TemplateLibrary,
+    store: SqlStore,
+    *,
+    public: bool = False,
+    clock: ManualClock | None = None,
 ) -> tuple[TestClient[Any, Any], WebChat, list[timedelta]]:
     clock = clock or ManualClock(datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
     moved: list[timedelta] = []
@@ -48,7 +52,7 @@ async def _chat(
         clock.advance(seconds=by.total_seconds())
         return {"now": clock.now().isoformat(), "sent": 0}
 
-    engine = Engine(store=MemoryStore(), templates=library, clock=clock)
+    engine = Engine(store=store, templates=library, clock=clock)
     chat = WebChat(
         directory=load_directory(),
         handler=engine,
@@ -64,8 +68,10 @@ async def _chat(
     return client, chat, moved
 
 
-async def test_the_page_buttons_land_on_a_working_morning(library: TemplateLibrary) -> None:
-    client, chat, moved = await _chat(library)
+async def test_the_page_buttons_land_on_a_working_morning(
+    library: TemplateLibrary, sqlite_store: SqlStore
+) -> None:
+    client, chat, moved = await _chat(library, sqlite_store)
     try:
         answer = await client.post("/web/clock", json={"days": 1, "land": "working_morning"})
         assert answer.status == 200
@@ -78,9 +84,11 @@ async def test_the_page_buttons_land_on_a_working_morning(library: TemplateLibra
 
 
 async def test_the_guide_follows_the_round_and_marks_unread_per_person(
-    library: TemplateLibrary,
+    library: TemplateLibrary, sqlite_store: SqlStore
 ) -> None:
-    client, chat, _ = await _chat(library, clock=ManualClock(datetime(2026, 11, 23, 9, tzinfo=UTC)))
+    client, chat, _ = await _chat(
+        library, sqlite_store, clock=ManualClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    )
     holder = Chat(client=client, chat=chat, clock=ManualClock())
     try:
         lene, snapshot = await holder.stream("lene")
@@ -123,8 +131,10 @@ async def _latest(stream: Stream, kind: str) -> dict[str, Any]:
             return item
 
 
-async def test_messages_are_capped_in_size(library: TemplateLibrary) -> None:
-    client, _, _ = await _chat(library)
+async def test_messages_are_capped_in_size(
+    library: TemplateLibrary, sqlite_store: SqlStore
+) -> None:
+    client, _, _ = await _chat(library, sqlite_store)
     try:
         long = await client.post(
             "/web/event",
@@ -147,8 +157,10 @@ async def test_messages_are_capped_in_size(library: TemplateLibrary) -> None:
         await client.close()
 
 
-async def test_public_mode_needs_the_passphrase_and_has_no_clock(library: TemplateLibrary) -> None:
-    client, chat, moved = await _chat(library, public=True)
+async def test_public_mode_needs_the_passphrase_and_has_no_clock(
+    library: TemplateLibrary, sqlite_store: SqlStore
+) -> None:
+    client, chat, moved = await _chat(library, sqlite_store, public=True)
     try:
         assert chat.hub.history_limit == 200
         assert (await client.get("/")).status == 200  # the page, with its passphrase prompt
@@ -176,8 +188,10 @@ async def test_public_mode_needs_the_passphrase_and_has_no_clock(library: Templa
         await client.close()
 
 
-async def test_a_per_person_link_acts_as_that_person_only(library: TemplateLibrary) -> None:
-    client, _, _ = await _chat(library, public=True)
+async def test_a_per_person_link_acts_as_that_person_only(
+    library: TemplateLibrary, sqlite_store: SqlStore
+) -> None:
+    client, _, _ = await _chat(library, sqlite_store, public=True)
     try:
         links = person_links(secret=SECRET, base_url="https://demo.example.org", people=["anna"])
         key = links["anna"].split("key=", 1)[1]
