@@ -422,7 +422,8 @@ def _log_retry(request: AsyncBoltRequest) -> None:
     number = str(retry[0] if isinstance(retry, list | tuple) else retry or "")
     # Socket Mode envelopes carry retry_attempt 0 on a first delivery: that is no redelivery.
     if number and number != "0":
-        reason = headers.get("x-slack-retry-reason")
+        why = headers.get("x-slack-retry-reason")
+        reason = str(why[0] if isinstance(why, list | tuple) and why else why or "no reason given")
         log.info("Slack redelivery #%s (%s)", number, reason)
 
 
