@@ -118,3 +118,42 @@ def test_json_logs_are_one_object_a_line(capsys: pytest.CaptureFixture[str]) -> 
     assert first["message"] == "listening on http://127.0.0.1:1/"
     assert first["level"] == "INFO" and first["logger"] == "musbot.test" and "time" in first
     assert second["exc_type"] == "ValueError" and "Traceback" in second["traceback"]
+
+
+async def test_socket_mode_with_a_revoked_token_is_not_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    from bot.adapters import enable_adapters
+    from tests.support.stub_slack import BOT_TOKEN, Failure, StubSlack
+
+    stub = await StubSlack().start()
+    stub.failures["apps.connections.open"] = [Failure(error="invalid_auth", times=1000)]
+    for name in ("SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 's.db'}",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN="xapp-revoked",
+        SLACK_API_URL=stub.api_url,
+    )
+    services = await build_services(settings=settings)
+    tasks = await enable_adapters(services=services)
+    try:
+        async with TestClient(TestServer(build_app(services=services))) as client:
+            async with asyncio.timeout(5):
+                while not any(c.method == "apps.connections.open" for c in stub.calls):  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+            ready = await client.get("/readyz")
+            assert ready.status == 503
+            assert "invalid_auth" in (await ready.json())["checks"]["slack"]
+            assert (await client.get("/healthz")).status == 200
+        assert "Traceback" not in caplog.text and "xapp-revoked" not in caplog.text
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await services.close()
+        await stub.close()
