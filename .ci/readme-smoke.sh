@@ -6,7 +6,7 @@
 #   .ci/readme-smoke.sh [repo]      # default: this checkout (its committed HEAD)
 set -euo pipefail
 repo="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
-limit="${MUSBOT_SMOKE_SECONDS:-300}"   # bounded: the install and the start together
+limit="${MUSBOT_SMOKE_SECONDS:-420}"   # bounded: the install and the start together
 
 work="$(mktemp -d)"
 pid=""
