@@ -133,12 +133,21 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
     token_ok = bot_token_check(bolt=bolt)
     link: SocketModeLink | None = None
     if slack_settings.signing_secret:
-        services.mounts.append(lambda app: add_slack_routes(app=app, bolt=bolt))
+        services.mounts.append(
+            lambda app: add_slack_routes(
+                app=app, bolt=bolt, allowed_teams=settings.slack_allowed_teams
+            )
+        )
     if slack_settings.app_token:
         link = SocketModeLink()
         tasks.append(
             asyncio.create_task(
-                run_socket_mode(bolt=bolt, app_token=slack_settings.app_token, link=link)
+                run_socket_mode(
+                    bolt=bolt,
+                    app_token=slack_settings.app_token,
+                    link=link,
+                    allowed_teams=settings.slack_allowed_teams,
+                )
             )
         )
         log.info("Slack: Socket Mode")
@@ -173,6 +182,9 @@ def _enable_teams(services: Services) -> None:
         tenant_id=settings.microsoft_app_tenant_id,
         app_type=settings.microsoft_app_type,
         allow_unauthenticated=settings.teams_allow_unauthenticated,
+        openid_metadata_url=settings.teams_openid_metadata_url,
+        login_url=settings.teams_login_url,
+        allowed_tenants=tuple(settings.teams_allowed_tenants),
     )
     try:
         teams_settings.check()  # refuses unauthenticated mode unless explicitly allowed

@@ -57,6 +57,10 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
             "slack_app_token", "Socket Mode (no public URL): an app-level token", "xapp-..."
         ),
         SettingDoc("slack_api_url", "the Web API base URL (GovSlack, tests); default Slack's"),
+        SettingDoc(
+            "slack_allowed_teams",
+            "workspaces served (comma-separated); empty: the bot token's own workspace",
+        ),
     ),
     "Microsoft Teams (docs/teams.md)": (
         SettingDoc("microsoft_app_id", "the Azure Bot's Microsoft App ID"),
@@ -66,6 +70,17 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
         SettingDoc(
             "teams_allow_unauthenticated",
             "accept unsigned Teams activities: local development only, never on a network",
+        ),
+        SettingDoc(
+            "teams_allowed_tenants",
+            "tenants served (comma-separated); empty: MICROSOFT_APP_TENANT_ID",
+        ),
+        SettingDoc(
+            "teams_openid_metadata_url",
+            "where the Bot Framework publishes its signing keys (sovereign clouds, tests)",
+        ),
+        SettingDoc(
+            "teams_login_url", "the Microsoft Entra login host the bot gets its own token from"
         ),
     ),
     "The web chat (docs/webchat.md)": (

@@ -11,14 +11,18 @@ WebSocket, so a workplace can run it without a public URL. Same app, same listen
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import ClientError, web
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import SlackApp
@@ -28,17 +32,69 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def add_slack_routes(*, app: web.Application, bolt: AsyncApp, path: str = EVENTS_PATH) -> None:
+def one_workspace(*, bolt: AsyncApp, allowed_teams: Sequence[str] = ()) -> None:
+    """Refuse requests from any workspace but the installed one (or those in `allowed_teams`).
+
+    The installed workspace is the bot token's (`auth.test`, which bolt asks before the first
+    request). Runs after bolt's signature check, so only Slack itself learns of the refusal;
+    it is logged with the team id only. Registered once per app, for HTTP and Socket Mode.
+    """
+    if getattr(bolt, "_musbot_one_workspace", False):
+        return
+    allowed = frozenset(allowed_teams)
+
+    async def only_this_workspace(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        team = context.team_id
+        installed = context.authorize_result.team_id if context.authorize_result else None
+        if allowed:
+            ok = team in allowed
+        else:
+            ok = team is None or installed is None or team == installed
+        if ok:
+            await next()
+            return None
+        log.warning("slack: refused a request from workspace %s (not this installation's)", team)
+        return BoltResponse(status=403, body="")
+
+    bolt.use(only_this_workspace)
+    bolt._musbot_one_workspace = True  # type: ignore[attr-defined]
+
+
+def _malformed(body: bytes, content_type: str) -> bool:
+    """A JSON body, or an interactivity `payload`, that does not parse (bolt would answer 500)."""
+    try:
+        if content_type == "application/json":
+            json.loads(body)
+        elif content_type == "application/x-www-form-urlencoded":
+            for payload in parse_qs(body.decode("utf-8")).get("payload", ()):
+                json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return False
+
+
+def add_slack_routes(
+    *,
+    app: web.Application,
+    bolt: AsyncApp,
+    path: str = EVENTS_PATH,
+    allowed_teams: Sequence[str] = (),
+) -> None:
     """Mount `POST /slack/events` (events, commands, interactivity) on an aiohttp app.
 
     On shutdown the server waits briefly for work that runs after an ack, so an answer that
-    was already accepted is not cut off half-way.
+    was already accepted is not cut off half-way. A body that is not JSON gets 400.
     """
 
     if isinstance(bolt, SlackApp) and not bolt.verifies_requests:
         raise ValueError("an HTTP endpoint for Slack needs SLACK_SIGNING_SECRET")
+    one_workspace(bolt=bolt, allowed_teams=allowed_teams)
 
     async def slack_events(request: web.Request) -> web.Response:
+        if _malformed(await request.read(), request.content_type):
+            return web.Response(status=400, text="malformed body")
         bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -118,8 +174,10 @@ def socket_mode_handler(
     app_token: str,
     link: SocketModeLink | None = None,
     ping_interval: float = 10.0,
+    allowed_teams: Sequence[str] = (),
 ) -> AsyncSocketModeHandler:
     """The handler, logging through a quiet logger, its state kept in `link`."""
+    one_workspace(bolt=bolt, allowed_teams=allowed_teams)
     link = link or SocketModeLink()
     quiet = logging.getLogger("adapters.slack.socket_mode")
     for old in [f for f in quiet.filters if isinstance(f, _QuietRetries)]:
@@ -133,7 +191,11 @@ def socket_mode_handler(
 
 
 async def start_socket_mode(
-    *, bolt: AsyncApp, app_token: str, link: SocketModeLink | None = None
+    *,
+    bolt: AsyncApp,
+    app_token: str,
+    link: SocketModeLink | None = None,
+    allowed_teams: Sequence[str] = (),
 ) -> AsyncSocketModeHandler:
     """Connect to Slack over Socket Mode and return the handler (`stop_socket_mode` ends it).
 
@@ -141,7 +203,9 @@ async def start_socket_mode(
     (including `apps.connections.open`) go through the app's client and its base URL. Until
     Slack accepts the app token this keeps retrying (quietly; `link` says why).
     """
-    handler = socket_mode_handler(bolt=bolt, app_token=app_token, link=link)
+    handler = socket_mode_handler(
+        bolt=bolt, app_token=app_token, link=link, allowed_teams=allowed_teams
+    )
     await handler.connect_async()
     log.info("Slack Socket Mode connected")
     return handler
@@ -153,10 +217,15 @@ async def run_socket_mode(
     app_token: str,
     link: SocketModeLink | None = None,
     ping_interval: float = 10.0,
+    allowed_teams: Sequence[str] = (),
 ) -> None:
     """Serve over Socket Mode until cancelled (for `asyncio.create_task` in the bot's wiring)."""
     handler = socket_mode_handler(
-        bolt=bolt, app_token=app_token, link=link, ping_interval=ping_interval
+        bolt=bolt,
+        app_token=app_token,
+        link=link,
+        ping_interval=ping_interval,
+        allowed_teams=allowed_teams,
     )
     try:
         await handler.connect_async()
