@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.clock import OffsetClock
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -200,6 +201,47 @@ def _enable_teams(services: Services) -> None:
 
     services.mounts.append(mount)
     services.adapters.append("teams")
+    if settings.microsoft_app_id and settings.microsoft_app_password:
+        services.readiness.platforms["teams"] = _teams_token_check(settings)
+
+
+def _teams_token_check(settings: Settings) -> Callable[[], Awaitable[str | None]]:
+    """Teams has no connection to watch; ready means Microsoft still gives the bot its token
+    (a revoked secret or a wrong tenant shows here before the first reply fails). A success is
+    cached by the credentials until near expiry, a failure for 30 s, so probes stay cheap."""
+    import aiohttp
+
+    from adapters.teams.auth import ClientCredentials
+
+    assert settings.microsoft_app_id is not None
+    credentials = ClientCredentials(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password or "",
+        tenant_id=settings.microsoft_app_tenant_id
+        if settings.microsoft_app_type == "SingleTenant"
+        else None,
+        login_url=settings.teams_login_url,
+        timeout=5.0,
+    )
+    failed: dict[str, Any] = {"at": None, "problem": None}
+
+    async def check() -> str | None:
+        now = asyncio.get_running_loop().time()
+        if failed["at"] is not None and now - failed["at"] < 30:
+            problem: str | None = failed["problem"]
+            return problem
+        try:
+            await credentials.token()
+        except PermissionError as error:  # "token endpoint answered HTTP 401": no secret in it
+            failed.update(at=now, problem=f"the bot's credentials are refused ({error})")
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            failed.update(at=now, problem=f"Microsoft login unreachable ({type(error).__name__})")
+        else:
+            failed.update(at=None, problem=None)
+        problem = failed["problem"]
+        return problem
+
+    return check
 
 
 def _teams_files(services: Services) -> FileLinks | None:

@@ -157,3 +157,43 @@ async def test_socket_mode_with_a_revoked_token_is_not_ready(
         await asyncio.gather(*tasks, return_exceptions=True)
         await services.close()
         await stub.close()
+
+
+async def test_teams_is_ready_while_microsoft_gives_the_bot_its_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters import enable_adapters
+    from tests.support.stub_login import StubLogin
+
+    login = await StubLogin().start()
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 't.db'}",
+        MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001",
+        MICROSOFT_APP_PASSWORD="a-secret-value",
+        teams_login_url=login.url,
+        teams_openid_metadata_url=login.metadata_url,
+    )
+    services = await build_services(settings=settings)
+    try:
+        await enable_adapters(services=services)
+        async with TestClient(TestServer(build_app(services=services))) as client:
+            ready = await client.get("/readyz")
+            assert ready.status == 200, await ready.text()
+            assert (await ready.json())["checks"]["teams"] == "ok"
+
+        # A revoked secret: a fresh process (no cached token) is not ready, and says why.
+        login.token_status = 401
+        services.readiness.platforms.clear()
+        services.mounts.clear()
+        services.adapters.clear()
+        await enable_adapters(services=services)
+        async with TestClient(TestServer(build_app(services=services))) as client:
+            ready = await client.get("/readyz")
+            body = await ready.json()
+            assert ready.status == 503 and "refused" in body["checks"]["teams"]
+            assert "a-secret-value" not in json.dumps(body)
+    finally:
+        await services.close()
+        await login.close()
