@@ -37,7 +37,7 @@ from adapters.webchat import render
 from adapters.webchat.directory import Directory
 from adapters.webchat.hub import ChatHub
 from adapters.webchat.port import WebChatPort
-from adapters.webchat.tour import Tour
+from adapters.webchat.tour import STEPS, Tour
 from adapters.webchat.translate import BadEvent, Inbound, parse_event
 from conversations.context import zone
 from conversations.events import FormEvent
@@ -143,7 +143,10 @@ class WebChat:
         self.clock_forward = None if public else clock_forward
         self.passphrase = passphrase
         self.clock = clock
-        self.tour = tour or Tour()
+        # Without a clock to move, the tour skips the step that moves it.
+        self.tour = tour or Tour(
+            steps=STEPS if self.clock_forward else tuple(s for s in STEPS if s.key != "clock")
+        )
 
     def tour_state(self) -> dict[str, Any]:
         return self.tour.state(people={p.id: p.name for p in self.directory.people})

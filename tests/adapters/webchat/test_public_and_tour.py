@@ -163,6 +163,7 @@ async def test_public_mode_needs_the_passphrase_and_has_no_clock(
     client, chat, moved = await _chat(library, sqlite_store, public=True)
     try:
         assert chat.hub.history_limit == 200
+        assert "clock" not in [step.key for step in chat.tour.steps]  # nothing to move
         assert (await client.get("/")).status == 200  # the page, with its passphrase prompt
         refused = await client.get("/web/people")
         assert refused.status == 401 and (await refused.json())["login"] is True
