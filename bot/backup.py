@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 FORMAT = "musbot-backup/1"
 _BATCH = 500
+# Not copied: the encryption key check is the target database's own (made with its keys).
+_SKIP = frozenset({"key_canary"})
 
 
 class BackupError(Exception):
@@ -33,6 +35,10 @@ def _metadata() -> MetaData:
     from storage.models import metadata
 
     return metadata
+
+
+def _tables() -> list[Any]:
+    return [t for t in _metadata().sorted_tables if t.name not in _SKIP]
 
 
 def _encode(value: Any) -> Any:
@@ -68,19 +74,29 @@ async def _revision(conn: AsyncConnection) -> str | None:
     return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
-async def backup(*, url: str, path: Path) -> dict[str, int]:
-    """Write every row to `path` (JSON); returns rows per table."""
-    from storage.db import make_engine
+async def backup(*, url: str, path: Path, keys: Any = None) -> dict[str, int]:
+    """Write every row to `path` (JSON); returns rows per table.
 
-    engine = make_engine(url=url)
+    Encrypted columns are read with the database's keys (`keys`, or its key file), so the
+    file holds them readable and restores under any other key: keep it as safe as the keys.
+    """
+    from storage.db import create_store, make_engine
+
+    probe = make_engine(url=url)
+    try:
+        async with probe.connect() as conn:
+            revision = await _revision(conn)
+    finally:
+        await probe.dispose()
+    if revision is None:
+        raise BackupError("the database has no MUS-bot schema: nothing to back up")
+    store = await create_store(url=url, keys=keys)
+    engine = store.engine
     counts: dict[str, int] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
     try:
         async with engine.connect() as conn:
-            revision = await _revision(conn)
-            if revision is None:
-                raise BackupError("the database has no MUS-bot schema: nothing to back up")
-            for table in _metadata().sorted_tables:
+            for table in _tables():
                 pk = list(table.primary_key.columns)
                 result = await conn.execute(select(table).order_by(*pk))
                 rows = [
@@ -112,15 +128,18 @@ def read_backup(path: Path) -> dict[str, Any]:
     return document
 
 
-async def restore(*, url: str, path: Path) -> dict[str, int]:
-    """Load a backup into an empty database, then upgrade it to the current schema."""
-    from storage.db import make_engine, upgrade
+async def restore(*, url: str, path: Path, keys: Any = None) -> dict[str, int]:
+    """Load a backup into an empty database, then upgrade it to the current schema.
+
+    The rows are encrypted with this database's keys (`keys`, or its key file, made if new).
+    """
+    from storage.db import create_store, upgrade
 
     document = read_backup(path)
     revision = document["schema_revision"]
     await upgrade(url=url, revision=revision)
-    metadata = _metadata()
-    engine = make_engine(url=url)
+    store = await create_store(url=url, keys=keys)
+    engine = store.engine
     counts: dict[str, int] = {}
     try:
         async with engine.begin() as conn:
@@ -129,7 +148,7 @@ async def restore(*, url: str, path: Path) -> dict[str, int]:
                     f"the database is at a newer schema than the backup ({revision}): "
                     "restore into a new, empty database"
                 )
-            for table in metadata.sorted_tables:
+            for table in _tables():
                 if table.name not in document["tables"]:
                     continue
                 existing = (await conn.execute(select(func.count()).select_from(table))).scalar()
@@ -138,7 +157,7 @@ async def restore(*, url: str, path: Path) -> dict[str, int]:
                         f"the database is not empty (table {table.name} has {existing} rows): "
                         "restore into a new, empty database"
                     )
-            for table in metadata.sorted_tables:
+            for table in _tables():
                 rows = [
                     {key: _decode(value) for key, value in row.items()}
                     for row in document["tables"].get(table.name, [])

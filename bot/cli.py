@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     purge = d_sub.add_parser(
         "purge", help="delete rounds whose conversation period ended before a date (retention)"
     )
-    purge.add_argument("--before", required=True, help="a date: 2024-01-01 or 1.1.2024")
+    purge.add_argument(
+        "--before",
+        default=None,
+        help="a date: 2024-01-01 or 1.1.2024 (default: today - MUSBOT_ROUND_RETENTION_DAYS)",
+    )
     purge.add_argument("--yes", action="store_true", help="really delete (otherwise only list)")
     backup = d_sub.add_parser(
         "backup", help="write everything in the database to a JSON file (SQLite or PostgreSQL)"
@@ -74,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="load a backup into an empty database (made with `data backup`)"
     )
     restore.add_argument("file")
+    purge.add_argument(
+        "--include-running", action="store_true", help="also delete rounds not yet closed"
+    )
+    erase = d_sub.add_parser("erase", help="erase everything about one person (GDPR art. 17)")
+    erase.add_argument("--person", required=True, help="person id, or platform user id")
+    erase.add_argument("--dry-run", action="store_true", help="only list what would go")
+    export = d_sub.add_parser(
+        "export", help="everything about one person as JSON (GDPR art. 15 access request)"
+    )
+    export.add_argument("--person", required=True, help="person id, or platform user id")
+    export.add_argument("--out", default="-", help="file to write (default: standard output)")
+    keys = sub.add_parser("keys", help="encryption keys (MUSBOT_ENCRYPTION_KEYS)")
+    k_sub = keys.add_subparsers(dest="keys_command", metavar="TASK")
+    k_sub.add_parser("new", help="print a new random key")
+    k_sub.add_parser("rotate", help="re-encrypt everything with the newest key (safe to run again)")
+    audit = sub.add_parser("audit", help="the audit log: who read or changed what, and when")
+    audit.add_argument("--person", default=None, help="rows about this person (id or user id)")
+    audit.add_argument("--reader", default=None, help="rows by this person (id or user id)")
+    audit.add_argument("--since", default=None, help="a date: 2024-01-01 or 1.1.2024")
+    audit.add_argument("--refused-only", action="store_true", help="only refused attempts")
+    audit.add_argument("--limit", type=int, default=1000)
     manifest = sub.add_parser("manifest", help="platform app packages")
     m_sub = manifest.add_subparsers(dest="manifest_command", metavar="PLATFORM")
     teams = m_sub.add_parser("teams", help="write the installable Teams app zip")
@@ -92,7 +117,7 @@ def _missing_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.print_help()
         return True
     inner = {"db": "db_command", "templates": "templates_command", "data": "data_command",
-             "manifest": "manifest_command"}.get(args.command)
+             "manifest": "manifest_command", "keys": "keys_command"}.get(args.command)
     if inner and getattr(args, inner, None) is None:
         sub_action = next(
             a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
@@ -113,10 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"musbot: configuration error: {error}", file=sys.stderr)
         return 2
     from bot.logging_setup import configure_logging
+    from bot.logsafe import hold_content_loggers
+    from storage.crypto import EncryptionKeyError
 
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    hold_content_loggers()
     try:
         return _dispatch(settings, args)
+    except EncryptionKeyError as error:
+        print(f"musbot: encryption key error: {error}", file=sys.stderr)
+        return 2
     except ConfigError as error:
         print(f"musbot: configuration error: {error}", file=sys.stderr)
         return 2
@@ -146,10 +177,16 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
             return asyncio.run(_upgrade(settings))
         if args.command == "demo":
             return asyncio.run(_demo(settings))
-        if args.command == "data" and args.data_command == "purge":
-            return asyncio.run(_purge(settings, args))
         if args.command == "data" and args.data_command in ("backup", "restore"):
             return _backup_or_restore(settings, args)
+        from bot import privacy_cli
+
+        if args.command == "data":
+            return asyncio.run(privacy_cli.data(settings, args))
+        if args.command == "keys":
+            return asyncio.run(privacy_cli.keys(settings, args))
+        if args.command == "audit":
+            return asyncio.run(privacy_cli.audit(settings, args))
     return 2
 
 
@@ -239,7 +276,7 @@ async def _demo(settings: Settings) -> int:
 
     await upgrade(url=settings.database_url)
     directory = load_directory()
-    store = await create_store(url=settings.database_url)
+    store = await create_store(url=settings.database_url, keys=settings.encryption_keys)
     try:
         count = await seed(store=store, directory=directory)
     finally:
@@ -281,49 +318,6 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _purge(settings: Settings, args: argparse.Namespace) -> int:
-    """Retention: MUS material is kept only as long as the workplace needs it."""
-    from datetime import date
-
-    from bot.clock import SystemClock
-    from conversations.parsing import ParseError, parse_date
-    from storage.db import create_store
-
-    try:
-        day = parse_date(text=args.before, today=date.today())
-    except ParseError:
-        print(f"musbot: --before: cannot read {args.before!r} as a date", file=sys.stderr)
-        return 2
-    store = await create_store(url=settings.database_url, migrate=True)
-    try:
-        async with store.transaction() as tx:
-            found = await tx.rounds.ended_before(day=day)
-            for round_ in found:
-                print(
-                    f"round {round_.id}: {round_.template_name}, conversations "
-                    f"{round_.conversations_from}..{round_.conversations_to}, "
-                    f"{len(round_.member_ids)} employees, phase {round_.phase.value}"
-                )
-                if args.yes:
-                    await tx.rounds.delete(round_id=round_.id)
-                    await tx.audit.record(
-                        at=SystemClock().now(),
-                        actor_id=None,
-                        action="round.purge",
-                        subject=f"round:{round_.id}",
-                        detail=f"ended {round_.conversations_to}",
-                    )
-    finally:
-        await store.close()
-    if not found:
-        print(f"no rounds ended before {day}")
-    elif args.yes:
-        print(f"deleted {len(found)} round(s) and everything in them")
-    else:
-        print(f"{len(found)} round(s) would be deleted; add --yes to delete them")
-    return 0
-
-
 def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Backups and restores; docs/deploy.md says when and how."""
     from pathlib import Path
@@ -332,12 +326,13 @@ def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     where = redact_url(settings.database_url)
+    keys = settings.encryption_keys or None
     try:
         if args.data_command == "backup":
-            counts = asyncio.run(backup(url=settings.database_url, path=path))
+            counts = asyncio.run(backup(url=settings.database_url, path=path, keys=keys))
             print(f"wrote {path}: {sum(counts.values())} rows from {where} (readable by you only)")
         else:
-            counts = asyncio.run(restore(url=settings.database_url, path=path))
+            counts = asyncio.run(restore(url=settings.database_url, path=path, keys=keys))
             print(f"restored {sum(counts.values())} rows from {path} into {where}")
     except BackupError as error:
         raise CliError(str(error)) from None

@@ -55,6 +55,7 @@ class Services:
             },
             clock=self.clock,
             hours=self.engine.settings.hours(),
+            content_in_messages=self.engine.settings.content_in_messages,
             on_result=self.metrics.record_sweep,
         )
 
@@ -69,7 +70,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
     """Open the database (migrating it to the current schema) and build the engine."""
     if migrate:
         await upgrade(url=settings.database_url)
-    store = await create_store(url=settings.database_url)
+    store = await create_store(url=settings.database_url, keys=settings.encryption_keys)
     templates = TemplateLibrary(extra_dirs=settings.template_dirs)
     for problem in templates.errors():
         log.error("template not loaded: %s", problem)
@@ -82,6 +83,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
             configured_admins=frozenset(settings.admins),
             work_start_hour=settings.work_start_hour,
             work_end_hour=settings.work_end_hour,
+            content_in_messages=settings.content_in_messages,
         ),
     )
     return Services(settings=settings, store=store, templates=templates, engine=engine)

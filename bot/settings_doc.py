@@ -44,6 +44,21 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
             "admins", "platform user ids treated as admins (Teams tells the bot no admin flag)"
         ),
     ),
+    "Privacy (docs/privacy.md)": (
+        SettingDoc(
+            "encryption_keys",
+            "encryption keys, newest first (musbot keys new); SQLite without them: a key file "
+            "beside the database; PostgreSQL needs them",
+        ),
+        SettingDoc(
+            "content_in_messages",
+            "true: answers and notes go into chat messages (kept in the platform's history) "
+            "instead of private views",
+        ),
+        SettingDoc("round_retention_days", "musbot data purge deletes rounds ended this long ago"),
+        SettingDoc("audit_retention_days", "audit rows are kept this many days"),
+        SettingDoc("event_retention_days", "processed-event ids are kept this many days"),
+    ),
     "MUS rounds and reminders": (
         SettingDoc("template_dirs", "extra template directories (docs/templates.md)"),
         SettingDoc("work_start_hour", "reminders go out from this hour, recipient's time zone"),

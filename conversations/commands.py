@@ -22,7 +22,7 @@ class CommandSpec:
     en: str
     who: Who
     aliases: tuple[str, ...] = ()
-    # Offered in Teams' command menu (a list holds at most 10, so the rarest is left out).
+    # Offered in Teams' command menu (a list holds at most 10, so the rarest are left out).
     teams_menu: bool = True
     # Also offered in Teams team channels and group chats (the answer comes privately).
     in_channels: bool = False
@@ -37,6 +37,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("prep", "forbered", "prep", "everyone", aliases=("forberedelse",)),
     CommandSpec("plan", "plan", "plan", "everyone", aliases=("udviklingsplan",)),
     CommandSpec("home", "hjem", "home", "everyone"),
+    CommandSpec("mydata", "mine data", "my data", "everyone", teams_menu=False),
     CommandSpec("start", "start", "start", "leader", in_channels=True),
     CommandSpec("adapt", "tilpas", "adapt", "leader"),
     CommandSpec("status", "status", "status", "leader"),
@@ -50,8 +51,9 @@ BY_KEY: dict[str, CommandSpec] = {command.key: command for command in COMMANDS}
 
 
 def all_words() -> set[str]:
-    """Every word that names a command (the empty command shows the help too)."""
-    return {"", *(word for command in COMMANDS for word in command.words)}
+    """Every first word that names a command, as the router reads it ("mine data": "mine");
+    the empty command shows the help too."""
+    return {"", *(word.split(" ")[0] for command in COMMANDS for word in command.words)}
 
 
 def visible_to(*, may_lead: bool, is_admin: bool) -> tuple[CommandSpec, ...]:
