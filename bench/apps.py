@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 
 from bench.standin import TOKEN
 
@@ -58,6 +57,8 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
             )
 
         return app
+
+    from sqlalchemy import text
 
     from storage.db import make_engine
 

@@ -332,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
 
 def configure(args: argparse.Namespace) -> argparse.Namespace:
     if args.tiny:
-        args.reps, args.interactions, args.concurrency = 1, 10, "1,5"
+        args.reps, args.interactions, args.concurrency = 1, 10, "5"
         args.backends, args.name = "sqlite", "interaction-tiny"
     return args
 
