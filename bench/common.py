@@ -79,8 +79,9 @@ def ratio(ours: float, baseline: float) -> float:
 
 def write_result(name: str, payload: Mapping[str, Any]) -> Path:
     """bench/results/NAME.json with the machine and the date around `payload`."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    folder = RESULTS / "tiny" if name.endswith("-tiny") else RESULTS  # tiny: not kept
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     document = {
         "benchmark": name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
