@@ -3,22 +3,29 @@
 Reminders are rows; this only moves them along. Each step is its own short transaction, and no
 platform call happens inside one (SQLite holds its write lock for a whole transaction):
 
-1. claim up to `batch` due rows for this worker, with a lease (PostgreSQL: SKIP LOCKED, so
-   several processes never claim the same row);
+1. claim up to `batch` due rows for this worker, with a short lease (PostgreSQL: SKIP LOCKED,
+   so several processes never claim the same row) that a heartbeat renews while the rows are
+   being sent;
 2. render each from current data (a reminder that no longer applies is cancelled; one outside
    the recipient's working hours is moved to the next allowed moment);
-3. send through the platform's port; then mark it sent. A 429 is retried after its
-   Retry-After, a 5xx or network error with exponential back-off, a permanent error is
-   recorded once as failed (the leader sees it in `/mus status`).
+3. send through the platform's port, several recipients at once (`concurrency`) and each
+   recipient's messages one after the other, in order; then mark it sent. A 429 is never
+   slept out: the row, and the recipient's later rows in the batch, are rescheduled for after
+   its Retry-After, and the sweep goes on with other recipients (and comes back for them when
+   they are due, if that is within `linger` seconds). A 5xx or network error backs off
+   exponentially; a permanent error is recorded once as failed (the leader sees it in
+   `/mus status`).
 
-A process killed between 1 and 3 leaves rows "sending" until the lease expires; another sweep
-then takes them. The only window for a duplicate is a kill between a platform accepting a
-message and step 3 committing, which is milliseconds; the window for loss is none.
+A process killed between 1 and 3 leaves rows "sending" until their lease runs out, seconds
+later, since nobody renews it; another sweep then takes them. The only window for a
+duplicate is a kill between a platform accepting a message and step 3 committing, which is
+milliseconds; the window for loss is none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -56,24 +63,38 @@ class Sweeper:
     hours: WorkingHours = field(default_factory=WorkingHours)
     worker: str = field(default_factory=worker_name)
     batch: int = 50
-    lease_seconds: float = 300.0
+    lease_seconds: float = 15.0
+    """Short: a dead worker's rows are taken over this soon. Renewed every third of it."""
+    concurrency: int = 16
+    """Recipients being sent to at once (each recipient's messages go one at a time)."""
+    linger: float = 15.0
+    """A sweep waits for rate-limited rows due again within this many seconds."""
     max_attempts: int = 8
     base_backoff: float = 30.0
     _in_flight: set[asyncio.Task[object]] = field(default_factory=set, init=False, repr=False)
+    _wake: datetime | None = field(default=None, init=False, repr=False)
 
     async def sweep(self) -> SweepResult:
-        """Send everything due now, batch by batch, until nothing is due."""
+        """Send everything due now, batch by batch, until nothing is due (or due soon)."""
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
         try:
             total = SweepResult()
+            self._wake = None
             while True:
                 result = await self.sweep_once()
                 for name in total.__dataclass_fields__:
                     setattr(total, name, getattr(total, name) + getattr(result, name))
-                if result.claimed < self.batch:
+                if result.claimed:
+                    continue
+                if self._wake is None:
                     return total
+                wait = (self._wake - self.clock.now()).total_seconds()
+                if wait > self.linger:
+                    return total
+                self._wake = None
+                await asyncio.sleep(max(wait, 0.02))
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -86,6 +107,7 @@ class Sweeper:
             await asyncio.wait(pending, timeout=within)
 
     async def sweep_once(self) -> SweepResult:
+        """Claim one batch and send it: recipients concurrently, each one's rows in order."""
         result = SweepResult()
         now = self.clock.now()
         async with self.store.transaction() as tx:
@@ -93,18 +115,61 @@ class Sweeper:
                 now=now, limit=self.batch, worker=self.worker, lease_seconds=self.lease_seconds
             )
         result.claimed = len(claimed)
+        if not claimed:
+            return result
+        by_recipient: dict[int, list[Reminder]] = {}
         for reminder in claimed:
-            await self._one(reminder, result)
+            by_recipient.setdefault(reminder.recipient_id, []).append(reminder)
+        held = {reminder.id for reminder in claimed}
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_recipient(rows: list[Reminder]) -> None:
+            async with gate:
+                for index, reminder in enumerate(rows):
+                    try:
+                        wait = await self._one(reminder, result)
+                    finally:
+                        held.discard(reminder.id)
+                    if wait is not None:
+                        # Keep the recipient's order: the rest go after the one refused.
+                        await self._defer(rows[index + 1 :], wait=wait, result=result)
+                        held.difference_update(r.id for r in rows[index + 1 :])
+                        return
+
+        heartbeat = asyncio.create_task(self._heartbeat(held))
+        try:
+            await asyncio.gather(*(one_recipient(rows) for rows in by_recipient.values()))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         return result
 
-    async def _one(self, reminder: Reminder, result: SweepResult) -> None:
+    async def _heartbeat(self, held: set[int]) -> None:
+        """Renew the lease on the rows still being worked on, until cancelled."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not held:
+                continue
+            try:
+                async with self.store.transaction() as tx:
+                    await tx.outbox.extend_lease(
+                        reminder_ids=sorted(held),
+                        worker=self.worker,
+                        lease_until=self.clock.now() + timedelta(seconds=self.lease_seconds),
+                    )
+            except Exception:  # a missed renewal costs at worst a duplicate, never a loss
+                log.warning("outbox lease renewal failed", exc_info=True)
+
+    async def _one(self, reminder: Reminder, result: SweepResult) -> float | None:
+        """Render and send one row; the seconds to wait when the platform said "too many"."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rendered = await render(tx=tx, reminder=reminder, now=now, hours=self.hours)
             if rendered is None:
                 await tx.outbox.mark_cancelled(reminder_id=reminder.id, worker=self.worker)
                 result.cancelled += 1
-                return
+                return None
             if isinstance(rendered, datetime):
                 await tx.outbox.mark_retry(
                     reminder_id=reminder.id,
@@ -113,10 +178,10 @@ class Sweeper:
                     error="outside working hours",
                 )
                 result.moved += 1
-                return
-        await self._send(reminder, rendered, result)
+                return None
+        return await self._send(reminder, rendered, result)
 
-    async def _send(self, reminder: Reminder, due: Due, result: SweepResult) -> None:
+    async def _send(self, reminder: Reminder, due: Due, result: SweepResult) -> float | None:
         port = self.ports.get(due.platform)
         if port is None:
             # The adapter is not running in this process (yet): try again later, not failed.
@@ -126,18 +191,15 @@ class Sweeper:
                 error=f"no {due.platform} adapter",
                 result=result,
             )
-            return
+            return None
         try:
             await port.send(workspace_id=due.workspace_external_id, message=due.message)
         except DeliveryError as error:
             if error.kind == "rate_limited":
-                await self._retry(
-                    reminder,
-                    delay=error.retry_after or self.base_backoff,
-                    error=str(error),
-                    result=result,
-                )
-            elif not error.permanent:
+                wait = error.retry_after or 1.0
+                await self._retry(reminder, delay=wait, error=str(error), result=result)
+                return wait
+            if not error.permanent:
                 await self._backoff(reminder, error=str(error), result=result)
             else:
                 async with self.store.transaction() as tx:
@@ -153,16 +215,33 @@ class Sweeper:
                     )
                 log.warning("reminder %s failed permanently: %s", reminder.key, error)
                 result.failed += 1
-            return
+            return None
         except (TimeoutError, OSError) as error:
             await self._backoff(reminder, error=repr(error), result=result)
-            return
+            return None
         async with self.store.transaction() as tx:
             if not await tx.outbox.mark_sent(
                 reminder_id=reminder.id, worker=self.worker, at=self.clock.now()
             ):
                 log.warning("reminder %s: claim lost before it was marked sent", reminder.key)
         result.sent += 1
+        return None
+
+    async def _defer(self, rows: list[Reminder], *, wait: float, result: SweepResult) -> None:
+        """Reschedule a rate-limited recipient's remaining rows after `wait`, in order."""
+        if not rows:
+            return
+        start = self.clock.now() + timedelta(seconds=wait)
+        async with self.store.transaction() as tx:
+            for n, reminder in enumerate(rows, start=1):
+                await tx.outbox.mark_retry(
+                    reminder_id=reminder.id,
+                    worker=self.worker,
+                    due_at=start + timedelta(milliseconds=n),
+                    error="waiting: the recipient's earlier message was rate limited",
+                )
+        self._soon(start)
+        result.retried += len(rows)
 
     async def _backoff(self, reminder: Reminder, *, error: str, result: SweepResult) -> None:
         if reminder.attempts >= self.max_attempts:
@@ -178,14 +257,17 @@ class Sweeper:
     async def _retry(
         self, reminder: Reminder, *, delay: float, error: str, result: SweepResult
     ) -> None:
+        due = self.clock.now() + timedelta(seconds=delay)
         async with self.store.transaction() as tx:
             await tx.outbox.mark_retry(
-                reminder_id=reminder.id,
-                worker=self.worker,
-                due_at=self.clock.now() + timedelta(seconds=delay),
-                error=error,
+                reminder_id=reminder.id, worker=self.worker, due_at=due, error=error
             )
+        self._soon(due)
         result.retried += 1
+
+    def _soon(self, due: datetime) -> None:
+        if self._wake is None or due < self._wake:
+            self._wake = due
 
 
 async def forget_old_deliveries(*, store: Store, clock: Clock, keep_days: int = 7) -> int:
@@ -194,8 +276,11 @@ async def forget_old_deliveries(*, store: Store, clock: Clock, keep_days: int = 
         return await tx.events.forget_before(before=clock.now() - timedelta(days=keep_days))
 
 
-def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 30.0) -> object:
-    """APScheduler only triggers the sweep (and housekeeping); the rows are the truth."""
+def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 5.0) -> object:
+    """APScheduler only triggers the sweep (and housekeeping); the rows are the truth.
+
+    Often: an idle sweep is one indexed query, and a dead replica's rows (their lease no
+    longer renewed) are taken over within lease + interval seconds."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler()

@@ -746,6 +746,17 @@ class _Outbox:
             worker=None,
         )
 
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        ids = set(reminder_ids)
+        renewed = 0
+        for key, r in list(self.d.reminders.items()):
+            if r.id in ids and r.state == ReminderState.SENDING and r.worker == worker:
+                self.d.reminders[key] = replace(r, lease_until=as_utc(lease_until))
+                renewed += 1
+        return renewed
+
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
         self._finish(
             reminder_id, worker, state=ReminderState.FAILED, last_error=error, lease_until=None

@@ -243,6 +243,28 @@ class SlackPort:
         self._dm_channels: dict[str, str] = {}
         self._lookups = asyncio.Semaphore(lookup_concurrency)
 
+    def for_background(self) -> SlackPort:
+        """This port for the outbox: a 429 surfaces at once as `DeliveryError("rate_limited",
+        retry_after=...)` instead of slack_sdk's retry handler sleeping it out inside the send
+        (which would stall every message behind it); the outbox reschedules the row instead.
+        Caches (DM channels, profiles) are shared with this port."""
+        client = self.client
+        background = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[
+                handler
+                for handler in client.retry_handlers
+                if not isinstance(handler, AsyncRateLimitErrorRetryHandler)
+            ],
+        )
+        port = SlackPort(client=background, profile_ttl=self.profile_ttl)
+        port._profiles = self._profiles
+        port._dm_channels = self._dm_channels
+        port._lookups = self._lookups
+        return port
+
     # -------------------------------------------------- PlatformPort
 
     async def send(self, *, workspace_id: str, message: Message) -> str | None:
