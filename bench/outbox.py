@@ -44,7 +44,7 @@ from bench.common import (
 from bench.seed import seed_prep
 from bench.standin import TOKEN, Limits, SlackStandIn
 from conversations.reminders import PREP_NUDGE
-from storage.db import create_store
+from storage.db import SqlStore, create_store
 from storage.models import people as people_table
 from storage.models import round_people
 
@@ -96,10 +96,9 @@ async def seed(*, url: str, people: int, per_person: int, order: str) -> tuple[l
     return users, total
 
 
-async def outstanding(url: str) -> tuple[int, int]:
+async def outstanding(store: SqlStore) -> tuple[int, int]:
     """(rows not yet sent or failed, rows failed) among the benchmark's reminders."""
-    store = await create_store(url=url)
-    try:
+    if True:
         async with store.transaction() as tx:
             row = (
                 await tx.session.execute(  # type: ignore[attr-defined]
@@ -110,8 +109,6 @@ async def outstanding(url: str) -> tuple[int, int]:
                     )
                 )
             ).one()
-    finally:
-        await store.close()
     return int(row[0] or 0), int(row[1] or 0)
 
 
@@ -175,8 +172,10 @@ async def scenario(
     url = await create_database(backend, tmp=tmp)
     standin = await SlackStandIn(limits=LIMITS).start()
     workers: list[subprocess.Popen[str]] = []
+    watch: SqlStore | None = None
     try:
         users, total = await seed(url=url, people=people, per_person=per_person, order=order)
+        watch = await create_store(url=url)
         workers = [spawn_worker(url=url, api_url=standin.api_url) for _ in range(replicas)]
         await asyncio.gather(*(ready(w) for w in workers))
         started = time.perf_counter()
@@ -196,7 +195,7 @@ async def scenario(
                 go(workers[victim])
                 killed += 1
                 next_kill = time.perf_counter() + 1.0
-            left, failed = await outstanding(url)
+            left, failed = await outstanding(watch)
             if left == 0 and killed >= kills:
                 break
         taken = time.perf_counter() - started
@@ -223,6 +222,8 @@ async def scenario(
     finally:
         for w in workers:
             stop(w)
+        if watch is not None:
+            await watch.close()
         await standin.close()
         await drop_database(url)
 

@@ -32,9 +32,10 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from conversations.domain import Reminder
-from conversations.ports import Clock, DeliveryError, PlatformPort, Store
+from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
 from conversations.reminders import Due, render
 from conversations.schedule import WorkingHours
 
@@ -117,23 +118,25 @@ class Sweeper:
         result.claimed = len(claimed)
         if not claimed:
             return result
-        by_recipient: dict[int, list[Reminder]] = {}
-        for reminder in claimed:
-            by_recipient.setdefault(reminder.recipient_id, []).append(reminder)
-        held = {reminder.id for reminder in claimed}
+        ready = await self._render_all(claimed, result)
+        by_recipient: dict[int, list[tuple[Reminder, Due]]] = {}
+        for reminder, due in ready:
+            by_recipient.setdefault(reminder.recipient_id, []).append((reminder, due))
+        held = {reminder.id for reminder, _ in ready}
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one_recipient(rows: list[Reminder]) -> None:
+        async def one_recipient(rows: list[tuple[Reminder, Due]]) -> None:
             async with gate:
-                for index, reminder in enumerate(rows):
+                for index, (reminder, due) in enumerate(rows):
                     try:
-                        wait = await self._one(reminder, result)
+                        wait = await self._send(reminder, due, result)
                     finally:
                         held.discard(reminder.id)
                     if wait is not None:
                         # Keep the recipient's order: the rest go after the one refused.
-                        await self._defer(rows[index + 1 :], wait=wait, result=result)
-                        held.difference_update(r.id for r in rows[index + 1 :])
+                        rest = [r for r, _ in rows[index + 1 :]]
+                        await self._defer(rest, wait=wait, result=result)
+                        held.difference_update(r.id for r in rest)
                         return
 
         heartbeat = asyncio.create_task(self._heartbeat(held))
@@ -161,25 +164,31 @@ class Sweeper:
             except Exception:  # a missed renewal costs at worst a duplicate, never a loss
                 log.warning("outbox lease renewal failed", exc_info=True)
 
-    async def _one(self, reminder: Reminder, result: SweepResult) -> float | None:
-        """Render and send one row; the seconds to wait when the platform said "too many"."""
+    async def _render_all(
+        self, claimed: list[Reminder], result: SweepResult
+    ) -> list[tuple[Reminder, Due]]:
+        """Render a claimed batch in one transaction (not one per row); rows that no longer
+        apply are cancelled, rows outside working hours moved, in the same transaction."""
         now = self.clock.now()
-        async with self.store.transaction() as tx:
-            rendered = await render(tx=tx, reminder=reminder, now=now, hours=self.hours)
-            if rendered is None:
-                await tx.outbox.mark_cancelled(reminder_id=reminder.id, worker=self.worker)
-                result.cancelled += 1
-                return None
-            if isinstance(rendered, datetime):
-                await tx.outbox.mark_retry(
-                    reminder_id=reminder.id,
-                    worker=self.worker,
-                    due_at=rendered,
-                    error="outside working hours",
-                )
-                result.moved += 1
-                return None
-        return await self._send(reminder, rendered, result)
+        ready: list[tuple[Reminder, Due]] = []
+        async with self.store.transaction() as real_tx:
+            tx = cast(Tx, _BatchReads(real_tx))  # the batch's rows share rounds, teams, workspaces
+            for reminder in claimed:
+                rendered = await render(tx=tx, reminder=reminder, now=now, hours=self.hours)
+                if rendered is None:
+                    await tx.outbox.mark_cancelled(reminder_id=reminder.id, worker=self.worker)
+                    result.cancelled += 1
+                elif isinstance(rendered, datetime):
+                    await tx.outbox.mark_retry(
+                        reminder_id=reminder.id,
+                        worker=self.worker,
+                        due_at=rendered,
+                        error="outside working hours",
+                    )
+                    result.moved += 1
+                else:
+                    ready.append((reminder, rendered))
+        return ready
 
     async def _send(self, reminder: Reminder, due: Due, result: SweepResult) -> float | None:
         port = self.ports.get(due.platform)
@@ -268,6 +277,37 @@ class Sweeper:
     def _soon(self, due: datetime) -> None:
         if self._wake is None or due < self._wake:
             self._wake = due
+
+
+class _Memo:
+    """A repository whose `get(...)` answers are remembered (for one batch's transaction)."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+        self._seen: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    async def get(self, **kwargs: Any) -> Any:
+        key = tuple(sorted(kwargs.items()))
+        if key not in self._seen:
+            self._seen[key] = await self._repo.get(**kwargs)
+        return self._seen[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+
+class _BatchReads:
+    """A transaction whose people, rounds, teams and workspaces are read once per batch."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self.people = _Memo(tx.people)
+        self.rounds = _Memo(tx.rounds)
+        self.teams = _Memo(tx.teams)
+        self.workspaces = _Memo(tx.workspaces)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
 
 
 async def forget_old_deliveries(*, store: Store, clock: Clock, keep_days: int = 7) -> int:

@@ -66,6 +66,27 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         return wait is None or wait <= self.max_wait
 
 
+class PooledWebClient(AsyncWebClient):
+    """An AsyncWebClient that keeps one aiohttp session, so connections to Slack are reused.
+
+    Without a session slack_sdk opens a new `aiohttp.ClientSession` (and a new TCP + TLS
+    connection) for every call, which costs more CPU than the rest of answering a message.
+    The session is made on first use, inside the running event loop, and again should the
+    client be used from another loop (tests) or after it was closed.
+    """
+
+    _session_loop: asyncio.AbstractEventLoop | None = None
+
+    async def api_call(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        loop = asyncio.get_running_loop()
+        if self.session is None or self.session.closed or self._session_loop is not loop:
+            self.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
+            self._session_loop = loop
+        return await super().api_call(*args, **kwargs)
+
+
 def build_web_client(
     *,
     token: str,
@@ -85,7 +106,7 @@ def build_web_client(
                 max_retry_count=rate_limit_retries, max_wait=max_retry_wait
             )
         )
-    return AsyncWebClient(
+    return PooledWebClient(
         token=token,
         base_url=base_url or SLACK_API_URL,
         timeout=timeout,
@@ -249,7 +270,7 @@ class SlackPort:
         (which would stall every message behind it); the outbox reschedules the row instead.
         Caches (DM channels, profiles) are shared with this port."""
         client = self.client
-        background = AsyncWebClient(
+        background = PooledWebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
