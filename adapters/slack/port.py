@@ -86,6 +86,12 @@ class PooledWebClient(AsyncWebClient):
             self._session_loop = loop
         return await super().api_call(*args, **kwargs)
 
+    async def close(self) -> None:
+        """Close the kept session (at shutdown)."""
+        if self.session is not None and not self.session.closed:
+            await self.session.close()
+        self.session = None
+
 
 def build_web_client(
     *,
@@ -263,6 +269,13 @@ class SlackPort:
         self._profiles: dict[str, tuple[float, Mapping[str, Any] | None]] = {}
         self._dm_channels: dict[str, str] = {}
         self._lookups = asyncio.Semaphore(lookup_concurrency)
+        self._companions: list[SlackPort] = []
+
+    async def close(self) -> None:
+        """Close the web clients' kept connections (this port's and `for_background`'s)."""
+        for port in [self, *self._companions]:
+            if isinstance(port.client, PooledWebClient):
+                await port.client.close()
 
     def for_background(self) -> SlackPort:
         """This port for the outbox: a 429 surfaces at once as `DeliveryError("rate_limited",
@@ -281,6 +294,7 @@ class SlackPort:
             ],
         )
         port = SlackPort(client=background, profile_ttl=self.profile_ttl)
+        self._companions.append(port)
         port._profiles = self._profiles
         port._dm_channels = self._dm_channels
         port._lookups = self._lookups

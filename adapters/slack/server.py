@@ -45,7 +45,11 @@ def add_slack_routes(*, app: web.Application, bolt: AsyncApp, path: str = EVENTS
         async def drain(_: web.Application) -> None:
             await bolt.drain()
 
+        async def close(_: web.Application) -> None:
+            await bolt.port.close()
+
         app.on_shutdown.append(drain)
+        app.on_cleanup.append(close)
 
 
 async def start_socket_mode(*, bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
