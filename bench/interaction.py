@@ -46,7 +46,7 @@ from bench.common import (
     write_result,
 )
 from bench.seed import seed_prep, steps_per_person
-from bench.standin import TEAM_ID, TOKEN, BOT_USER_ID, SlackStandIn
+from bench.standin import BOT_USER_ID, TEAM_ID, TOKEN, SlackStandIn
 
 APPS = ("bare", "floor", "musbot")
 _ids = itertools.count(1)
@@ -258,17 +258,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 row[app] = {m: summary(r[m] for r in results) for m in METRICS}
             mus, floor, bare = row["musbot"], row["floor"], row["bare"]
             row["ratios"] = {
-                "cpu_vs_floor": ratio(mus["cpu_ms_per_interaction"]["median"], floor["cpu_ms_per_interaction"]["median"]),
-                "cpu_vs_bare": ratio(mus["cpu_ms_per_interaction"]["median"], bare["cpu_ms_per_interaction"]["median"]),
-                "throughput_vs_floor": ratio(mus["throughput"]["median"], floor["throughput"]["median"]),
-                "throughput_vs_bare": ratio(mus["throughput"]["median"], bare["throughput"]["median"]),
+                "cpu_vs_floor": ratio(
+                    mus["cpu_ms_per_interaction"]["median"],
+                    floor["cpu_ms_per_interaction"]["median"],
+                ),
+                "cpu_vs_bare": ratio(
+                    mus["cpu_ms_per_interaction"]["median"],
+                    bare["cpu_ms_per_interaction"]["median"],
+                ),
+                "throughput_vs_floor": ratio(
+                    mus["throughput"]["median"], floor["throughput"]["median"]
+                ),
+                "throughput_vs_bare": ratio(
+                    mus["throughput"]["median"], bare["throughput"]["median"]
+                ),
             }
             row["targets"] = {
                 "cpu_within_3x_floor": row["ratios"]["cpu_vs_floor"] <= 3,
                 "throughput_at_least_half_floor": (
-                    row["ratios"]["throughput_vs_floor"] >= 0.5
-                    if int(concurrency) >= 10
-                    else None
+                    row["ratios"]["throughput_vs_floor"] >= 0.5 if int(concurrency) >= 10 else None
                 ),
                 "ack_p99_under_100ms": mus["ack_p99_ms"]["median"] < 100
                 if int(concurrency) >= 50

@@ -101,8 +101,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             f"| {app} | {fmt(t['idle_mb']['median'])} ({fmt(t['idle_mb']['min'])}-"
             f"{fmt(t['idle_mb']['max'])}) | {fmt(t['loaded_mb']['median'])} |"
         )
-    print(f"MUS-bot idle / bare idle: {fmt(payload['ratios']['idle_vs_bare'], 2)}x; "
-          f"target idle < {TARGET_IDLE_MB:.0f} MB: {'met' if mus_idle < TARGET_IDLE_MB else 'NOT met'}")
+    print(
+        f"MUS-bot idle / bare idle: {fmt(payload['ratios']['idle_vs_bare'], 2)}x; "
+        f"target idle < {TARGET_IDLE_MB:.0f} MB: {'met' if mus_idle < TARGET_IDLE_MB else 'NOT met'}"
+    )
     path = write_result(args.name, payload)
     print(f"written {path}")
     return payload

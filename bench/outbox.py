@@ -166,7 +166,7 @@ async def scenario(
     people: int,
     per_person: int,
     kills: int,
-    timeout: float,
+    give_up_after: float,
     tmp: Path,
 ) -> dict[str, Any]:
     url = await create_database(backend, tmp=tmp)
@@ -184,7 +184,7 @@ async def scenario(
         killed = 0
         next_kill = started + 1.0
         left, failed = total, 0
-        while time.perf_counter() - started < timeout:
+        while time.perf_counter() - started < give_up_after:
             await asyncio.sleep(0.2)
             if killed < kills and time.perf_counter() >= next_kill:
                 victim = killed % len(workers)
@@ -254,7 +254,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     **plan,
                     people=args.people,
                     per_person=args.per_person,
-                    timeout=args.timeout,
+                    give_up_after=args.timeout,
                     tmp=Path(tmp),
                 )
                 results.append(r)

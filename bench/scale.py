@@ -79,8 +79,12 @@ async def seed_org(store: SqlStore, *, employees: int, now: datetime) -> int:
         leader = pid
         people.append(_person(pid, f"UL{t}", f"Leder {t}", lead=True))
         team_id = round_id = t + 1
-        team_rows.append({"id": team_id, "workspace_id": 1, "name": f"Team {t}", "channel_id": f"C{t}"})
-        team_people.append({"team_id": team_id, "person_id": leader, "role": "leader", "position": 0})
+        team_rows.append(
+            {"id": team_id, "workspace_id": 1, "name": f"Team {t}", "channel_id": f"C{t}"}
+        )
+        team_people.append(
+            {"team_id": team_id, "person_id": leader, "role": "leader", "position": 0}
+        )
         rounds.append(
             {
                 "id": round_id,
@@ -99,12 +103,18 @@ async def seed_org(store: SqlStore, *, employees: int, now: datetime) -> int:
                 "created_at": now,
             }
         )
-        round_people.append({"round_id": round_id, "person_id": leader, "role": "leader", "position": 0})
+        round_people.append(
+            {"round_id": round_id, "person_id": leader, "role": "leader", "position": 0}
+        )
         for k in range(TEAM_SIZE):
             pid += 1
             people.append(_person(pid, f"U{t}X{k}", f"Medarbejder {t}-{k}", lead=False))
-            team_people.append({"team_id": team_id, "person_id": pid, "role": "member", "position": k + 1})
-            round_people.append({"round_id": round_id, "person_id": pid, "role": "member", "position": k + 1})
+            team_people.append(
+                {"team_id": team_id, "person_id": pid, "role": "member", "position": k + 1}
+            )
+            round_people.append(
+                {"round_id": round_id, "person_id": pid, "role": "member", "position": k + 1}
+            )
             state = rng.random()
             if state < 0.2:
                 continue  # not started
@@ -134,7 +144,11 @@ async def seed_org(store: SqlStore, *, employees: int, now: datetime) -> int:
                     }
                 )
             if state > 0.8:
-                item = {"id": f"i{pid}", "fields": {"maal": "Lære Python"}, "waits_for_summary": False}
+                item = {
+                    "id": f"i{pid}",
+                    "fields": {"maal": "Lære Python"},
+                    "waits_for_summary": False,
+                }
                 plans.append(
                     {
                         "id": len(plans) + 1,
@@ -174,8 +188,15 @@ async def seed_org(store: SqlStore, *, employees: int, now: datetime) -> int:
         await _insert(store, table, rows)
     if store.dialect == "postgresql":
         async with store.engine.begin() as conn:
-            for name in ("workspaces", "people", "teams", "rounds", "bookings", "plan_versions",
-                         "plan_item_progress"):
+            for name in (
+                "workspaces",
+                "people",
+                "teams",
+                "rounds",
+                "bookings",
+                "plan_versions",
+                "plan_item_progress",
+            ):
                 await conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -199,9 +220,7 @@ def _person(pid: int, user_id: str, name: str, *, lead: bool) -> dict[str, Any]:
     }
 
 
-async def measure(
-    *, backend: str, employees: int, views: int, tmp: Path
-) -> dict[str, Any]:
+async def measure(*, backend: str, employees: int, views: int, tmp: Path) -> dict[str, Any]:
     url = await create_database(backend, tmp=tmp)
     store = await create_store(url=url, migrate=True)
     try:
@@ -255,9 +274,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         print("PostgreSQL unavailable (MUSBOT_TEST_POSTGRES_URL unset): measuring SQLite")
         backend = "sqlite"
     with tempfile.TemporaryDirectory() as tmp:
-        small = await measure(backend=backend, employees=args.small, views=args.views, tmp=Path(tmp))
+        small = await measure(
+            backend=backend, employees=args.small, views=args.views, tmp=Path(tmp)
+        )
         print(_line("small (baseline)", small), flush=True)
-        large = await measure(backend=backend, employees=args.employees, views=args.views, tmp=Path(tmp))
+        large = await measure(
+            backend=backend, employees=args.employees, views=args.views, tmp=Path(tmp)
+        )
         print(_line("large", large), flush=True)
     payload = {
         "settings": {"backend": backend, "views": args.views},

@@ -291,6 +291,14 @@ class PlanRepo(Protocol):
         """Oldest first."""
         ...
 
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        """Every employee's versions, oldest first, by employee id (bounded statements)."""
+        ...
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        """Every employee's item follow-up, by employee id (one statement)."""
+        ...
+
     async def set_item_status(
         self,
         *,

@@ -634,6 +634,20 @@ class _Plans:
             if r == round_id and e == employee_id
         }
 
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        found: dict[int, list[PlanVersion]] = {}
+        for v in sorted(self.d.plans.values(), key=lambda v: (v.employee_id, v.number)):
+            if v.round_id == round_id:
+                found.setdefault(v.employee_id, []).append(_copy(v))
+        return found
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        found: dict[int, dict[str, ItemProgress]] = {}
+        for (r, e, i), p in sorted(self.d.progress.items()):
+            if r == round_id:
+                found.setdefault(e, {})[i] = p
+        return found
+
     def _plan(self, round_id: int, employee_id: int) -> list[PlanVersion]:
         found = [
             v

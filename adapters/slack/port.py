@@ -77,12 +77,10 @@ class PooledWebClient(AsyncWebClient):
 
     _session_loop: asyncio.AbstractEventLoop | None = None
 
-    async def api_call(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def api_call(self, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         if self.session is None or self.session.closed or self._session_loop is not loop:
-            self.session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout)
-            )
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self._session_loop = loop
         return await super().api_call(*args, **kwargs)
 
