@@ -14,6 +14,7 @@ from bench import interaction, memory, outbox, scale
 
 BENCHMARKS = {
     "interaction": interaction,
+    "interaction-form": interaction,
     "outbox": outbox,
     "scale": scale,
     "memory": memory,
@@ -29,7 +30,10 @@ def main() -> None:
         module = BENCHMARKS[name]
         started = time.perf_counter()
         print(f"== {name}", flush=True)
-        options = module.configure(module.parser().parse_args(["--tiny"] if args.tiny else []))
+        argv = ["--tiny"] if args.tiny else []
+        if name == "interaction-form":
+            argv += ["--mode", "form"]
+        options = module.configure(module.parser().parse_args(argv))
         asyncio.run(module.main_async(options))
         print(f"== {name}: {time.perf_counter() - started:.1f} s\n", flush=True)
 

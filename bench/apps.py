@@ -40,10 +40,34 @@ def _question(n: int) -> list[dict[str, Any]]:
     ]
 
 
+def _modal(channel: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "answer",
+        "private_metadata": channel,
+        "title": {"type": "plain_text", "text": "Svar"},
+        "submit": {"type": "plain_text", "text": "Gem"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "answer",
+                "label": {"type": "plain_text", "text": "Dit svar"},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
+            }
+        ],
+    }
+
+
 def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
     client = AsyncWebClient(token=TOKEN, base_url=api_url)
     app = AsyncApp(token=TOKEN, signing_secret=SIGNING_SECRET, client=client)
     progress: dict[str, int] = {}
+
+    @app.action("answer")
+    async def on_answer_button(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        channel = body["container"]["channel_id"]
+        await client.views_open(trigger_id=body["trigger_id"], view=_modal(channel))
 
     if kind == "bare":
 
@@ -54,6 +78,17 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
             progress[user] = n
             await client.chat_postMessage(
                 channel=event["channel"], text=f"Spørgsmål {n}", blocks=_question(n)
+            )
+
+        @app.view("answer")
+        async def on_submit(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            user = body["user"]["id"]
+            n = progress.get(user, 0) + 1
+            progress[user] = n
+            channel = body["view"]["private_metadata"]
+            await client.chat_postMessage(
+                channel=channel, text=f"Spørgsmål {n}", blocks=_question(n)
             )
 
         return app
@@ -81,6 +116,26 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
                 )
             ).one()
         await client.chat_postMessage(channel=event["channel"], text=row[0], blocks=_question(n))
+
+    @app.view("answer")
+    async def on_submit_floor(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()  # then store: the floor's ack does not wait for the database either
+        user = body["user"]["id"]
+        n = progress.get(user, 0) + 1
+        progress[user] = n
+        answer = body["view"]["state"]["values"]["answer"]["value"]["value"]
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO answers (user_id, step, body) VALUES (:u, :s, :b)"),
+                {"u": user, "s": n, "b": answer},
+            )
+            row = (
+                await conn.execute(
+                    text("SELECT body FROM questions WHERE n = :n"), {"n": n % QUESTIONS}
+                )
+            ).one()
+        channel = body["view"]["private_metadata"]
+        await client.chat_postMessage(channel=channel, text=row[0], blocks=_question(n))
 
     async def create_tables() -> None:
         serial = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"

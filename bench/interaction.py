@@ -90,6 +90,90 @@ def dm_event(user: str, text: str) -> str:
     )
 
 
+def _interactive(payload: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def _signed_form(body: str) -> dict[str, str]:
+    headers = _signed(body)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return headers
+
+
+def _user(user: str) -> dict[str, Any]:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID}
+
+
+def button_click(user: str, *, channel: str, ts: str, blocks: str, trigger: str) -> str | None:
+    """The block_actions payload for the question's answer button (None: no such button)."""
+    for block in json.loads(blocks):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            action_id = str(element.get("action_id", ""))
+            if action_id.split("~~")[0] in ("prep.answer", "answer"):
+                return _interactive(
+                    {
+                        "type": "block_actions",
+                        "user": _user(user),
+                        "api_app_id": "AMUS",
+                        "token": "legacy",
+                        "trigger_id": trigger,
+                        "team": {"id": TEAM_ID, "domain": "bench"},
+                        "container": {
+                            "type": "message",
+                            "message_ts": ts,
+                            "channel_id": channel,
+                            "is_ephemeral": False,
+                        },
+                        "channel": {"id": channel, "name": "directmessage"},
+                        "message": {"ts": ts, "type": "message", "text": "", "blocks": []},
+                        "response_url": "http://127.0.0.1:9/unused",
+                        "actions": [
+                            {
+                                "action_id": action_id,
+                                "block_id": block.get("block_id", "b"),
+                                "value": element.get("value", ""),
+                                "type": "button",
+                                "action_ts": f"{time.time():.6f}",
+                            }
+                        ],
+                    }
+                )
+    return None
+
+
+def view_submission(user: str, *, view: dict[str, Any], text: str) -> str:
+    inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+    values = {
+        b["block_id"]: {
+            b["element"].get("action_id", "value"): {"type": "plain_text_input", "value": text}
+        }
+        for b in inputs[:1]
+    }
+    return _interactive(
+        {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "bench"},
+            "user": _user(user),
+            "api_app_id": "AMUS",
+            "token": "legacy",
+            "trigger_id": f"trig.sub.{next(_ids)}",
+            "view": {
+                "id": f"V{next(_ids)}",
+                "team_id": TEAM_ID,
+                "type": "modal",
+                "callback_id": view.get("callback_id", ""),
+                "private_metadata": view.get("private_metadata", ""),
+                "blocks": view.get("blocks", []),
+                "state": {"values": values},
+                "hash": "h",
+            },
+            "response_urls": [],
+        }
+    )
+
+
 async def start_app(app: str, *, api_url: str, db: str) -> Any:
     port = free_port()
     if app == "musbot":
@@ -116,19 +200,63 @@ async def drive(
     people: list[str],
     answers_each: int,
     concurrency: int,
+    mode: str = "dm",
 ) -> dict[str, Any]:
-    """Closed loop: `concurrency` workers, each through its share of `people`."""
+    """Closed loop: `concurrency` workers, each through its share of `people`.
+
+    `dm`: each answer is a typed DM. `form`: each person's first answer is a DM (it brings
+    the question with its answer button to the stand-in, unmeasured); every further answer
+    is a button click that opens the answer modal, and the modal's submission, whose ack
+    and next question are what is measured.
+    """
     acks: list[float] = []
     nexts: list[float] = []
     errors = 0
     shares = [people[i::concurrency] for i in range(concurrency)]
     text = "Jeg vil gerne lære mere om digitalisering og samarbejde i teamet. " * 3
 
+    async def post(session: aiohttp.ClientSession, body: str, headers: dict[str, str]) -> bool:
+        async with session.post(
+            url + "/slack/events", data=body.encode(), headers=headers
+        ) as response:
+            await response.read()
+            return response.status == 200
+
+    async def form_step(session: aiohttp.ClientSession, user: str, channel: str, n: int) -> None:
+        nonlocal errors
+        ts, blocks = standin.last_question[channel]
+        trigger = f"trig.{next(_ids)}"
+        click = button_click(user, channel=channel, ts=ts, blocks=blocks, trigger=trigger)
+        if click is None:
+            errors += 1
+            return
+        opened = standin.expect_view(trigger)
+        if not await post(session, click, _signed_form(click)):
+            errors += 1
+            return
+        view = await asyncio.wait_for(opened, timeout=15)
+        body = view_submission(user, view=view, text=f"{text} ({n})")
+        arrived = standin.expect_question(channel)
+        started = time.perf_counter()
+        ok = await post(session, body, _signed_form(body))
+        acks.append(time.perf_counter() - started)
+        if not ok:
+            errors += 1
+            return
+        at = await asyncio.wait_for(arrived, timeout=15)
+        nexts.append(at - started)
+
     async def worker(session: aiohttp.ClientSession, mine: list[str]) -> None:
         nonlocal errors
         for user in mine:
             channel = "D" + user.removeprefix("U")
-            for step in range(answers_each):
+            for step in range(answers_each + (1 if mode == "form" else 0)):
+                if mode == "form" and step > 0:
+                    try:
+                        await form_step(session, user, channel, step)
+                    except (TimeoutError, aiohttp.ClientError, KeyError):
+                        errors += 1
+                    continue
                 body = dm_event(user, f"{text} ({step})")
                 arrived = standin.expect_question(channel)
                 started = time.perf_counter()
@@ -138,6 +266,9 @@ async def drive(
                     ) as response:
                         await response.read()
                         ok = response.status == 200
+                    if mode == "form":  # the unmeasured first answer
+                        await asyncio.wait_for(arrived, timeout=15)
+                        continue
                     acks.append(time.perf_counter() - started)
                     if not ok:
                         errors += 1
@@ -166,9 +297,10 @@ async def drive(
 
 
 async def one_run(
-    app: str, *, backend: str, concurrency: int, interactions: int, tmp: Path
+    app: str, *, backend: str, concurrency: int, interactions: int, tmp: Path, mode: str = "dm"
 ) -> dict[str, Any]:
-    steps = steps_per_person() - 1  # the last answer leads to the overview, not a question
+    # The last answer leads to the overview, not a question; the form mode's first is a DM.
+    steps = steps_per_person() - (2 if mode == "form" else 1)
     persons = max(concurrency, math.ceil(interactions / steps))
     persons = math.ceil(persons / concurrency) * concurrency
     answers_each = max(1, math.ceil(interactions / persons))
@@ -194,6 +326,7 @@ async def one_run(
             people=people,
             answers_each=answers_each,
             concurrency=concurrency,
+            mode=mode,
         )
         cpu = server.cpu() - cpu0
         result["cpu_ms_per_interaction"] = (
@@ -238,6 +371,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                             concurrency=concurrency,
                             interactions=args.interactions,
                             tmp=Path(tmp),
+                            mode=args.mode,
                         )
                         runs.setdefault(backend, {}).setdefault(str(concurrency), {}).setdefault(
                             app, []
@@ -295,6 +429,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency": levels,
             "backends": backends,
             "order": "interleaved: bare, floor, musbot within each repetition",
+            "mode": args.mode,
             "cpu_count": os.cpu_count(),
         },
         "table": table,
@@ -334,14 +469,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interactions", type=int, default=400)
     p.add_argument("--concurrency", default="1,10,50")
     p.add_argument("--backends", default="sqlite,postgresql")
-    p.add_argument("--name", default="interaction")
+    p.add_argument("--mode", choices=["dm", "form"], default="dm", help="typed DM or modal")
+    p.add_argument("--name", default=None, help="result file name (default: by mode)")
     return p
 
 
 def configure(args: argparse.Namespace) -> argparse.Namespace:
+    if args.name is None:
+        args.name = "interaction" if args.mode == "dm" else "interaction-form"
     if args.tiny:
         args.reps, args.interactions, args.concurrency = 1, 10, "5"
-        args.backends, args.name = "sqlite", "interaction-tiny"
+        args.backends, args.name = "sqlite", args.name + "-tiny"
     return args
 
 

@@ -71,6 +71,9 @@ class SlackStandIn:
     _waiters: dict[str, list[asyncio.Future[float]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    last_question: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """By channel: (ts, blocks JSON) of the last message with buttons (the form benchmark)."""
+    _views: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     _buckets: dict[str, Bucket] = field(default_factory=dict)
     _global: Bucket | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -103,6 +106,12 @@ class SlackStandIn:
         """A future resolved with the time (perf_counter) the next question reaches `channel`."""
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(future)
+        return future
+
+    def expect_view(self, trigger_id: str) -> asyncio.Future[dict[str, Any]]:
+        """A future resolved with the view a views.open call with `trigger_id` opened."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._views[trigger_id] = future
         return future
 
     def posts_by_channel(self) -> dict[str, int]:
@@ -138,6 +147,11 @@ class SlackStandIn:
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")[0]
             return _ok(channel={"id": "D" + users.removeprefix("U")})
+        if method == "views.open":
+            future = self._views.pop(str(args.get("trigger_id", "")), None)
+            view = args.get("view")
+            if future is not None and not future.done():
+                future.set_result(json.loads(view) if isinstance(view, str) else view or {})
         if method in ("views.open", "views.update", "views.publish", "views.push"):
             return _ok(view={"id": "V" + str(next(self._ts)), "hash": "h"})
         return _ok()
@@ -168,13 +182,14 @@ class SlackStandIn:
         raw = blocks if isinstance(blocks, str) else json.dumps(blocks or [])
         text = str(args.get("text", "")) if self.keep_text else ""
         self.posts.append(Post(at=now, channel=channel, text=text))
+        ts = str(args.get("ts") or f"1700000000.{next(self._ts):06d}")
         if '"actions"' in raw:
+            self.last_question[channel] = (ts, raw)
             waiters = self._waiters.get(channel)
             if waiters:
                 future = waiters.pop(0)
                 if not future.done():
                     future.set_result(now)
-        ts = f"1700000000.{next(self._ts):06d}"
         return _ok(channel=channel, ts=ts, message={"ts": ts, "text": ""})
 
 
