@@ -88,10 +88,24 @@ def write_result(name: str, payload: Mapping[str, Any]) -> Path:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "commit": _commit(),
         **payload,
     }
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     return path
+
+
+def _commit() -> str:
+    """The code measured: the checkout's commit (or MUSBOT_BENCH_COMMIT for a copy)."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        found = None
+    if found is not None and found.returncode == 0:
+        return found.stdout.strip()
+    return os.environ.get("MUSBOT_BENCH_COMMIT", "unknown")
 
 
 def free_port() -> int:
