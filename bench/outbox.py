@@ -322,7 +322,7 @@ def parser() -> argparse.ArgumentParser:
 
 def configure(args: argparse.Namespace) -> argparse.Namespace:
     if args.tiny:
-        args.reps, args.people, args.per_person, args.kills = 1, 4, 5, 1
+        args.reps, args.people, args.per_person, args.kills = 1, 4, 5, 0
         args.timeout, args.name = 20.0, "outbox-tiny"
     return args
 

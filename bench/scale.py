@@ -294,7 +294,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         },
         "targets": {
             "p99_under_30ms": large["p99_ms"] < TARGET_P99_MS,
-            "statements_bounded": large["statements_per_view_max"] <= 12,
+            # Bounded: a view costs the same number of statements whatever the organisation.
+            "statements_bounded": large["statements_per_view_max"]
+            <= small["statements_per_view_max"],
         },
     }
     print(
