@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     # The https base URL this server is reached at (the Teams messaging endpoint's host):
     # Teams gets files as download links under it. Without it Teams cannot be given files.
     public_url: str | None = None
+    # Encryption at rest: Fernet keys, newest first (comma-separated). Unset with SQLite: a key
+    # file beside the database (`<database>.key`, 0600). PostgreSQL needs them set.
+    encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    # Privacy (docs/privacy.md): show confidential content only in private views (modal, App
+    # Home, dialog), not in chat messages that the platform keeps in its history.
+    content_in_messages: bool = False
+    # Retention, in days: audit rows, processed-event ids, and files handed out by link.
+    audit_retention_days: int = Field(default=1825, ge=1)
+    event_retention_days: int = Field(default=7, ge=1)
+    # Rounds whose conversation period ended this long ago are what `musbot data purge` deletes.
+    round_retention_days: int = Field(default=1095, ge=1)
     # Reminders: working hours in the recipient's time zone.
     work_start_hour: int = Field(default=8, ge=0, le=23)
     work_end_hour: int = Field(default=16, ge=1, le=24)
@@ -76,8 +87,26 @@ class Settings(BaseSettings):
     )
     # Accept unsigned Teams activities (local development only; logged loudly).
     teams_allow_unauthenticated: bool = False
+    # Where the Bot Framework publishes its token signing keys (sovereign clouds, test stand-ins).
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    # Where the bot gets its own access token for replies (Microsoft Entra login host).
+    teams_login_url: str = "https://login.microsoftonline.com"
+    # One organisation per installation: tenants / workspaces served (comma-separated).
+    # Empty: MICROSOFT_APP_TENANT_ID for Teams, the bot token's workspace for Slack.
+    teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    slack_allowed_teams: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("template_dirs", "leaders", "admins", mode="before")
+    @field_validator(
+        "template_dirs",
+        "leaders",
+        "admins",
+        "teams_allowed_tenants",
+        "slack_allowed_teams",
+        "encryption_keys",
+        mode="before",
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split(value)
@@ -165,5 +194,6 @@ def load_settings(**overrides: object) -> Settings:
                 lines.append(str(problem["msg"]).removeprefix("Value error, "))
             else:
                 message = str(problem["msg"]).removeprefix("Value error, ")
-                lines.append(f"{name}: {message} (got {problem.get('input')!r})")
+                got = "" if "key" in where else f" (got {problem.get('input')!r})"
+                lines.append(f"{name}: {message}{got}")
         raise ConfigError("; ".join(lines)) from None

@@ -1,4 +1,4 @@
-"""The botbuilder bot: each activity -> one neutral event -> the core -> cards in Teams.
+"""The Teams bot (an Agents SDK `ActivityHandler`): each activity -> one neutral event -> the core -> cards in Teams.
 
 Thin on purpose: what to say and whether something is allowed is the core's business. The
 adapter only decides *how* Teams shows it:
@@ -11,30 +11,35 @@ adapter only decides *how* Teams shows it:
 * Action.Execute invokes are answered in the HTTP response with the updated card;
 * attachments become download links on the card (see `adapters.teams.files`).
 
-botbuilder 4.17.1 defect: `ActivityHandler.on_adaptive_card_invoke` serialises the invoke body
-and `CloudAdapter.process` serialises it again, which fails and answers HTTP 500. Invokes are
-therefore handled in `on_invoke_activity`, returning an `InvokeResponse` whose body is still an
-`AdaptiveCardInvokeResponse` object, so it is serialised exactly once.
+Action.Execute invokes are handled in `on_invoke_activity` (the SDK's own route for them,
+`on_adaptive_card_invoke`, takes the value apart into its models first and gains us nothing).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import replace
+from typing import cast
 
-from botbuilder.core import ActivityHandler, BotAdapter, InvokeResponse, TurnContext
-from botbuilder.schema import AdaptiveCardInvokeResponse
+from microsoft_agents.activity import (
+    AdaptiveCardInvokeResponse,
+    InvokeResponse,
+    TurnContextProtocol,
+)
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from adapters.teams import translate
 from adapters.teams.cards import (
     CARD_CONTENT_TYPE,
     Card,
+    dialog_response,
     form_card,
     message_cards,
     read_only_card,
     with_errors,
 )
-from adapters.teams.port import TeamsPort, form_key
+from adapters.teams.port import TeamsPort
 from conversations.events import FormEvent, InstallEvent
 from conversations.messages import (
     Form,
@@ -59,17 +64,25 @@ class TeamsBot(ActivityHandler):
         self.handler = handler
         self.port = port
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        await self._turn(turn_context)
+    async def on_message_activity(self, turn_context: TurnContextProtocol) -> None:
+        await self._turn(cast(TurnContext, turn_context))
 
-    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        await self._turn(turn_context)
+    async def on_conversation_update_activity(self, turn_context: TurnContextProtocol) -> None:
+        await self._turn(cast(TurnContext, turn_context))
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Action.Execute: answer 200 with the card to show (see the module docstring)."""
+    async def on_invoke_activity(self, turn_context: TurnContextProtocol) -> InvokeResponse | None:
+        """Action.Execute: answer 200 with the card to show (see the module docstring);
+        task/fetch: answer with the dialog showing a private view."""
+        if turn_context.activity.name == translate.DIALOG_INVOKE:
+            answer = await self._turn(cast(TurnContext, turn_context))
+            title, card = answer.dialog if answer and answer.dialog else (None, None)
+            return InvokeResponse(
+                status=200, body=dialog_response(title=title, card=card, fallback="…")
+            )
         if turn_context.activity.name != translate.EXECUTE_INVOKE:
             return await super().on_invoke_activity(turn_context)
-        card = await self._turn(turn_context)
+        answer = await self._turn(cast(TurnContext, turn_context))
+        card = answer.in_place if answer else None
         if card is not None:
             body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         else:
@@ -78,8 +91,9 @@ class TeamsBot(ActivityHandler):
 
     # ------------------------------------------------------------ one turn
 
-    async def _turn(self, turn_context: TurnContext) -> Card | None:
-        """Handle the activity; for an Action.Execute, the card that replaces the pressed one."""
+    async def _turn(self, turn_context: TurnContext) -> _Answer | None:
+        """Handle the activity; what was answered in place (an Action.Execute's card that
+        replaces the pressed one, a task/fetch's dialog) is on the returned `_Answer`."""
         activity = turn_context.activity
         await self.port.remember(activity)
         inbound = translate.translate(activity)
@@ -95,9 +109,9 @@ class TeamsBot(ActivityHandler):
         await self.port.warm(workspace_id=actor.workspace_id)
         reply = await self.handler.handle(inbound.event, platform=self.port)
         await self.port.flush()
-        return await _Answer(turn_context=turn_context, port=self.port, inbound=inbound).render(
-            reply.items
-        )
+        answer = _Answer(turn_context=turn_context, port=self.port, inbound=inbound)
+        await answer.render(reply.items)
+        return answer
 
 
 class _Answer:
@@ -109,7 +123,10 @@ class _Answer:
         self.event = inbound.event
         self.actor = inbound.event.actor
         self.workspace_id = self.actor.workspace_id
-        self.connector: Any = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+        connector = turn_context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+        if connector is None:  # pragma: no cover - the adapter always provides one
+            raise DeliveryError("unavailable", detail="no connector client in this turn")
+        self.connector: ConnectorClientBase = connector
         activity = turn_context.activity
         self.conversation_id = str(activity.conversation.id)
         # The card the actor acted on, if any: only ever one in their own 1:1 chat. In a channel
@@ -117,6 +134,7 @@ class _Answer:
         # answer meant for one person must never rewrite what everybody there reads.
         self.pressed = self.event.context.message_ref if self.event.context.is_direct else None
         self.in_place: Card | None = None  # Action.Execute: returned in the HTTP response
+        self.dialog: tuple[str, Card] | None = None  # task/fetch: (title, card) of the dialog
         self.pressed_replaced = False
 
     async def render(self, items: tuple[object, ...]) -> Card | None:
@@ -124,6 +142,9 @@ class _Answer:
         for item in items:
             try:
                 match item:
+                    case Message(to=ToActor()) if self.inbound.dialog and self.dialog is None:
+                        # The answer to a dialog button is shown in the dialog, not the chat.
+                        self.dialog = (item.text, self._dialog_card(item))
                     case Message(to=ToActor()):
                         await self._message(item)
                     case Message():
@@ -136,7 +157,7 @@ class _Answer:
                     case HomeView():
                         await self.port.publish_home(workspace_id=self.workspace_id, view=item)
                     case _:
-                        log.warning("teams: cannot render %r", item)
+                        log.warning("teams: cannot render %s", type(item).__name__)
             except DeliveryError as error:
                 # The event is handled and stored; a reply that could not be shown is logged,
                 # never turned into a failed (and then redelivered) activity.
@@ -144,6 +165,20 @@ class _Answer:
         if isinstance(self.event, FormEvent) and not errors and not self.pressed_replaced:
             await self._close_form()
         return self.in_place
+
+    def _dialog_card(self, message: Message) -> Card:
+        """A read-only card for a dialog (buttons and files stay with chat messages)."""
+        cards = message_cards(
+            message=replace(message, buttons=(), attachments=()),
+            action_style=self.port.action_style,
+            owner=self.actor.user_id,
+            downloads=[],
+            locale=self.actor.locale,
+        )
+        if len(cards) == 1:
+            return cards[0]
+        body = [element for card in cards for element in card.get("body", [])]
+        return {**cards[0], "body": body}
 
     async def _target(self) -> str:
         """The conversation for answers to the actor: this chat if 1:1, else their 1:1 chat.
@@ -178,7 +213,7 @@ class _Answer:
         elif replaces:
             try:
                 await self.port.update_card(
-                    connector=self.connector,
+                    client=self.connector,
                     workspace_id=self.workspace_id,
                     ref=replaces,
                     card=cards[0],
@@ -190,7 +225,7 @@ class _Answer:
             if not cards:
                 return
         await self.port.post_cards(
-            connector=self.connector,
+            client=self.connector,
             workspace_id=self.workspace_id,
             conversation_id=await self._target(),
             cards=cards,
@@ -206,7 +241,7 @@ class _Answer:
             return True
         try:
             await self.port.update_card(
-                connector=self.connector,
+                client=self.connector,
                 workspace_id=self.workspace_id,
                 ref=self.pressed,
                 card=card,
@@ -223,31 +258,31 @@ class _Answer:
             action_style=self.port.action_style,
             owner=self.actor.user_id,
             channels=await self.port.channel_choices(workspace_id=self.workspace_id),
+            locale=self.actor.locale,
         )
         ref = await self.port.post_cards(
-            connector=self.connector,
+            client=self.connector,
             workspace_id=self.workspace_id,
             conversation_id=await self._target(),
             cards=[card],
             summary=form.title,
         )
-        await self.port.refs.save(
-            workspace_id=self.workspace_id, key=form_key(ref), ref={"card": card}
-        )
+        await self.port.registry.save_form(workspace_id=self.workspace_id, ref=ref, card=card)
 
     async def _stored_form(self) -> Card | None:
         if self.pressed is None:
             return None
-        stored = await self.port.refs.get(
-            workspace_id=self.workspace_id, key=form_key(self.pressed)
-        )
-        card = (stored or {}).get("card")
-        return card if isinstance(card, dict) else None
+        return await self.port.registry.form(workspace_id=self.workspace_id, ref=self.pressed)
 
     async def _form_errors(self, item: FormErrors) -> None:
         stored = await self._stored_form()
         if stored is not None:
-            card = with_errors(card=stored, errors=item.errors, values=self.inbound.submitted)
+            card = with_errors(
+                card=stored,
+                errors=item.errors,
+                values=self.inbound.submitted,
+                locale=self.actor.locale,
+            )
             self.pressed_replaced = True
             if await self._replace_pressed(card):
                 return

@@ -146,6 +146,19 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
 
 
+async def answering(ctx: Ctx) -> bool:
+    """True while a question is open for the person to answer by typing (text is the answer)."""
+    views = await rounds_as_member(ctx)
+    if not views:
+        return False
+    session = await ctx.tx.prep.get_session(round_id=views[0].round.id, person_id=ctx.person.id)
+    return (
+        session is not None
+        and session.cursor < len(views[0].template.steps())
+        and session.conversation_held_at is None
+    )
+
+
 async def on_text(ctx: Ctx, text: str) -> Reply:
     """A typed DM: the answer to the question the person is on."""
     views = await rounds_as_member(ctx)
@@ -204,6 +217,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
                 buttons=(
                     Button(ctx.t("notes.button.open"), "notes.open", encode(round_id, employee_id)),
                 ),
+                private=not ctx.settings.content_in_messages,
             ),
         )
     )
@@ -553,7 +567,8 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
-    notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
+    private = not ctx.settings.content_in_messages
+    notices = tuple(_share_notice(leader, ctx.person, view, private=private) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
     return Reply(
         (
@@ -567,7 +582,9 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
 
 
-def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
+def _share_notice(
+    leader: Person, employee: Person, view: RoundView, *, private: bool = True
+) -> Message:
     loc = leader.locale
     text = i18n.t(loc, "prep.share_notice", name=employee.display_name)
     return Message(
@@ -580,6 +597,7 @@ def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
                 "prep.view",
                 encode(view.round.id, employee.id),
                 style="primary",
+                private=private,
             ),
             Button(i18n.t(loc, "status.button.show"), "status.show", encode(view.round.id)),
         ),
