@@ -192,6 +192,15 @@ def postgres_admin_url() -> str | None:
     return os.environ.get("MUSBOT_TEST_POSTGRES_URL") or None
 
 
+def ensure_encryption_keys() -> None:
+    """PostgreSQL needs MUSBOT_ENCRYPTION_KEYS (confidential columns are encrypted): one key
+    for this run, shared with the servers and workers started from here (they inherit it)."""
+    if not os.environ.get("MUSBOT_ENCRYPTION_KEYS"):
+        from storage.crypto import new_key
+
+        os.environ["MUSBOT_ENCRYPTION_KEYS"] = new_key()
+
+
 async def create_database(kind: str, *, tmp: Path) -> str:
     """A fresh, empty database URL of `kind` (`sqlite` or `postgresql`)."""
     if kind == "sqlite":
@@ -199,6 +208,7 @@ async def create_database(kind: str, *, tmp: Path) -> str:
     admin = postgres_admin_url()
     if admin is None:
         raise RuntimeError("PostgreSQL benchmarks need MUSBOT_TEST_POSTGRES_URL")
+    ensure_encryption_keys()
     import asyncpg  # type: ignore[import-untyped]
 
     name = "bench_" + secrets.token_hex(6)
