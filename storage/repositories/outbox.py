@@ -7,6 +7,7 @@ when the lease runs out another worker's `claim_due` takes them again, so nothin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -176,6 +177,24 @@ class SqlOutboxRepo(Repo):
                 worker=None,
             )
         )
+
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        """Renew this worker's claim on rows it is still sending (a heartbeat), so leases can
+        be short: a dead worker's rows are taken over seconds after it stops renewing."""
+        if not reminder_ids:
+            return 0
+        result = await self._session.execute(
+            update(reminders)
+            .where(
+                reminders.c.id.in_(list(reminder_ids))
+                & (reminders.c.state == ReminderState.SENDING.value)
+                & (reminders.c.worker == worker)
+            )
+            .values(lease_until=as_utc(lease_until))
+        )
+        return rowcount(result)
 
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
         """FAILED for good (user gone, bot removed), shown to the leader; ignored when the
