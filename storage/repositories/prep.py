@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import PrepAnswer, PrepSession, PrepStatus
+from conversations.lifecycles.prep import PrepTransition, persisted
 from storage.models import prep_answers, prep_sessions
 from storage.repositories._base import Repo
 
@@ -56,23 +57,26 @@ class SqlPrepRepo(Repo):
         ).one_or_none()
         return None if row is None else to_session(row)
 
-    async def save_session(
+    async def apply(
         self,
         *,
         round_id: int,
         person_id: int,
-        cursor: int,
-        status: PrepStatus,
+        transition: PrepTransition,
         at: datetime,
-        shared_at: datetime | None = None,
-        conversation_held_at: datetime | None = None,
+        cursor: int | None = None,
     ) -> PrepSession:
-        """Create or replace the session row (all fields as given), in one upsert."""
+        """Store the row the transition leaves behind (`lifecycles.prep.persisted`), in one
+        upsert; `ValueError` when it was decided on another state than the stored one."""
+        previous = await self.get_session(round_id=round_id, person_id=person_id)
+        row = persisted(
+            previous, transition, round_id=round_id, person_id=person_id, at=at, cursor=cursor
+        )
         values = {
-            "cursor": cursor,
-            "status": PrepStatus(status).value,
-            "shared_at": shared_at,
-            "conversation_held_at": conversation_held_at,
+            "cursor": row.cursor,
+            "status": row.status.value,
+            "shared_at": row.shared_at,
+            "conversation_held_at": row.conversation_held_at,
             "updated_at": at,
         }
         stmt = self._insert(prep_sessions).values(round_id=round_id, person_id=person_id, **values)

@@ -10,6 +10,7 @@ from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
 
 from conversations.domain import Phase, Round
+from conversations.lifecycles.round import RoundTransition, lawful
 from storage.models import TeamRole, round_people, rounds
 from storage.repositories._base import NotFound, Repo, rowcount
 
@@ -155,9 +156,22 @@ class SqlRoundRepo(Repo):
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         return await self._with_people(list(await self._session.execute(stmt)))
 
-    async def set_phase(self, *, round_id: int, phase: Phase) -> None:
-        """Unknown round: `NotFound` (a silent no-op would hide a flow bug)."""
-        await self._update(round_id, phase=Phase(phase).value)
+    async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
+        """The phase moves only from the phase the transition was decided on, in one UPDATE
+        (a concurrent close is not overwritten). Unknown round: `NotFound`."""
+        if not lawful(transition):
+            raise ValueError(f"not a round transition: {transition}")
+        result = await self._session.execute(
+            update(rounds)
+            .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))
+            .values(phase=transition.after.value)
+        )
+        found = await self.get(round_id=round_id)
+        if found is None:
+            raise NotFound(f"round {round_id}")
+        if rowcount(result) == 0:
+            raise ValueError(f"round {round_id} is {found.phase}, not {transition.before}")
+        return found
 
     async def ended_before(self, *, day: date) -> list[Round]:
         stmt = (
