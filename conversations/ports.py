@@ -328,6 +328,14 @@ class PlanRepo(Protocol):
         """Oldest first."""
         ...
 
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        """Every employee's versions, oldest first, by employee id (bounded statements)."""
+        ...
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        """Every employee's item follow-up, by employee id (one statement)."""
+        ...
+
     async def set_item_status(
         self,
         *,
@@ -382,6 +390,12 @@ class OutboxRepo(Protocol):
     async def mark_retry(
         self, *, reminder_id: int, worker: str, due_at: datetime, error: str
     ) -> None: ...
+
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        """Keep rows this worker is still sending claimed until `lease_until`; how many."""
+        ...
 
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None: ...
 

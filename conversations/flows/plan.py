@@ -738,13 +738,13 @@ async def _history(ctx: Ctx, plan: _Plan) -> Reply:
 
 
 async def _download(ctx: Ctx, plan: _Plan) -> Reply:
-    """The plan as a plain-text document, every version with its signatures."""
-    from conversations.plan_document import render_text
+    """The plan as a PDF and as plain text, every version with its signatures."""
+    from conversations.plan_document import render_pdf, render_text
 
     assert plan.read is not None  # read (and audited) as DOCUMENT by `_load`
     versions, progress = plan.read.versions, plan.read.progress
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
-    text = render_text(
+    document = dict(
         locale=ctx.locale,
         tz=ctx.tz,
         template=plan.view.template,
@@ -754,6 +754,8 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
         progress={k: v.status for k, v in progress.items()},
         kerneopgave=plan.view.round.kerneopgave,
     )
+    text = render_text(**document)  # type: ignore[arg-type]
+    pdf = render_pdf(**document)  # type: ignore[arg-type]
     name = ctx.t("plan.filename")
     return Reply(
         (
@@ -767,6 +769,12 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
                         content=text.encode("utf-8"),
                         mime_type="text/plain; charset=utf-8",
                         title=name,
+                    ),
+                    Attachment(
+                        filename=name.rsplit(".", 1)[0] + ".pdf",
+                        content=pdf,
+                        mime_type="application/pdf",
+                        title=name.rsplit(".", 1)[0] + ".pdf",
                     ),
                 ),
             ),

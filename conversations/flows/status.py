@@ -120,6 +120,10 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     ]
     buttons: list[Button] = []
     held = agreed = 0
+    # The round's bookings and plans in a few statements, not a query per member.
+    bookings = {b.employee_id: b for b in await ctx.tx.bookings.for_round(round_id=view.round.id)}
+    plans = await ctx.tx.plans.versions_for_round(round_id=view.round.id)
+    progress_by = await ctx.tx.plans.item_progress_for_round(round_id=view.round.id)
     for person, session in rows:
         state = state_of(session)
         line = ctx.t(f"status.line.{state.value}", name=person.display_name)
@@ -127,7 +131,7 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
             when = i18n.format_date(ctx.locale, session.shared_at.astimezone(ctx.tz).date())
             line = ctx.t("status.line.shared_at", name=person.display_name, when=when)
         extras = []
-        booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=person.id)
+        booking = bookings.get(person.id)
         if session is not None and session.conversation_held_at is not None:
             held += 1
             extras.append(ctx.t("status.held"))
@@ -138,12 +142,13 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
                     when=i18n.format_datetime(ctx.locale, booking.starts_at.astimezone(ctx.tz)),
                 )
             )
-        plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=person.id)
+        versions = plans.get(person.id, [])
+        plan = versions[-1] if versions else None
         if plan is not None:
             extras.append(ctx.t(f"status.plan.{_plan_state(plan)}"))
             if plan.state == PlanState.AGREED:
                 agreed += 1
-            items = await _item_summary(ctx, view, person.id)
+            items = _item_summary(ctx, versions, progress_by.get(person.id, {}))
             if items:
                 extras.append(items)
         last = await policy.read_last_plan(
@@ -192,13 +197,11 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     )
 
 
-async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
+def _item_summary(ctx: Ctx, versions: list[PlanVersion], progress: dict[str, ItemProgress]) -> str:
     """The follow-up statuses of the agreed plan's items, counted ("2 i gang, 1 gennemført")."""
-    versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=employee_id)
     agreed = agreed_version(versions)
     if agreed is None or not agreed.items:
         return ""
-    progress = await ctx.tx.plans.item_progress(round_id=view.round.id, employee_id=employee_id)
     return _counts(ctx, agreed, progress)
 
 

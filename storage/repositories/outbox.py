@@ -214,6 +214,24 @@ class SqlOutboxRepo(Repo):
             )
         )
 
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        """Renew this worker's claim on rows it is still sending (a heartbeat), so leases can
+        be short: a dead worker's rows are taken over seconds after it stops renewing."""
+        if not reminder_ids:
+            return 0
+        result = await self._session.execute(
+            update(reminders)
+            .where(
+                reminders.c.id.in_(list(reminder_ids))
+                & (reminders.c.state == ReminderState.SENDING.value)
+                & (reminders.c.worker == worker)
+            )
+            .values(lease_until=as_utc(lease_until))
+        )
+        return rowcount(result)
+
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
         """FAILED for good (user gone, bot removed), shown to the leader; ignored when the
         claim was lost."""

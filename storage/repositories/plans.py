@@ -240,6 +240,21 @@ class SqlPlanRepo(Repo):
         ).all()
         return await self._with_approvals(rows)
 
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        """Every employee's versions in a round, oldest first, in two statements (for
+        overviews: not a query per member)."""
+        rows = (
+            await self._session.execute(
+                select(plan_versions)
+                .where(plan_versions.c.round_id == round_id)
+                .order_by(plan_versions.c.employee_id, plan_versions.c.number)
+            )
+        ).all()
+        found: dict[int, list[PlanVersion]] = {}
+        for version in await self._with_approvals(rows):
+            found.setdefault(version.employee_id, []).append(version)
+        return found
+
     async def set_item_status(
         self,
         *,
@@ -278,6 +293,18 @@ class SqlPlanRepo(Repo):
             .order_by(plan_item_progress.c.item_id)
         )
         return {row.item_id: to_progress(row) for row in rows}
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        """Every employee's item follow-up in a round, by employee id, in one statement."""
+        rows = await self._session.execute(
+            select(plan_item_progress)
+            .where(plan_item_progress.c.round_id == round_id)
+            .order_by(plan_item_progress.c.employee_id, plan_item_progress.c.item_id)
+        )
+        found: dict[int, dict[str, ItemProgress]] = {}
+        for row in rows:
+            found.setdefault(row.employee_id, {})[row.item_id] = to_progress(row)
+        return found
 
     async def lock(self, *, round_id: int, employee_id: int) -> None:
         await self._lock_plan(round_id=round_id, employee_id=employee_id)
