@@ -87,6 +87,11 @@ class TextEvent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HomeEvent(Event):
+    """The person opened their overview (Slack's App Home tab, the web chat's overview pane)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InstallEvent(Event):
     """The bot was added somewhere (Teams: conversationUpdate; a team channel or a personal chat)."""
 
@@ -95,4 +100,4 @@ class InstallEvent(Event):
     members: tuple[Actor, ...] = ()
 
 
-InboundEvent = CommandEvent | ButtonEvent | FormEvent | TextEvent | InstallEvent
+InboundEvent = CommandEvent | ButtonEvent | FormEvent | TextEvent | HomeEvent | InstallEvent

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from conversations import i18n
-from conversations.codec import encode
+from conversations.actions import PlanStatus, PrepOpen, ReminderSnooze
 from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
@@ -207,10 +207,8 @@ async def _prep_nudge(
         text=text,
         blocks=(Paragraph(text),),
         buttons=(
-            Button(
-                i18n.t(loc, "home.button.continue"), "prep.open", encode(round_.id), style="primary"
-            ),
-            Button(i18n.t(loc, "reminder.button.tomorrow"), "reminder.snooze", encode(round_.id)),
+            PrepOpen(round_id=round_.id).button(i18n.t(loc, "home.button.continue"), style="primary"),
+            ReminderSnooze(round_id=round_.id).button(i18n.t(loc, "reminder.button.tomorrow")),
         ),
     )
 
@@ -294,11 +292,11 @@ async def follow_up_message(
         for choice in ItemStatus:
             if choice != status:
                 buttons.append(
-                    Button(
+                    PlanStatus(
+                        round_id=round_.id, employee_id=employee.id, item_id=item.id, status=choice
+                    ).button(
                         f"{i18n.t(loc, 'plan.item_label', n=n)}: "
-                        f"{i18n.t(loc, f'plan.status.{choice.value}')}",
-                        "plan.status",
-                        encode(round_.id, employee.id, item.id, choice.value),
+                        f"{i18n.t(loc, f'plan.status.{choice.value}')}"
                     )
                 )
     return Message(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations import i18n
-from conversations.codec import decode_ints
+from conversations.actions import ButtonAction, ReminderList, ReminderSnooze
 from conversations.context import Ctx
 from conversations.domain import ReminderState
 from conversations.flows.common import Refuse, load_round, rounds_as_leader, say
@@ -11,10 +11,12 @@ from conversations.messages import Block, Heading, Message, Note, Paragraph, Rep
 from conversations.reminders import snooze_prep
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, ReminderSnooze | ReminderList):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
-    if action == "reminder.snooze":
+    if isinstance(action, ReminderSnooze):
         if view is None or not view.is_member(ctx.person):
             raise Refuse("error.not_allowed")
         due = await snooze_prep(
@@ -23,11 +25,9 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return say(
             ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
         )
-    if action == "reminder.list":
-        if view is None or not view.is_leader(ctx.person):
-            raise Refuse("error.not_allowed")
-        return await list_for_round(ctx, round_id)
-    return say(ctx, "error.stale_button")
+    if view is None or not view.is_leader(ctx.person):
+        raise Refuse("error.not_allowed")
+    return await list_for_round(ctx, round_id)
 
 
 async def list_command(ctx: Ctx, rest: str) -> Reply:

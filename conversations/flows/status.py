@@ -8,7 +8,18 @@ has a card with the leader's actions: read the shared prep, own notes, book, mar
 from __future__ import annotations
 
 from conversations import i18n
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    BookingHeld,
+    BookingOpen,
+    ButtonAction,
+    EmployeeRef,
+    NotesOpen,
+    PlanOpen,
+    PrepView,
+    ReminderList,
+    StatusMember,
+    StatusShow,
+)
 from conversations.context import Ctx
 from conversations.domain import (
     ItemStatus,
@@ -55,15 +66,16 @@ async def show_status(ctx: Ctx, rest: str) -> Reply:
     return replies
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
-    view = await load_round(ctx, round_id)
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, StatusShow | StatusMember):
+        return Reply()
+    view = await load_round(ctx, action.round_id)
     if view is None or not view.is_leader(ctx.person):
         raise Refuse("error.not_allowed")
-    if action == "status.show":
+    if isinstance(action, StatusShow):
         return await status_reply(ctx, view)
-    if action == "status.member":
-        employee_id = decode_ints(value, count=2)[1]
+    if isinstance(action, StatusMember):
+        employee_id = action.employee_id
         if employee_id not in view.member_ids:
             raise Refuse("error.not_allowed")
         return await member_card(ctx, view, employee_id)
@@ -136,7 +148,7 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
             line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
         buttons.append(
-            Button(person.display_name, "status.member", encode(view.round.id, person.id))
+            StatusMember(round_id=view.round.id, employee_id=person.id).button(person.display_name)
         )
     blocks.append(
         Fields(
@@ -150,7 +162,7 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
     pending = sum(1 for r in reminders if r.state in (ReminderState.PENDING, ReminderState.SENDING))
     failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
-    buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
+    buttons.append(ReminderList(round_id=view.round.id).button(ctx.t("status.button.reminders")))
     blocks.append(Note(ctx.t("status.pick_hint")))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(
@@ -184,7 +196,7 @@ async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee_id)
     booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=employee_id)
     plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=employee_id)
-    value = encode(view.round.id, employee_id)
+    who = EmployeeRef(round_id=view.round.id, employee_id=employee_id)
     state = state_of(session)
     facts = [(ctx.t("status.prep"), ctx.t(f"status.state.{state.value}"))]
     if booking is not None:
@@ -197,21 +209,19 @@ async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
     facts.append((ctx.t("status.plan_label"), ctx.t(f"status.plan.{_plan_state(plan)}")))
     buttons: list[Button] = []
     if state == PrepStatus.SHARED:
-        buttons.append(Button(ctx.t("prep.button.view"), "prep.view", value, style="primary"))
-    buttons.append(Button(ctx.t("notes.button.open"), "notes.open", value))
+        buttons.append(PrepView(**who).button(ctx.t("prep.button.view"), style="primary"))
+    buttons.append(NotesOpen(**who).button(ctx.t("notes.button.open")))
     held = session is not None and session.conversation_held_at is not None
     if not held:
         buttons.append(
-            Button(
-                ctx.t("booking.button.book" if booking is None else "booking.button.move"),
-                "booking.open",
-                value,
+            BookingOpen(**who).button(
+                ctx.t("booking.button.book" if booking is None else "booking.button.move")
             )
         )
         if booking is not None:
-            buttons.append(Button(ctx.t("booking.button.held"), "booking.held", value))
+            buttons.append(BookingHeld(**who).button(ctx.t("booking.button.held")))
     if held or plan is not None:
-        buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
+        buttons.append(PlanOpen(**who).button(ctx.t("plan.button.open")))
     return Reply(
         (
             Message(

@@ -9,7 +9,7 @@ team is at least `min_group_size` people, so no number points at one person.
 from __future__ import annotations
 
 from conversations import i18n
-from conversations.codec import decode_ints, encode
+from conversations.actions import ButtonAction, SummaryAnnounce, SummaryFollowUp, SummaryShow
 from conversations.context import Ctx
 from conversations.domain import Phase, PrepStatus, agreed_version
 from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
@@ -17,7 +17,6 @@ from conversations.flows.status import progress, state_of, team_label
 from conversations.messages import (
     Block,
     BulletList,
-    Button,
     Fields,
     Heading,
     Message,
@@ -36,16 +35,18 @@ async def summary_command(ctx: Ctx, rest: str) -> Reply:
     return await overview(ctx, views[0])
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, SummaryShow | SummaryAnnounce | SummaryFollowUp):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
     if view is None or not view.is_leader(ctx.person):
         raise Refuse("error.not_allowed")
-    if action == "summary.show":
+    if isinstance(action, SummaryShow):
         return await overview(ctx, view)
-    if action == "summary.announce":
+    if isinstance(action, SummaryAnnounce):
         return await announce(ctx, view)
-    if action == "summary.follow_up":
+    if isinstance(action, SummaryFollowUp):
         if view.round.phase == Phase.FOLLOW_UP:
             return say(ctx, "summary.already_follow_up")
         await ctx.tx.rounds.set_phase(round_id=round_id, phase=Phase.FOLLOW_UP)
@@ -95,16 +96,13 @@ async def overview(ctx: Ctx, view: RoundView) -> Reply:
         blocks += [Paragraph(ctx.t("summary.goals")), BulletList(tuple(goals))]
     blocks.append(Note(ctx.t("summary.private")))
     buttons = [
-        Button(
-            ctx.t("summary.button.announce"),
-            "summary.announce",
-            encode(view.round.id),
-            style="primary",
+        SummaryAnnounce(round_id=view.round.id).button(
+            ctx.t("summary.button.announce"), style="primary"
         )
     ]
     if view.round.phase == Phase.SUMMARY:
         buttons.append(
-            Button(ctx.t("summary.button.follow_up"), "summary.follow_up", encode(view.round.id))
+            SummaryFollowUp(round_id=view.round.id).button(ctx.t("summary.button.follow_up"))
         )
     return Reply(
         (
@@ -162,10 +160,8 @@ async def announce(ctx: Ctx, view: RoundView) -> Reply:
                 text=done,
                 blocks=(Paragraph(done),),
                 buttons=(
-                    Button(
-                        ctx.t("summary.button.follow_up"),
-                        "summary.follow_up",
-                        encode(view.round.id),
+                    SummaryFollowUp(round_id=view.round.id).button(
+                        ctx.t("summary.button.follow_up")
                     ),
                 ),
             ),
