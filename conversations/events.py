@@ -36,6 +36,14 @@ class Context:
     is_direct: bool = True
     # An opaque handle for "the message this button sat on", so a reply can update it in place.
     message_ref: str | None = None
+    # That message is seen by the actor alone (Slack's ephemeral messages in a channel), so
+    # it may be rewritten for them even where the conversation is shared.
+    message_private: bool = False
+
+    @property
+    def private(self) -> bool:
+        """Whether what the event came from is the actor's alone to see."""
+        return self.is_direct or self.message_private
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -84,6 +84,7 @@ class TeamsPort:
     """Implements `conversations.ports.PlatformPort` for one bot registration (all tenants)."""
 
     platform: str = translate.PLATFORM
+    command_prefix: str = translate.COMMAND_WORD
 
     def __init__(
         self,

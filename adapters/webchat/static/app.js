@@ -427,7 +427,7 @@ function onItem(item) {
       else if ($("#form-dialog").open) closeForm({ bySelf: true });
       if (!item.home && !state.homeAsked.has(state.me)) {
         state.homeAsked.add(state.me);
-        send({ kind: "command", text: "hjem", pane: "dm" });
+        send({ kind: "home", pane: "dm" });
       }
       break;
     }
@@ -541,7 +541,7 @@ async function start() {
   select.addEventListener("change", () => actAs(select.value));
 
   composer($("#pane-dm form"), "dm");
-  $("#home-refresh").addEventListener("click", () => send({ kind: "command", text: "hjem", pane: "dm" }));
+  $("#home-refresh").addEventListener("click", () => send({ kind: "home", pane: "dm" }));
 
   const dialog = $("#form-dialog");
   $("#form").addEventListener("submit", async (event) => {
