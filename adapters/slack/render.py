@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from conversations import i18n
@@ -208,6 +208,8 @@ def _render_block(block: Block) -> Iterator[JSON]:
                 yield {"type": "context", "elements": elements}
         case Divider():
             yield {"type": "divider"}
+        case _:
+            assert_never(block)
 
 
 def _render_quote(text: str, label: str | None) -> Iterator[JSON]:
@@ -444,6 +446,8 @@ def _element(item: Input, *, tz: str | None, locale: str | None, hints: list[str
             }
             if item.initial:
                 element["initial_conversation"] = item.initial
+        case _:
+            assert_never(item)
     element["action_id"] = INPUT_ACTION_ID
     return element
 
