@@ -32,6 +32,7 @@ from adapters.webchat.directory import Directory
 from adapters.webchat.hub import ChatHub
 from adapters.webchat.port import WebChatPort
 from adapters.webchat.translate import BadEvent, Inbound, parse_event
+from conversations import i18n
 from conversations.context import zone
 from conversations.events import FormEvent
 from conversations.messages import Form, FormErrors, Message
@@ -192,8 +193,32 @@ async def people(request: web.Request) -> web.Response:
                 {"id": c.id, "name": c.name, "members": list(c.members)} for c in directory.channels
             ],
             "clock": chat.clock_forward is not None,
+            "texts": page_texts(command=chat.port.command_prefix),
         }
     )
+
+
+def page_texts(*, command: str) -> dict[str, dict[str, str]]:
+    """The page's own words (`surface.web.*` in the core's locale files), by language.
+
+    Keys become the page's camelCase names; placeholders other than `{mus}` are the page's
+    to fill in, so the texts are handed over raw.
+    """
+    prefix = "surface.web."
+    out: dict[str, dict[str, str]] = {}
+    for lang in i18n.SUPPORTED:
+        texts = {**i18n.catalog(i18n.DEFAULT), **i18n.catalog(lang)}
+        out[lang] = {
+            _camel(key.removeprefix(prefix)): text.replace("{mus}", command)
+            for key, text in texts.items()
+            if key.startswith(prefix)
+        }
+    return out
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 def _sse(item: dict[str, Any]) -> bytes:

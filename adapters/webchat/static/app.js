@@ -2,64 +2,9 @@
 // added later appears here unchanged. Every text goes in with textContent: nothing a person
 // wrote can ever become markup. No build step, no framework.
 
-const CHROME = {
-  da: {
-    skip: "Spring til skrivefeltet",
-    subtitle: "lokal web chat",
-    actAs: "Du er",
-    clock: "Spol tiden frem:",
-    clockDay: "1 dag",
-    clockWeek: "1 uge",
-    dmTitle: "Direkte besked med MUS-bot",
-    dmLabel: "Skriv til MUS-bot (fx mus hjælp)",
-    channelLabel: "Skriv i #{name}",
-    send: "Send",
-    homeTitle: "Dit overblik",
-    homeRefresh: "Opdater overblik",
-    homeEmpty: "Dit overblik kommer her.",
-    cancel: "Annuller",
-    optional: "valgfri",
-    choose: "Vælg …",
-    onlyYou: "kun synlig for dig",
-    connected: "Forbundet som {name}.",
-    reconnecting: "Forbindelsen er afbrudt; prøver igen …",
-    sendFailed: "Kunne ikke sende. Prøv igen.",
-    fixFields: "Ret de markerede felter.",
-    characters: "{count} af {max} tegn",
-    admin: "leder",
-    download: "Hent",
-    you: "dig",
-    clockMoved: "Tiden er nu {now}. Påmindelser sendt: {sent}.",
-  },
-  en: {
-    skip: "Skip to the message box",
-    subtitle: "local web chat",
-    actAs: "You are",
-    clock: "Move time forward:",
-    clockDay: "1 day",
-    clockWeek: "1 week",
-    dmTitle: "Direct message with MUS-bot",
-    dmLabel: "Write to MUS-bot (e.g. mus help)",
-    channelLabel: "Write in #{name}",
-    send: "Send",
-    homeTitle: "Your overview",
-    homeRefresh: "Refresh overview",
-    homeEmpty: "Your overview appears here.",
-    cancel: "Cancel",
-    optional: "optional",
-    choose: "Choose …",
-    onlyYou: "only visible to you",
-    connected: "Connected as {name}.",
-    reconnecting: "Connection lost; retrying …",
-    sendFailed: "Could not send. Please try again.",
-    fixFields: "Please correct the marked fields.",
-    characters: "{count} of {max} characters",
-    admin: "leader",
-    download: "Download",
-    you: "you",
-    clockMoved: "It is now {now}. Reminders sent: {sent}.",
-  },
-};
+// The page's own words come from the server (`/web/people`), from the bot's locale files,
+// so every text a person reads lives in one place; until they arrive, keys stand in.
+let CHROME = { da: {}, en: {} };
 
 const state = {
   people: [],
@@ -533,6 +478,7 @@ async function start() {
   state.people = directory.people;
   state.channels = directory.channels;
   state.clock = directory.clock;
+  if (directory.texts) CHROME = directory.texts;
   const select = $("#person");
   for (const person of state.people) {
     const label = person.admin ? `${person.name} (${t("admin")})` : person.name;
