@@ -68,7 +68,11 @@ class CommandEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonEvent(Event):
-    """A button press. `action` and `value` are exactly what the flow put on the `Button`."""
+    """A button press. `action` and `value` are exactly what the flow put on the `Button`.
+
+    They are the raw strings from the platform: the router unpacks them into a typed action
+    (`conversations.actions`) and answers anything that does not unpack as out of date.
+    """
 
     action: str
     value: str = ""
