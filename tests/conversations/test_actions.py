@@ -134,3 +134,19 @@ def test_packing_what_cannot_come_back_is_a_programming_error() -> None:
         PrepView(round_id=-1, employee_id=2).pack()
     with pytest.raises(ValueError, match="cannot be packed"):
         PlanPropose(round_id=1, employee_id=2, number=1, fingerprint="x" * 300).pack()
+
+
+def test_flows_build_buttons_and_forms_only_from_typed_actions() -> None:
+    """No hand-made `Button(...)`/`Form(...)` in the core: each goes through an action class."""
+    import ast
+    from pathlib import Path
+
+    root = Path(actions.__file__).resolve().parent
+    found = []
+    for path in root.rglob("*.py"):
+        if path.name in ("messages.py", "actions.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Button", "Form"):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
