@@ -7,6 +7,8 @@ request fails. And an answer to one person never rewrites the channel message th
 
 from __future__ import annotations
 
+import json
+
 from adapters.slack.render import strip_action_index
 from conversations.actions import PrepReview, PrepSkip, unpack_button
 from conversations.ports import Store
@@ -91,3 +93,32 @@ async def test_an_answer_never_rewrites_the_channel_message_it_was_pressed_on(
     assert not [c for c in stub.calls_to("chat.update") if c["channel"] == TEAM]
     (answer,) = [c for c in stub.calls if c.method.startswith("response_url:")]
     assert answer["response_type"] == "ephemeral" and not answer.get("replace_original")
+
+
+async def test_a_form_whose_state_was_tampered_with_saves_nothing(
+    slack: SlackHarness, stub: StubSlack, store: Store
+) -> None:
+    ts, _ = await _open_prep(slack, stub)
+    answer = stub.latest("D1", action="prep.answer")
+    assert answer is not None
+    await slack.click(
+        user="U1",
+        action_id=answer[1]["action_id"],
+        value=answer[1]["value"],
+        channel="D1",
+        message_ts=ts,
+    )
+    await slack.settle()
+    view = dict(stub.calls_to("views.open")[-1]["view"])
+    metadata = json.loads(view["private_metadata"])
+    metadata["s"] = metadata["s"].replace(":", ":9", 1)  # another question's position
+    view["private_metadata"] = json.dumps(metadata)
+    before = len(stub.calls_to("chat.postMessage"))
+    response = await slack.submit(
+        user="U1", view=view, values={"answer": {"type": "plain_text_input", "value": "Svar"}}
+    )
+    assert response.status == 200 and await slack.ack_json(response) == {}
+    await slack.settle()
+    (told,) = [c for c in stub.calls_to("chat.postMessage")[before:] if c["channel"] == "D1"]
+    assert STALE_DA in shown(told, stub)
+    assert await _answers(store) == 0
