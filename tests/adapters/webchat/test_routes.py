@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +11,16 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.webchat.server import STATIC
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.webchat.conftest import CHANNEL, PANE, ROUND, Chat, button, make_chat, start_round
+from storage.db import SqlStore
+from tests.adapters.webchat.conftest import (
+    CHANNEL,
+    PANE,
+    ROUND,
+    Chat,
+    button,
+    make_chat,
+    start_round,
+)
 
 
 async def test_page_and_its_files_are_served_with_a_strict_policy(web_chat: Chat) -> None:
@@ -245,7 +255,7 @@ async def test_opening_the_overview_is_its_own_event_not_a_command_word(web_chat
 
 
 async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(
-    web_chat: Chat, library: TemplateLibrary
+    web_chat: Chat, library: TemplateLibrary, open_sqlite_store: Callable[[], SqlStore]
 ) -> None:
     missing = await web_chat.client.post("/web/clock", json={"days": 1})
     assert missing.status == 501
@@ -255,7 +265,7 @@ async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(
         moved.append(by)
         return {"now": "2026-11-24T11:00:00+00:00", "sent": 2}
 
-    app, _, _ = await make_chat(library, clock_forward=forward)
+    app, _, _ = await make_chat(library, store=open_sqlite_store(), clock_forward=forward)
     async with TestClient(TestServer(app)) as client:
         people = await (await client.get("/web/people")).json()
         assert people["clock"] is True
