@@ -474,6 +474,13 @@ class SummaryFollowUp(ButtonAction, prefix="summary.follow_up"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SummaryClose(ButtonAction, prefix="summary.close"):
+    """Close the round after the summary meeting (its button arrives with the year's close)."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class AdaptAdd(ButtonAction, prefix="adapt.add"):
     round_id: int
 
