@@ -2,6 +2,7 @@
 
 GET  /                  the page (plain HTML, CSS and JS from `static/`, no build step)
 GET  /web/people        the demo people and channels (the person switcher, the pickers)
+GET  /web/texts         the page's own words, in Danish and English (from the locale files)
 GET  /web/stream?user=  server-sent events: a snapshot of the person's panes, then updates
 POST /web/event         one thing a person did (JSON) → the engine → the person's stream
 GET  /web/files/{token} an attachment (a plan document, a calendar invite)
@@ -193,9 +194,15 @@ async def people(request: web.Request) -> web.Response:
                 {"id": c.id, "name": c.name, "members": list(c.members)} for c in directory.channels
             ],
             "clock": chat.clock_forward is not None,
-            "texts": page_texts(command=chat.port.command_prefix),
         }
     )
+
+
+async def texts(request: web.Request) -> web.Response:
+    """The page's words: asked for first, before anything else is shown (a login too)."""
+    chat = request.app[WEBCHAT]
+    _own_request(request, chat)
+    return web.json_response(page_texts(command=chat.port.command_prefix))
 
 
 def page_texts(*, command: str) -> dict[str, dict[str, str]]:
@@ -325,6 +332,7 @@ def add_webchat_routes(*, app: web.Application, chat: WebChat) -> None:
     app.router.add_get("/", page)
     app.router.add_static("/web/static/", STATIC, follow_symlinks=False)
     app.router.add_get("/web/people", people)
+    app.router.add_get("/web/texts", texts)
     app.router.add_get("/web/stream", stream)
     app.router.add_post("/web/event", post_event)
     app.router.add_get("/web/files/{token}", file)

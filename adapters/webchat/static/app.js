@@ -2,8 +2,8 @@
 // added later appears here unchanged. Every text goes in with textContent: nothing a person
 // wrote can ever become markup. No build step, no framework.
 
-// The page's own words come from the server (`/web/people`), from the bot's locale files,
-// so every text a person reads lives in one place; until they arrive, keys stand in.
+// The page's own words come from the server (`/web/texts`), from the bot's locale files,
+// so every text a person reads lives in one place; they are fetched before anything shows.
 let CHROME = { da: {}, en: {} };
 
 const state = {
@@ -473,12 +473,13 @@ function actAs(id) {
 }
 
 async function start() {
+  const words = await fetch("/web/texts");
+  if (words.ok) CHROME = await words.json();
   const response = await fetch("/web/people");
   const directory = await response.json();
   state.people = directory.people;
   state.channels = directory.channels;
   state.clock = directory.clock;
-  if (directory.texts) CHROME = directory.texts;
   const select = $("#person");
   for (const person of state.people) {
     const label = person.admin ? `${person.name} (${t("admin")})` : person.name;
