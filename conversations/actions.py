@@ -161,8 +161,9 @@ def _load(kind: Any, text: str, *, prefix: str) -> object:
 class ButtonAction(_Packed):
     """What a button does. `button()` puts it on a neutral `Button`."""
 
-    def button(self, label: str, *, style: Style = "default") -> Button:
-        return Button(label, self.prefix, self.pack(), style=style)
+    def button(self, label: str, *, style: Style = "default", **options: Any) -> Button:
+        """The neutral button; `options` are the `Button`'s further presentation fields."""
+        return Button(label, self.prefix, self.pack(), style=style, **options)
 
 
 class FormState(_Packed):
