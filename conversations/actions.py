@@ -343,6 +343,11 @@ class BookingForm(_Employee, FormState, prefix="booking.save"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MaterialBooking(_Employee, ButtonAction, prefix="material.booking"):
+    """Read the material for a booked conversation (the employee or a leader of the round)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class StatusShow(ButtonAction, prefix="status.show"):
     round_id: int
 
