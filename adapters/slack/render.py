@@ -322,6 +322,19 @@ def render_home(view: HomeView, *, locale: str | None = None) -> JSON:
     return {"type": "home", "blocks": content + actions}
 
 
+def render_private(message: Message, *, locale: str | None = None) -> JSON:
+    """A read-only modal for a private message: Slack keeps no copy of it in the history."""
+    content = render_blocks(message.blocks) or [mrkdwn(escape(message.text or "…"))]
+    if len(content) > VIEW_BLOCKS_MAX:
+        content = [*content[: VIEW_BLOCKS_MAX - 1], _context_note(note_text(locale, "view_cut"))]
+    return {
+        "type": "modal",
+        "title": plain(shorten(message.text.strip() or "MUS", 24)),
+        "close": plain(note_text(locale, "close")),
+        "blocks": content,
+    }
+
+
 # ---------------------------------------------------------------- forms
 
 

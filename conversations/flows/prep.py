@@ -240,6 +240,7 @@ async def leader_view(ctx: Ctx, action: PrepView) -> Reply:
                         ctx.t("notes.button.open")
                     ),
                 ),
+                private=not ctx.settings.content_in_messages,
             ),
         )
     )
@@ -582,7 +583,8 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
-    notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
+    private = not ctx.settings.content_in_messages
+    notices = tuple(_share_notice(leader, ctx.person, view, private=private) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
     return Reply(
         (
@@ -596,7 +598,9 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
 
 
-def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
+def _share_notice(
+    leader: Person, employee: Person, view: RoundView, *, private: bool = True
+) -> Message:
     loc = leader.locale
     text = i18n.t(loc, "prep.share_notice", name=employee.display_name)
     return Message(
@@ -605,7 +609,7 @@ def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
         blocks=(Paragraph(text),),
         buttons=(
             PrepView(round_id=view.round.id, employee_id=employee.id).button(
-                i18n.t(loc, "prep.button.view"), style="primary"
+                i18n.t(loc, "prep.button.view"), style="primary", private=private
             ),
             StatusShow(round_id=view.round.id).button(i18n.t(loc, "status.button.show")),
         ),

@@ -209,7 +209,13 @@ async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
     facts.append((ctx.t("status.plan_label"), ctx.t(f"status.plan.{_plan_state(plan)}")))
     buttons: list[Button] = []
     if state == PrepStatus.SHARED:
-        buttons.append(PrepView(**who).button(ctx.t("prep.button.view"), style="primary"))
+        buttons.append(
+            PrepView(**who).button(
+                ctx.t("prep.button.view"),
+                style="primary",
+                private=not ctx.settings.content_in_messages,
+            )
+        )
     buttons.append(NotesOpen(**who).button(ctx.t("notes.button.open")))
     held = session is not None and session.conversation_held_at is not None
     if not held:
