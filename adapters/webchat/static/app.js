@@ -19,6 +19,9 @@ const state = {
   lastFocus: null,
   closingBySelf: false,
   homeAsked: new Set(),
+  unread: {}, // person id -> messages they have not seen
+  tour: null, // the guide's current step (as the server sent it)
+  started: false,
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -126,8 +129,11 @@ function buttonsNode(buttons, where) {
       "data-action": button.action,
     });
     node.addEventListener("click", async () => {
+      // Not `disabled`: a disabled button drops the focus to the page. Busy is said instead,
+      // and a second click meanwhile does nothing.
+      if (node.getAttribute("aria-disabled") === "true") return;
       state.lastFocus = node;
-      node.disabled = true;
+      node.setAttribute("aria-disabled", "true");
       try {
         await send({
           kind: "button",
@@ -137,12 +143,28 @@ function buttonsNode(buttons, where) {
           pane: where.pane,
         });
       } finally {
-        node.disabled = false;
+        node.removeAttribute("aria-disabled");
+        keepFocus(node, where.pane);
       }
     });
     row.append(node);
   }
   return row;
+}
+
+// After a bot button: stay on it while it is there; if its message was replaced, the new
+// message's first button has the focus already (showEntry); otherwise the pane's text box.
+function keepFocus(node, pane) {
+  if (document.querySelector("#form-dialog").open) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) return;
+  if (node.isConnected) {
+    node.focus();
+    return;
+  }
+  const log = state.panes.get(pane) || state.panes.get("dm");
+  const box = log?.closest(".pane")?.querySelector("input[name=text]") || $("#dm-input");
+  box.focus();
 }
 
 function attachmentsNode(files) {
@@ -368,6 +390,8 @@ function onItem(item) {
         log.scrollTop = log.scrollHeight;
       });
       showHome(item.home);
+      state.unread = item.unread || {};
+      renderPeople();
       if (item.form) openForm(item.form);
       else if ($("#form-dialog").open) closeForm({ bySelf: true });
       if (!item.home && !state.homeAsked.has(state.me)) {
@@ -378,6 +402,14 @@ function onItem(item) {
     }
     case "message":
       showEntry(item);
+      break;
+    case "unread":
+      state.unread = item.counts || {};
+      renderPeople();
+      break;
+    case "tour":
+      state.tour = item;
+      renderGuide();
       break;
     case "home":
       showHome(item.view);
@@ -453,6 +485,69 @@ function buildPanes() {
 function applyChrome() {
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+  }
+  renderPeople();
+  renderGuide();
+}
+
+// The person switcher: a select (quick) and a row of buttons with unread markers.
+function renderPeople() {
+  const select = $("#person");
+  const nav = $("#people-nav");
+  if (!select || !nav) return;
+  nav.replaceChildren();
+  for (const person of state.people) {
+    const count = state.unread[person.id] || 0;
+    const base = person.admin ? `${person.name} (${t("admin")})` : person.name;
+    const option = [...select.options].find((o) => o.value === person.id);
+    if (option) option.textContent = count ? `${base} – ${t("unread", { count })}` : base;
+    const button = el("button", { type: "button", "data-person": person.id, text: person.name });
+    if (person.id === state.me) button.setAttribute("aria-current", "true");
+    if (count) {
+      button.append(
+        el("span", { class: "unread", "aria-hidden": "true", text: String(count) }),
+        el("span", { class: "visually-hidden", text: ` (${t("unread", { count })})` }),
+      );
+    }
+    button.addEventListener("click", () => {
+      actAs(person.id);
+      nav.querySelector(`[data-person="${CSS.escape(person.id)}"]`)?.focus();
+    });
+    nav.append(el("li", {}, button));
+  }
+}
+
+// The guide panel: what to do next, and a button to become the person who does it.
+function renderGuide() {
+  const panel = $("#guide");
+  const tour = state.tour;
+  if (!panel || !tour) return;
+  panel.hidden = false;
+  $("#guide-count").textContent = `(${t("guideCount", { number: tour.number, count: tour.count })})`;
+  $("#guide-text").textContent = tour.text[state.lang] || tour.text.da;
+  const switcher = $("#guide-switch");
+  const known = state.people.some((p) => p.id === tour.who);
+  const here = tour.who === state.me;
+  switcher.textContent = here ? t("guideHere", { name: tour.who_name }) : t("guideSwitch", { name: tour.who_name });
+  switcher.hidden = !known;
+  switcher.setAttribute("aria-disabled", here ? "true" : "false");
+  $("#guide-back").disabled = tour.number <= 1;
+  $("#guide-next").disabled = tour.number >= tour.count;
+}
+
+async function moveTour(move) {
+  const response = await fetch("/web/tour", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ move }),
+  });
+  const result = await response.json().catch(() => ({}));
+  if (response.ok && result.type === "tour") {
+    state.tour = result;
+    renderGuide();
+  }
 }
 
 function actAs(id) {
@@ -472,10 +567,42 @@ function actAs(id) {
   connect();
 }
 
+async function askPassphrase() {
+  const form = $("#login");
+  form.hidden = false;
+  $("#panes").hidden = true;
+  applyChrome();
+  $("#passphrase").focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch("/web/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ passphrase: $("#passphrase").value }),
+    });
+    if (response.ok) {
+      form.hidden = true;
+      $("#panes").hidden = false;
+      start();
+      return;
+    }
+    const error = $("#login-error");
+    error.textContent = t("wrongPassphrase");
+    error.hidden = false;
+    $("#passphrase").focus();
+  }, { once: false });
+}
+
 async function start() {
   const words = await fetch("/web/texts");
   if (words.ok) CHROME = await words.json();
   const response = await fetch("/web/people");
+  if (response.status === 401) {
+    askPassphrase();
+    return;
+  }
+  if (state.started) return;
+  state.started = true;
   const directory = await response.json();
   state.people = directory.people;
   state.channels = directory.channels;
@@ -512,15 +639,23 @@ async function start() {
     closeForm({ bySelf: true });
   });
 
+  $("#guide-back").addEventListener("click", () => moveTour("back"));
+  $("#guide-next").addEventListener("click", () => moveTour("next"));
+  $("#guide-switch").addEventListener("click", () => {
+    if (state.tour && state.tour.who !== state.me) actAs(state.tour.who);
+    $("#guide-switch").focus();
+  });
+
   if (state.clock) {
     const tools = $("#clock-tools");
     tools.hidden = false;
     for (const button of tools.querySelectorAll("button")) {
       button.addEventListener("click", async () => {
+        // The server lands on the next working day at 09:00 (reminders go out in working hours).
         const response = await fetch("/web/clock", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ hours: Number(button.dataset.hours) }),
+          body: JSON.stringify({ days: Number(button.dataset.days), land: "working_morning" }),
         });
         const result = await response.json().catch(() => ({}));
         if (!response.ok) {
