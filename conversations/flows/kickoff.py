@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.actions import (
     ButtonAction,
     FormState,
@@ -22,7 +22,7 @@ from conversations.actions import (
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
-from conversations.flows.common import ACTIVE_PHASES, Refuse, command_prefix, say
+from conversations.flows.common import ACTIVE_PHASES, command_prefix, say
 from conversations.messages import (
     BulletList,
     ChannelInput,
@@ -57,8 +57,9 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     """The round form; only people allowed to lead get it."""
-    if not ctx.may_lead():
-        raise Refuse("start.not_allowed", mus=command_prefix(ctx))
+    await policy.govern(
+        ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
+    )
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
     names = ctx.templates.names()
@@ -131,8 +132,9 @@ async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
 async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     if not isinstance(state, RoundStartForm):
         return say(ctx, "error.stale_button")
-    if not ctx.may_lead():
-        raise Refuse("start.not_allowed", mus=command_prefix(ctx))
+    await policy.govern(
+        ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
+    )
     parsed = _validate(ctx, values)
     if isinstance(parsed, FormErrors):
         return Reply((parsed,))

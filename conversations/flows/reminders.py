@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.actions import ButtonAction, ReminderList, ReminderSnooze
 from conversations.context import Ctx
 from conversations.domain import ReminderState
@@ -16,17 +16,21 @@ async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
         return say(ctx, "error.stale_button")
     round_id = action.round_id
     view = await load_round(ctx, round_id)
+    found = view.round if view else None
+    access = policy.access(ctx)
     if isinstance(action, ReminderSnooze):
-        if view is None or not view.is_member(ctx.person):
-            raise Refuse("error.not_allowed")
+        await policy.check(
+            access, policy.Do.SNOOZE, round_=found, round_id=round_id, employee_id=ctx.person.id
+        )
         due = await snooze_prep(
             tx=ctx.tx, round_id=round_id, person=ctx.person, now=ctx.now, hours=ctx.settings.hours()
         )
         return say(
             ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
         )
-    if view is None or not view.is_leader(ctx.person):
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        access, policy.Do.LIST_REMINDERS, round_=found, round_id=round_id, employee_id=None
+    )
     return await list_for_round(ctx, round_id)
 
 
