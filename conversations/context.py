@@ -69,7 +69,7 @@ class Ctx:
 
     def t(self, key: str, /, **values: Any) -> str:
         """The person's language; `{mus}` is how they type commands on their platform."""
-        values.setdefault("mus", "/mus" if self.workspace.platform == "slack" else "mus")
+        values.setdefault("mus", self.platform.command_prefix)
         return i18n.t(self.person.locale, key, **values)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from conversations.actions import LeadersForm, RoundStartForm
 from conversations.events import Actor, FormEvent, InboundEvent
 from conversations.ports import DeliveryError, PlatformPort
 
@@ -51,7 +52,7 @@ class Directory:
         """Read what handling `event` will ask for (forms that name channels or people)."""
         if not isinstance(event, FormEvent):
             return
-        if event.form == "round.start":
+        if event.form == RoundStartForm.prefix:
             chosen = _ids(event.values.get("members"))
             if chosen:
                 for user_id in chosen:
@@ -61,7 +62,7 @@ class Directory:
                     await self.channel_members(channel_id=channel.strip())
                 except DeliveryError:
                     pass  # remembered; the flow turns it into a form error
-        elif event.form == "leaders.save":
+        elif event.form == LeadersForm.prefix:
             for user_id in _ids(event.values.get("leaders")):
                 await self.lookup(user_id=user_id)
 

@@ -7,6 +7,8 @@ Order matters and is the point of this module:
    person sees it acknowledged.
 3. Channel posts and DMs go out through the adapter's `PlatformPort`; a failure becomes a
    clear message to the person who acted, never a crash.
+4. Where an answer goes is decided here, once, for every platform: an answer to one person
+   never rewrites a message others can read (`place_answers`). Adapters only carry it out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from conversations import i18n
 from conversations.context import CoreSettings, Ctx, TemplateSource
 from conversations.directory import Directory
 from conversations.domain import Person, Workspace
-from conversations.events import Actor, CommandEvent, InboundEvent
+from conversations.events import Actor, CommandEvent, Context, InboundEvent
 from conversations.messages import (
     HomeView,
     Message,
@@ -95,7 +97,7 @@ class Engine:
                     directory=directory,
                     settings=self.settings,
                 )
-                reply = await dispatch(ctx)
+                reply = place_answers(await dispatch(ctx), context=event.context)
         except Exception:
             self._workspaces.clear()  # a rolled-back first event may have created it
             log.exception("handling %s failed", key)
@@ -213,6 +215,26 @@ class Engine:
                 self._workspaces.clear()
             self._workspaces[key] = found
         return found
+
+
+def place_answers(reply: Reply, *, context: Context) -> Reply:
+    """An answer to one person never rewrites a message others can read.
+
+    A `ToActor` message may replace the message the actor pressed a button on only where
+    that message is theirs alone: their direct chat with the bot, or a message only they see.
+    In a channel or group chat (a kickoff post, say) the answer is shown to the actor
+    beside it instead, and the shared message stays as everybody saw it.
+    """
+    if context.private:
+        return reply
+    return Reply(
+        tuple(
+            replace(item, replaces=None)
+            if isinstance(item, Message) and isinstance(item.to, ToActor) and item.replaces
+            else item
+            for item in reply.items
+        )
+    )
 
 
 def _oops(locale: str | None) -> Message:

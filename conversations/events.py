@@ -36,6 +36,14 @@ class Context:
     is_direct: bool = True
     # An opaque handle for "the message this button sat on", so a reply can update it in place.
     message_ref: str | None = None
+    # That message is seen by the actor alone (Slack's ephemeral messages in a channel), so
+    # it may be rewritten for them even where the conversation is shared.
+    message_private: bool = False
+
+    @property
+    def private(self) -> bool:
+        """Whether what the event came from is the actor's alone to see."""
+        return self.is_direct or self.message_private
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +68,11 @@ class CommandEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonEvent(Event):
-    """A button press. `action` and `value` are exactly what the flow put on the `Button`."""
+    """A button press. `action` and `value` are exactly what the flow put on the `Button`.
+
+    They are the raw strings from the platform: the router unpacks them into a typed action
+    (`conversations.actions`) and answers anything that does not unpack as out of date.
+    """
 
     action: str
     value: str = ""
@@ -87,6 +99,11 @@ class TextEvent(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HomeEvent(Event):
+    """The person opened their overview (Slack's App Home tab, the web chat's overview pane)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InstallEvent(Event):
     """The bot was added somewhere (Teams: conversationUpdate; a team channel or a personal chat)."""
 
@@ -95,4 +112,4 @@ class InstallEvent(Event):
     members: tuple[Actor, ...] = ()
 
 
-InboundEvent = CommandEvent | ButtonEvent | FormEvent | TextEvent | InstallEvent
+InboundEvent = CommandEvent | ButtonEvent | FormEvent | TextEvent | HomeEvent | InstallEvent

@@ -63,7 +63,11 @@ Block = Heading | Paragraph | Quote | Fields | BulletList | Note | Divider
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button. The adapter returns `action` and `value` untouched in a `ButtonEvent`."""
+    """A button. The adapter returns `action` and `value` untouched in a `ButtonEvent`.
+
+    Flows make buttons from typed actions (`conversations.actions`, `action.button(label)`),
+    never from hand-built strings.
+    """
 
     label: str
     action: str

@@ -551,6 +551,11 @@ class PlatformPort(Protocol):
         """`slack`, `teams`, `web` or `test`: the namespace of the workspace ids."""
         ...
 
+    @property
+    def command_prefix(self) -> str:
+        """How people type the bot's commands here (`/mus` in Slack, `mus` in a chat)."""
+        ...
+
     async def send(self, *, workspace_id: str, message: Message) -> str | None:
         """Post a `ToPerson`/`ToChannel` message (or update `message.replaces`).
 

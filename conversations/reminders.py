@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
-from conversations.codec import encode
+from conversations.actions import (
+    MaterialBooking,
+    PlanOpen,
+    PlanStatus,
+    PrepOpen,
+    ReminderLater,
+    ReminderSnooze,
+    SummaryCloseAsk,
+)
 from conversations.context import zone
 from conversations.domain import (
     ItemStatus,
@@ -374,11 +382,8 @@ def _unclosed(*, round_: Round, team: Team, recipient: Person) -> Message | None
         text=text,
         blocks=(Paragraph(text),),
         buttons=(
-            Button(
-                i18n.t(loc, "round.close.button"),
-                "summary.close_ask",
-                encode(round_.id),
-                style="primary",
+            SummaryCloseAsk(round_id=round_.id).button(
+                i18n.t(loc, "round.close.button"), style="primary"
             ),
         ),
     )
@@ -409,7 +414,9 @@ async def _waiting_items(
             blocks.append(
                 Paragraph(i18n.t(loc, "reminder.waiting.line", name=person.display_name, n=waiting))
             )
-            buttons.append(Button(person.display_name, "plan.open", encode(round_.id, person.id)))
+            buttons.append(
+                PlanOpen(round_id=round_.id, employee_id=person.id).button(person.display_name)
+            )
     if not blocks:
         return None
     text = i18n.t(loc, "reminder.waiting.title")
@@ -439,10 +446,10 @@ async def _prep_nudge(
         text=text,
         blocks=(Paragraph(text),),
         buttons=(
-            Button(
-                i18n.t(loc, "home.button.continue"), "prep.open", encode(round_.id), style="primary"
+            PrepOpen(round_id=round_.id).button(
+                i18n.t(loc, "home.button.continue"), style="primary"
             ),
-            Button(i18n.t(loc, "reminder.button.tomorrow"), "reminder.snooze", encode(round_.id)),
+            ReminderSnooze(round_id=round_.id).button(i18n.t(loc, "reminder.button.tomorrow")),
         ),
     )
 
@@ -483,12 +490,8 @@ async def _booking_before(
             text=text,
             blocks=(Heading(text), Note(i18n.t(loc, "reminder.booking.private_hint"))),
             buttons=(
-                Button(
-                    i18n.t(loc, "reminder.booking.read"),
-                    "material.booking",
-                    encode(round_.id, employee.id),
-                    style="primary",
-                    private=True,
+                MaterialBooking(round_id=round_.id, employee_id=employee.id).button(
+                    i18n.t(loc, "reminder.booking.read"), style="primary", private=True
                 ),
             ),
         )
@@ -576,19 +579,17 @@ async def follow_up_message(
         for choice in ItemStatus:
             if choice != status:
                 buttons.append(
-                    Button(
+                    PlanStatus(
+                        round_id=round_.id, employee_id=employee.id, item_id=item.id, status=choice
+                    ).button(
                         f"{i18n.t(loc, 'plan.item_label', n=n)}: "
-                        f"{i18n.t(loc, f'plan.status.{choice.value}')}",
-                        "plan.status",
-                        encode(round_.id, employee.id, item.id, choice.value),
+                        f"{i18n.t(loc, f'plan.status.{choice.value}')}"
                     )
                 )
     if agreed.follow_up_on is not None:
         buttons.append(
-            Button(
-                i18n.t(loc, "reminder.button.tomorrow"),
-                "reminder.later",
-                encode(round_.id, employee.id),
+            ReminderLater(round_id=round_.id, employee_id=employee.id).button(
+                i18n.t(loc, "reminder.button.tomorrow")
             )
         )
     return Message(

@@ -1,7 +1,9 @@
 """Which flow answers an event: commands by their first word, buttons and forms by prefix.
 
 Subcommands have a Danish and an English name. Anything unknown answers with the help, never
-an error: a typo is not a failure.
+an error: a typo is not a failure. A button value or form state is unpacked into its typed
+action (`conversations.actions`) before any flow sees it; one that does not unpack (out of
+date, forged, unknown) gets the friendly "this button is out of date" answer.
 
 Text typed in a 1:1 chat that begins with the command word ("mus …") is a command only when
 its second word is a known command (`typed_command`, applied by the engine), or when the
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from conversations.codec import BadValue
+from conversations.actions import ButtonAction, FormState, StaleAction, unpack_button, unpack_form
 from conversations.context import Ctx
 from conversations.events import (
     ButtonEvent,
     CommandEvent,
     FormEvent,
+    HomeEvent,
     InboundEvent,
     InstallEvent,
     TextEvent,
@@ -88,8 +91,8 @@ COMMANDS: dict[str, Command] = {
     "adapt": adapt.adapt_command,
 }
 
-ButtonHandler = Callable[[Ctx, str, str], Awaitable[Reply]]
-FormHandler = Callable[[Ctx, str, str, dict[str, str | tuple[str, ...] | None]], Awaitable[Reply]]
+ButtonHandler = Callable[[Ctx, ButtonAction], Awaitable[Reply]]
+FormHandler = Callable[[Ctx, FormState, dict[str, str | tuple[str, ...] | None]], Awaitable[Reply]]
 
 BUTTONS: dict[str, ButtonHandler] = {
     "prep": prep.on_button,
@@ -160,23 +163,27 @@ async def dispatch(ctx: Ctx) -> Reply:
         if isinstance(event, CommandEvent):
             return await _command(ctx, event.text)
         if isinstance(event, ButtonEvent):
-            button = BUTTONS.get(event.action.partition(".")[0])
+            action = unpack_button(event.action, event.value)
+            button = BUTTONS.get(action.flow)
             if button is None:
                 return say(ctx, "error.stale_button")
-            return await button(ctx, event.action, event.value)
+            return await button(ctx, action)
         if isinstance(event, FormEvent):
-            form = FORMS.get(event.form.partition(".")[0])
+            state = unpack_form(event.form, event.state)
+            form = FORMS.get(state.flow)
             if form is None:
                 return say(ctx, "error.stale_button")
-            return await form(ctx, event.form, event.state, event.values)
+            return await form(ctx, state, event.values)
         if isinstance(event, TextEvent):
             rest = command_text(event.text)
             if rest is not None and not await prep.answering(ctx):
                 return await _command(ctx, rest)  # "mus <typo>": the help, not a lost answer
             return await prep.on_text(ctx, event.text)
+        if isinstance(event, HomeEvent):
+            return await home.show_home(ctx, "")
         if isinstance(event, InstallEvent):
             return await help_flow.greet(ctx, event)
-    except BadValue:
+    except StaleAction:
         return say(ctx, "error.stale_button")
     except Refuse as refusal:
         return say(ctx, refusal.key, **refusal.values)

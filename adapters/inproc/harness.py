@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from adapters.inproc.port import InProcPort
+from adapters.inproc.render import block_lines
 from conversations.events import (
     Actor,
     ButtonEvent,
@@ -78,18 +79,9 @@ class Seen:
 
 def message_text(message: Message | HomeView) -> str:
     """A message's text, blocks and button labels as plain lines."""
-    from conversations.messages import BulletList, Fields, Heading, Note, Paragraph, Quote
-
     lines = [message.text] if isinstance(message, Message) else []
     for block in message.blocks:
-        if isinstance(block, Heading | Paragraph | Note):
-            lines.append(block.text)
-        elif isinstance(block, Quote):
-            lines.append(f"{block.label or ''}: {block.text}")
-        elif isinstance(block, Fields):
-            lines += [f"{k}: {v}" for k, v in block.items]
-        elif isinstance(block, BulletList):
-            lines += list(block.items)
+        lines += block_lines(block)
     lines += [f"[{b.label}]" for b in message.buttons]
     return "\n".join(lines)
 

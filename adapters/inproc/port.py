@@ -21,6 +21,7 @@ class InProcPort:
     """Implements `conversations.ports.PlatformPort`."""
 
     platform: Platform = "test"
+    command_prefix: str = "mus"
     users: dict[str, Actor] = field(default_factory=dict)
     channels: dict[str, list[str]] = field(default_factory=dict)
     sent: list[tuple[str, Message]] = field(default_factory=list)  # (message ref, message)

@@ -335,9 +335,9 @@ class SlackApp(AsyncApp):
         user_id = origin.event.actor.user_id
         context = origin.event.context
         if origin.respond is not None and origin.ephemeral_source:
-            # Only the response_url can change an ephemeral message.
-            replace = message.replaces is not None and message.replaces == context.message_ref
-            await _respond(origin.respond, payloads, replace_first=replace)
+            # Only the response_url can change an ephemeral message (the engine has decided
+            # whether it may: `conversations.engine.place_answers`).
+            await _respond(origin.respond, payloads, replace_first=message.replaces is not None)
             return
         channel = context.channel_id
         dm = None
@@ -347,7 +347,8 @@ class SlackApp(AsyncApp):
             assert dm is not None
             await self.port.post(channel=dm, payloads=payloads, replaces=message.replaces)
             return
-        # A shared channel (or somebody else's DM): never edit or post there for everyone.
+        # A shared channel (or somebody else's DM): shown to the actor only, ephemerally. The
+        # message pressed there is not one the bot could rewrite for the actor alone.
         if origin.respond is not None:
             await _respond(origin.respond, payloads, replace_first=False)
             return
@@ -468,7 +469,7 @@ def build_slack_app(
     client = client or build_web_client(token=settings.bot_token, base_url=settings.api_url)
     return SlackApp(
         handler=handler,
-        port=SlackPort(client=client),
+        port=SlackPort(client=client, command=settings.command),
         signing_secret=settings.signing_secret,
         command=settings.command,
         form_budget=form_budget,

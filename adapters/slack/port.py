@@ -259,10 +259,12 @@ class SlackPort:
         self,
         *,
         client: AsyncWebClient,
+        command: str = "/mus",
         profile_ttl: float = 600.0,
         lookup_concurrency: int = 8,
     ) -> None:
         self.client = client
+        self.command_prefix = command  # the slash command as configured in the app manifest
         self.profile_ttl = profile_ttl
         self._profiles: dict[str, tuple[float, Mapping[str, Any] | None]] = {}
         self._dm_channels: dict[str, str] = {}

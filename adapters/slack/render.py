@@ -18,9 +18,10 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
+from conversations import i18n
 from conversations.messages import (
     Block,
     BulletList,
@@ -82,41 +83,19 @@ class RenderError(ValueError):
     """A neutral message cannot be expressed in Slack without changing what it means."""
 
 
-# ---------------------------------------------------------------- the adapter's own words
-# Only for Slack's limits, which the core does not know about. Danish first, like the bot.
+# ---------------------------------------------------------------- notes about Slack's limits
+# The core does not know Slack's limits, so these notes are the adapter's to add; their words
+# live with every other text, in the core's locale files (`surface.*`).
 
-_NOTES: dict[str, dict[str, str]] = {
-    "da": {
-        "view_cut": "Visningen er afkortet: Slack viser højst 100 blokke.",
-        "form_cut": "Formularen er afkortet: Slack viser højst 100 blokke, så nogle felter mangler.",
-        "initial_cut": (
-            "Den gemte tekst er længere end de {limit} tegn, Slack tillader her; kun begyndelsen"
-            " vises, og at gemme erstatter den. Skriv i chatten for at bevare den hele."
-        ),
-        "options_cut": "Kun de første 100 valgmuligheder vises.",
-        "form_expired": "Formularen kunne ikke åbnes i tide. Prøv venligst igen.",
-        "form_late": "Det tog for lang tid, og formularen blev ikke gemt:",
-        "close": "Luk",
-    },
-    "en": {
-        "view_cut": "This view is shortened: Slack shows at most 100 blocks.",
-        "form_cut": "This form is shortened: Slack shows at most 100 blocks, so some fields are missing.",
-        "initial_cut": (
-            "The saved text is longer than the {limit} characters Slack allows here; only its"
-            " beginning is shown, and saving replaces it. Write in the chat to keep all of it."
-        ),
-        "options_cut": "Only the first 100 choices are shown.",
-        "form_expired": "The form could not be opened in time. Please try again.",
-        "form_late": "That took too long, and the form was not saved:",
-        "close": "Close",
-    },
-}
+_LIMITS = {"view_cut": VIEW_BLOCKS_MAX, "form_cut": VIEW_BLOCKS_MAX, "options_cut": OPTIONS_MAX}
 
 
 def note_text(locale: str | None, key: str, /, **values: Any) -> str:
-    """One of the adapter's own notes, in English for English locales and Danish otherwise."""
-    language = "en" if (locale or "").lower().startswith("en") else "da"
-    return _NOTES[language][key].format(**values)
+    """A note about Slack's limits (or a form's timing), in the person's language."""
+    values.setdefault("platform", "Slack")
+    if key in _LIMITS:
+        values.setdefault("limit", _LIMITS[key])
+    return i18n.t(locale, f"surface.{key}", **values)
 
 
 # ---------------------------------------------------------------- text helpers
@@ -229,6 +208,8 @@ def _render_block(block: Block) -> Iterator[JSON]:
                 yield {"type": "context", "elements": elements}
         case Divider():
             yield {"type": "divider"}
+        case _:
+            assert_never(block)
 
 
 def _render_quote(text: str, label: str | None) -> Iterator[JSON]:
@@ -478,6 +459,8 @@ def _element(item: Input, *, tz: str | None, locale: str | None, hints: list[str
             }
             if item.initial:
                 element["initial_conversation"] = item.initial
+        case _:
+            assert_never(item)
     element["action_id"] = INPUT_ACTION_ID
     return element
 

@@ -29,15 +29,12 @@ from conversations.events import (
     CommandEvent,
     Context,
     FormEvent,
+    HomeEvent,
     TextEvent,
 )
 
 Body = Mapping[str, Any]
 FormValue = str | tuple[str, ...] | None
-
-HOME_COMMAND = "hjem"
-"""What opening the Home tab means to the core: the `/mus hjem` command (conversations.router)."""
-
 
 def message_ref(*, channel_id: str, ts: str) -> str:
     """The opaque `Context.message_ref` / `Message.replaces` for a Slack message."""
@@ -112,6 +109,7 @@ def button_event(body: Body) -> ButtonEvent | None:
         return None  # a select changed inside a form; the submission carries its value
     container = body.get("container") or {}
     channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ephemeral = bool(container.get("is_ephemeral"))
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     ref = message_ref(channel_id=channel_id, ts=ts) if channel_id and ts else None
     return ButtonEvent(
@@ -122,6 +120,7 @@ def button_event(body: Body) -> ButtonEvent | None:
             # A button on the Home tab (no channel) counts as the person's own space with the bot.
             is_direct=channel_id is None or is_direct_channel(channel_id),
             message_ref=ref,
+            message_private=ephemeral,
         ),
         action=strip_action_index(str(action.get("action_id") or "")),
         value=str(action.get("value") or ""),
@@ -224,19 +223,18 @@ def text_event(body: Body) -> TextEvent | None:
     )
 
 
-def home_event(body: Body) -> CommandEvent | None:
-    """The Home tab opened -> the `hjem` command; the Messages tab -> None."""
+def home_event(body: Body) -> HomeEvent | None:
+    """The Home tab opened -> HomeEvent (the person's overview); the Messages tab -> None."""
     event = body.get("event") or {}
     if event.get("type") != "app_home_opened" or event.get("tab", "home") != "home":
         return None
     user_id = event.get("user")
     if not user_id:
         return None
-    return CommandEvent(
+    return HomeEvent(
         event_id=_event_id(body),
         actor=_actor(team_id=body.get("team_id"), user_id=user_id),
         context=Context(channel_id=event.get("channel"), is_direct=True),
-        text=HOME_COMMAND,
     )
 
 

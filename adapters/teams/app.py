@@ -203,7 +203,9 @@ class _Answer:
             ),
             locale=self.actor.locale,
         )
-        replaces = message.replaces if self.event.context.is_direct else None
+        # Whether this answer may replace a card was decided once, by the engine
+        # (`conversations.engine.place_answers`): never a card others read.
+        replaces = message.replaces
         if replaces and replaces == self.pressed:
             self.pressed_replaced = True
             if await self._replace_pressed(cards[0], summary=message.text):

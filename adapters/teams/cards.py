@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from adapters.teams.escape import escape_markdown
 from adapters.teams.files import Download, words
@@ -195,7 +195,8 @@ def _block_elements(block: Block) -> list[Element]:
             return [_text(escape_markdown(text), size="Small", isSubtle=True, wrap=True)]
         case Divider():
             return [{"type": "Container", "separator": True, "spacing": "Medium", "items": []}]
-    raise TypeError(f"unknown block {block!r}")
+        case _:
+            assert_never(block)
 
 
 def _quote(text: str, *, label: str | None) -> Element:
@@ -384,7 +385,8 @@ def _input_elements(
             if field.initial is not None:
                 el["value"] = field.initial
             return [el]
-    raise TypeError(f"unknown input {field!r}")
+        case _:
+            assert_never(field)
 
 
 def with_errors(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from conversations import i18n
 from conversations.messages import Attachment
 
 
@@ -32,27 +33,6 @@ class Download:
     url: str | None
 
 
-# The adapter's own words (the core never knows files become links, nor how Teams lays out
-# a form). Danish first, like the bot.
-_WORDS: dict[str, dict[str, str]] = {
-    "da": {
-        "download": "Hent {filename}",
-        "unavailable": "Filen kan ikke hentes her: {filename}",
-        "time": "Klokkeslæt",
-        "cut": "Der var ikke plads til resten af din tekst i feltet; her er den, så du kan "
-        "flytte den: {rest}",
-    },
-    "en": {
-        "download": "Download {filename}",
-        "unavailable": "The file cannot be downloaded here: {filename}",
-        "time": "Time",
-        "cut": "The rest of your text did not fit in the field; here it is, so you can move "
-        "it: {rest}",
-    },
-}
-
-
 def words(locale: str | None, key: str, /, **values: str) -> str:
-    """One of the adapter's file texts: English for English locales, Danish otherwise."""
-    language = "en" if (locale or "").lower().startswith("en") else "da"
-    return _WORDS[language][key].format(**values)
+    """The adapter's file texts (`download`, `unavailable`), from the core's locale files."""
+    return i18n.t(locale, f"surface.{key}", **values)

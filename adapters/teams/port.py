@@ -42,6 +42,7 @@ class TeamsPort:
     """Implements `conversations.ports.PlatformPort` for one bot registration."""
 
     platform: str = translate.PLATFORM
+    command_prefix: str = translate.COMMAND_WORD
 
     def __init__(
         self,

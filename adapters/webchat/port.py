@@ -20,6 +20,10 @@ class WebChatPort:
     def platform(self) -> str:
         return PLATFORM
 
+    @property
+    def command_prefix(self) -> str:
+        return "mus"  # typed in the chat box: `mus start` (translate.command_text)
+
     def _check_workspace(self, workspace_id: str) -> None:
         if workspace_id != self.directory.workspace_id:
             raise DeliveryError("forbidden", detail=f"unknown workspace {workspace_id}")

@@ -8,7 +8,7 @@ the web chat without touching the page.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from conversations.messages import (
@@ -51,7 +51,7 @@ def block(item: Block) -> JSON:
         return {"type": "note", "text": item.text}
     if isinstance(item, Divider):
         return {"type": "divider"}
-    raise TypeError(f"unknown block {type(item).__name__}")
+    assert_never(item)
 
 
 def button(item: Button) -> JSON:
@@ -113,7 +113,7 @@ def field(item: Input, *, tz: ZoneInfo, people: list[JSON], channels: list[JSON]
         return {**common, "kind": "people", "options": people, "initial": list(item.initial)}
     if isinstance(item, ChannelInput):
         return {**common, "kind": "channel", "options": channels, "initial": item.initial}
-    raise TypeError(f"unknown input {type(item).__name__}")
+    assert_never(item)
 
 
 def form(

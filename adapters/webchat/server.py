@@ -2,6 +2,7 @@
 
 GET  /                  the page (plain HTML, CSS and JS from `static/`, no build step)
 GET  /web/people        the demo people and channels (the person switcher, the pickers)
+GET  /web/texts         the page's own words, in Danish and English (from the locale files)
 GET  /web/stream?user=  server-sent events: a snapshot of the person's panes, then updates
 POST /web/event         one thing a person did (JSON) → the engine → the person's stream
 GET  /web/files/{token} an attachment (a plan document, a calendar invite)
@@ -39,6 +40,7 @@ from adapters.webchat.hub import ChatHub
 from adapters.webchat.port import WebChatPort
 from adapters.webchat.tour import STEPS, Tour
 from adapters.webchat.translate import BadEvent, Inbound, parse_event
+from conversations import i18n
 from conversations.context import zone
 from conversations.events import FormEvent
 from conversations.messages import Form, FormErrors, Message
@@ -353,6 +355,36 @@ async def people(request: web.Request) -> web.Response:
     )
 
 
+async def texts(request: web.Request) -> web.Response:
+    """The page's words: asked for first, before anything else is shown (a login too)."""
+    chat = request.app[WEBCHAT]
+    _own_request(request, chat)
+    return web.json_response(page_texts(command=chat.port.command_prefix))
+
+
+def page_texts(*, command: str) -> dict[str, dict[str, str]]:
+    """The page's own words (`surface.web.*` in the core's locale files), by language.
+
+    Keys become the page's camelCase names; placeholders other than `{mus}` are the page's
+    to fill in, so the texts are handed over raw.
+    """
+    prefix = "surface.web."
+    out: dict[str, dict[str, str]] = {}
+    for lang in i18n.SUPPORTED:
+        texts = {**i18n.catalog(i18n.DEFAULT), **i18n.catalog(lang)}
+        out[lang] = {
+            _camel(key.removeprefix(prefix)): text.replace("{mus}", command)
+            for key, text in texts.items()
+            if key.startswith(prefix)
+        }
+    return out
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
 def _sse(item: dict[str, Any]) -> bytes:
     # json.dumps escapes newlines inside strings, so one `data:` line is one message.
     return f"data: {json.dumps(item, ensure_ascii=False)}\n\n".encode()
@@ -423,8 +455,11 @@ def _too_long() -> web.Response:
     return web.json_response(
         {
             "ok": False,
-            "error": f"Beskeden er for lang (højst {MAX_TEXT_CHARS} tegn). "
-            f"The message is too long (at most {MAX_TEXT_CHARS} characters).",
+            # Before anyone is known there is no language to pick: both, Danish first.
+            "error": " ".join(
+                i18n.t(lang, "surface.web_too_long", limit=MAX_TEXT_CHARS)
+                for lang in i18n.SUPPORTED
+            ),
         },
         status=413,
     )
@@ -489,6 +524,7 @@ def add_webchat_routes(*, app: web.Application, chat: WebChat) -> None:
     app.router.add_get("/", page)
     app.router.add_static("/web/static/", STATIC, follow_symlinks=False)
     app.router.add_get("/web/people", people)
+    app.router.add_get("/web/texts", texts)
     app.router.add_get("/web/stream", stream)
     app.router.add_post("/web/event", post_event)
     app.router.add_get("/web/files/{token}", file)

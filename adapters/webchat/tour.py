@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conversations import i18n
 from conversations.commands import BY_KEY
 from conversations.events import ButtonEvent, CommandEvent, FormEvent, InboundEvent
 
@@ -53,38 +54,11 @@ STEPS: tuple[Step, ...] = (
     Step("done", "lene", _never),
 )
 
-# The guide's words, Danish and English (the page shows the language of who you act as).
+# The guide's words, Danish and English (the page shows the language of who you act as),
+# from the core's locale files (`surface.tour.<step>`), like every other text a person reads.
 TEXT: dict[str, dict[str, str]] = {
-    "da": {
-        "start": "Du er Lene, lederen. Skriv «mus start» i #solsikken, og udfyld formularen.",
-        "prep": "Skift nu til Anna. Åbn invitationen i din direkte besked, svar på et par "
-        "spørgsmål, gennemse og del med Lene.",
-        "status": "Skift tilbage til Lene. Skriv «mus status», og læs Annas delte forberedelse.",
-        "book": "Book samtalen med Anna: tryk «Book samtale» på hendes kort i status.",
-        "clock": "Spol tiden frem (1 dag): påmindelser om forberedelse og samtale kommer nu "
-        "på næste arbejdsdag kl. 9. Se dem hos Anna.",
-        "held": "Som Lene: markér samtalen med Anna som holdt, og skriv et udkast til "
-        "udviklingsplanen (mus plan).",
-        "plan": "Skift til Anna, og godkend planen (mus plan). Hent den som PDF bagefter.",
-        "summary": "Som Lene: skriv «mus opsamling» for overblikket og opsamlingsmødet.",
-        "english": "Emma speaks English: switch to Emma and type «mus help».",
-        "done": "Det var en hel MUS-runde. Prøv selv videre: alle kommandoer står i «mus hjælp».",
-    },
-    "en": {
-        "start": "You are Lene, the leader. Type “mus start” in #solsikken and fill in the form.",
-        "prep": "Now switch to Anna. Open the invitation in your direct messages, answer a "
-        "few questions, review and share with Lene.",
-        "status": "Switch back to Lene. Type “mus status” and read Anna's shared preparation.",
-        "book": "Book the conversation with Anna: press “Book” on her card in the status.",
-        "clock": "Move time forward (1 day): reminders about the preparation and the "
-        "conversation arrive on the next working day at 09:00. See them as Anna.",
-        "held": "As Lene: mark the conversation with Anna as held and draft the development "
-        "plan (mus plan).",
-        "plan": "Switch to Anna and approve the plan (mus plan). Download it as a PDF afterwards.",
-        "summary": "As Lene: type “mus summary” for the overview and the summary meeting.",
-        "english": "Emma speaks English: switch to Emma and type “mus help”.",
-        "done": "That was a whole MUS round. Carry on yourself: “mus help” lists every command.",
-    },
+    lang: {step.key: i18n.t(lang, f"surface.tour.{step.key}") for step in STEPS}
+    for lang in i18n.SUPPORTED
 }
 
 

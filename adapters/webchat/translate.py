@@ -18,6 +18,7 @@ from conversations.events import (
     CommandEvent,
     Context,
     FormEvent,
+    HomeEvent,
     InboundEvent,
     TextEvent,
 )
@@ -26,7 +27,7 @@ from conversations.events import (
 _COMMAND = re.compile(r"^\s*/?mus(?:\s+(?P<rest>.*?))?\s*$", re.IGNORECASE | re.DOTALL)
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 
-Kind = Literal["message", "command", "button", "form", "dismiss"]
+Kind = Literal["message", "command", "home", "button", "form", "dismiss"]
 
 
 class BadEvent(ValueError):
@@ -129,6 +130,10 @@ def parse_event(body: object, *, directory: Directory) -> Inbound:
             event_id=event_id, actor=actor, context=context, text=_str(body, "text", required=False)
         )
         return Inbound(event_id=event_id, user_id=user_id, pane=pane, event=event)
+    if kind == "home":
+        # The overview pane opened or was refreshed: the person's overview, a neutral event.
+        event = HomeEvent(event_id=event_id, actor=actor, context=Context(is_direct=True))
+        return Inbound(event_id=event_id, user_id=user_id, pane=DM, event=event)
     if kind == "button":
         ref = body.get("message_ref")
         if ref is not None and not isinstance(ref, str):
@@ -155,4 +160,4 @@ def parse_event(body: object, *, directory: Directory) -> Inbound:
         return Inbound(event_id=event_id, user_id=user_id, pane=pane, event=event)
     if kind == "dismiss":
         return Inbound(event_id=event_id, user_id=user_id, pane=pane, dismiss=_str(body, "form"))
-    raise BadEvent("kind must be message, command, button, form or dismiss")
+    raise BadEvent("kind must be message, command, home, button, form or dismiss")

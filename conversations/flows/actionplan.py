@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import i18n, policy
-from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.actions import (
+    ActionAdd,
+    ActionAddForm,
+    ActionMove,
+    ActionShow,
+    ButtonAction,
+    FormState,
+    StaleAction,
+)
 from conversations.context import Ctx
 from conversations.domain import Person, Phase, Round, Team
 from conversations.flows.common import RoundView, accept, load_round, say
@@ -87,7 +95,7 @@ async def show(ctx: Ctx, view: RoundView) -> Reply:
     buttons: list[Button] = []
     if ctx.person.id in view.leader_ids and view.round.phase in WRITABLE:
         buttons.append(
-            Button(ctx.t("action.button.add"), "action.add", encode(view.round.id), style="primary")
+            ActionAdd(round_id=view.round.id).button(ctx.t("action.button.add"), style="primary")
         )
     return Reply((Message(to=ToActor(), text=title, blocks=tuple(blocks), buttons=tuple(buttons)),))
 
@@ -108,17 +116,19 @@ def _item_blocks(
     ]
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, ActionShow | ActionAdd | ActionMove):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
     found = view.round if view else None
-    if action == "action.show":
+    if isinstance(action, ActionShow):
         await policy.read_round(
             policy.access(ctx), round_=found, round_id=round_id, kind=policy.Read.TEAM_ACTIONS
         )
         assert view is not None
         return await show(ctx, view)
-    if action == "action.add":
+    if isinstance(action, ActionAdd):
         await policy.check(
             policy.access(ctx),
             policy.Do.WRITE_TEAM_ACTIONS,
@@ -129,9 +139,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         assert view is not None
         _writable(view)
         return Reply((_form(ctx, view),))
-    if action == "action.move":
-        return await _move(ctx, view, round_id, decode_ints(value, count=2)[1], part(value, 2))
-    return say(ctx, "error.stale_button")
+    return await _move(ctx, view, round_id, action.action_id, action.move)
 
 
 def _writable(view: RoundView) -> None:
@@ -142,11 +150,9 @@ def _writable(view: RoundView) -> None:
 
 
 def _form(ctx: Ctx, view: RoundView) -> Form:
-    return Form(
-        id="action.add",
+    return ActionAddForm(round_id=view.round.id).form(
         title=ctx.t("action.form.title"),
         submit_label=ctx.t("action.form.submit"),
-        state=encode(view.round.id),
         intro=(Paragraph(ctx.t("action.form.intro")),),
         inputs=(
             TextInput(id="what", label=ctx.t("action.what"), multiline=True, max_length=TEXT_LIMIT),
@@ -169,10 +175,10 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    if form != "action.add":
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, ActionAddForm):
         return say(ctx, "error.stale_button")
-    round_id = decode_ints(state, count=1)[0]
+    round_id = state.round_id
     view = await load_round(ctx, round_id)
     await policy.check(
         policy.access(ctx),
@@ -256,15 +262,13 @@ async def _owners(
     return people, unknown
 
 
-async def _move(ctx: Ctx, view: RoundView | None, round_id: int, action_id: int, raw: str) -> Reply:
+async def _move(
+    ctx: Ctx, view: RoundView | None, round_id: int, action_id: int, move: ActionItemAction
+) -> Reply:
     """An owner (or the leader) moves an agreement on, from its reminder or the plan."""
-    try:
-        move = ActionItemAction(raw)
-    except ValueError:
-        raise BadValue(raw) from None
     item = await ctx.tx.team_actions.get(action_id=action_id)
     if item is None or item.round_id != round_id:
-        raise BadValue(str(action_id))
+        raise StaleAction(ActionMove.prefix)
     await policy.check_owner(
         policy.access(ctx),
         round_=view.round if view else None,
@@ -319,15 +323,13 @@ def team_action_message(
         *_item_blocks(loc, item, people, n=1),
     ]
     buttons = [
-        Button(
+        ActionMove(round_id=round_.id, action_id=item.id, move=move).button(
             i18n.t(loc, f"action.move.{move.value}"),
-            "action.move",
-            encode(round_.id, item.id, move.value),
             style="primary" if move == ActionItemAction.COMPLETE else "default",
         )
         for move in action_item.choices(item.state)
     ]
-    buttons.append(Button(i18n.t(loc, "action.button.show"), "action.show", encode(round_.id)))
+    buttons.append(ActionShow(round_id=round_.id).button(i18n.t(loc, "action.button.show")))
     return Message(
         to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks), buttons=tuple(buttons)
     )

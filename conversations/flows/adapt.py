@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from conversations import policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    AdaptAdd,
+    AdaptAddForm,
+    AdaptDrop,
+    AdaptDropForm,
+    ButtonAction,
+    FormState,
+)
 from conversations.context import Ctx
 from conversations.flows.common import (
     PREP_PHASES,
@@ -25,8 +32,6 @@ from conversations.flows.common import (
 from conversations.messages import (
     Block,
     BulletList,
-    Button,
-    Form,
     FormErrors,
     Heading,
     Message,
@@ -73,7 +78,6 @@ def _overview(ctx: Ctx, view: RoundView) -> Reply:
             Heading(theme.title),
             BulletList(tuple(("★ " if q.priority else "") + q.text for q in theme.questions)),
         ]
-    value = encode(view.round.id)
     return Reply(
         (
             Message(
@@ -81,29 +85,31 @@ def _overview(ctx: Ctx, view: RoundView) -> Reply:
                 text=ctx.t("adapt.title"),
                 blocks=tuple(blocks),
                 buttons=(
-                    Button(ctx.t("adapt.button.add"), "adapt.add", value, style="primary"),
-                    Button(ctx.t("adapt.button.drop"), "adapt.drop", value),
+                    AdaptAdd(round_id=view.round.id).button(
+                        ctx.t("adapt.button.add"), style="primary"
+                    ),
+                    AdaptDrop(round_id=view.round.id).button(ctx.t("adapt.button.drop")),
                 ),
             ),
         )
     )
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    view = await _leader_view(ctx, decode_ints(value, count=1)[0])
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, AdaptAdd | AdaptDrop):
+        return say(ctx, "error.stale_button")
+    view = await _leader_view(ctx, action.round_id)
     themes = tuple(Option(value=t.id, label=option_label(t.title)) for t in view.template.themes)
-    if action == "adapt.add":
+    if isinstance(action, AdaptAdd):
         yes_no = (
             Option(value="no", label=ctx.t("common.no")),
             Option(value="yes", label=ctx.t("common.yes")),
         )
         return Reply(
             (
-                Form(
-                    id="adapt.add",
+                AdaptAddForm(round_id=view.round.id).form(
                     title=ctx.t("adapt.button.add"),
                     submit_label=ctx.t("prep.form.submit"),
-                    state=value,
                     inputs=(
                         SelectInput(id="theme", label=ctx.t("adapt.theme"), options=themes),
                         TextInput(
@@ -126,7 +132,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
                 ),
             )
         )
-    if action == "adapt.drop":
+    if isinstance(action, AdaptDrop):
         questions = tuple(
             Option(value=q.id, label=option_label(f"{t.title}: {q.text}"))
             for t in view.template.themes
@@ -134,11 +140,9 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         )
         return Reply(
             (
-                Form(
-                    id="adapt.drop",
+                AdaptDropForm(round_id=view.round.id).form(
                     title=ctx.t("adapt.button.drop"),
                     submit_label=ctx.t("adapt.drop_submit"),
-                    state=value,
                     inputs=(
                         SelectInput(
                             id="question", label=ctx.t("adapt.question"), options=questions
@@ -150,10 +154,12 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     return say(ctx, "error.stale_button")
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    view = await _leader_view(ctx, decode_ints(state, count=1)[0])
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, AdaptAddForm | AdaptDropForm):
+        return say(ctx, "error.stale_button")
+    view = await _leader_view(ctx, state.round_id)
     data: dict[str, Any] = view.template.model_dump(mode="json")
-    if form == "adapt.add":
+    if isinstance(state, AdaptAddForm):
         theme_id = values.get("theme")
         text = str(values.get("text") or "").strip()
         help_text = str(values.get("help") or "").strip() or None
@@ -181,7 +187,7 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         }
         theme["questions"] = [*theme["questions"], question]
         detail = f"add lokal-{n}"
-    elif form == "adapt.drop":
+    else:
         qid = values.get("question")
         owner = next(
             (t for t in data["themes"] if any(q["id"] == qid for q in t["questions"])), None
@@ -194,8 +200,6 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
                 return Reply((FormErrors(errors={"question": ctx.t("adapt.error.last")}),))
             data["themes"] = [t for t in data["themes"] if t is not owner]
         detail = f"drop {qid}"
-    else:
-        return say(ctx, "error.stale_button")
     template = Template.model_validate(data)
     await ctx.tx.rounds.set_template(
         round_id=view.round.id, template=template.model_dump(mode="json")

@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from conversations import i18n, policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    BookingForm,
+    BookingHeld,
+    BookingOpen,
+    BookingPickForm,
+    ButtonAction,
+    FormState,
+    PlanOpen,
+)
 from conversations.context import Ctx
 from conversations.domain import Person
 from conversations.flows.common import (
@@ -33,7 +41,6 @@ from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
 from conversations.messages import (
     Attachment,
-    Button,
     DateTimeInput,
     Form,
     FormErrors,
@@ -90,11 +97,9 @@ async def book_command(ctx: Ctx, rest: str) -> Reply:
     members = await ctx.tx.people.get_many(person_ids=list(view.member_ids))
     return Reply(
         (
-            Form(
-                id="booking.pick",
+            BookingPickForm(round_id=view.round.id).form(
                 title=ctx.t("booking.title"),
                 submit_label=ctx.t("booking.next"),
-                state=encode(view.round.id),
                 inputs=(
                     SelectInput(
                         id="employee",
@@ -109,24 +114,23 @@ async def book_command(ctx: Ctx, rest: str) -> Reply:
     )
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id, employee_id = decode_ints(value, count=2)
-    if action == "booking.open":
-        view, employee = await _leader_of(ctx, round_id, employee_id)
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if isinstance(action, BookingOpen):
+        view, employee = await _leader_of(ctx, action.round_id, action.employee_id)
         await _may_book(ctx, view, employee)
         return Reply((_form(ctx, view, employee),))
-    if action == "booking.held":
-        view, employee = await _leader_of(ctx, round_id, employee_id, policy.Do.MARK_HELD)
+    if isinstance(action, BookingHeld):
+        view, employee = await _leader_of(
+            ctx, action.round_id, action.employee_id, policy.Do.MARK_HELD
+        )
         return await _held(ctx, view, employee)
     return say(ctx, "error.stale_button")
 
 
 def _form(ctx: Ctx, view: RoundView, employee: Person) -> Form:
-    return Form(
-        id="booking.save",
+    return BookingForm(round_id=view.round.id, employee_id=employee.id).form(
         title=ctx.t("booking.title"),
         submit_label=ctx.t("booking.submit"),
-        state=encode(view.round.id, employee.id),
         intro=(Paragraph(ctx.t("booking.intro", name=employee.display_name)),),
         inputs=(
             DateTimeInput(id="starts_at", label=ctx.t("booking.starts_at")),
@@ -144,10 +148,10 @@ def _form(ctx: Ctx, view: RoundView, employee: Person) -> Form:
 
 
 async def on_form(
-    ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
+    ctx: Ctx, state: FormState, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
-    if form == "booking.pick":
-        round_id = decode_ints(state, count=1)[0]
+    if isinstance(state, BookingPickForm):
+        round_id = state.round_id
         raw = values.get("employee")
         try:
             employee_id = int(raw) if isinstance(raw, str) else -1
@@ -166,9 +170,9 @@ async def on_form(
             return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
         view, employee = await _leader_of(ctx, round_id, employee_id)
         return Reply((_form(ctx, view, employee),))
-    if form != "booking.save":
+    if not isinstance(state, BookingForm):
         return say(ctx, "error.stale_button")
-    round_id, employee_id = decode_ints(state, count=2)
+    round_id, employee_id = state.round_id, state.employee_id
     view, employee = await _leader_of(ctx, round_id, employee_id)
     booked = await _may_book(ctx, view, employee)
     raw = values.get("starts_at")
@@ -247,8 +251,8 @@ async def on_form(
                 blocks=(Paragraph(text_leader),),
                 attachments=(attachment,),
                 buttons=(
-                    Button(
-                        ctx.t("booking.button.held"), "booking.held", encode(round_id, employee_id)
+                    BookingHeld(round_id=round_id, employee_id=employee_id).button(
+                        ctx.t("booking.button.held")
                     ),
                 ),
             ),
@@ -279,7 +283,7 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
     if held.causes(Effect.ROUND_CONVERSATION_HELD):
         await advance(ctx, view, RoundAction.CONVERSATION_HELD)
     await ctx.audit(action="booking.held", subject=f"round:{view.round.id}:person:{employee.id}")
-    value = encode(view.round.id, employee.id)
+    plan = PlanOpen(round_id=view.round.id, employee_id=employee.id)
     text = ctx.t("booking.held_done", name=employee.display_name)
     employee_text = i18n.t(employee.locale, "booking.held_employee", leader=ctx.person.display_name)
     return Reply(
@@ -288,13 +292,13 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
                 to=ToActor(),
                 text=text,
                 blocks=(Paragraph(text),),
-                buttons=(Button(ctx.t("plan.button.draft"), "plan.open", value, style="primary"),),
+                buttons=(plan.button(ctx.t("plan.button.draft"), style="primary"),),
             ),
             Message(
                 to=ToPerson(employee.user_id),
                 text=employee_text,
                 blocks=(Paragraph(employee_text),),
-                buttons=(Button(i18n.t(employee.locale, "plan.button.draft"), "plan.open", value),),
+                buttons=(plan.button(i18n.t(employee.locale, "plan.button.draft")),),
             ),
         )
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from conversations import figures, i18n, policy
+from conversations.actions import CommitteeForm, FormState
 from conversations.context import Ctx
 from conversations.domain import PrepStatus, Round, agreed_version
 from conversations.flows.common import say
@@ -22,7 +23,6 @@ from conversations.messages import (
     Block,
     Divider,
     Fields,
-    Form,
     Heading,
     Message,
     Note,
@@ -53,8 +53,7 @@ async def _form(ctx: Ctx, members: list[int]) -> Reply:
     current = await ctx.tx.people.get_many(person_ids=members)
     return Reply(
         (
-            Form(
-                id="committee.save",
+            CommitteeForm().form(
                 title=ctx.t("committee.title"),
                 submit_label=ctx.t("committee.submit"),
                 intro=(Note(ctx.t("committee.intro")),),
@@ -71,7 +70,9 @@ async def _form(ctx: Ctx, members: list[int]) -> Reply:
     )
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, CommitteeForm):
+        return say(ctx, "error.stale_button")
     await policy.govern(ctx, policy.Govern.NAME_COMMITTEE, refusal="leaders.not_admin")
     raw = values.get("members")
     wanted = sorted(

@@ -140,8 +140,8 @@ def require_open(view: RoundView) -> None:
 
 
 def command_prefix(ctx: Ctx) -> str:
-    """How the person types commands on their platform: `/mus` in Slack, `mus` elsewhere."""
-    return "/mus" if ctx.workspace.platform == "slack" else "mus"
+    """How the person types commands on their platform (the port knows: `/mus` in Slack)."""
+    return ctx.platform.command_prefix
 
 
 def option_label(text: str, limit: int = 75) -> str:

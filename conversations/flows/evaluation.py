@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import figures, i18n, policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    ButtonAction,
+    EvaluationForm,
+    EvaluationOpen,
+    EvaluationResults,
+    FormState,
+)
 from conversations.context import Ctx
 from conversations.domain import Person, Phase
 from conversations.flows.common import RoundView, load_round, rounds_as_leader, say
@@ -20,7 +26,6 @@ from conversations.flows.status import team_label
 from conversations.messages import (
     Block,
     BulletList,
-    Button,
     Fields,
     Form,
     FormErrors,
@@ -61,34 +66,29 @@ def _invitation(person: Person, view: RoundView, *, to_actor: bool = False) -> M
         text=text,
         blocks=(Paragraph(text), Note(i18n.t(loc, "evaluation.anonymous"))),
         buttons=(
-            Button(
-                i18n.t(loc, "evaluation.button.open"),
-                "evaluation.open",
-                encode(view.round.id),
-                style="primary",
+            EvaluationOpen(round_id=view.round.id).button(
+                i18n.t(loc, "evaluation.button.open"), style="primary"
             ),
         ),
     )
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
-    if action == "evaluation.open":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, EvaluationOpen | EvaluationResults):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
+    if isinstance(action, EvaluationOpen):
         if not await ctx.tx.evaluations.is_open_for(round_id=round_id, person_id=ctx.person.id):
             return say(ctx, "evaluation.not_open")
         return Reply((_form(ctx, round_id),))
-    if action == "evaluation.results":
-        return await results(ctx, await load_round(ctx, round_id), round_id=round_id)
-    return say(ctx, "error.stale_button")
+    return await results(ctx, await load_round(ctx, round_id), round_id=round_id)
 
 
 def _form(ctx: Ctx, round_id: int) -> Form:
     options = tuple(Option(value=v, label=ctx.t(f"evaluation.scale.{v}")) for v in SCALE)
-    return Form(
-        id="evaluation.answer",
+    return EvaluationForm(round_id=round_id).form(
         title=ctx.t("evaluation.title"),
         submit_label=ctx.t("evaluation.submit"),
-        state=encode(round_id),
         intro=(Paragraph(ctx.t("evaluation.intro")), Note(ctx.t("evaluation.anonymous"))),
         inputs=(
             *(
@@ -114,10 +114,10 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    if form != "evaluation.answer":
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, EvaluationForm):
         return say(ctx, "error.stale_button")
-    round_id = decode_ints(state, count=1)[0]
+    round_id = state.round_id
     errors: dict[str, str] = {}
     scores: dict[str, int] = {}
     for q in QUESTIONS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations import policy
-from conversations.codec import encode
+from conversations.actions import PrepOpen, StatusShow
 from conversations.context import Ctx
 from conversations.domain import PrepStatus
 from conversations.flows.common import rounds_as_leader, rounds_as_member
@@ -36,7 +36,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
             round_facts(ctx.locale, view.round, tz_name=ctx.person.timezone),
         ]
         label = "home.button.review" if state == PrepStatus.SHARED else "home.button.continue"
-        buttons.append(Button(ctx.t(label), "prep.open", encode(view.round.id), style="primary"))
+        buttons.append(PrepOpen(round_id=view.round.id).button(ctx.t(label), style="primary"))
     for view in led:
         rows = await progress(ctx, view)
         shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
@@ -45,7 +45,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
             Heading(ctx.t("status.title", team=team_label(view))),
             Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
         ]
-        buttons.append(Button(ctx.t("status.button.show"), "status.show", encode(view.round.id)))
+        buttons.append(StatusShow(round_id=view.round.id).button(ctx.t("status.button.show")))
     blocks.append(Note(ctx.t("common.confidential")))
     return Reply(
         (HomeView(user_id=ctx.person.user_id, blocks=tuple(blocks), buttons=tuple(buttons)),)

@@ -11,19 +11,24 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
-from conversations.codec import encode
+from conversations.actions import (
+    ButtonAction,
+    FormState,
+    PrepOpen,
+    RoundStart,
+    RoundStartForm,
+    StatusShow,
+)
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
 from conversations.flows.common import ACTIVE_PHASES, command_prefix, say
 from conversations.messages import (
     BulletList,
-    Button,
     ChannelInput,
     DateInput,
     DateTimeInput,
     Fields,
-    Form,
     FormErrors,
     Heading,
     Message,
@@ -44,7 +49,7 @@ from conversations.ports import DeliveryError
 from conversations.reminders import schedule_prep_nudges, schedule_unclosed_flag
 from conversations.templates.model import Template
 
-FORM_ID = "round.start"
+FORM_ID = RoundStartForm.prefix
 TEXT_LIMIT = 3000
 
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -62,8 +67,7 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     options = tuple(
         Option(value=name, label=f"{ctx.templates.get(name=name).title} ({name})") for name in names
     )
-    form = Form(
-        id=FORM_ID,
+    form = RoundStartForm().form(
         title=ctx.t("start.form.title"),
         submit_label=ctx.t("start.form.submit"),
         intro=(Paragraph(ctx.t("start.form.intro")),),
@@ -119,14 +123,14 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     return Reply((form,))
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    if action == "round.start":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if isinstance(action, RoundStart):
         return await open_start_form(ctx, "")
     return say(ctx, "error.stale_button")
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    if form != FORM_ID:
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, RoundStartForm):
         return say(ctx, "error.stale_button")
     await policy.govern(
         ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
@@ -385,9 +389,7 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
             Note(i18n.t(loc, "common.confidential")),
         ),
         buttons=(
-            Button(
-                i18n.t(loc, "prep.button.open"), "prep.open", encode(round_.id), style="primary"
-            ),
+            PrepOpen(round_id=round_.id).button(i18n.t(loc, "prep.button.open"), style="primary"),
         ),
     )
 
@@ -399,5 +401,5 @@ def _confirmation(ctx: Ctx, *, round_: Round, team: Team, members: list[Person])
         to=ToActor(),
         text=text,
         blocks=(Heading(ctx.t("start.done_title")), Paragraph(text), Note(names)),
-        buttons=(Button(ctx.t("status.button.show"), "status.show", encode(round_.id)),),
+        buttons=(StatusShow(round_id=round_.id).button(ctx.t("status.button.show")),),
     )

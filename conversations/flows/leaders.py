@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import i18n, policy
+from conversations.actions import FormState, LeadersForm
 from conversations.context import Ctx
 from conversations.flows.common import say
-from conversations.messages import Form, Note, PeopleInput, Reply
+from conversations.messages import Note, PeopleInput, Reply
 
 
 async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
@@ -15,8 +16,7 @@ async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
     current = await ctx.tx.people.leaders(workspace_id=ctx.workspace.id)
     return Reply(
         (
-            Form(
-                id="leaders.save",
+            LeadersForm().form(
                 title=ctx.t("leaders.title"),
                 submit_label=ctx.t("leaders.submit"),
                 intro=(Note(ctx.t("leaders.intro")),),
@@ -34,7 +34,7 @@ async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
 
 
 async def on_form(
-    ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
+    ctx: Ctx, state: FormState, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
     await policy.govern(ctx, policy.Govern.NAME_LEADERS, refusal="leaders.not_admin")
     raw = values.get("leaders")

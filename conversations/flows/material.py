@@ -8,17 +8,17 @@ notes, where the platform keeps no copy in the chat history (a Slack modal; the 
 from __future__ import annotations
 
 from conversations import policy
-from conversations.codec import decode_ints
+from conversations.actions import ButtonAction, MaterialBooking
 from conversations.context import Ctx
 from conversations.flows.common import Refuse, load_round, say
 from conversations.messages import Message, Reply, ToActor
 from conversations.reminders import _booking_before
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    if action != "material.booking":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, MaterialBooking):
         return say(ctx, "error.stale_button")
-    round_id, employee_id = decode_ints(value, count=2)
+    round_id, employee_id = action.round_id, action.employee_id
     view = await load_round(ctx, round_id)
     # The employee of the round, or one of its leaders; nobody else: the policy decides,
     # audits (`material.view`, or `material.view_denied`) and reads.

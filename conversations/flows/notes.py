@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import ButtonAction, FormState, NotesForm, NotesOpen
 from conversations.context import Ctx
 from conversations.flows.common import RoundView, load_round, require_open, say
-from conversations.messages import Form, FormErrors, Note, Reply, TextInput
+from conversations.messages import FormErrors, Note, Reply, TextInput
 
 LIMIT = 3000
 
@@ -31,10 +31,10 @@ async def _leader_round(ctx: Ctx, round_id: int, employee_id: int) -> RoundView:
     return view
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    if action != "notes.open":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, NotesOpen):
         return say(ctx, "error.stale_button")
-    round_id, employee_id = decode_ints(value, count=2)
+    round_id, employee_id = action.round_id, action.employee_id
     view = await load_round(ctx, round_id)
     note = await policy.read_notes(
         policy.access(ctx),
@@ -46,11 +46,9 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     name = people[0].display_name if people else "?"
     return Reply(
         (
-            Form(
-                id="notes.save",
+            NotesForm(round_id=round_id, employee_id=employee_id).form(
                 title=ctx.t("notes.title"),
                 submit_label=ctx.t("notes.submit"),
-                state=encode(round_id, employee_id),
                 intro=(Note(ctx.t("notes.intro", name=name)),),
                 inputs=(
                     TextInput(
@@ -68,11 +66,11 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
 
 
 async def on_form(
-    ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
+    ctx: Ctx, state: FormState, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
-    if form != "notes.save":
+    if not isinstance(state, NotesForm):
         return say(ctx, "error.stale_button")
-    round_id, employee_id = decode_ints(state, count=2)
+    round_id, employee_id = state.round_id, state.employee_id
     await _leader_round(ctx, round_id, employee_id)
     raw = values.get("note")
     text = (raw if isinstance(raw, str) else "").strip()

@@ -15,7 +15,26 @@ import uuid
 from collections.abc import Mapping
 
 from conversations import i18n, policy
-from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.actions import (
+    ButtonAction,
+    EmployeeRef,
+    FormState,
+    PlanApprove,
+    PlanChange,
+    PlanChangeForm,
+    PlanDownload,
+    PlanFollowUp,
+    PlanFollowUpForm,
+    PlanHistory,
+    PlanItemEdit,
+    PlanItemForm,
+    PlanOpen,
+    PlanPropose,
+    PlanRemove,
+    PlanRevise,
+    PlanStatus,
+    StaleAction,
+)
 from conversations.context import Ctx
 from conversations.domain import (
     ItemStatus,
@@ -87,8 +106,9 @@ class _Plan:
         self.read = read
 
     @property
-    def value(self) -> str:
-        return encode(self.view.round.id, self.employee.id)
+    def who(self) -> EmployeeRef:
+        """The plan's address on a button or form: round and employee."""
+        return {"round_id": self.view.round.id, "employee_id": self.employee.id}
 
 
 async def _load(
@@ -143,56 +163,73 @@ _INTENTS: dict[str, policy.Do | policy.Read] = {
 }
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id, employee_id = decode_ints(value, count=2)
-    plan = await _load(ctx, round_id, employee_id, _INTENTS.get(action, policy.Do.EDIT_PLAN))
-    if action == "plan.open":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, PlanButton):
+        return say(ctx, "error.stale_button")
+    round_id, employee_id = action.round_id, action.employee_id
+    intent = _INTENTS.get(action.prefix, policy.Do.EDIT_PLAN)
+    plan = await _load(ctx, round_id, employee_id, intent)
+    if isinstance(action, PlanOpen):
         return await _show(ctx, plan, plan.read)
-    if action == "plan.download":
+    if isinstance(action, PlanDownload):
         return await _download(ctx, plan)
-    if action == "plan.history":
+    if isinstance(action, PlanHistory):
         return await _history(ctx, plan)
-    if action == "plan.status":
-        return await _set_status(ctx, plan, part(value, 2), part(value, 3))
+    if isinstance(action, PlanStatus):
+        return await _set_status(ctx, plan, action.item_id, action.status)
     latest = await ctx.tx.plans.latest(round_id=round_id, employee_id=employee_id)
-    if action == "plan.item":
+    if isinstance(action, PlanItemEdit):
         draft = await _draft(ctx, plan, latest)
-        item_id = part(value, 2) if len(value.split(":")) > 2 else ""
-        return Reply((_item_form(ctx, plan, draft, item_id),))
-    if action == "plan.remove":
+        return Reply((_item_form(ctx, plan, draft, action.item_id),))
+    if isinstance(action, PlanRemove):
         draft = await _draft(ctx, plan, latest)
-        item_id = part(value, 2)
+        item_id = action.item_id
         items = [i for i in draft.items if i.id != item_id]
         await ctx.tx.plans.update_draft(
             version_id=draft.id, items=items, follow_up_on=draft.follow_up_on
         )
         return await _show(ctx, plan)
-    if action == "plan.followup":
+    if isinstance(action, PlanFollowUp):
         draft = await _draft(ctx, plan, latest)
         return Reply((_follow_up_form(ctx, plan, draft),))
-    if action == "plan.propose":
-        return await _propose(ctx, plan, latest, value)
-    if action == "plan.approve":
-        return await _approve(ctx, plan, latest, decode_ints(value, count=3)[2])
-    if action == "plan.change":
-        number = decode_ints(value, count=3)[2]
-        accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
+    if isinstance(action, PlanPropose):
+        return await _propose(ctx, plan, latest, action)
+    if isinstance(action, PlanApprove):
+        return await _approve(ctx, plan, latest, action.number)
+    if isinstance(action, PlanChange):
+        accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, action.number)))
         assert latest is not None
         return Reply((_change_form(ctx, plan, latest),))
-    if action == "plan.revise":
-        await _draft(ctx, plan, latest)
-        return await _show(ctx, plan)
-    return say(ctx, "error.stale_button")
+    await _draft(ctx, plan, latest)  # PlanRevise
+    return await _show(ctx, plan)
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    round_id, employee_id = decode_ints(state, count=2)
-    intent = policy.Do.REQUEST_PLAN_CHANGE if form == "plan.change" else policy.Do.EDIT_PLAN
+PlanButton = (
+    PlanOpen
+    | PlanDownload
+    | PlanHistory
+    | PlanStatus
+    | PlanItemEdit
+    | PlanRemove
+    | PlanFollowUp
+    | PlanPropose
+    | PlanApprove
+    | PlanChange
+    | PlanRevise
+)
+
+
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if not isinstance(state, PlanItemForm | PlanFollowUpForm | PlanChangeForm):
+        return say(ctx, "error.stale_button")
+    round_id, employee_id = state.round_id, state.employee_id
+    changing = isinstance(state, PlanChangeForm)
+    intent = policy.Do.REQUEST_PLAN_CHANGE if changing else policy.Do.EDIT_PLAN
     plan = await _load(ctx, round_id, employee_id, intent)
     latest = await ctx.tx.plans.latest(round_id=round_id, employee_id=employee_id)
-    if form == "plan.item":
-        return await _save_item(ctx, plan, latest, part(state, 2), values)
-    if form == "plan.followup":
+    if isinstance(state, PlanItemForm):
+        return await _save_item(ctx, plan, latest, state.item_id, values)
+    if isinstance(state, PlanFollowUpForm):
         draft = await _draft(ctx, plan, latest)
         raw = values.get("follow_up_on")
         try:
@@ -216,9 +253,10 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
             day=i18n.format_date(ctx.locale, day),
             when=i18n.format_datetime(ctx.locale, nudge.astimezone(ctx.tz)),
         )
-    if form == "plan.change":
-        number = decode_ints(state, count=3)[2]
-        change = accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
+    if isinstance(state, PlanChangeForm):
+        change = accept(
+            _decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, state.number))
+        )
         raw = values.get("comment")
         comment = (raw if isinstance(raw, str) else "").strip()
         if not comment:
@@ -271,9 +309,7 @@ def _notice(person: Person, plan: _Plan, key: str, **values: object) -> Message:
         text=text,
         blocks=(Paragraph(text),),
         buttons=(
-            Button(
-                i18n.t(person.locale, "plan.button.open"), "plan.open", plan.value, style="primary"
-            ),
+            PlanOpen(**plan.who).button(i18n.t(person.locale, "plan.button.open"), style="primary"),
         ),
     )
 
@@ -320,7 +356,7 @@ def _item_form(ctx: Ctx, plan: _Plan, draft: PlanVersion, item_id: str) -> Form:
     spec = plan.view.template.plan
     existing = next((i for i in draft.items if i.id == item_id), None)
     if item_id and existing is None:
-        raise BadValue(item_id)
+        raise StaleAction(PlanItemEdit.prefix)
     inputs: list = [
         TextInput(
             id=f.id,
@@ -344,11 +380,9 @@ def _item_form(ctx: Ctx, plan: _Plan, draft: PlanVersion, item_id: str) -> Form:
             initial="yes" if existing and existing.waits_for_summary else "no",
         )
     )
-    return Form(
-        id="plan.item",
+    return PlanItemForm(**plan.who, item_id=item_id or "new").form(
         title=ctx.t("plan.item_title"),
         submit_label=ctx.t("plan.item_submit"),
-        state=encode(plan.view.round.id, plan.employee.id, item_id or "new"),
         intro=(Note(spec.intro or spec.title),),
         inputs=tuple(inputs),
     )
@@ -391,7 +425,7 @@ async def _save_item(
     else:
         index = next((n for n, i in enumerate(items) if i.id == item_id), None)
         if index is None:
-            raise BadValue(item_id)
+            raise StaleAction(PlanItemForm.prefix)
         items[index] = PlanItem(id=item_id, fields=fields, waits_for_summary=waits)
     await ctx.tx.plans.update_draft(
         version_id=draft.id, items=items, follow_up_on=draft.follow_up_on
@@ -400,11 +434,9 @@ async def _save_item(
 
 
 def _follow_up_form(ctx: Ctx, plan: _Plan, draft: PlanVersion) -> Form:
-    return Form(
-        id="plan.followup",
+    return PlanFollowUpForm(**plan.who).form(
         title=ctx.t("plan.follow_up"),
         submit_label=ctx.t("prep.form.submit"),
-        state=plan.value,
         inputs=(
             DateInput(id="follow_up_on", label=ctx.t("plan.follow_up"), initial=draft.follow_up_on),
         ),
@@ -412,11 +444,9 @@ def _follow_up_form(ctx: Ctx, plan: _Plan, draft: PlanVersion) -> Form:
 
 
 def _change_form(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Form:
-    return Form(
-        id="plan.change",
+    return PlanChangeForm(**plan.who, number=version.number).form(
         title=ctx.t("plan.button.change"),
         submit_label=ctx.t("plan.change_submit"),
-        state=encode(plan.view.round.id, plan.employee.id, version.number),
         inputs=(
             TextInput(
                 id="comment",
@@ -440,17 +470,17 @@ def fingerprint(version: PlanVersion) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
-async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str) -> Reply:
+async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, action: PlanPropose) -> Reply:
     """Sign and send the draft, if it is still the one the button was shown with.
 
     The draft is edited in place by both parties; a "propose" button from an older view must
     not sign what the other party has changed since (`number:fingerprint` on the button).
     """
-    parts = value.split(":")
-    if len(parts) < 4:
-        return say(ctx, "plan.stale")
-    number, shown = decode_ints(value, count=3)[2], parts[3]
-    current = _names(latest, number) and latest is not None and fingerprint(latest) == shown
+    current = (
+        _names(latest, action.number)
+        and latest is not None
+        and fingerprint(latest) == action.fingerprint
+    )
     complete = latest is not None and bool(latest.items) and latest.follow_up_on is not None
     proposal = accept(_decide(latest, PlanAction.PROPOSE, current=current, complete=complete))
     assert latest is not None
@@ -518,17 +548,13 @@ async def _approve(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, number: in
     return say(ctx, "plan.approved_waiting")
 
 
-async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply:
-    try:
-        chosen = ItemStatus(status)
-    except ValueError:
-        raise BadValue(status) from None
+async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, chosen: ItemStatus) -> Reply:
     versions = await ctx.tx.plans.versions(
         round_id=plan.view.round.id, employee_id=plan.employee.id
     )
     agreed = agreed_version(versions)
     if agreed is None or all(i.id != item_id for i in agreed.items):
-        raise BadValue(item_id)
+        raise StaleAction(PlanStatus.prefix)
     await ctx.tx.plans.set_item_status(
         round_id=plan.view.round.id,
         employee_id=plan.employee.id,
@@ -642,13 +668,13 @@ async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> R
             employee_id=plan.employee.id,
         )
     latest = read.latest
-    value = plan.value
+    who = plan.who
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     blocks: list[Block] = [Heading(ctx.t("plan.title", name=plan.employee.display_name))]
     buttons: list[Button] = []
     if latest is None:
         blocks.append(Paragraph(ctx.t("plan.empty")))
-        buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value, style="primary"))
+        buttons.append(PlanItemEdit(**who).button(ctx.t("plan.button.add"), style="primary"))
     else:
         progress = {k: v.status for k, v in read.progress.items()}
         blocks += version_blocks(ctx, plan, latest, people, progress)
@@ -660,26 +686,20 @@ async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> R
                 if asked:
                     blocks.append(Quote(asked, label=ctx.t("plan.change_label")))
             blocks.append(Note(ctx.t("plan.draft_hint")))
-            buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value))
+            buttons.append(PlanItemEdit(**who).button(ctx.t("plan.button.add")))
             for n, item in enumerate(latest.items, start=1):
                 buttons.append(
-                    Button(ctx.t("plan.button.edit_item", n=n), "plan.item", encode(value, item.id))
+                    PlanItemEdit(**who, item_id=item.id).button(ctx.t("plan.button.edit_item", n=n))
                 )
                 buttons.append(
-                    Button(
-                        ctx.t("plan.button.remove_item", n=n),
-                        "plan.remove",
-                        encode(value, item.id),
-                        style="danger",
+                    PlanRemove(**who, item_id=item.id).button(
+                        ctx.t("plan.button.remove_item", n=n), style="danger"
                     )
                 )
-            buttons.append(Button(ctx.t("plan.button.follow_up"), "plan.followup", value))
+            buttons.append(PlanFollowUp(**who).button(ctx.t("plan.button.follow_up")))
             buttons.append(
-                Button(
-                    ctx.t("plan.button.propose"),
-                    "plan.propose",
-                    encode(value, latest.number, fingerprint(latest)),
-                    style="primary",
+                PlanPropose(**who, number=latest.number, fingerprint=fingerprint(latest)).button(
+                    ctx.t("plan.button.propose"), style="primary"
                 )
             )
         elif latest.state == PlanState.PROPOSED:
@@ -688,22 +708,19 @@ async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> R
             else:
                 blocks.append(Note(ctx.t("plan.approve_hint")))
                 buttons.append(
-                    Button(
-                        ctx.t("plan.button.approve"),
-                        "plan.approve",
-                        encode(value, latest.number),
-                        style="primary",
+                    PlanApprove(**who, number=latest.number).button(
+                        ctx.t("plan.button.approve"), style="primary"
                     )
                 )
                 buttons.append(
-                    Button(ctx.t("plan.button.change"), "plan.change", encode(value, latest.number))
+                    PlanChange(**who, number=latest.number).button(ctx.t("plan.button.change"))
                 )
         elif latest.state == PlanState.AGREED:
             blocks.append(Note(ctx.t("plan.agreed_hint")))
-            buttons.append(Button(ctx.t("plan.button.revise"), "plan.revise", value))
-        buttons.append(Button(ctx.t("plan.button.download"), "plan.download", value))
+            buttons.append(PlanRevise(**who).button(ctx.t("plan.button.revise")))
+        buttons.append(PlanDownload(**who).button(ctx.t("plan.button.download")))
         if latest.number > 1:
-            buttons.append(Button(ctx.t("plan.button.history"), "plan.history", value))
+            buttons.append(PlanHistory(**who).button(ctx.t("plan.button.history")))
     blocks.append(Note(ctx.t("plan.confidential")))
     return Reply(
         (

@@ -14,7 +14,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import i18n, policy
-from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.actions import (
+    ButtonAction,
+    FormState,
+    NotesOpen,
+    Origin,
+    PrepAnswerForm,
+    PrepBack,
+    PrepEdit,
+    PrepGoto,
+    PrepOpen,
+    PrepPick,
+    PrepPickForm,
+    PrepReview,
+    PrepShare,
+    PrepSkip,
+    PrepView,
+    StaleAction,
+    StatusShow,
+    StepRef,
+)
 from conversations.context import Ctx
 from conversations.domain import (
     Person,
@@ -37,7 +56,6 @@ from conversations.lifecycles import prep as lifecycle
 from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.messages import (
     Block,
-    Button,
     Divider,
     Fields,
     Form,
@@ -69,28 +87,33 @@ async def resume(ctx: Ctx, rest: str) -> Reply:
     return await _open(ctx, views[0])
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    if action == "prep.view":
-        return await leader_view(ctx, value)
-    round_id = decode_ints(value, count=1)[0]
-    view = await _own_round(ctx, round_id)
-    if action == "prep.open":
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if isinstance(action, PrepView):
+        return await leader_view(ctx, action)
+    if not isinstance(
+        action,
+        PrepOpen | PrepReview | PrepShare | PrepPick | PrepEdit | PrepSkip | PrepBack | PrepGoto,
+    ):
+        return say(ctx, "error.stale_button")
+    view = await _own_round(ctx, action.round_id)
+    if isinstance(action, PrepOpen):
         return await _open(ctx, view)
     session = await _session(ctx, view)
     steps = view.template.steps()
-    if action == "prep.review":
+    if isinstance(action, PrepReview):
         return await _show_review(ctx, view, session, cursor=len(steps))
-    if action == "prep.share":
+    if isinstance(action, PrepShare):
         return await _share(ctx, view, session)
-    if action == "prep.pick":
+    if isinstance(action, PrepPick):
         return _pick_form(ctx, view, await _answers(ctx, view))
-    index, step = _step_from(value, steps)
-    if action == "prep.answer":
+    index, step = _step_from(action, steps)
+    if isinstance(action, PrepEdit):
         accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
         answers = await _answers(ctx, view)
-        origin = part(value, 3) if len(value.split(":")) > 3 else "q"
-        return Reply((_answer_form(ctx, view, index, step, answers.get(step.id), origin=origin),))
-    if action == "prep.skip":
+        return Reply(
+            (_answer_form(ctx, view, index, step, answers.get(step.id), origin=action.origin),)
+        )
+    if isinstance(action, PrepSkip):
         session = await _answering(ctx, view, session)
         answers = await _answers(ctx, view)
         if step.id not in answers:
@@ -103,16 +126,14 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
                 at=ctx.now,
             )
         return await _goto(ctx, view, session, index + 1)
-    if action == "prep.back":
+    if isinstance(action, PrepBack):
         return await _goto(ctx, view, session, max(index - 1, 0))
-    if action == "prep.goto":
-        return await _goto(ctx, view, session, index)
-    return say(ctx, "error.stale_button")
+    return await _goto(ctx, view, session, index)
 
 
-async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
-    if form == "prep.goto":
-        view = await _own_round(ctx, decode_ints(state, count=1)[0])
+async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if isinstance(state, PrepPickForm):
+        view = await _own_round(ctx, state.round_id)
         session = await _session(ctx, view)
         steps = view.template.steps()
         wanted = values.get("step")
@@ -120,12 +141,12 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         if not isinstance(wanted, str) or wanted not in ids:
             return Reply((FormErrors(errors={"step": ctx.t("prep.error.pick")}),))
         return await _goto(ctx, view, session, ids.index(wanted), origin="review")
-    if form != "prep.answer":
+    if not isinstance(state, PrepAnswerForm):
         return say(ctx, "error.stale_button")
-    view = await _own_round(ctx, decode_ints(state, count=1)[0])
+    view = await _own_round(ctx, state.round_id)
     steps = view.template.steps()
     index, step = _step_from(state, steps)
-    origin = part(state, 3) if len(state.split(":")) > 3 else "q"
+    origin = state.origin
     session = await _session(ctx, view)
     accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
     raw = values.get("answer")
@@ -191,9 +212,9 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
 # ---------------------------------------------------------------- the leader's read path
 
 
-async def leader_view(ctx: Ctx, value: str) -> Reply:
+async def leader_view(ctx: Ctx, action: PrepView) -> Reply:
     """A leader reads one employee's shared prep: latest text, and what changed after sharing."""
-    round_id, employee_id = decode_ints(value, count=2)
+    round_id, employee_id = action.round_id, action.employee_id
     view = await load_round(ctx, round_id)
     try:
         # The policy decides (a leader of this round, once shared) and audits either way.
@@ -225,7 +246,9 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
                 text=ctx.t("prep.leader_title", name=name),
                 blocks=tuple(blocks),
                 buttons=(
-                    Button(ctx.t("notes.button.open"), "notes.open", encode(round_id, employee_id)),
+                    NotesOpen(round_id=round_id, employee_id=employee_id).button(
+                        ctx.t("notes.button.open")
+                    ),
                 ),
                 private=not ctx.settings.content_in_messages,
             ),
@@ -329,12 +352,13 @@ async def _answers(ctx: Ctx, view: RoundView) -> dict[str, PrepAnswer]:
     return own.answers
 
 
-def _step_from(value: str, steps: tuple[Step, ...]) -> tuple[int, Step]:
-    """`round:index:step_id`; the id must still match the index (stale buttons are refused)."""
-    index = decode_ints(value, count=2)[1]
-    step_id = part(value, 2)
-    if not 0 <= index < len(steps) or steps[index].id != step_id:
-        raise BadValue(value)
+def _step_from(
+    action: PrepEdit | PrepSkip | PrepBack | PrepGoto | PrepAnswerForm, steps: tuple[Step, ...]
+) -> tuple[int, Step]:
+    """The step by position; its id must still match (stale buttons are refused)."""
+    index = action.index
+    if not 0 <= index < len(steps) or steps[index].id != action.step:
+        raise StaleAction(action.prefix)
     return index, steps[index]
 
 
@@ -420,7 +444,7 @@ def last_plan_blocks(ctx: Ctx, last: policy.LastPlan | None, *, title: str) -> l
 
 
 async def _goto(
-    ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: str = "q"
+    ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: Origin = "q"
 ) -> Reply:
     """Move the cursor (stored) and show that step, or the review after the last one."""
     steps = view.template.steps()
@@ -440,10 +464,10 @@ def _label(step: Step) -> str:
 
 
 def _question(
-    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: str
+    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: Origin
 ) -> Message:
     steps = view.template.steps()
-    value = encode(view.round.id, index, step.id)
+    at = StepRef(round_id=view.round.id, index=index, step=step.id)
     blocks: list[Block] = [
         Heading(ctx.t("prep.position", theme=step.theme.title, n=index + 1, count=len(steps)))
     ]
@@ -462,20 +486,19 @@ def _question(
     has_text = answer is not None and bool(answer.text)
     blocks.append(Note(ctx.t("prep.type_hint_replace" if has_text else "prep.type_hint")))
     buttons = [
-        Button(
+        PrepEdit(**at, origin=origin).button(
             ctx.t("prep.button.edit" if answer and answer.text else "prep.button.answer"),
-            "prep.answer",
-            encode(value, origin) if origin != "q" else value,
             style="primary",
         )
     ]
+    review = PrepReview(round_id=view.round.id).button(ctx.t("prep.button.review"))
     if origin == "review":
-        buttons.append(Button(ctx.t("prep.button.review"), "prep.review", encode(view.round.id)))
+        buttons.append(review)
     else:
-        buttons.append(Button(ctx.t("prep.button.skip"), "prep.skip", value))
+        buttons.append(PrepSkip(**at).button(ctx.t("prep.button.skip")))
         if index > 0:
-            buttons.append(Button(ctx.t("prep.button.back"), "prep.back", value))
-        buttons.append(Button(ctx.t("prep.button.review"), "prep.review", encode(view.round.id)))
+            buttons.append(PrepBack(**at).button(ctx.t("prep.button.back")))
+        buttons.append(review)
     return Message(
         to=ToActor(),
         text=_label(step),
@@ -486,16 +509,15 @@ def _question(
 
 
 def _answer_form(
-    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: str
+    ctx: Ctx, view: RoundView, index: int, step: Step, answer: PrepAnswer | None, *, origin: Origin
 ) -> Form:
     intro: list[Block] = [Heading(step.theme.title), Paragraph(step.question.text)]
     if step.question.help:
         intro.append(Note(step.question.help))
-    return Form(
-        id="prep.answer",
+    state = PrepAnswerForm(round_id=view.round.id, index=index, step=step.id, origin=origin)
+    return state.form(
         title=ctx.t("prep.form.title", n=index + 1, count=len(view.template.steps())),
         submit_label=ctx.t("prep.form.submit"),
-        state=encode(view.round.id, index, step.id, origin),
         intro=tuple(intro),
         inputs=(
             TextInput(
@@ -517,11 +539,9 @@ def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> 
     )
     return Reply(
         (
-            Form(
-                id="prep.goto",
+            PrepPickForm(round_id=view.round.id).form(
                 title=ctx.t("prep.pick.title"),
                 submit_label=ctx.t("prep.pick.submit"),
-                state=encode(view.round.id),
                 inputs=(SelectInput(id="step", label=ctx.t("prep.pick.label"), options=options),),
             ),
         )
@@ -546,16 +566,14 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
         Divider(),
     ]
     blocks += answer_blocks(ctx.locale, view, answers, shared_at=session)
-    buttons = [Button(ctx.t("prep.button.pick"), "prep.pick", encode(view.round.id))]
+    buttons = [PrepPick(round_id=view.round.id).button(ctx.t("prep.button.pick"))]
     open_index = next((i for i, step in enumerate(steps) if step.id not in answers), None)
     if open_index is not None:
         # Someone who looked at the overview midway can go straight back to answering.
         buttons.insert(
             0,
-            Button(
-                ctx.t("prep.button.continue"),
-                "prep.goto",
-                encode(view.round.id, open_index, steps[open_index].id),
+            PrepGoto(round_id=view.round.id, index=open_index, step=steps[open_index].id).button(
+                ctx.t("prep.button.continue")
             ),
         )
     if session.status == PrepStatus.SHARED:
@@ -565,9 +583,7 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
         blocks.append(Note(ctx.t("prep.review.share_hint", leader=leaders)))
         buttons.insert(
             0,
-            Button(
-                ctx.t("prep.button.share"), "prep.share", encode(view.round.id), style="primary"
-            ),
+            PrepShare(round_id=view.round.id).button(ctx.t("prep.button.share"), style="primary"),
         )
     return Reply(
         (
@@ -626,13 +642,9 @@ def _share_notice(
         text=text,
         blocks=(Paragraph(text),),
         buttons=(
-            Button(
-                i18n.t(loc, "prep.button.view"),
-                "prep.view",
-                encode(view.round.id, employee.id),
-                style="primary",
-                private=private,
+            PrepView(round_id=view.round.id, employee_id=employee.id).button(
+                i18n.t(loc, "prep.button.view"), style="primary", private=private
             ),
-            Button(i18n.t(loc, "status.button.show"), "status.show", encode(view.round.id)),
+            StatusShow(round_id=view.round.id).button(i18n.t(loc, "status.button.show")),
         ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations import i18n, policy
-from conversations.codec import decode_ints
+from conversations.actions import ButtonAction, ReminderLater, ReminderList, ReminderSnooze
 from conversations.context import Ctx
 from conversations.domain import ReminderState, agreed_version
 from conversations.flows.common import Refuse, load_round, rounds_as_leader, say
@@ -11,14 +11,16 @@ from conversations.messages import Block, Heading, Message, Note, Paragraph, Rep
 from conversations.reminders import snooze_follow_up, snooze_prep
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
-    if action == "reminder.later":
-        return await _later(ctx, round_id, decode_ints(value, count=2)[1])
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if isinstance(action, ReminderLater):
+        return await _later(ctx, action.round_id, action.employee_id)
+    if not isinstance(action, ReminderSnooze | ReminderList):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
     found = view.round if view else None
     access = policy.access(ctx)
-    if action == "reminder.snooze":
+    if isinstance(action, ReminderSnooze):
         await policy.check(
             access, policy.Do.SNOOZE, round_=found, round_id=round_id, employee_id=ctx.person.id
         )
@@ -28,12 +30,10 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return say(
             ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
         )
-    if action == "reminder.list":
-        await policy.check(
-            access, policy.Do.LIST_REMINDERS, round_=found, round_id=round_id, employee_id=None
-        )
-        return await list_for_round(ctx, round_id)
-    return say(ctx, "error.stale_button")
+    await policy.check(
+        access, policy.Do.LIST_REMINDERS, round_=found, round_id=round_id, employee_id=None
+    )
+    return await list_for_round(ctx, round_id)
 
 
 async def _later(ctx: Ctx, round_id: int, employee_id: int) -> Reply:

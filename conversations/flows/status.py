@@ -10,7 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conversations import i18n, policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    BookingHeld,
+    BookingOpen,
+    ButtonAction,
+    EmployeeRef,
+    NotesOpen,
+    PlanOpen,
+    PrepView,
+    ReminderList,
+    StatusMember,
+    StatusShow,
+    SummaryCloseAsk,
+)
 from conversations.context import Ctx
 from conversations.domain import (
     ItemProgress,
@@ -59,13 +71,15 @@ async def show_status(ctx: Ctx, rest: str) -> Reply:
     return replies
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(action, StatusShow | StatusMember):
+        return Reply()
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
-    if action == "status.show":
+    if isinstance(action, StatusShow):
         return await status_reply(ctx, view, round_id=round_id)
-    if action == "status.member":
-        employee_id = decode_ints(value, count=2)[1]
+    if isinstance(action, StatusMember):
+        employee_id = action.employee_id
         card = await policy.read_person_card(
             policy.access(ctx),
             round_=view.round if view else None,
@@ -162,7 +176,7 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
             line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
         buttons.append(
-            Button(person.display_name, "status.member", encode(view.round.id, person.id))
+            StatusMember(round_id=view.round.id, employee_id=person.id).button(person.display_name)
         )
     blocks.append(
         Fields(
@@ -176,8 +190,8 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     pending = sum(1 for r in reminders if r.state in (ReminderState.PENDING, ReminderState.SENDING))
     failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
-    buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
-    buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
+    buttons.append(ReminderList(round_id=view.round.id).button(ctx.t("status.button.reminders")))
+    buttons.append(SummaryCloseAsk(round_id=view.round.id).button(ctx.t("round.close.button")))
     from conversations.flows.coverage import coverage_lines
 
     missed = await coverage_lines(ctx, await ctx.tx.teams.led_by(person_id=ctx.person.id))
@@ -219,7 +233,7 @@ async def member_card(
     """One employee's card: read through `policy.read_person_card` by the caller."""
     [person] = await ctx.tx.people.get_many(person_ids=[employee_id])
     session, booking, plan = card.session, card.booking, card.plan
-    value = encode(view.round.id, employee_id)
+    who = EmployeeRef(round_id=view.round.id, employee_id=employee_id)
     state = state_of(session)
     facts = [(ctx.t("status.prep"), ctx.t(f"status.state.{state.value}"))]
     if booking is not None:
@@ -233,28 +247,24 @@ async def member_card(
     buttons: list[Button] = []
     if state == PrepStatus.SHARED:
         buttons.append(
-            Button(
+            PrepView(**who).button(
                 ctx.t("prep.button.view"),
-                "prep.view",
-                value,
                 style="primary",
                 private=not ctx.settings.content_in_messages,
             )
         )
-    buttons.append(Button(ctx.t("notes.button.open"), "notes.open", value))
+    buttons.append(NotesOpen(**who).button(ctx.t("notes.button.open")))
     held = session is not None and session.conversation_held_at is not None
     if not held:
         buttons.append(
-            Button(
-                ctx.t("booking.button.book" if booking is None else "booking.button.move"),
-                "booking.open",
-                value,
+            BookingOpen(**who).button(
+                ctx.t("booking.button.book" if booking is None else "booking.button.move")
             )
         )
         if booking is not None:
-            buttons.append(Button(ctx.t("booking.button.held"), "booking.held", value))
+            buttons.append(BookingHeld(**who).button(ctx.t("booking.button.held")))
     if held or plan is not None:
-        buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
+        buttons.append(PlanOpen(**who).button(ctx.t("plan.button.open")))
     from conversations.flows.prep import last_plan_blocks
 
     last = await policy.read_last_plan(

@@ -9,7 +9,14 @@ team is at least `min_group_size` people, so no number points at one person.
 from __future__ import annotations
 
 from conversations import i18n, policy
-from conversations.codec import decode_ints, encode
+from conversations.actions import (
+    ButtonAction,
+    SummaryAnnounce,
+    SummaryClose,
+    SummaryCloseAsk,
+    SummaryFollowUp,
+    SummaryShow,
+)
 from conversations.context import Ctx
 from conversations.domain import Phase, PrepStatus, agreed_version
 from conversations.flows.common import (
@@ -30,7 +37,6 @@ from conversations.lifecycles.round import RoundAction
 from conversations.messages import (
     Block,
     BulletList,
-    Button,
     Fields,
     Heading,
     Message,
@@ -71,11 +77,8 @@ def close_question(ctx: Ctx, view: RoundView) -> Message:
         text=title,
         blocks=(Heading(title), Paragraph(ctx.t("round.close.explain"))),
         buttons=(
-            Button(
-                ctx.t("round.close.button.confirm"),
-                "summary.close",
-                encode(view.round.id),
-                style="danger",
+            SummaryClose(round_id=view.round.id).button(
+                ctx.t("round.close.button.confirm"), style="danger"
             ),
         ),
     )
@@ -94,14 +97,18 @@ _ACTIONS = {
 }
 
 
-async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
-    round_id = decode_ints(value, count=1)[0]
+async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if not isinstance(
+        action, SummaryShow | SummaryAnnounce | SummaryFollowUp | SummaryClose | SummaryCloseAsk
+    ):
+        return say(ctx, "error.stale_button")
+    round_id = action.round_id
     view = await load_round(ctx, round_id)
-    if action == "summary.show":
+    if isinstance(action, SummaryShow):
         return await overview(ctx, view, round_id=round_id)
-    if action == "summary.close":
+    if isinstance(action, SummaryClose):
         return await close_round(ctx, view, round_id=round_id)
-    if action == "summary.close_ask":
+    if isinstance(action, SummaryCloseAsk):
         await policy.check(
             policy.access(ctx),
             policy.Do.CLOSE_ROUND,
@@ -112,14 +119,16 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         assert view is not None
         require_open(view)
         return Reply((close_question(ctx, view),))
-    if action not in _ACTIONS:
-        return say(ctx, "error.stale_button")
     found = view.round if view else None
     await policy.check(
-        policy.access(ctx), _ACTIONS[action], round_=found, round_id=round_id, employee_id=None
+        policy.access(ctx),
+        _ACTIONS[action.prefix],
+        round_=found,
+        round_id=round_id,
+        employee_id=None,
     )
     assert view is not None
-    if action == "summary.announce":
+    if isinstance(action, SummaryAnnounce):
         return await announce(ctx, view)
     await advance(ctx, view, RoundAction.START_FOLLOW_UP)
     await ctx.audit(action="round.follow_up", subject=f"round:{round_id}")
@@ -210,18 +219,15 @@ async def overview(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
         blocks += [Paragraph(ctx.t("summary.goals")), BulletList(tuple(goals))]
     blocks.append(Note(ctx.t("summary.private")))
     buttons = [
-        Button(
-            ctx.t("summary.button.announce"),
-            "summary.announce",
-            encode(view.round.id),
-            style="primary",
+        SummaryAnnounce(round_id=view.round.id).button(
+            ctx.t("summary.button.announce"), style="primary"
         )
     ]
     if view.round.phase == Phase.SUMMARY:
         buttons.append(
-            Button(ctx.t("summary.button.follow_up"), "summary.follow_up", encode(view.round.id))
+            SummaryFollowUp(round_id=view.round.id).button(ctx.t("summary.button.follow_up"))
         )
-    buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
+    buttons.append(SummaryCloseAsk(round_id=view.round.id).button(ctx.t("round.close.button")))
     return Reply(
         (
             Message(
@@ -283,10 +289,8 @@ async def announce(ctx: Ctx, view: RoundView) -> Reply:
                 text=done,
                 blocks=(Paragraph(done),),
                 buttons=(
-                    Button(
-                        ctx.t("summary.button.follow_up"),
-                        "summary.follow_up",
-                        encode(view.round.id),
+                    SummaryFollowUp(round_id=view.round.id).button(
+                        ctx.t("summary.button.follow_up")
                     ),
                 ),
             ),

@@ -2,92 +2,9 @@
 // added later appears here unchanged. Every text goes in with textContent: nothing a person
 // wrote can ever become markup. No build step, no framework.
 
-const CHROME = {
-  da: {
-    skip: "Spring til skrivefeltet",
-    subtitle: "lokal web chat",
-    actAs: "Du er",
-    clock: "Spol tiden frem:",
-    clockDay: "1 dag",
-    clockWeek: "1 uge",
-    dmTitle: "Direkte besked med MUS-bot",
-    dmLabel: "Skriv til MUS-bot (fx mus hjælp)",
-    channelLabel: "Skriv i #{name}",
-    send: "Send",
-    homeTitle: "Dit overblik",
-    homeRefresh: "Opdater overblik",
-    homeEmpty: "Dit overblik kommer her.",
-    cancel: "Annuller",
-    optional: "valgfri",
-    choose: "Vælg …",
-    onlyYou: "kun synlig for dig",
-    connected: "Forbundet som {name}.",
-    reconnecting: "Forbindelsen er afbrudt; prøver igen …",
-    sendFailed: "Kunne ikke sende. Prøv igen.",
-    fixFields: "Ret de markerede felter.",
-    characters: "{count} af {max} tegn",
-    admin: "leder",
-    download: "Hent",
-    you: "dig",
-    clockMoved: "Tiden er nu {now}. Påmindelser sendt: {sent}.",
-    clockDayLabel: "Spol tiden frem til næste arbejdsdag kl. 9",
-    clockWeekLabel: "Spol tiden en uge frem til en arbejdsdag kl. 9",
-    peopleTitle: "Skift person",
-    unread: "{count} ulæste",
-    guideTitle: "Guide",
-    guideCount: "trin {number} af {count}",
-    guideSwitch: "Skift til {name}",
-    guideHere: "Du er {name}",
-    guideBack: "Forrige trin",
-    guideNext: "Næste trin",
-    loginTitle: "Denne demo kræver en adgangskode",
-    passphrase: "Adgangskode",
-    login: "Log ind",
-    wrongPassphrase: "Forkert adgangskode.",
-  },
-  en: {
-    skip: "Skip to the message box",
-    subtitle: "local web chat",
-    actAs: "You are",
-    clock: "Move time forward:",
-    clockDay: "1 day",
-    clockWeek: "1 week",
-    dmTitle: "Direct message with MUS-bot",
-    dmLabel: "Write to MUS-bot (e.g. mus help)",
-    channelLabel: "Write in #{name}",
-    send: "Send",
-    homeTitle: "Your overview",
-    homeRefresh: "Refresh overview",
-    homeEmpty: "Your overview appears here.",
-    cancel: "Cancel",
-    optional: "optional",
-    choose: "Choose …",
-    onlyYou: "only visible to you",
-    connected: "Connected as {name}.",
-    reconnecting: "Connection lost; retrying …",
-    sendFailed: "Could not send. Please try again.",
-    fixFields: "Please correct the marked fields.",
-    characters: "{count} of {max} characters",
-    admin: "leader",
-    download: "Download",
-    you: "you",
-    clockMoved: "It is now {now}. Reminders sent: {sent}.",
-    clockDayLabel: "Move time forward to the next working day at 09:00",
-    clockWeekLabel: "Move time a week forward, to a working day at 09:00",
-    peopleTitle: "Switch person",
-    unread: "{count} unread",
-    guideTitle: "Guide",
-    guideCount: "step {number} of {count}",
-    guideSwitch: "Switch to {name}",
-    guideHere: "You are {name}",
-    guideBack: "Previous step",
-    guideNext: "Next step",
-    loginTitle: "This demo needs a passphrase",
-    passphrase: "Passphrase",
-    login: "Log in",
-    wrongPassphrase: "Wrong passphrase.",
-  },
-};
+// The page's own words come from the server (`/web/texts`), from the bot's locale files,
+// so every text a person reads lives in one place; they are fetched before anything shows.
+let CHROME = { da: {}, en: {} };
 
 const state = {
   people: [],
@@ -479,7 +396,7 @@ function onItem(item) {
       else if ($("#form-dialog").open) closeForm({ bySelf: true });
       if (!item.home && !state.homeAsked.has(state.me)) {
         state.homeAsked.add(state.me);
-        send({ kind: "command", text: "hjem", pane: "dm" });
+        send({ kind: "home", pane: "dm" });
       }
       break;
     }
@@ -677,6 +594,8 @@ async function askPassphrase() {
 }
 
 async function start() {
+  const words = await fetch("/web/texts");
+  if (words.ok) CHROME = await words.json();
   const response = await fetch("/web/people");
   if (response.status === 401) {
     askPassphrase();
@@ -696,7 +615,7 @@ async function start() {
   select.addEventListener("change", () => actAs(select.value));
 
   composer($("#pane-dm form"), "dm");
-  $("#home-refresh").addEventListener("click", () => send({ kind: "command", text: "hjem", pane: "dm" }));
+  $("#home-refresh").addEventListener("click", () => send({ kind: "home", pane: "dm" }));
 
   const dialog = $("#form-dialog");
   $("#form").addEventListener("submit", async (event) => {

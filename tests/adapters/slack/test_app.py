@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from adapters.slack.render import FormOrigin, render_form
-from conversations.events import ButtonEvent, CommandEvent, FormEvent, InboundEvent, TextEvent
+from conversations.events import (
+    ButtonEvent,
+    CommandEvent,
+    FormEvent,
+    HomeEvent,
+    InboundEvent,
+    TextEvent,
+)
 from conversations.messages import (
     Attachment,
     Button,
@@ -460,7 +467,7 @@ async def test_home_tab_opened_publishes_the_home_and_posts_nothing(
     await slack.event(app_home_opened(user="U1", tab="messages"))
     await slack.settle()
     (event,) = core.events
-    assert isinstance(event, CommandEvent) and event.text == "hjem"
+    assert isinstance(event, HomeEvent)
     assert stub.methods() == ["auth.test", "views.publish"]
 
 

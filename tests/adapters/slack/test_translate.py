@@ -16,7 +16,14 @@ from adapters.slack.translate import (
     plain_text,
     text_event,
 )
-from conversations.events import ButtonEvent, CommandEvent, Context, FormEvent, TextEvent
+from conversations.events import (
+    ButtonEvent,
+    CommandEvent,
+    Context,
+    FormEvent,
+    HomeEvent,
+    TextEvent,
+)
 from tests.adapters.slack.harness import (
     app_home_opened,
     block_actions,
@@ -160,9 +167,9 @@ def test_other_messages_are_not_for_the_core(extra: dict[str, str]) -> None:
     assert text_event(body) is None
 
 
-def test_home_tab_opened_is_the_home_command_messages_tab_is_nothing() -> None:
+def test_home_tab_opened_is_the_home_event_messages_tab_is_nothing() -> None:
     event = home_event(event_callback(stub=stub, event=app_home_opened(user="U1"), event_id="Ev2"))
-    assert isinstance(event, CommandEvent) and event.text == "hjem" and event.event_id == "evt:Ev2"
+    assert isinstance(event, HomeEvent) and event.event_id == "evt:Ev2"
     assert (
         home_event(event_callback(stub=stub, event=app_home_opened(user="U1", tab="messages")))
         is None

@@ -46,6 +46,11 @@ async def test_people_are_the_demo_workspace(web_chat: Chat) -> None:
     [channel] = body["channels"]
     assert channel["id"] == CHANNEL and len(channel["members"]) == 6
     assert body["clock"] is False
+    # The page's own words come from the bot's locale files, in both languages.
+    texts = await (await web_chat.client.get("/web/texts")).json()
+    assert texts["da"]["dmLabel"] == "Skriv til MUS-bot (fx mus hjælp)"
+    assert texts["en"]["homeRefresh"] == "Refresh overview"
+    assert set(texts["da"]) == set(texts["en"])
 
 
 async def test_a_stream_for_an_unknown_person_is_refused(web_chat: Chat) -> None:
@@ -240,6 +245,14 @@ async def test_home_view_is_pushed_and_kept(web_chat: Chat) -> None:
     assert home["view"]["blocks"][0]["type"] == "heading"
     _, snapshot = await web_chat.stream("lene")
     assert snapshot["home"] == home["view"]
+
+
+async def test_opening_the_overview_is_its_own_event_not_a_command_word(web_chat: Chat) -> None:
+    stream, _ = await web_chat.stream("anna")
+    _, body = await web_chat.post("anna", kind="home", pane="dm")
+    assert body["answered"] == 0
+    home = await stream.next("home")
+    assert home["view"]["blocks"][0]["type"] == "heading"
 
 
 async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(

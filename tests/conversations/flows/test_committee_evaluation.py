@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import text
 
 from adapters.inproc.harness import message_text
+from conversations.actions import EvaluationResults, PlanApprove, PlanOpen
 from conversations.messages import Button
 from tests.conversations.flows.conftest import World, start_round
 from tests.conversations.reminders.test_plan_and_booking import draft_and_propose, held
@@ -55,9 +58,8 @@ async def test_results_only_in_aggregate_from_the_threshold(world: World) -> Non
     assert "Var forberedelsen nyttig?: 3,3" in results.text
     assert "Godt forløb" in results.text and "More time please" in results.text
     assert "Anna" not in results.text and "Carl" not in results.text
-    refused = await world.h.press(
-        "U1", Button("", "evaluation.results", str((await world.rounds())[0].id))
-    )
+    round_id = (await world.rounds())[0].id
+    refused = await world.h.press("U1", EvaluationResults(round_id=round_id).button(""))
     assert "adgang" in refused.text
 
 
@@ -87,9 +89,9 @@ async def test_committee_named_by_an_admin_sees_figures_never_names(world: World
     await start_round(world.h)
     await held(world)
     await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
-    await world.h.press(
-        "U1", Button("", "plan.approve", world.h.dms("U1")[-1].buttons[0].value + ":1")
-    )
+    proposed = world.h.dms("U1")[-1].buttons[0]
+    about = PlanOpen.unpack(proposed.value)  # the proposal's buttons are about Anna's plan
+    await world.h.press("U1", PlanApprove(**asdict(about), number=1).button(""))
     await close(world)
     refused = await world.h.command("U9", "udvalg")
     assert "Kun medlemmer af samarbejdsudvalget" in refused.text

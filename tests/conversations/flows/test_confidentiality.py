@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.codec import encode
+from conversations.actions import StatusShow
 from conversations.messages import Button
 from tests.conversations.flows.conftest import World, start_round
 
@@ -76,7 +76,7 @@ async def test_status_is_for_leaders_only(world: World) -> None:
     assert SECRET not in seen.text and "leder for en aktiv MUS-runde" in seen.text
     other = await world.h.command("UX", "status")
     assert "Anna" not in other.text
-    forged = await world.h.press("UX", Button("x", "status.show", encode(1)))
+    forged = await world.h.press("UX", StatusShow(round_id=1).button("x"))
     assert "Anna" not in forged.text
 
 

@@ -21,6 +21,7 @@ from storage.db import create_store
 
 class RecordingPort:
     platform = "test"
+    command_prefix = "mus"
 
     def __init__(self, path: str, delay: float) -> None:
         self.path = path
