@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +22,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+# Longest texts accepted; chat platforms cut or refuse longer ones.
+NAME_MAX = 64
+TITLE_MAX = 200
+QUESTION_MAX = 500
+PROMPT_MAX = 300
+TEXT_MAX = 3000
+GUIDANCE_MAX = 5000
+
+
 class Question(_Strict):
     """One preparation question.
 
@@ -30,25 +39,34 @@ class Question(_Strict):
     "Hvad kunne I gøre mere af?", "Hvordan kan du bidrage? Hvor skal du understøttes?").
     """
 
-    id: str = Field(pattern=SLUG_PATTERN)
-    text: str = Field(min_length=1)
-    help: str | None = None
-    prompts: tuple[str, ...] = ()
+    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
+    text: str = Field(min_length=1, max_length=QUESTION_MAX)
+    help: str | None = Field(default=None, max_length=TEXT_MAX)
+    prompts: tuple[Annotated[str, Field(min_length=1, max_length=PROMPT_MAX)], ...] = ()
     max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=DEFAULT_MAX_LENGTH)
     priority: bool = False  # a leader's priority question (asked first in its theme)
 
 
 class Theme(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1)
-    intro: str | None = None
+    """A theme of the form. `optional` marks a block a team may keep whole, in part or not at
+    all when it adapts the form (Tønder's Skema 2 and 3)."""
+
+    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    intro: str | None = Field(default=None, max_length=TEXT_MAX)
+    optional: bool = False
     questions: tuple[Question, ...] = Field(min_length=1)
+
+    def ordered(self) -> tuple[Question, ...]:
+        """The questions as they are asked: priority questions first, otherwise as written.
+        The one order for the employee's form, the leader's overview and `templates show`."""
+        return tuple(sorted(self.questions, key=lambda q: not q.priority))
 
 
 class PlanField(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    label: str = Field(min_length=1)
-    hint: str | None = None
+    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
+    label: str = Field(min_length=1, max_length=TITLE_MAX)
+    hint: str | None = Field(default=None, max_length=TEXT_MAX)
     multiline: bool = True
     required: bool = False
 
@@ -56,9 +74,9 @@ class PlanField(_Strict):
 class PlanSpec(_Strict):
     """The fields of one development-plan item (BUF: læringsmål, tiltag, støtte, tidsplan)."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     fields: tuple[PlanField, ...] = Field(min_length=1)
-    intro: str | None = None
+    intro: str | None = Field(default=None, max_length=TEXT_MAX)
     max_items: int = Field(default=10, ge=1, le=50)
 
     @model_validator(mode="after")
@@ -68,16 +86,16 @@ class PlanSpec(_Strict):
 
 
 class Template(_Strict):
-    name: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1)
+    name: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     language: Literal["da", "en"]
-    description: str = Field(min_length=1)
-    source: str | None = None
-    employee_guidance: str | None = None
-    leader_guidance: str | None = None
+    description: str = Field(min_length=1, max_length=TEXT_MAX)
+    source: str | None = Field(default=None, max_length=TEXT_MAX)
+    employee_guidance: str | None = Field(default=None, max_length=GUIDANCE_MAX)
+    leader_guidance: str | None = Field(default=None, max_length=GUIDANCE_MAX)
     themes: tuple[Theme, ...] = Field(min_length=1)
     plan: PlanSpec
-    summary_agenda: tuple[str, ...] = ()
+    summary_agenda: tuple[Annotated[str, Field(min_length=1, max_length=TEXT_MAX)], ...] = ()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Template:
@@ -101,8 +119,7 @@ class Template(_Strict):
         # several times while handling one event.
         steps: list[Step] = []
         for theme in self.themes:
-            ordered = sorted(theme.questions, key=lambda q: not q.priority)
-            for question in ordered:
+            for question in theme.ordered():
                 if not question.prompts:
                     steps.append(Step(id=question.id, theme=theme, question=question, prompt=None))
                 for n, prompt in enumerate(question.prompts, start=1):
