@@ -196,7 +196,7 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
         "randers.yaml: line 3, language: 'de' is not allowed – expected da or en",
         "randers.yaml: line 64, themes[1].questions[0].id: 'Has Spaces' cannot be used – "
         "expected an id of lowercase letters, digits, - and _ (e.g. wellbeing-1)",
-        "randers.yaml: line 91, plan.fields[0].lable: unknown field 'lable' – fields allowed "
+        "randers.yaml: line 116, plan.fields[0].lable: unknown field 'lable' – fields allowed "
         "here: id, label, hint, multiline, required",
     ]
 
@@ -344,7 +344,7 @@ def test_broken_user_files_do_not_take_down_the_builtins(
     assert messages[1:] == [
         f"{tmp_path / 'toender.yaml'}: line 46, themes[0].questions[0].text: is missing – "
         "expected the question's text",
-        f"{missing}: template directory does not exist",
+        f"{missing}: the template directory does not exist",
     ]
 
 
@@ -405,8 +405,10 @@ def test_corrupt_snapshot_is_a_template_error(library: TemplateLibrary) -> None:
     del snapshot["themes"]
     with pytest.raises(TemplateError) as caught:
         TemplateLibrary.from_snapshot(snapshot)
-    assert str(caught.value) == "snapshot of 'toender': themes: is missing – expected a list of themes "
+    assert str(caught.value) == (
+        "snapshot of 'toender': themes: is missing – expected a list of themes "
         "(- id:, title:, questions:)"
+    )
 
 
 def test_the_example_in_the_docs_loads(tmp_path: Path) -> None:
