@@ -34,6 +34,7 @@ from conversations.domain import (
 )
 from conversations.events import Actor, InboundEvent
 from conversations.messages import HomeView, Message, Reply
+from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
 
 
 class WorkspaceRepo(Protocol):
@@ -357,6 +358,40 @@ class OutboxRepo(Protocol):
     async def get(self, *, key: str) -> Reminder | None: ...
 
 
+class TemplateRepo(Protocol):
+    """Templates kept in the database; every import adds a version, nothing is overwritten."""
+
+    async def add(
+        self,
+        *,
+        name: str,
+        data: dict[str, Any],
+        source_text: str | None,
+        scope: Scope,
+        status: Status,
+        owner_id: int | None,
+        at: datetime,
+    ) -> StoredTemplate: ...
+
+    async def latest(self, *, name: str) -> StoredTemplate | None: ...
+
+    async def versions(self, *, name: str) -> list[StoredTemplate]: ...
+
+    async def all_latest(self) -> list[StoredTemplate]: ...
+
+    async def offered(self, *, person_id: int | None) -> list[StoredTemplate]: ...
+
+    async def set_status(self, *, name: str, status: Status, scope: Scope | None = None) -> int: ...
+
+
+class RoundFormRepo(Protocol):
+    """A round's form while the team adapts it (sub-groups, ids used, release)."""
+
+    async def get(self, *, round_id: int) -> RoundForm | None: ...
+
+    async def save(self, *, form: RoundForm) -> None: ...
+
+
 class Tx(Protocol):
     """One transaction with every repository bound to it."""
 
@@ -372,6 +407,8 @@ class Tx(Protocol):
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
 
 class Store(Protocol):

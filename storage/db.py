@@ -31,9 +31,11 @@ from conversations.ports import (
     PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
+    RoundFormRepo,
     RoundRepo,
     Store,
     TeamRepo,
+    TemplateRepo,
     WorkspaceRepo,
 )
 from storage.repositories import (
@@ -50,6 +52,7 @@ from storage.repositories import (
     SqlTeamRepo,
     SqlWorkspaceRepo,
 )
+from storage.repositories.templates import SqlRoundFormRepo, SqlTemplateRepo
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +160,8 @@ class SqlTx:
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -172,6 +177,8 @@ class SqlTx:
         self.bookings = SqlBookingRepo(session)
         self.plans = SqlPlanRepo(session)
         self.outbox = SqlOutboxRepo(session)
+        self.templates = SqlTemplateRepo(session)
+        self.round_forms = SqlRoundFormRepo(session)
 
 
 class SqlStore:

@@ -48,11 +48,14 @@ from conversations.ports import (
     PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
+    RoundFormRepo,
     RoundRepo,
     Store,
     TeamRepo,
+    TemplateRepo,
     WorkspaceRepo,
 )
+from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
 from storage.files import FileRepo, StoredFile, new_token
 from storage.repositories._base import NotFound, unique
 from storage.types import as_utc
@@ -79,6 +82,8 @@ class _Data:
     plans: dict[int, PlanVersion] = field(default_factory=dict)
     progress: dict[tuple[int, int, str], ItemProgress] = field(default_factory=dict)
     reminders: dict[str, Reminder] = field(default_factory=dict)
+    templates: dict[int, StoredTemplate] = field(default_factory=dict)
+    round_forms: dict[int, RoundForm] = field(default_factory=dict)
     next_id: int = 1
 
     def snapshot(self) -> _Data:
@@ -770,6 +775,86 @@ class _Outbox:
         return False
 
 
+class _Templates:
+    """Organisation templates (kept minimal: this store is on its way out)."""
+
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    async def add(
+        self,
+        *,
+        name: str,
+        data: dict[str, Any],
+        source_text: str | None,
+        scope: Scope,
+        status: Status,
+        owner_id: int | None,
+        at: datetime,
+    ) -> StoredTemplate:
+        version = 1 + max(
+            (t.version for t in self.d.templates.values() if t.name == name), default=0
+        )
+        stored = StoredTemplate(
+            id=self.d.new_id(),
+            name=name,
+            version=version,
+            scope=Scope(scope),
+            status=Status(status),
+            owner_id=owner_id,
+            data=copy.deepcopy(data),
+            source_text=source_text,
+            created_at=as_utc(at),
+        )
+        self.d.templates[stored.id] = stored
+        return stored
+
+    async def versions(self, *, name: str) -> list[StoredTemplate]:
+        return sorted(
+            (t for t in self.d.templates.values() if t.name == name), key=lambda t: t.version
+        )
+
+    async def latest(self, *, name: str) -> StoredTemplate | None:
+        found = await self.versions(name=name)
+        return found[-1] if found else None
+
+    async def all_latest(self) -> list[StoredTemplate]:
+        names = sorted({t.name for t in self.d.templates.values()})
+        return [t for n in names if (t := await self.latest(name=n)) is not None]
+
+    async def offered(self, *, person_id: int | None) -> list[StoredTemplate]:
+        return [
+            t
+            for t in await self.all_latest()
+            if t.status != Status.RETIRED
+            and (
+                (t.scope == Scope.ORG and t.status == Status.ACTIVE)
+                or (person_id is not None and t.owner_id == person_id)
+            )
+        ]
+
+    async def set_status(self, *, name: str, status: Status, scope: Scope | None = None) -> int:
+        changed = 0
+        for key, t in list(self.d.templates.items()):
+            if t.name == name:
+                self.d.templates[key] = replace(
+                    t, status=Status(status), scope=Scope(scope) if scope else t.scope
+                )
+                changed += 1
+        return changed
+
+
+class _RoundForms:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    async def get(self, *, round_id: int) -> RoundForm | None:
+        return self.d.round_forms.get(round_id)
+
+    async def save(self, *, form: RoundForm) -> None:
+        self.d.round_forms[form.round_id] = form
+
+
 class MemoryTx:
     """One snapshot transaction with every repository bound to it (`ports.Tx`)."""
 
@@ -785,6 +870,8 @@ class MemoryTx:
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
     def __init__(self, d: _Data) -> None:
         self.workspaces = _Workspaces(d)
@@ -799,6 +886,8 @@ class MemoryTx:
         self.bookings = _Bookings(d)
         self.plans = _Plans(d)
         self.outbox = _Outbox(d)
+        self.templates = _Templates(d)
+        self.round_forms = _RoundForms(d)
 
 
 class MemoryStore:

@@ -286,7 +286,7 @@ def _key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return key_node  # type: ignore[no-any-return]
+                return key_node
     return None
 
 
@@ -294,10 +294,10 @@ def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                return value_node  # type: ignore[no-any-return]
+                return value_node
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        return node.value[part] if 0 <= part < len(node.value) else None  # type: ignore[no-any-return]
+        return node.value[part] if 0 <= part < len(node.value) else None
     return None
 
 

@@ -39,23 +39,47 @@ class Question(_Strict):
     "Hvad kunne I gøre mere af?", "Hvordan kan du bidrage? Hvor skal du understøttes?").
     """
 
-    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
-    text: str = Field(min_length=1, max_length=QUESTION_MAX)
-    help: str | None = Field(default=None, max_length=TEXT_MAX)
-    prompts: tuple[Annotated[str, Field(min_length=1, max_length=PROMPT_MAX)], ...] = ()
-    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=DEFAULT_MAX_LENGTH)
-    priority: bool = False  # a leader's priority question (asked first in its theme)
+    id: str = Field(
+        pattern=SLUG_PATTERN,
+        max_length=NAME_MAX,
+        description="Unique in the whole template; answers are stored under it.",
+    )
+    text: str = Field(min_length=1, max_length=QUESTION_MAX, description="The question.")
+    help: str | None = Field(
+        default=None,
+        max_length=TEXT_MAX,
+        description="Reflection questions or hints shown with the question.",
+    )
+    prompts: tuple[Annotated[str, Field(min_length=1, max_length=PROMPT_MAX)], ...] = Field(
+        default=(), description="The question is answered in these separate parts."
+    )
+    max_length: int = Field(
+        default=DEFAULT_MAX_LENGTH,
+        ge=1,
+        le=DEFAULT_MAX_LENGTH,
+        description="Longest answer in characters.",
+    )
+    priority: bool = Field(
+        default=False, description="A priority question: asked first in its theme."
+    )
 
 
 class Theme(_Strict):
     """A theme of the form. `optional` marks a block a team may keep whole, in part or not at
     all when it adapts the form (Tønder's Skema 2 and 3)."""
 
-    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    intro: str | None = Field(default=None, max_length=TEXT_MAX)
-    optional: bool = False
-    questions: tuple[Question, ...] = Field(min_length=1)
+    id: str = Field(
+        pattern=SLUG_PATTERN, max_length=NAME_MAX, description="Unique in the template."
+    )
+    title: str = Field(min_length=1, max_length=TITLE_MAX, description="The theme's heading.")
+    intro: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="Shown before the theme's first question."
+    )
+    optional: bool = Field(
+        default=False,
+        description="A block the team may keep whole, in part or not at all (Skema 2/3).",
+    )
+    questions: tuple[Question, ...] = Field(min_length=1, description="One or more questions.")
 
     def ordered(self) -> tuple[Question, ...]:
         """The questions as they are asked: priority questions first, otherwise as written.
@@ -86,16 +110,30 @@ class PlanSpec(_Strict):
 
 
 class Template(_Strict):
-    name: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    language: Literal["da", "en"]
-    description: str = Field(min_length=1, max_length=TEXT_MAX)
-    source: str | None = Field(default=None, max_length=TEXT_MAX)
-    employee_guidance: str | None = Field(default=None, max_length=GUIDANCE_MAX)
-    leader_guidance: str | None = Field(default=None, max_length=GUIDANCE_MAX)
-    themes: tuple[Theme, ...] = Field(min_length=1)
-    plan: PlanSpec
-    summary_agenda: tuple[Annotated[str, Field(min_length=1, max_length=TEXT_MAX)], ...] = ()
+    name: str = Field(
+        pattern=SLUG_PATTERN,
+        max_length=NAME_MAX,
+        description="The template's name (in a template directory: the file name).",
+    )
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, description="Shown when a leader picks a template."
+    )
+    language: Literal["da", "en"] = Field(description="The language the questions are in.")
+    description: str = Field(min_length=1, max_length=TEXT_MAX, description="What this MUS is for.")
+    source: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="Where the material comes from."
+    )
+    employee_guidance: str | None = Field(
+        default=None, max_length=GUIDANCE_MAX, description="How the employee prepares."
+    )
+    leader_guidance: str | None = Field(
+        default=None, max_length=GUIDANCE_MAX, description="How the leader prepares."
+    )
+    themes: tuple[Theme, ...] = Field(min_length=1, description="Asked in this order.")
+    plan: PlanSpec = Field(description="The development plan's fields.")
+    summary_agenda: tuple[Annotated[str, Field(min_length=1, max_length=TEXT_MAX)], ...] = Field(
+        default=(), description="Agenda items for the joint summary meeting."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Template:
