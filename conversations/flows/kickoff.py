@@ -15,7 +15,7 @@ from conversations.codec import encode
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
-from conversations.flows.common import ACTIVE_PHASES, Refuse, command_prefix, say
+from conversations.flows.common import ACTIVE_PHASES, Refuse, command_prefix, option_label, say
 from conversations.messages import (
     BulletList,
     Button,
@@ -43,6 +43,7 @@ from conversations.parsing import ParseError, parse_date, parse_datetime
 from conversations.ports import DeliveryError
 from conversations.reminders import schedule_prep_nudges
 from conversations.templates.model import Template
+from conversations.templates.offer import offered_templates
 
 FORM_ID = "round.start"
 TEXT_LIMIT = 3000
@@ -56,10 +57,12 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
         raise Refuse("start.not_allowed", mus=command_prefix(ctx))
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
-    names = ctx.templates.names()
+    offered = await _offered(ctx)
+    names = list(offered)
     default_template = "kk-buf" if ctx.locale == "da" else "generic"
     options = tuple(
-        Option(value=name, label=f"{ctx.templates.get(name=name).title} ({name})") for name in names
+        Option(value=name, label=option_label(f"{template.title} ({name})"))
+        for name, template in offered.items()
     )
     form = Form(
         id=FORM_ID,
@@ -129,10 +132,11 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         return say(ctx, "error.stale_button")
     if not ctx.may_lead():
         raise Refuse("start.not_allowed", mus=command_prefix(ctx))
-    parsed = _validate(ctx, values)
+    offered = await _offered(ctx)
+    parsed = _validate(ctx, values, names=list(offered))
     if isinstance(parsed, FormErrors):
         return Reply((parsed,))
-    template = ctx.templates.get(name=parsed.template_name)
+    template = offered[parsed.template_name]
 
     members, error = await _members(ctx, parsed)
     if error is not None:
@@ -208,7 +212,14 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
-def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
+async def _offered(ctx: Ctx) -> dict[str, Template]:
+    """Built-in and directory templates, the organisation's and the leader's own."""
+    return await offered_templates(
+        repo=ctx.tx.templates, library=ctx.templates, person_id=ctx.person.id, language=ctx.locale
+    )
+
+
+def _validate(ctx: Ctx, values: Values, *, names: list[str]) -> _Parsed | FormErrors:
     """Every field checked; all problems reported at once, next to their inputs."""
     errors: dict[str, str] = {}
     out = _Parsed()
@@ -221,7 +232,7 @@ def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
     elif raw_members:
         out.member_ids = tuple(m.strip() for m in raw_members.split(",") if m.strip())
     out.template_name = _text(values, "template")
-    if out.template_name not in ctx.templates.names():
+    if out.template_name not in names:
         errors["template"] = ctx.t("start.error.template")
     for key in ("kerneopgave", "udviklingsmaal"):
         text = _text(values, key)

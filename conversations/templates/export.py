@@ -36,9 +36,7 @@ _Dumper.add_representer(str, _str)
 def to_yaml(template: Template) -> str:
     """The template as a YAML file: defaults left out, fields in the documented order."""
     data = template.model_dump(mode="json", exclude_defaults=True)
-    body = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, indent=2
-    )
+    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, indent=2)
     return HEADER + body
 
 

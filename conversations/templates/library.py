@@ -291,6 +291,7 @@ def split_dir_list(*, value: str | None) -> list[Path]:
 class _Entry:
     template: Template
     origin: str  # BUILTIN or the user file's path
+    path: Path | Traversable
 
 
 class TemplateLibrary:
@@ -355,7 +356,7 @@ class TemplateLibrary:
                 origin,
                 "built-in" if previous.origin == BUILTIN else f"one from {previous.origin}",
             )
-        entries[template.name] = _Entry(template=template, origin=origin)
+        entries[template.name] = _Entry(template=template, origin=origin, path=path)
 
     def names(self) -> list[str]:
         """Names of all usable templates, sorted."""
@@ -374,6 +375,13 @@ class TemplateLibrary:
         if entry is None:
             raise UnknownTemplateError(name=name, available=self.names())
         return entry.origin
+
+    def text(self, *, name: str) -> str:
+        """The template's file as written (comments and all), for `musbot templates export`."""
+        entry = self._entries.get(name)
+        if entry is None:
+            raise UnknownTemplateError(name=name, available=self.names())
+        return entry.path.read_text(encoding="utf-8")
 
     def snapshot(self, *, name: str) -> dict[str, Any]:
         """The template as plain JSON data, stored with a round so later edits of the file never
