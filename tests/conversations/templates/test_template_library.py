@@ -176,7 +176,10 @@ def test_missing_field_names_file_and_field_path(tmp_path: Path) -> None:
     data = builtin_data("toender")
     del data["themes"][2]["questions"][0]["text"]
     path = write(tmp_path / "toender.yaml", data)
-    assert load_error(path) == "toender.yaml: line 68, themes[2].questions[0].text: is missing – expected the question's text"
+    assert (
+        load_error(path)
+        == "toender.yaml: line 68, themes[2].questions[0].text: is missing – expected the question's text"
+    )
 
 
 def test_missing_top_level_field(tmp_path: Path) -> None:
