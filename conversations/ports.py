@@ -155,6 +155,10 @@ class RoundRepo(Protocol):
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
         ...
 
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        """The team's adaptation may sharpen the core task and the goals."""
+        ...
+
 
 class PrepRepo(Protocol):
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None: ...

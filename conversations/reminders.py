@@ -8,7 +8,7 @@ time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n
@@ -32,9 +32,14 @@ from conversations.templates.model import Template
 PREP_NUDGE = "prep.nudge"
 BOOKING_BEFORE = "booking.before"
 PLAN_FOLLOW_UP = "plan.follow_up"
+PREP_RELEASE = "prep.release"  # the invitation, on the day the leader set for release
 
 # Prep nudges go out this many days before the deadline (and on the day, if still not shared).
 PREP_NUDGE_DAYS = (3, 1)
+
+
+def release_key(round_id: int, person_id: int) -> str:
+    return f"release:{round_id}:{person_id}"
 
 
 def prep_key(round_id: int, person_id: int, day: date) -> str:
@@ -175,6 +180,8 @@ async def render(
             recipient=recipient,
             employee=subject,
         )
+    elif reminder.kind == PREP_RELEASE:
+        message = await _release(tx=tx, round_=round_, recipient=recipient, now=now)
     else:
         message = None
     if message is None:
@@ -184,6 +191,27 @@ async def render(
         workspace_external_id=workspace.external_id,
         recipient=recipient,
         message=message,
+    )
+
+
+async def _release(*, tx: Tx, round_: Round, recipient: Person, now: datetime) -> Message | None:
+    """Preparation opens on the day the leader set: the form is out, the member invited."""
+    from conversations.flows.kickoff import invitation
+
+    form = await tx.round_forms.get(round_id=round_.id)
+    if form is None or recipient.id not in round_.member_ids:
+        return None
+    if form.held:
+        form = replace(form, held=False, released_at=now)
+        await tx.round_forms.save(form=form)
+    group = form.group_of(recipient.id)
+    template = Template.model_validate(group.template if group else round_.template)
+    leader = await tx.people.get(person_id=round_.started_by)
+    return invitation(
+        round_=round_,
+        member=recipient,
+        template=template,
+        leader_name=leader.display_name if leader else "",
     )
 
 

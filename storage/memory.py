@@ -338,6 +338,11 @@ class _Rounds:
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         self.d.rounds[round_id] = replace(self._require(round_id), template=copy.deepcopy(template))
 
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        self.d.rounds[round_id] = replace(
+            self._require(round_id), kerneopgave=kerneopgave, udviklingsmaal=udviklingsmaal
+        )
+
     def _require(self, round_id: int) -> Round:
         if round_id not in self.d.rounds:
             raise NotFound(f"round {round_id}")

@@ -8,6 +8,7 @@ dates with the same words. A team has at most one active round: a double-submitt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n
@@ -16,6 +17,7 @@ from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
 from conversations.flows.common import ACTIVE_PHASES, Refuse, command_prefix, option_label, say
+from conversations.flows.forms import new_form
 from conversations.messages import (
     BulletList,
     Button,
@@ -84,6 +86,15 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 initial=default_template
                 if default_template in names
                 else (names[0] if names else None),
+            ),
+            SelectInput(
+                id="release",
+                label=ctx.t("adapt.start.release"),
+                options=(
+                    Option(value="now", label=ctx.t("adapt.start.now")),
+                    Option(value="later", label=ctx.t("adapt.start.later")),
+                ),
+                initial="now",
             ),
             TextInput(
                 id="kerneopgave",
@@ -182,12 +193,30 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     await ctx.audit(
         action="round.start", subject=f"round:{created.id}", detail=f"members={len(members)}"
     )
+    held = _text(values, "release") == "later"
+    if held:
+        # The team adapts the form first; the leader releases it (`tilpas`).
+        await ctx.tx.round_forms.save(form=replace(new_form(created), held=True))
+        dms = tuple(soon_dm(ctx, round_=created, member=m) for m in members)
+        confirmation = _held_confirmation(ctx, round_=created, members=members)
+    else:
+        dms = tuple(member_dm(ctx, round_=created, member=m, template=template) for m in members)
+        confirmation = _confirmation(ctx, round_=created, team=team, members=members)
     return Reply(
-        (
-            kickoff_post(ctx, round_=created, team=team, template=template),
-            *(member_dm(ctx, round_=created, member=m, template=template) for m in members),
-            _confirmation(ctx, round_=created, team=team, members=members),
-        )
+        (kickoff_post(ctx, round_=created, team=team, template=template), *dms, confirmation)
+    )
+
+
+def _held_confirmation(ctx: Ctx, *, round_: Round, members: list[Person]) -> Message:
+    names = ", ".join(m.display_name for m in members)
+    text = ctx.t("adapt.start.held_done", count=len(members))
+    return Message(
+        to=ToActor(),
+        text=text,
+        blocks=(Heading(ctx.t("start.done_title")), Paragraph(text), Note(names)),
+        buttons=(
+            Button(ctx.t("adapt.button.open"), "adapt.open", encode(round_.id), style="primary"),
+        ),
     )
 
 
@@ -372,8 +401,15 @@ def kickoff_post(ctx: Ctx, *, round_: Round, team: Team, template: Template) -> 
 
 def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) -> Message:
     """Each member's first DM names the leader who started the round and opens the prep."""
+    return invitation(
+        round_=round_, member=member, template=template, leader_name=ctx.person.display_name
+    )
+
+
+def invitation(*, round_: Round, member: Person, template: Template, leader_name: str) -> Message:
+    """The invitation to prepare; the count is that of the member's own (adapted) form."""
     loc = member.locale
-    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=leader_name)
     steps = len(template.steps())
     return Message(
         to=ToPerson(member.user_id),
@@ -390,6 +426,24 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
             Button(
                 i18n.t(loc, "prep.button.open"), "prep.open", encode(round_.id), style="primary"
             ),
+        ),
+    )
+
+
+def soon_dm(ctx: Ctx, *, round_: Round, member: Person) -> Message:
+    """While the team adapts the form: the round has started, preparation opens soon."""
+    loc = member.locale
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    return Message(
+        to=ToPerson(member.user_id),
+        text=text,
+        blocks=(
+            Heading(i18n.t(loc, "kickoff.dm_title")),
+            Paragraph(text),
+            Quote(round_.kerneopgave, label=i18n.t(loc, "round.kerneopgave")),
+            round_facts(loc, round_, tz_name=member.timezone),
+            Paragraph(i18n.t(loc, "adapt.soon")),
+            Note(i18n.t(loc, "common.confidential")),
         ),
     )
 

@@ -24,6 +24,7 @@ from conversations.domain import (
     agreed_version,
     item_status,
 )
+from conversations.flows import forms
 from conversations.flows.common import (
     Refuse,
     RoundView,
@@ -65,7 +66,7 @@ async def resume(ctx: Ctx, rest: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "prep.no_round", mus=command_prefix(ctx))
-    return await _open(ctx, views[0])
+    return await _open(ctx, await forms.member_view(ctx, views[0]))
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
@@ -151,7 +152,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "text.unknown", mus=command_prefix(ctx))
-    view = views[0]
+    view = await forms.member_view(ctx, views[0])
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     steps = view.template.steps()
     if session is None:
@@ -188,6 +189,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     if session is None or session.status != PrepStatus.SHARED:
         return say(ctx, "prep.not_shared", name=name)
     answers = await ctx.tx.prep.answers(round_id=round_id, person_id=employee_id)
+    view = await forms.view_for(ctx, view, employee_id)
     await ctx.audit(action="prep.view", subject=f"round:{round_id}:person:{employee_id}")
     blocks: list[Block] = [
         Heading(ctx.t("prep.leader_title", name=name)),
@@ -247,7 +249,7 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
     view = await load_round(ctx, round_id)
     if view is None or not view.is_member(ctx.person):
         raise Refuse("error.not_allowed")
-    return view
+    return await forms.member_view(ctx, view)
 
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
@@ -386,6 +388,11 @@ async def _goto(
 
 def _label(step: Step) -> str:
     return f"{step.question.text} – {step.prompt}" if step.prompt else step.question.text
+
+
+def question_card(ctx: Ctx, view: RoundView, index: int, step: Step) -> Message:
+    """A question as an employee first meets it (the leader's preview shows these)."""
+    return _question(ctx, view, index, step, None, origin="q")
 
 
 def _question(
