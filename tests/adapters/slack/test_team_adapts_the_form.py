@@ -322,8 +322,10 @@ async def test_the_team_adapts_the_form_then_releases_it(
         slack,
         user="UL",
         view=_view(stub),
-        values={"question": _select("lokal-1"), "direction": _select("down")},
+        values={"question": _select("lokal-1"), "direction": _select("up")},
     )
+    moved = _shown(stub, _answers(stub)[-1])
+    assert moved.index("sprogmodel i praksis") < moved.index("synspunkter om faglighed")
     assert len(_dm_texts(stub, "D1")) == before_d1 + 1
     # the new question's id is new: Anna's answer stays under the question she answered
     await _click(slack, stub, user="U1", button=_button(stub, "prep.goto"), where="D1")

@@ -10,7 +10,15 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.webchat.server import STATIC
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.webchat.conftest import CHANNEL, PANE, ROUND, Chat, button, make_chat, start_round
+from tests.adapters.webchat.conftest import (
+    CHANNEL,
+    PANE,
+    ROUND,
+    Chat,
+    button,
+    make_chat,
+    start_round,
+)
 
 
 async def test_page_and_its_files_are_served_with_a_strict_policy(web_chat: Chat) -> None:
