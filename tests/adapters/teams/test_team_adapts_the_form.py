@@ -215,5 +215,5 @@ async def test_the_team_adapts_the_form_then_releases_it_in_teams(teams: Bot) ->
     refused = text_of(await _fill(bot, LENE, {"question": "lokal-3"}))
     assert "allerede besvaret" in refused
     await _press_labelled(bot, ANNA, "prep.goto")  # the button in the new-question message
-    card = text_of(latest(stub, ANNA)[1])
-    assert "Hvad skal vi fejre i år?" in card and "Sprogarbejdet" not in card
+    new_card = text_of(latest(stub, ANNA)[1])
+    assert "Hvad skal vi fejre i år?" in new_card and "Sprogarbejdet" not in new_card

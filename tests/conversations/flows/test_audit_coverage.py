@@ -14,7 +14,12 @@ from adapters.inproc.harness import message_text
 from bot.outbox import Sweeper
 from conversations.messages import Button, ToPerson
 from tests.conversations.flows.conftest import World, start_round
-from tests.conversations.reminders.test_plan_and_booking import _value, book, draft_and_propose, held
+from tests.conversations.reminders.test_plan_and_booking import (
+    _value,
+    book,
+    draft_and_propose,
+    held,
+)
 
 CPH = ZoneInfo("Europe/Copenhagen")
 SECRET = "Jeg overvejer at søge væk"
