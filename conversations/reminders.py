@@ -167,7 +167,7 @@ async def render(
             tx=tx,
             round_=round_,
             team=team,
-            template=Template.model_validate(round_.template),
+            template=await _form_of(tx=tx, round_=round_, person_id=subject.id),
             recipient=recipient,
             employee=subject,
             now=now,
@@ -194,6 +194,13 @@ async def render(
     )
 
 
+async def _form_of(*, tx: Tx, round_: Round, person_id: int) -> Template:
+    """The form a member prepared: their sub-group's, or the round's."""
+    form = await tx.round_forms.get(round_id=round_.id)
+    group = form.group_of(person_id) if form is not None else None
+    return Template.model_validate(group.template if group else round_.template)
+
+
 async def _release(*, tx: Tx, round_: Round, recipient: Person, now: datetime) -> Message | None:
     """Preparation opens on the day the leader set: the form is out, the member invited."""
     from conversations.flows.kickoff import invitation
@@ -204,8 +211,7 @@ async def _release(*, tx: Tx, round_: Round, recipient: Person, now: datetime) -
     if form.held:
         form = replace(form, held=False, released_at=now)
         await tx.round_forms.save(form=form)
-    group = form.group_of(recipient.id)
-    template = Template.model_validate(group.template if group else round_.template)
+    template = await _form_of(tx=tx, round_=round_, person_id=recipient.id)
     leader = await tx.people.get(person_id=round_.started_by)
     return invitation(
         round_=round_,
