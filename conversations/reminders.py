@@ -229,6 +229,9 @@ async def _prep_nudge(
     today = now.astimezone(zone(person.timezone)).date()
     if today > round_.prep_deadline or not reminder.key.endswith(today.isoformat()):
         return None
+    form = await tx.round_forms.get(round_id=round_.id)
+    if form is not None and form.held and (form.release_on is None or today < form.release_on):
+        return None  # preparation is not out yet: nothing to remind of
     session = await tx.prep.get_session(round_id=round_.id, person_id=person.id)
     if session is not None and (
         session.status == PrepStatus.SHARED or session.conversation_held_at is not None

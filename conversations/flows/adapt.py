@@ -14,6 +14,7 @@ Only the round's leader changes its form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -532,7 +533,7 @@ async def on_form(ctx: Ctx, form_id: str, state: str, values: Values) -> Reply:
     data: dict[str, Any] = template.model_dump(mode="json")
     added: str | None = None
     if form_id == "adapt.add":
-        result = _add(ctx, data, form, view, values)
+        result = _add(ctx, data, form, view, values, await _answered_ids(ctx, view))
         if isinstance(result, FormErrors):
             return Reply((result,))
         added = result
@@ -581,9 +582,19 @@ async def _store(
     return form
 
 
-def _new_id(view: RoundView, form: RoundForm) -> str:
+async def _answered_ids(ctx: Ctx, view: RoundView) -> set[str]:
+    """Question ids anyone in the round has an answer under (rounds adapted before ids were
+    recorded still never hand an answered id to a new question)."""
+    found: set[str] = set()
+    for person_id in view.member_ids:
+        answers = await ctx.tx.prep.answers(round_id=view.round.id, person_id=person_id)
+        found |= {qid.split(".")[0] for qid in answers}
+    return found
+
+
+def _new_id(view: RoundView, form: RoundForm, answered: set[str]) -> str:
     """`lokal-N` with an N no question of this round has ever had."""
-    used = set(form.used_ids) | set(forms.question_ids(view.round.template))
+    used = set(form.used_ids) | answered | set(forms.question_ids(view.round.template))
     used |= set(forms.question_ids(form.original))
     for group in form.groups:
         used |= set(forms.question_ids(group.template))
@@ -594,7 +605,12 @@ def _new_id(view: RoundView, form: RoundForm) -> str:
 
 
 def _add(
-    ctx: Ctx, data: dict[str, Any], form: RoundForm, view: RoundView, values: Values
+    ctx: Ctx,
+    data: dict[str, Any],
+    form: RoundForm,
+    view: RoundView,
+    values: Values,
+    answered: set[str],
 ) -> str | FormErrors:
     theme_id = values.get("theme")
     text = str(values.get("text") or "").strip()
@@ -611,7 +627,7 @@ def _add(
         errors["help"] = ctx.t("error.too_long", length=len(help_text), limit=LIMIT * 2)
     if errors or theme is None:
         return FormErrors(errors=errors)
-    qid = _new_id(view, form)
+    qid = _new_id(view, form, answered)
     priority = values.get("priority") == "yes"
     question = {"id": qid, "text": text, "help": help_text, "priority": priority}
     questions = list(theme["questions"])
@@ -811,8 +827,6 @@ async def _save_groups(
 async def _save_as_template(ctx: Ctx, template: Template, values: Values) -> Reply:
     """The adapted form as the leader's own template (offered to the organisation once an
     admin approves it with `musbot templates approve NAME`)."""
-    import re
-
     name = str(values.get("name") or "").strip().lower()
     title = str(values.get("title") or "").strip()
     errors: dict[str, str] = {}

@@ -179,3 +179,40 @@ async def test_the_round_leader_only(world: World) -> None:
         for intruder in ("U1", "UX"):
             assert "adgang" in (await world.h.press(intruder, seen.button(action))).text
     assert all("åbner snart" in message_text(m) for m in world.h.dms("U1"))
+
+
+async def test_the_leader_reads_a_sub_group_members_answers_under_their_own_form(
+    world: World,
+) -> None:
+    seen = await _tilpas(world, release="later")
+    groups = (await world.h.press("UL", seen.button("adapt.groups"))).form
+    anna = next(i.id for i in groups.inputs if i.label == "Anna Andersen")
+    seen = await world.h.submit("UL", groups, {"name": "Pædagoger", anna: "new"})
+    assert "Tilpas spørgsmålene for runden: Pædagoger" in seen.text
+    seen = await _add(world, seen, "trivsel", "Kun for pædagoger?", priority=True)
+    await world.h.press("UL", seen.button("adapt.release"))
+    assert "Du får 10 spørgsmål" in message_text(world.h.dms("U1")[-1])
+    assert "Du får 9 spørgsmål" in message_text(world.h.dms("U2")[-1])
+    await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    await world.h.say("U1", "Svar på sidste plan")
+    card = await world.h.say("U1", "Svar kun for pædagoger")
+    review = await world.h.press("U1", card.button("prep.review"))
+    shared = await world.h.press("U1", review.button("prep.share"))
+    assert shared.text
+    notice = world.h.dms("UL")[-1]
+    leader = await world.h.press("UL", notice.buttons[0])
+    assert "Kun for pædagoger?" in leader.text and "Svar kun for pædagoger" in leader.text
+    # nobody else reads it, not even another leader with the same button
+    assert "Svar kun" not in (await world.h.press("UX", notice.buttons[0])).text
+    assert "Svar kun" not in (await world.h.press("U2", notice.buttons[0])).text
+
+
+async def test_no_prep_nudge_while_preparation_is_held(world: World) -> None:
+    await _tilpas(world, release="later")
+    sweeper = Sweeper(
+        store=world.store, ports={"test": world.h.port}, clock=world.clock, worker="w"
+    )
+    for day in ("2026-12-01", "2026-12-03", "2026-12-04"):
+        world.clock.set(datetime.fromisoformat(f"{day}T09:00:00+01:00"))
+        await sweeper.sweep_once()
+    assert len(world.h.dms("U1")) == 1  # only "preparation opens soon"
