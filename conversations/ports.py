@@ -37,6 +37,11 @@ from conversations.messages import HomeView, Message, Reply
 from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
 
 
+class NotFound(LookupError):
+    """The row an update names does not exist. Part of the port, so the core can catch it
+    without knowing which store raised it."""
+
+
 class WorkspaceRepo(Protocol):
     async def get_or_create(
         self, *, platform: str, external_id: str, name: str | None = None

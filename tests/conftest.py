@@ -5,21 +5,29 @@
 MUSBOT_TEST_POSTGRES_URL, dropped afterwards). Without that variable the PostgreSQL cases
 skip, unless MUSBOT_REQUIRE_POSTGRES=1 (CI), where they fail instead of passing silently.
 Start a throwaway server with `.ci/postgres.sh start`.
+
+The flow, web chat and file-link tests run on the same SQL store over SQLite: `sqlite_store`
+(or `open_sqlite_store` for several) hands each test its own copy of a database file that was
+migrated once per session, so every test starts from an empty, current schema without paying
+for the migrations again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.engine import make_url
 
-from storage.db import SqlStore, create_store, upgrade
+from storage.db import SqlStore, create_store, make_engine, upgrade
 from storage.models import metadata
 
 POSTGRES_URL_ENV = "MUSBOT_TEST_POSTGRES_URL"
@@ -117,3 +125,46 @@ async def _migrated_store(url: str) -> AsyncIterator[SqlStore]:
         yield store
     finally:
         await store.close()
+
+
+# ---------------------------------------------------------------- SQLite, one copy per test
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the migrations' head, made once per session; tests get copies."""
+    path = tmp_path_factory.mktemp("migrated") / "musbot.db"
+    asyncio.run(upgrade(url=f"sqlite:///{path}"))
+    # One self-contained file to copy: no WAL beside it.
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+async def open_sqlite_store(
+    migrated_sqlite: Path, tmp_path: Path
+) -> AsyncIterator[Callable[[], SqlStore]]:
+    """Opens fresh, migrated, empty SQLite stores (each its own file); closed after the test."""
+    opened: list[SqlStore] = []
+    numbers = itertools.count()
+
+    def open_store() -> SqlStore:
+        path = tmp_path / f"musbot-{next(numbers)}.db"
+        shutil.copyfile(migrated_sqlite, path)
+        store = SqlStore(make_engine(url=f"sqlite:///{path}"))
+        opened.append(store)
+        return store
+
+    try:
+        yield open_store
+    finally:
+        for store in opened:
+            await store.close()
+
+
+@pytest.fixture
+def sqlite_store(open_sqlite_store: Callable[[], SqlStore]) -> SqlStore:
+    """A fresh, migrated, empty SQLite store for this test."""
+    return open_sqlite_store()

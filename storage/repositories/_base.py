@@ -10,9 +10,9 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.ports import NotFound
 
-class NotFound(LookupError):
-    """The row an update names does not exist."""
+__all__ = ["NotFound", "Repo", "lock_key", "rowcount", "unique"]  # NotFound: the port's own
 
 
 class Repo:

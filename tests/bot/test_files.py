@@ -17,7 +17,8 @@ from bot.files import FileLinks, file_url
 from bot.server import build_app
 from bot.services import build_services
 from conversations.messages import Attachment
-from storage.memory import MemoryFileRepo
+from storage.db import SqlStore
+from storage.files import SqlFileRepo
 
 PLAN = Attachment(
     filename="udviklingsplan æøå.txt",
@@ -107,9 +108,9 @@ async def test_teams_without_a_public_url_warns_and_serves_no_files(
     await services.close()
 
 
-async def test_expired_files_are_purged_now_and_then() -> None:
+async def test_expired_files_are_purged_now_and_then(sqlite_store: SqlStore) -> None:
     clock = ManualClock()
-    repo = MemoryFileRepo()
+    repo = SqlFileRepo(store=sqlite_store)
     links = FileLinks(repo=repo, clock=clock, public_url="https://mus.example.org")
     first = await links(attachment=PLAN, owner_user_id=None)
     token = urlsplit(first).path.split("/")[2]

@@ -1,4 +1,4 @@
-"""The capability-link file store (`storage.files.FileRepo`) on SQLite, PostgreSQL and memory.
+"""The capability-link file store (`storage.files.FileRepo`) on SQLite and PostgreSQL.
 
 One contract class, as in `test_storage_contract.py`: whatever passes here the Teams download
 links may rely on, whichever store serves them.
@@ -12,7 +12,6 @@ import pytest
 
 from storage.db import SqlStore
 from storage.files import FileRepo, SqlFileRepo
-from storage.memory import MemoryFileRepo
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CPH = timezone(timedelta(hours=1))
@@ -95,9 +94,3 @@ class TestSqlFileRepo(FileRepoContract):
     @pytest.fixture
     def repo(self, store: SqlStore) -> FileRepo:
         return SqlFileRepo(store=store)
-
-
-class TestMemoryFileRepo(FileRepoContract):
-    @pytest.fixture
-    def repo(self) -> FileRepo:
-        return MemoryFileRepo()

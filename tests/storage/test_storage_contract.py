@@ -1,8 +1,8 @@
 """The storage contract (`conversations.ports`), run against every backend.
 
-One class, parametrized through the `store` fixture (SQLite and PostgreSQL) and run again on
-`MemoryStore`, in the style of aiogram's storage tests: whatever passes here, the flows may
-rely on, whichever store they run on.
+One class, parametrized through the `store` fixture (SQLite and PostgreSQL), in the style of
+aiogram's storage tests: whatever passes here, the flows may rely on, whichever database they
+run on.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ from conversations.domain import (
     Team,
     Workspace,
 )
-from conversations.ports import Store, Tx
+from conversations.ports import NotFound, Store, Tx
 from storage.db import SqlStore
-from storage.memory import MemoryStore
-from storage.repositories import NotFound
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 CPH = timezone(timedelta(hours=1))  # Copenhagen in winter, as a fixed offset
@@ -1317,11 +1315,3 @@ class TestSqlStore(StoreContract):
 
     async def test_ping(self, store: SqlStore) -> None:
         assert await store.ping()
-
-
-class TestMemoryStore(StoreContract):
-    """The in-memory store the flow tests run on must keep the same contract."""
-
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore()

@@ -114,17 +114,23 @@ async def test_url_verification_challenge(slack: SlackHarness) -> None:
 async def test_command_is_acked_before_slow_work_and_answered_ephemerally(
     slack: SlackHarness, stub: StubSlack, core: FakeCore
 ) -> None:
+    release = asyncio.Event()
     finished: list[bool] = []
 
     async def slow(event: InboundEvent) -> Reply:
-        await asyncio.sleep(1.0)
+        await release.wait()  # the core is busy until the ack has been seen
         finished.append(True)
         return say("Hjælp til <!channel> & <@U0BOSS>")
 
     core.script = slow
-    response = await slack.command(user="U1", text="hjælp", channel="C1")
-    assert response.status == 200 and await response.text() == ""
-    assert not finished  # the ack did not wait for the core
+    try:
+        response = await asyncio.wait_for(
+            slack.command(user="U1", text="hjælp", channel="C1"), 10
+        )
+        assert response.status == 200 and await response.text() == ""
+        assert not finished  # the ack did not wait for the core
+    finally:
+        release.set()
     await slack.settle()
     (event,) = core.events
     assert isinstance(event, CommandEvent) and event.text == "hjælp"
@@ -342,21 +348,25 @@ async def test_submission_answered_with_a_form_updates_the_modal(
 async def test_slow_submission_closes_the_modal_and_answers_afterwards(
     slack: SlackHarness, stub: StubSlack, core: FakeCore
 ) -> None:
+    release = asyncio.Event()
     finished: list[bool] = []
 
     async def slow(event: InboundEvent) -> Reply:
-        await asyncio.sleep(2.0)  # the fixture's budget is 1 s
+        await release.wait()  # busy past the fixture's budget of 1 s
         finished.append(True)
         return Reply((FormErrors(errors={"answer": "For langt"}),))
 
     core.script = slow
-    response = await slack.submit(
-        user="U1",
-        view=submitted_view(),
-        values={"answer": {"type": "plain_text_input", "value": "x"}},
-    )
-    assert await slack.ack_json(response) == {}
-    assert not finished  # the modal was closed before the core was done
+    try:
+        response = await slack.submit(
+            user="U1",
+            view=submitted_view(),
+            values={"answer": {"type": "plain_text_input", "value": "x"}},
+        )
+        assert await slack.ack_json(response) == {}
+        assert not finished  # the modal was closed before the core was done
+    finally:
+        release.set()
     await slack.settle()
     (post,) = stub.calls_to("chat.postMessage")
     assert post["channel"] == "D1" and "For langt" in stub.texts(post)
@@ -398,16 +408,21 @@ async def test_bot_messages_and_edits_are_ignored(slack: SlackHarness, core: Fak
 async def test_redelivered_event_is_handled_once(
     slack: SlackHarness, stub: StubSlack, core: FakeCore
 ) -> None:
+    release = asyncio.Event()
+
     async def slow(event: InboundEvent) -> Reply:
-        await asyncio.sleep(0.3)
+        await release.wait()  # still running while the retries arrive
         return say("Gemt")
 
     core.script = slow
     event = message_im(user="U1", text="mit svar")
-    first = await slack.event(event, event_id="EvSame")
-    retry = await slack.event(event, event_id="EvSame", retry=1)  # while the first still runs
-    later = await slack.event(event, event_id="EvSame", retry=2)
-    assert [first.status, retry.status, later.status] == [200, 200, 200]
+    try:
+        first = await slack.event(event, event_id="EvSame")
+        retry = await slack.event(event, event_id="EvSame", retry=1)  # while the first runs
+        later = await slack.event(event, event_id="EvSame", retry=2)
+        assert [first.status, retry.status, later.status] == [200, 200, 200]
+    finally:
+        release.set()
     await slack.settle()
     assert core.received == 1
     assert len(stub.calls_to("chat.postMessage")) == 1

@@ -27,8 +27,8 @@ from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
 from tests.adapters.slack.harness import SlackHarness
-from tests.support.stub_slack import TEAM_ID, Call, StubSlack, _block_texts
 from tests.adapters.slack.test_scenario import TEAM, epoch, start_round
+from tests.support.stub_slack import TEAM_ID, Call, StubSlack, _block_texts
 
 CPH = ZoneInfo("Europe/Copenhagen")
 EPHEMERAL_TS = "1700000000.900000"  # Slack gives ephemeral messages a ts the bot never sees

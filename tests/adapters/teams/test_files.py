@@ -27,8 +27,8 @@ from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore
 from storage.files import SqlFileRepo
 from tests.adapters.teams.harness import ANNA, BO, TEAM_ID, TENANT, Bot, start_bot
-from tests.support.stub_connector import Account, StubConnector
 from tests.adapters.teams.test_scenario import LENE, actions, chat, latest, text_of
+from tests.support.stub_connector import Account, StubConnector
 
 
 def downloads(card: dict[str, Any]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The web chat's routes on a real aiohttp server (test client), driving the real engine.
 
-The engine runs on the in-memory store with a clock set by hand, so the round's dates are
+The engine runs on the SQL store over SQLite (a file per test) with a clock set by hand, so the round's dates are
 fixed; `Stream` reads a person's server-sent events the way the page does.
 """
 
@@ -22,7 +22,7 @@ from adapters.webchat import WebChat, add_webchat_routes, load_directory
 from adapters.webchat.server import ClockForward
 from conversations.engine import Engine
 from conversations.templates.library import TemplateLibrary
-from storage.memory import MemoryStore
+from storage.db import SqlStore
 
 CHANNEL = "C-SOLSIKKEN"
 PANE = f"channel:{CHANNEL}"
@@ -139,10 +139,10 @@ def library() -> TemplateLibrary:
 
 
 async def make_chat(
-    library: TemplateLibrary, *, clock_forward: ClockForward | None = None
+    library: TemplateLibrary, *, store: SqlStore, clock_forward: ClockForward | None = None
 ) -> tuple[web.Application, WebChat, ManualClock]:
     clock = ManualClock()
-    engine = Engine(store=MemoryStore(), templates=library, clock=clock)
+    engine = Engine(store=store, templates=library, clock=clock)
     chat = WebChat(directory=load_directory(), handler=engine, clock_forward=clock_forward)
     app = web.Application()
     add_webchat_routes(app=app, chat=chat)
@@ -150,8 +150,8 @@ async def make_chat(
 
 
 @pytest.fixture
-async def web_chat(library: TemplateLibrary) -> AsyncIterator[Chat]:
-    app, chat, clock = await make_chat(library)
+async def web_chat(library: TemplateLibrary, sqlite_store: SqlStore) -> AsyncIterator[Chat]:
+    app, chat, clock = await make_chat(library, store=sqlite_store)
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
     holder = Chat(client=client, chat=chat, clock=clock)

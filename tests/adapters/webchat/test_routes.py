@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.webchat.server import STATIC
 from conversations.templates.library import TemplateLibrary
+from storage.db import SqlStore
 from tests.adapters.webchat.conftest import (
     CHANNEL,
     PANE,
@@ -241,7 +243,7 @@ async def test_home_view_is_pushed_and_kept(web_chat: Chat) -> None:
 
 
 async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(
-    web_chat: Chat, library: TemplateLibrary
+    web_chat: Chat, library: TemplateLibrary, open_sqlite_store: Callable[[], SqlStore]
 ) -> None:
     missing = await web_chat.client.post("/web/clock", json={"days": 1})
     assert missing.status == 501
@@ -251,7 +253,7 @@ async def test_the_clock_hook_answers_501_until_the_scheduler_offers_one(
         moved.append(by)
         return {"now": "2026-11-24T11:00:00+00:00", "sent": 2}
 
-    app, _, _ = await make_chat(library, clock_forward=forward)
+    app, _, _ = await make_chat(library, store=open_sqlite_store(), clock_forward=forward)
     async with TestClient(TestServer(app)) as client:
         people = await (await client.get("/web/people")).json()
         assert people["clock"] is True

@@ -1,4 +1,4 @@
-"""A small workplace on the in-process platform, on the in-memory store (pure, no I/O)."""
+"""A small workplace on the in-process platform, on the SQL store over SQLite (a file per test)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pytest
 
 from adapters.inproc import Harness, ManualClock
 from conversations.context import CoreSettings
+from conversations.domain import Person, Round
 from conversations.engine import Engine
 from conversations.templates.library import TemplateLibrary
-from storage.memory import MemoryStore
+from storage.db import SqlStore
 
 VALID_ROUND = {
     "channel": "C1",
@@ -30,7 +31,23 @@ VALID_ROUND = {
 class World:
     h: Harness
     clock: ManualClock
-    store: MemoryStore
+    store: SqlStore
+
+    async def person(self, user_id: str) -> Person:
+        """The stored person behind a user id of this workspace."""
+        async with self.store.transaction() as tx:
+            workspace = await tx.workspaces.get_or_create(
+                platform=self.h.port.platform, external_id=self.h.workspace
+            )
+            found = await tx.people.get_by_user_id(workspace_id=workspace.id, user_id=user_id)
+        assert found is not None, f"{user_id} is not stored"
+        return found
+
+    async def rounds(self, *, leader: str = "UL") -> list[Round]:
+        """The rounds `leader` leads, oldest first."""
+        person = await self.person(leader)
+        async with self.store.transaction() as tx:
+            return list(reversed(await tx.rounds.led_by(person_id=person.id)))
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +55,9 @@ def library() -> TemplateLibrary:
     return TemplateLibrary()
 
 
-def make_world(library: TemplateLibrary, *, leaders: frozenset[str] = frozenset()) -> World:
-    store = MemoryStore()
+def make_world(
+    library: TemplateLibrary, *, store: SqlStore, leaders: frozenset[str] = frozenset()
+) -> World:
     clock = ManualClock()
     engine = Engine(
         store=store,
@@ -63,8 +81,8 @@ def make_world(library: TemplateLibrary, *, leaders: frozenset[str] = frozenset(
 
 
 @pytest.fixture
-def world(library: TemplateLibrary) -> World:
-    return make_world(library)
+def world(library: TemplateLibrary, sqlite_store: SqlStore) -> World:
+    return make_world(library, store=sqlite_store)
 
 
 async def start_round(h: Harness, *, leader: str = "UL", **changes: object) -> None:

@@ -44,7 +44,7 @@ async def test_the_leaders_booking_reminder_with_shared_prep_is_audited(world: W
     to_leader = [message_text(m) for _, m in world.h.port.sent if m.to == ToPerson("UL")]
     assert any(SECRET in text for text in to_leader)  # the reminder carries the shared answers
 
-    round_id, anna_id = (int(p) for p in _value(world).split(":"))
+    round_id, anna_id = (int(p) for p in (await _value(world)).split(":"))
     async with world.store.transaction() as tx:
         leader = await tx.people.get_by_user_id(workspace_id=1, user_id="UL")
     assert leader is not None
@@ -56,11 +56,11 @@ async def test_reading_the_plan_history_is_audited(world: World) -> None:
     await start_round(world.h)
     await held(world)
     await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
-    plan = await world.h.press("U1", Button("", "plan.open", _value(world)))
+    plan = await world.h.press("U1", Button("", "plan.open", await _value(world)))
     form = (await world.h.press("U1", plan.button("plan.change"))).form
     await world.h.submit("U1", form, {"comment": "Tilføj en tidsplan"})
     before = len(await _audit(world))
-    history = await world.h.press("UL", Button("", "plan.history", _value(world)))
+    history = await world.h.press("UL", Button("", "plan.history", await _value(world)))
     assert "Styrke sprogarbejdet" in history.text
     after = await _audit(world)
     new = [action for action, _, _ in after[: len(after) - before]]  # newest first

@@ -27,10 +27,10 @@ async def test_only_leaders_may_start(world: World) -> None:
     assert allowed.form.id == "round.start"
 
 
-async def test_configured_and_admin_named_leaders_may_start(library) -> None:  # type: ignore[no-untyped-def]
-    configured = make_world(library, leaders=frozenset({"U2"}))
+async def test_configured_and_admin_named_leaders_may_start(library, open_sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    configured = make_world(library, store=open_sqlite_store(), leaders=frozenset({"U2"}))
     assert (await configured.h.command("U2", "start")).forms
-    world = make_world(library)
+    world = make_world(library, store=open_sqlite_store())
     assert not (await world.h.command("U1", "ledere")).forms  # not an admin
     form = (await world.h.command("UL", "ledere")).form
     saved = await world.h.submit("UL", form, {"leaders": ("U1",)})
@@ -113,14 +113,13 @@ async def test_unreadable_channel_asks_for_members_instead(world: World) -> None
     assert "kan ikke se kanalens medlemmer" in seen.errors["channel"]
 
 
-async def test_configured_admins_may_name_leaders(library) -> None:  # type: ignore[no-untyped-def]
+async def test_configured_admins_may_name_leaders(library, sqlite_store) -> None:  # type: ignore[no-untyped-def]
     from adapters.inproc import Harness, ManualClock
     from conversations.context import CoreSettings
     from conversations.engine import Engine
-    from storage.memory import MemoryStore
 
     engine = Engine(
-        store=MemoryStore(),
+        store=sqlite_store,
         templates=library,
         clock=ManualClock(),
         settings=CoreSettings(configured_admins=frozenset({"U1"})),

@@ -24,7 +24,7 @@ ITEM = {
 
 async def _leader_drafts(world: World) -> Seen:
     """The leader drafts one item and a follow-up date; returns the view with 'propose'."""
-    plan = await world.h.press("UL", Button("", "plan.open", _value(world)))
+    plan = await world.h.press("UL", Button("", "plan.open", await _value(world)))
     add = (await world.h.press("UL", plan.button("plan.item"))).form
     seen = await world.h.submit("UL", add, dict(ITEM))
     follow = (await world.h.press("UL", seen.button("plan.followup"))).form
@@ -46,7 +46,7 @@ async def test_an_old_propose_button_does_not_sign_a_draft_changed_since(world: 
     pressed = await world.h.press("UL", leader_view.button("plan.propose"))
     assert "sendt til godkendelse" not in pressed.text
     assert "ændret siden" in pressed.text
-    round_id, anna_id = (int(p) for p in _value(world).split(":"))
+    round_id, anna_id = (int(p) for p in (await _value(world)).split(":"))
     async with world.store.transaction() as tx:
         latest = await tx.plans.latest(round_id=round_id, employee_id=anna_id)
     assert latest is not None and latest.state.value == "draft" and not latest.approvals

@@ -26,12 +26,13 @@ async def test_a_later_round_in_the_channel_does_not_open_earlier_rounds_to_its_
     seen = await world.h.say("U1", SECRET)
     seen = await world.h.press("U1", seen.button("prep.review"))
     await world.h.press("U1", seen.button("prep.share"))
-    view = Button("", "prep.view", _value(world))
+    view = Button("", "prep.view", await _value(world))
     assert SECRET in (await world.h.press("UL", view)).text
     assert SECRET not in (await world.h.press("UX", view)).text
 
+    first_round = await _round_id(world)
     async with world.store.transaction() as tx:  # the first round ends
-        await tx.rounds.set_phase(round_id=_round_id(world), phase=Phase.CLOSED)
+        await tx.rounds.set_phase(round_id=first_round, phase=Phase.CLOSED)
     # Xenia, who leads another team, starts the next round in Lene's team's channel.
     await start_round(world.h, leader="UX")
 

@@ -30,8 +30,8 @@ async def test_overview_and_call_without_names(world: World) -> None:
     assert "opfølgning" in follow.text
 
 
-async def test_small_teams_get_no_counts_in_the_channel(library) -> None:  # type: ignore[no-untyped-def]
-    world = make_world(library)
+async def test_small_teams_get_no_counts_in_the_channel(library, sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    world = make_world(library, store=sqlite_store)
     await start_round(world.h, members=("U1", "U2"))
     overview = await world.h.command("UL", "opsamling")
     await world.h.press("UL", overview.button("summary.announce"))
@@ -58,8 +58,8 @@ async def test_next_round_starts_from_last_years_plan(world: World) -> None:
     overview = await world.h.command("UL", "opsamling")
     called = await world.h.press("UL", overview.button("summary.announce"))
     await world.h.press("UL", called.button("summary.follow_up"))
-    async with world.store.transaction() as tx:
-        for r in list(world.store._data.rounds.values()):
+    for r in await world.rounds():
+        async with world.store.transaction() as tx:
             from conversations.domain import Phase
 
             await tx.rounds.set_phase(round_id=r.id, phase=Phase.CLOSED)

@@ -1,4 +1,4 @@
-"""The flow fixtures (a small workplace on the in-memory store) for the reminder tests."""
+"""The flow fixtures (a small workplace on the SQL store over SQLite) for the reminder tests."""
 
 from tests.conversations.flows.conftest import library, world
 

@@ -30,8 +30,9 @@ def sent_to(world: World, user: str) -> list[str]:
 
 
 async def states(world: World) -> dict[str, ReminderState]:
+    round_id = await _round_id(world)
     async with world.store.transaction() as tx:
-        return {r.key: r.state for r in await tx.outbox.for_round(round_id=_round_id(world))}
+        return {r.key: r.state for r in await tx.outbox.for_round(round_id=round_id)}
 
 
 async def test_prep_nudges_go_only_to_those_who_have_not_shared(world: World) -> None:

@@ -1,4 +1,4 @@
-"""Booking, the development plan with both signatures, and its history (in-memory, no I/O)."""
+"""Booking, the development plan with both signatures, and its history (SQL store on SQLite)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ async def book(world: World, when: str = "2026-12-08T10:00") -> Seen:
 
 
 async def reminders(world: World) -> dict[str, datetime]:
+    round_id = await _round_id(world)
     async with world.store.transaction() as tx:
-        found = await tx.outbox.for_round(round_id=_round_id(world))
+        found = await tx.outbox.for_round(round_id=round_id)
     return {r.key: r.due_at for r in found}
 
 
-def _round_id(world: World) -> int:
-    return next(iter(world.store._data.rounds))
+async def _round_id(world: World) -> int:
+    return (await world.rounds())[0].id
 
 
 async def test_booking_sends_invites_and_schedules_the_day_before(world: World) -> None:
@@ -66,7 +67,7 @@ async def held(world: World) -> Seen:
 
 
 async def draft_and_propose(world: World, *, by: str, goal: str) -> None:
-    plan = await world.h.press(by, Button("", "plan.open", _value(world)))
+    plan = await world.h.press(by, Button("", "plan.open", await _value(world)))
     add = (await world.h.press(by, plan.button("plan.item"))).form
     seen = await world.h.submit(
         by,
@@ -86,16 +87,16 @@ async def draft_and_propose(world: World, *, by: str, goal: str) -> None:
     assert "sendt til godkendelse" in proposed.text
 
 
-def _value(world: World) -> str:
-    anna = next(p for p in world.store._data.people.values() if p.user_id == "U1")
-    return f"{_round_id(world)}:{anna.id}"
+async def _value(world: World) -> str:
+    anna = await world.person("U1")
+    return f"{await _round_id(world)}:{anna.id}"
 
 
 async def test_plan_drafted_by_leader_approved_by_employee_changed_and_reapproved(
     world: World,
 ) -> None:
     await start_round(world.h)
-    early = await world.h.press("UL", Button("", "plan.open", _value(world)))
+    early = await world.h.press("UL", Button("", "plan.open", await _value(world)))
     add = await world.h.press("UL", early.button("plan.item"))
     assert "efter samtalen" in add.text  # no plan before the conversation
     await held(world)
@@ -154,7 +155,7 @@ async def test_only_the_employee_and_their_leader_see_a_plan(world: World) -> No
     await start_round(world.h)
     await held(world)
     await draft_and_propose(world, by="UL", goal="Hemmeligt mål")
-    forged = Button("", "plan.open", _value(world))
+    forged = Button("", "plan.open", await _value(world))
     for intruder in ("U2", "UX", "U9"):
         seen = await world.h.press(intruder, forged)
         assert "Hemmeligt mål" not in seen.text and "adgang" in seen.text
