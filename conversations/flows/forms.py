@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 from conversations import i18n
+from conversations.codec import BadValue
 from conversations.context import Ctx
-from conversations.domain import Round
+from conversations.domain import PrepStatus, Round
 from conversations.flows.common import Refuse, RoundView
 from conversations.templates.model import Template
 from conversations.templates.stored import RoundForm
@@ -68,3 +69,37 @@ async def member_view(ctx: Ctx, view: RoundView) -> RoundView:
     if group is None:
         return view
     return replace(view, template=Template.model_validate(group.template))
+
+
+def form_key(value: str) -> str:
+    parts = value.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else BASE
+
+
+def form_template(view: RoundView, form: RoundForm, key: str) -> Template:
+    if key == BASE:
+        return view.template
+    group = form.group(key)
+    if group is None:
+        raise BadValue(key)
+    return Template.model_validate(group.template)
+
+
+def audience(view: RoundView, form: RoundForm, key: str) -> list[int]:
+    """The members who meet the form `key`."""
+    if key == BASE:
+        return [m for m in view.member_ids if form.group_of(m) is None]
+    group = form.group(key)
+    return [m for m in view.member_ids if group is not None and m in group.member_ids]
+
+
+def form_name(ctx: Ctx, form: RoundForm, key: str) -> str:
+    group = form.group(key) if key != BASE else None
+    return group.name if group is not None else ctx.t("adapt.whole_team")
+
+
+async def anyone_started(ctx: Ctx, view: RoundView) -> bool:
+    return any(
+        s.status != PrepStatus.NOT_STARTED
+        for s in await ctx.tx.prep.sessions(round_id=view.round.id)
+    )
