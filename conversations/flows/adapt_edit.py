@@ -110,7 +110,7 @@ async def drop_questions(
             return ctx.t("adapt.error.question")
     answered = await answered_by(ctx, view, form, key, qids)
     if answered:
-        return ctx.t("adapt.error.answered", count=answered)
+        return ctx.t("adapt.error.answered")
     for theme in data["themes"]:
         theme["questions"] = [q for q in theme["questions"] if q["id"] not in qids]
     data["themes"] = [t for t in data["themes"] if t["questions"]]
@@ -179,7 +179,7 @@ async def keep_parts(
         answered = await answered_by(ctx, view, form, key, drop)
         if answered:
             field = f"keep-{drop[0]}"
-            return {field: ctx.t("adapt.error.answered", count=answered)}
+            return {field: ctx.t("adapt.error.answered")}
     data["themes"] = [t for t in data["themes"] if t["questions"]]
     if not data["themes"]:
         return {f"keep-{drop[0]}" if drop else "question": ctx.t("adapt.error.last")}

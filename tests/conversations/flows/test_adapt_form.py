@@ -68,7 +68,7 @@ async def test_an_answered_question_is_not_removed(world: World) -> None:
     await world.h.say("U1", "Mit svar om sidste plan")
     drop = (await world.h.press("UL", seen.button("adapt.drop"))).form
     refused = await world.h.submit("UL", drop, {"question": "opfoelgning-udviklingsplan"})
-    assert "allerede besvaret (af 1)" in refused.errors["question"]
+    assert "allerede besvaret" in refused.errors["question"]
 
 
 async def test_optional_blocks_can_be_kept_in_part_or_restored(world: World) -> None:
