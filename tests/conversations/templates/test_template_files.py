@@ -388,3 +388,31 @@ async def test_leaders_own_templates_are_offered_to_them_only(store: SqlStore) -
     # saved from a round (no file): exported as canonical YAML that imports back the same
     text = await templates_cli.export_text(store=store, settings=settings, name="lenes")
     assert text is not None and parse_template(text=text, file="lenes.yaml").name == "lenes"
+
+
+def test_the_commands_as_an_admin_types_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MUSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    path = tmp_path / "skole.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert main(["templates", "import", str(path)]) == 0
+    assert "importeret 'skole' som version 1" in capsys.readouterr().out
+    path.write_text(GOOD.replace("title: Skolen", "title: Skolen 2027"), encoding="utf-8")
+    assert main(["templates", "import", str(path), "--lang", "en"]) == 0
+    assert "imported 'skole' as version 2" in capsys.readouterr().out
+    assert main(["templates", "list"]) == 0
+    assert "skole      v2 [organisation, i brug]: Skolen 2027" in capsys.readouterr().out
+    out = tmp_path / "ud.yaml"
+    assert main(["templates", "export", "skole", "--out", str(out)]) == 0
+    assert out.read_text("utf-8") == path.read_text("utf-8")
+    assert main(["templates", "retire", "skole"]) == 0
+    assert main(["templates", "list"]) == 0
+    assert "v2 [organisation, trukket tilbage]" in capsys.readouterr().out
+    assert main(["templates", "export", "ingen"]) == 1
+    assert "ingen skabelon med navnet 'ingen'" in capsys.readouterr().err
+    path.write_text("name: [", encoding="utf-8")
+    assert main(["templates", "import", str(path)]) == 1
+    assert "linje 1, kolonne 8: ugyldig YAML" in capsys.readouterr().err
+    assert main(["templates", "schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Template"
