@@ -122,10 +122,20 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
     services.adapters.append("slack")
     tasks: list[asyncio.Task[None]] = []
     if slack_settings.signing_secret:
-        services.mounts.append(lambda app: add_slack_routes(app=app, bolt=bolt))
+        services.mounts.append(
+            lambda app: add_slack_routes(
+                app=app, bolt=bolt, allowed_teams=settings.slack_allowed_teams
+            )
+        )
     if slack_settings.app_token:
         tasks.append(
-            asyncio.create_task(run_socket_mode(bolt=bolt, app_token=slack_settings.app_token))
+            asyncio.create_task(
+                run_socket_mode(
+                    bolt=bolt,
+                    app_token=slack_settings.app_token,
+                    allowed_teams=settings.slack_allowed_teams,
+                )
+            )
         )
         log.info("Slack: Socket Mode")
     return tasks
@@ -152,6 +162,9 @@ def _enable_teams(services: Services) -> None:
         tenant_id=settings.microsoft_app_tenant_id,
         app_type=settings.microsoft_app_type,
         allow_unauthenticated=settings.teams_allow_unauthenticated,
+        openid_metadata_url=settings.teams_openid_metadata_url,
+        login_url=settings.teams_login_url,
+        allowed_tenants=tuple(settings.teams_allowed_tenants),
     )
     try:
         teams_settings.check()  # refuses unauthenticated mode unless explicitly allowed

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     teams.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID")
     teams.add_argument("--out", default=".", help="directory for the zip (default: here)")
     teams.add_argument("--version", default="1.0.0")
+    teams.add_argument("--website-url", help="https URL of your MUS-bot information page")
+    teams.add_argument("--privacy-url", help="https URL of your privacy statement (Teams shows it)")
+    teams.add_argument("--terms-url", help="https URL of your terms of use (Teams shows it)")
     return parser
 
 
@@ -191,7 +194,14 @@ def _teams_package(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        path = build_package(app_id=args.app_id, out=out, version=args.version)
+        path = build_package(
+            app_id=args.app_id,
+            out=out,
+            version=args.version,
+            privacy_url=args.privacy_url,
+            terms_url=args.terms_url,
+            **({"website_url": args.website_url} if args.website_url else {}),
+        )
     except ManifestError as error:
         print(f"musbot: the Teams manifest is not valid: {error}", file=sys.stderr)
         return 1

@@ -80,8 +80,25 @@ class Settings(BaseSettings):
     )
     # Accept unsigned Teams activities (local development only; logged loudly).
     teams_allow_unauthenticated: bool = False
+    # Where the Bot Framework publishes its token signing keys (sovereign clouds, test stand-ins).
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    # Where the bot gets its own access token for replies (Microsoft Entra login host).
+    teams_login_url: str = "https://login.microsoftonline.com"
+    # One organisation per installation: tenants / workspaces served (comma-separated).
+    # Empty: MICROSOFT_APP_TENANT_ID for Teams, the bot token's workspace for Slack.
+    teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    slack_allowed_teams: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("template_dirs", "leaders", "admins", mode="before")
+    @field_validator(
+        "template_dirs",
+        "leaders",
+        "admins",
+        "teams_allowed_tenants",
+        "slack_allowed_teams",
+        mode="before",
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split(value)

@@ -1,5 +1,6 @@
 """Platform-neutral MUS conversations: flows take neutral events and return neutral messages.
 
-Nothing in this package may import slack_bolt, botbuilder, aiohttp or sqlmodel; adapters and
-storage plug in through the types in `events`, `messages` and the Protocols in `ports`.
+Nothing in this package may import slack_bolt, the Teams SDK (microsoft_agents), aiohttp or
+sqlmodel; adapters and storage plug in through the types in `events`, `messages` and the
+Protocols in `ports`.
 """

@@ -56,8 +56,9 @@ class Engine:
         self._known_people: set[tuple[str, str, str]] = set()
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
-        from conversations.router import dispatch
+        from conversations.router import dispatch, typed_command
 
+        event = typed_command(event)
         actor = await self._complete_actor(event, platform=platform)
         key = f"{actor.platform}:{actor.workspace_id}:{event.event_id}"
         directory = Directory(platform=platform, workspace_id=actor.workspace_id)

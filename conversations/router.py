@@ -2,6 +2,11 @@
 
 Subcommands have a Danish and an English name. Anything unknown answers with the help, never
 an error: a typo is not a failure.
+
+Text typed in a 1:1 chat that begins with the command word ("mus …") is a command only when
+its second word is a known command (`typed_command`, applied by the engine), or when the
+person is not in the middle of a question; otherwise it is their answer: "MUS er for mig en
+god anledning…" typed during prep is stored, not refused as the command "er".
 """
 
 from __future__ import annotations
@@ -10,7 +15,14 @@ from collections.abc import Awaitable, Callable
 
 from conversations.codec import BadValue
 from conversations.context import Ctx
-from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
+from conversations.events import (
+    ButtonEvent,
+    CommandEvent,
+    FormEvent,
+    InboundEvent,
+    InstallEvent,
+    TextEvent,
+)
 from conversations.flows import (
     adapt,
     booking,
@@ -83,15 +95,45 @@ FORMS: dict[str, FormHandler] = {
 }
 
 
+COMMAND_WORD = "mus"
+
+
+def command_text(text: str) -> str | None:
+    """What follows the command word in typed text ("mus start" -> "start"); None without it."""
+    first, _, rest = text.strip().partition(" ")
+    return rest.strip() if first.lower().lstrip("/") == COMMAND_WORD else None
+
+
+def typed_command(event: InboundEvent) -> InboundEvent:
+    """Typed text "mus <known command> …" as that command; any other event as it is.
+
+    Decided before the event is handled (no database needed), so a typed command is looked
+    up and checked exactly like one sent as a command. "mus <unknown word> …" stays text:
+    `dispatch` decides with the person's state whether it is an answer.
+    """
+    if not isinstance(event, TextEvent):
+        return event
+    rest = command_text(event.text)
+    if rest is None or rest.partition(" ")[0].lower() not in COMMANDS:
+        return event
+    return CommandEvent(
+        event_id=event.event_id, actor=event.actor, context=event.context, text=rest
+    )
+
+
+async def _command(ctx: Ctx, text: str) -> Reply:
+    word, _, rest = text.strip().partition(" ")
+    handler = COMMANDS.get(word.lower())
+    if handler is None:
+        return await help_flow.show_help(ctx, "", unknown=word)
+    return await handler(ctx, rest.strip())
+
+
 async def dispatch(ctx: Ctx) -> Reply:
     event = ctx.event
     try:
         if isinstance(event, CommandEvent):
-            word, _, rest = event.text.strip().partition(" ")
-            handler = COMMANDS.get(word.lower())
-            if handler is None:
-                return await help_flow.show_help(ctx, "", unknown=word)
-            return await handler(ctx, rest.strip())
+            return await _command(ctx, event.text)
         if isinstance(event, ButtonEvent):
             button = BUTTONS.get(event.action.partition(".")[0])
             if button is None:
@@ -103,6 +145,9 @@ async def dispatch(ctx: Ctx) -> Reply:
                 return say(ctx, "error.stale_button")
             return await form(ctx, event.form, event.state, event.values)
         if isinstance(event, TextEvent):
+            rest = command_text(event.text)
+            if rest is not None and not await prep.answering(ctx):
+                return await _command(ctx, rest)  # "mus <typo>": the help, not a lost answer
             return await prep.on_text(ctx, event.text)
         if isinstance(event, InstallEvent):
             return await help_flow.greet(ctx, event)

@@ -1,5 +1,6 @@
-"""Microsoft Teams adapter (botbuilder): activities -> neutral events, neutral replies -> Adaptive Cards.
+"""Microsoft Teams adapter (Microsoft 365 Agents SDK): activities -> neutral events, neutral
+replies -> Adaptive Cards.
 
-Every botbuilder import of the project lives in this package: Microsoft has archived the SDK,
-so replacing it must not touch `conversations/` or `bot/`.
+Every import of the SDK (`microsoft_agents.*`) lives in this package, so replacing or
+upgrading it never touches `conversations/` or `bot/`.
 """

@@ -1,4 +1,4 @@
-"""The botbuilder bot: each activity -> one neutral event -> the core -> cards in Teams.
+"""The Teams bot (an Agents SDK `ActivityHandler`): each activity -> one neutral event -> the core -> cards in Teams.
 
 Thin on purpose: what to say and whether something is allowed is the core's business. The
 adapter only decides *how* Teams shows it:
@@ -11,19 +11,22 @@ adapter only decides *how* Teams shows it:
 * Action.Execute invokes are answered in the HTTP response with the updated card;
 * attachments become download links on the card (see `adapters.teams.files`).
 
-botbuilder 4.17.1 defect: `ActivityHandler.on_adaptive_card_invoke` serialises the invoke body
-and `CloudAdapter.process` serialises it again, which fails and answers HTTP 500. Invokes are
-therefore handled in `on_invoke_activity`, returning an `InvokeResponse` whose body is still an
-`AdaptiveCardInvokeResponse` object, so it is serialised exactly once.
+Action.Execute invokes are handled in `on_invoke_activity` (the SDK's own route for them,
+`on_adaptive_card_invoke`, takes the value apart into its models first and gains us nothing).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import cast
 
-from botbuilder.core import ActivityHandler, BotAdapter, InvokeResponse, TurnContext
-from botbuilder.schema import AdaptiveCardInvokeResponse
+from microsoft_agents.activity import (
+    AdaptiveCardInvokeResponse,
+    InvokeResponse,
+    TurnContextProtocol,
+)
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from adapters.teams import translate
 from adapters.teams.cards import (
@@ -34,7 +37,7 @@ from adapters.teams.cards import (
     read_only_card,
     with_errors,
 )
-from adapters.teams.port import TeamsPort, form_key
+from adapters.teams.port import TeamsPort
 from conversations.events import FormEvent, InstallEvent
 from conversations.messages import (
     Form,
@@ -59,17 +62,17 @@ class TeamsBot(ActivityHandler):
         self.handler = handler
         self.port = port
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        await self._turn(turn_context)
+    async def on_message_activity(self, turn_context: TurnContextProtocol) -> None:
+        await self._turn(cast(TurnContext, turn_context))
 
-    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        await self._turn(turn_context)
+    async def on_conversation_update_activity(self, turn_context: TurnContextProtocol) -> None:
+        await self._turn(cast(TurnContext, turn_context))
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContextProtocol) -> InvokeResponse | None:
         """Action.Execute: answer 200 with the card to show (see the module docstring)."""
         if turn_context.activity.name != translate.EXECUTE_INVOKE:
             return await super().on_invoke_activity(turn_context)
-        card = await self._turn(turn_context)
+        card = await self._turn(cast(TurnContext, turn_context))
         if card is not None:
             body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         else:
@@ -109,7 +112,10 @@ class _Answer:
         self.event = inbound.event
         self.actor = inbound.event.actor
         self.workspace_id = self.actor.workspace_id
-        self.connector: Any = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+        connector = turn_context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+        if connector is None:  # pragma: no cover - the adapter always provides one
+            raise DeliveryError("unavailable", detail="no connector client in this turn")
+        self.connector: ConnectorClientBase = connector
         activity = turn_context.activity
         self.conversation_id = str(activity.conversation.id)
         # The card the actor acted on, if any: only ever one in their own 1:1 chat. In a channel
@@ -178,7 +184,7 @@ class _Answer:
         elif replaces:
             try:
                 await self.port.update_card(
-                    connector=self.connector,
+                    client=self.connector,
                     workspace_id=self.workspace_id,
                     ref=replaces,
                     card=cards[0],
@@ -190,7 +196,7 @@ class _Answer:
             if not cards:
                 return
         await self.port.post_cards(
-            connector=self.connector,
+            client=self.connector,
             workspace_id=self.workspace_id,
             conversation_id=await self._target(),
             cards=cards,
@@ -206,7 +212,7 @@ class _Answer:
             return True
         try:
             await self.port.update_card(
-                connector=self.connector,
+                client=self.connector,
                 workspace_id=self.workspace_id,
                 ref=self.pressed,
                 card=card,
@@ -223,31 +229,31 @@ class _Answer:
             action_style=self.port.action_style,
             owner=self.actor.user_id,
             channels=await self.port.channel_choices(workspace_id=self.workspace_id),
+            locale=self.actor.locale,
         )
         ref = await self.port.post_cards(
-            connector=self.connector,
+            client=self.connector,
             workspace_id=self.workspace_id,
             conversation_id=await self._target(),
             cards=[card],
             summary=form.title,
         )
-        await self.port.refs.save(
-            workspace_id=self.workspace_id, key=form_key(ref), ref={"card": card}
-        )
+        await self.port.registry.save_form(workspace_id=self.workspace_id, ref=ref, card=card)
 
     async def _stored_form(self) -> Card | None:
         if self.pressed is None:
             return None
-        stored = await self.port.refs.get(
-            workspace_id=self.workspace_id, key=form_key(self.pressed)
-        )
-        card = (stored or {}).get("card")
-        return card if isinstance(card, dict) else None
+        return await self.port.registry.form(workspace_id=self.workspace_id, ref=self.pressed)
 
     async def _form_errors(self, item: FormErrors) -> None:
         stored = await self._stored_form()
         if stored is not None:
-            card = with_errors(card=stored, errors=item.errors, values=self.inbound.submitted)
+            card = with_errors(
+                card=stored,
+                errors=item.errors,
+                values=self.inbound.submitted,
+                locale=self.actor.locale,
+            )
             self.pressed_replaced = True
             if await self._replace_pressed(card):
                 return

@@ -1,4 +1,4 @@
-"""Neutral messages and forms -> Adaptive Card 1.5 JSON (plain dicts, no botbuilder types).
+"""Neutral messages and forms -> Adaptive Card 1.5 JSON (plain dicts, no SDK types).
 
 Cards are dicts so they can be stored (a form card is kept to re-show it with errors) and
 asserted on in tests. All neutral text goes through `escape_markdown` where Teams would read
@@ -229,6 +229,7 @@ def form_card(
     action_style: ActionStyle = "submit",
     channels: Sequence[tuple[str, str]] = (),
     owner: str | None = None,
+    locale: str | None = None,
 ) -> Card:
     """Render a form as a card with one submit action carrying the form id and state.
 
@@ -241,7 +242,7 @@ def form_card(
     ]
     body += [el for block in form.intro for el in _block_elements(block)]
     for field in form.inputs:
-        body.append(_field(field, channels=channels))
+        body.append(_field(field, channels=channels, locale=locale))
     multi = [f.id for f in form.inputs if isinstance(f, PeopleInput)]
     pairs = [f.id for f in form.inputs if isinstance(f, DateTimeInput)]
     data: dict[str, Any] = {FORM_KEY: form.id, STATE_KEY: form.state}
@@ -259,9 +260,11 @@ def form_card(
     return _card(body, actions=[submit])
 
 
-def _field(field: Input, *, channels: Sequence[tuple[str, str]]) -> Element:
+def _field(
+    field: Input, *, channels: Sequence[tuple[str, str]], locale: str | None = None
+) -> Element:
     """One neutral input as a Container (id `field:<input id>`) so errors can be placed under it."""
-    items = _input_elements(field, channels=channels)
+    items = _input_elements(field, channels=channels, locale=locale)
     if field.hint:
         items.append(
             _text(
@@ -275,7 +278,9 @@ def _common(field: Input) -> Element:
     return {"id": field.id, "label": field.label, "isRequired": not field.optional}
 
 
-def _input_elements(field: Input, *, channels: Sequence[tuple[str, str]]) -> list[Element]:
+def _input_elements(
+    field: Input, *, channels: Sequence[tuple[str, str]], locale: str | None = None
+) -> list[Element]:
     match field:
         case TextInput():
             el = {"type": "Input.Text", **_common(field), "isMultiline": field.multiline}
@@ -301,6 +306,7 @@ def _input_elements(field: Input, *, channels: Sequence[tuple[str, str]]) -> lis
             time_el: Element = {
                 "type": "Input.Time",
                 "id": field.id + TIME_SUFFIX,
+                "label": words(locale, "time"),  # every input has a label (screen readers)
                 "isRequired": not field.optional,
             }
             if field.initial is not None:
@@ -359,29 +365,51 @@ def _input_elements(field: Input, *, channels: Sequence[tuple[str, str]]) -> lis
     raise TypeError(f"unknown input {field!r}")
 
 
-def with_errors(*, card: Card, errors: Mapping[str, str], values: Mapping[str, Any]) -> Card:
+def with_errors(
+    *,
+    card: Card,
+    errors: Mapping[str, str],
+    values: Mapping[str, Any],
+    locale: str | None = None,
+) -> Card:
     """The stored form card again, filled with what was submitted and showing `errors`.
 
     Errors for an input id appear under that input; errors for ids not on the card appear
-    at the top. Nothing the person typed is lost: every submitted value is put back.
+    at the top. Nothing the person typed is lost: every submitted value is put back, and a
+    text longer than its input's `maxLength` (Teams would not show or send more) is put back
+    cut to that length, the rest shown under the input to be moved.
     """
     out = copy.deepcopy(card)
     body: list[Element] = [el for el in out.get("body", []) if el.get("id") != FORM_ERROR_ID]
     placed: set[str] = set()
+    cut: dict[str, str] = {}  # input id -> the text that did not fit
     for element in _walk(body):
         eid = element.get("id")
         if isinstance(eid, str) and element.get("type", "").startswith("Input.") and eid in values:
             value = values[eid]
-            element["value"] = ",".join(value) if isinstance(value, list | tuple) else value
+            value = ",".join(value) if isinstance(value, list | tuple) else value
+            limit = element.get("maxLength")
+            if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+                value, cut[eid] = value[:limit], value[limit:]
+            element["value"] = value
         if isinstance(eid, str) and eid.startswith(FIELD_PREFIX):
             field_id = eid[len(FIELD_PREFIX) :]
             items = [
-                i for i in element.get("items", []) if not i.get("id", "").startswith("error:")
+                i
+                for i in element.get("items", [])
+                if not i.get("id", "").startswith(("error:", "cut:"))
             ]
             if field_id in errors:
                 items.append(_error(errors[field_id], id="error:" + field_id))
                 placed.add(field_id)
             element["items"] = items
+    for element in _walk(body):
+        eid = element.get("id")
+        if isinstance(eid, str) and eid.startswith(FIELD_PREFIX):
+            left_over = cut.get(eid[len(FIELD_PREFIX) :])
+            if left_over:
+                text = escape_markdown(words(locale, "cut", rest=left_over))
+                element["items"].append(_text(text, id="cut:" + eid, wrap=True, isSubtle=True))
     rest = [msg for key, msg in errors.items() if key not in placed]
     if rest:
         banner = {"type": "Container", "id": FORM_ERROR_ID, "items": [_error(m) for m in rest]}
@@ -414,6 +442,8 @@ def read_only_card(*, card: Card, values: Mapping[str, Any]) -> Card:
     for element in _walk(body):
         if not str(element.get("type", "")).startswith("Input.") or "label" not in element:
             continue
+        if str(element.get("id", "")).endswith(TIME_SUFFIX):
+            continue  # shown with its date
         eid = str(element.get("id", ""))
         shown = _shown_value(element, values.get(eid))
         if eid.endswith(DATE_SUFFIX):

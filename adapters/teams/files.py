@@ -32,15 +32,22 @@ class Download:
     url: str | None
 
 
-# The adapter's own words (the core never knows files become links). Danish first, like the bot.
+# The adapter's own words (the core never knows files become links, nor how Teams lays out
+# a form). Danish first, like the bot.
 _WORDS: dict[str, dict[str, str]] = {
     "da": {
         "download": "Hent {filename}",
         "unavailable": "Filen kan ikke hentes her: {filename}",
+        "time": "Klokkeslæt",
+        "cut": "Der var ikke plads til resten af din tekst i feltet; her er den, så du kan "
+        "flytte den: {rest}",
     },
     "en": {
         "download": "Download {filename}",
         "unavailable": "The file cannot be downloaded here: {filename}",
+        "time": "Time",
+        "cut": "The rest of your text did not fit in the field; here it is, so you can move "
+        "it: {rest}",
     },
 }
 

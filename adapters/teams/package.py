@@ -1,4 +1,5 @@
-"""Build the installable Teams app package: manifest.json plus the two icons, zipped.
+"""Build the installable Teams app package: manifest.json, the two icons and the English
+localization file (Danish is the manifest's own language), zipped.
 
 `musbot manifest teams --app-id ID` calls `build_package`. The manifest is a template in
 `manifest/teams/` whose ``{{PLACEHOLDERS}}`` are filled here; the result is checked against the
@@ -72,6 +73,8 @@ def build_package(
         if path.is_file():
             icons[name] = path.read_bytes()
     problems = validate_manifest(manifest=manifest, icons=icons, app_id=app_id)
+    translations, translation_problems = _translations(manifest=manifest, template_dir=template_dir)
+    problems += translation_problems
     if _PLACEHOLDER.search(text):
         problems.append(f"unfilled placeholders: {sorted(set(_PLACEHOLDER.findall(text)))}")
     if problems:
@@ -82,11 +85,42 @@ def build_package(
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         entries = [("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())]
         entries += [(manifest["icons"][name], data) for name, data in sorted(icons.items())]
+        entries += sorted(translations.items())
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return target
+
+
+def _translations(
+    *, manifest: dict[str, Any], template_dir: Path
+) -> tuple[dict[str, bytes], list[str]]:
+    """The localization files `localizationInfo` names, and what is wrong with them."""
+    info = manifest.get("localizationInfo") or {}
+    problems: list[str] = []
+    found: dict[str, bytes] = {}
+    if not info.get("defaultLanguageTag"):
+        problems.append("localizationInfo.defaultLanguageTag is required")
+    for language in info.get("additionalLanguages") or []:
+        name = str(language.get("file", ""))
+        path = template_dir / name
+        if not name or not path.is_file():
+            problems.append(f"localization file {name!r} is missing from the template")
+            continue
+        data = path.read_bytes()
+        try:
+            strings = json.loads(data)
+        except ValueError:
+            problems.append(f"localization file {name!r} is not JSON")
+            continue
+        for key in ("name.short", "description.short", "description.full"):
+            if not strings.get(key):
+                problems.append(f"localization file {name!r} lacks {key!r}")
+        if len(str(strings.get("name.short", ""))) > 30:
+            problems.append(f"{name}: name.short must be at most 30 characters")
+        found[name] = data
+    return found, problems
 
 
 def validate_manifest(

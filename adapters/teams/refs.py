@@ -5,12 +5,7 @@ conversation id, the bot's id) captured from an earlier activity. The adapter st
 JSON dicts under keys it owns; the bot wiring provides the storage (`StoreRefStore` over the
 core's `ConversationRefRepo`), tests an in-memory dict.
 
-Keys (all within one workspace = one tenant):
-
-* ``tenant`` — service URL and bot id of the tenant, for creating 1:1 chats with anyone;
-* ``user:<user id>`` — the user's Teams id (``29:…``) and, once it exists, their 1:1 chat;
-* ``channel:<channel id>`` — a team channel (its conversation id, team id, service URL);
-* ``form:<message ref>`` — a form card as sent, to show it again with errors.
+What is stored under which key, and why, is `adapters.teams.registry`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from microsoft_agents.activity import Activity, ActivityTypes, ChannelAccount
 
 from adapters.teams.cards import (
     ACTION_KEY,
@@ -69,13 +69,10 @@ def split_ref(ref: str) -> tuple[str, str] | None:
 
 
 def tenant_id(activity: Activity) -> str | None:
-    """The tenant (workspace); Teams sends `conversation.tenantId`, botbuilder maps `tenantID`."""
+    """The tenant (workspace): `conversation.tenantId`, else `channelData.tenant.id`."""
     conversation = activity.conversation
-    if conversation is not None:
-        extra = conversation.additional_properties or {}
-        found = conversation.tenant_id or extra.get("tenantId")
-        if found:
-            return str(found)
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
     tenant = _channel_data(activity).get("tenant")
     if isinstance(tenant, dict) and tenant.get("id"):
         return str(tenant["id"])
@@ -144,14 +141,15 @@ def translate(activity: Activity) -> Inbound | None:
     text = _plain_text(activity)
     if not text:
         return None
+    if context.is_direct:
+        # Whether "mus …" here is a command or an answer is the core's call (conversations.router).
+        return Inbound(event=TextEvent(event_id=event_id, actor=who, context=context, text=text))
     word, _, rest = text.partition(" ")
-    if word.lower() == COMMAND_WORD:
-        return Inbound(
-            event=CommandEvent(event_id=event_id, actor=who, context=context, text=rest.strip())
-        )
-    if not context.is_direct:
+    if word.lower() != COMMAND_WORD:
         return None  # only commands are for us in a channel or group chat
-    return Inbound(event=TextEvent(event_id=event_id, actor=who, context=context, text=text))
+    return Inbound(
+        event=CommandEvent(event_id=event_id, actor=who, context=context, text=rest.strip())
+    )
 
 
 def bot_was_added(activity: Activity) -> bool:
@@ -273,10 +271,13 @@ def _plain_text(activity: Activity) -> str:
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or ():
-        props = entity.additional_properties or {}
-        mentioned = props.get("mentioned") or {}
-        if entity.type == "mention" and mentioned.get("id") == bot_id and props.get("text"):
-            text = text.replace(str(props["text"]), " ")
+        if entity.type != "mention":
+            continue
+        mentioned = getattr(entity, "mentioned", None)  # the SDK parses it into a `Mention`
+        mentioned_id = getattr(mentioned, "id", None)
+        label = getattr(entity, "text", None)
+        if mentioned_id == bot_id and label:
+            text = text.replace(str(label), " ")
     return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
 
 
@@ -284,7 +285,11 @@ def _event_id(activity: Activity) -> str:
     if activity.id:
         return str(activity.id)  # Teams redelivers with the same id
     # No id (some emulators): derive one that a redelivery reproduces.
-    body = json.dumps(activity.serialize(), sort_keys=True, default=str)
+    body = json.dumps(
+        activity.model_dump(mode="json", by_alias=True, exclude_none=True),
+        sort_keys=True,
+        default=str,
+    )
     return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -295,5 +300,5 @@ def _channel_data(activity: Activity) -> dict[str, Any]:
 def _client_info(activity: Activity) -> dict[str, Any]:
     for entity in activity.entities or ():
         if entity.type == "clientInfo":
-            return dict(entity.additional_properties or {})
+            return dict(entity.model_extra or {})
     return {}

@@ -147,6 +147,19 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
 
 
+async def answering(ctx: Ctx) -> bool:
+    """True while a question is open for the person to answer by typing (text is the answer)."""
+    views = await rounds_as_member(ctx)
+    if not views:
+        return False
+    session = await ctx.tx.prep.get_session(round_id=views[0].round.id, person_id=ctx.person.id)
+    return (
+        session is not None
+        and session.cursor < len(views[0].template.steps())
+        and session.conversation_held_at is None
+    )
+
+
 async def on_text(ctx: Ctx, text: str) -> Reply:
     """A typed DM: the answer to the question the person is on."""
     views = await rounds_as_member(ctx)

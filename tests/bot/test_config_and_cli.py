@@ -127,7 +127,12 @@ def test_manifest_teams_writes_the_zip(tmp_path: Path, capsys: pytest.CaptureFix
     )
     [package] = out.glob("*.zip")
     with zipfile.ZipFile(package) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == [
+            "color.png",
+            "en-us.json",
+            "manifest.json",
+            "outline.png",
+        ]
         assert "11111111-2222-3333-4444-555555555555" in archive.read("manifest.json").decode()
     assert main(["manifest", "teams", "--app-id", "not-a-guid", "--out", str(out)]) == 1
     assert "not valid" in capsys.readouterr().err

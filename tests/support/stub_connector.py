@@ -1,6 +1,6 @@
 """A local stand-in for the Bot Framework connector (the `serviceUrl` of Teams activities).
 
-Like Bolt's mock web API server: a real HTTP server, so the bot's botbuilder client code runs
+Like Bolt's mock web API server: a real HTTP server, so the bot's Agents SDK connector code runs
 unchanged; it records every call so tests assert on what Teams would have received, and it can
 be told to fail (429 with Retry-After, 403, 404, 500) to exercise the error paths.
 """
@@ -25,6 +25,7 @@ class Call:
     query: dict[str, str] = field(default_factory=dict)
     status: int = 200
     response_id: str | None = None  # the activity id the connector gave a new message
+    authorization: str | None = None  # the bot's bearer token, as sent
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -56,7 +57,7 @@ class Account:
     def json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "aadObjectId": self.aad,
+            "aadObjectId": self.aad,  # "" for a bot: the adapter reads it as absent
             "name": self.name,
             "userRole": self.role,
             "email": f"{self.name.lower()}@example.org",
@@ -162,6 +163,7 @@ class StubConnector:
             activity_id=request.match_info.get("aid"),
             body=body,
             query=dict(request.query),
+            authorization=request.headers.get("Authorization"),
         )
         self.calls.append(call)
         for failure in self.failures:

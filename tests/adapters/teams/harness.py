@@ -1,7 +1,7 @@
 """Test helpers for the Teams adapter: the bot's endpoint, fakes and activity builders.
 
 Activities are posted to `/api/messages` as the Bot Framework channel posts them (JSON, with
-the stub connector as `serviceUrl`), so botbuilder's real parsing, turn and connector code run.
+the stub connector as `serviceUrl`), so the Agents SDK's real parsing, turn and connector code run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from adapters.teams.server import TEAMS_INBOX, TeamsSettings, add_teams_routes
 from conversations.events import InboundEvent
 from conversations.messages import Reply
 from conversations.ports import EventHandler, PlatformPort
+from conversations.router import typed_command
 from tests.support.stub_connector import Account, StubConnector
 
 TENANT = "tenant-1"
@@ -75,6 +76,7 @@ class ScriptedHandler:
     seen: set[str] = field(default_factory=set)
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
+        event = typed_command(event)  # as the engine does: "mus <command>" typed is a command
         key = f"{event.actor.workspace_id}:{event.event_id}"
         if key in self.seen:
             return Reply()

@@ -215,3 +215,64 @@ def test_a_file_without_a_link_is_a_note_in_the_person_s_language() -> None:
     )
     [danish] = message_cards(message=message, downloads=missing, locale=None)
     assert danish["body"][-1]["text"].startswith("Filen kan ikke hentes her: ")
+
+
+# ---------------------------------------------------------------- accessibility and limits
+
+
+def _inputs(card: dict[str, object]) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+
+    def walk(elements: object) -> None:
+        for el in elements if isinstance(elements, list) else ():
+            if str(el.get("type", "")).startswith("Input."):
+                found.append(el)
+            for key in ("items", "columns"):
+                walk(el.get(key))
+
+    walk(card.get("body"))
+    return found
+
+
+def test_every_input_has_a_label_the_time_input_too() -> None:
+    form = Form(
+        id="round.start",
+        title="Start",
+        submit_label="Start",
+        inputs=(
+            TextInput(id="a", label="Svar", multiline=True, max_length=10),
+            DateInput(id="deadline", label="Frist"),
+            DateTimeInput(id="kickoff", label="Opstart"),
+            SelectInput(id="tpl", label="Skabelon", options=(Option(value="k", label="KK"),)),
+            PeopleInput(id="leaders", label="Ledere", optional=True),
+        ),
+    )
+    for locale, time_label in ((None, "Klokkeslæt"), ("en-GB", "Time")):
+        inputs = _inputs(form_card(form=form, locale=locale))
+        assert len(inputs) == 6
+        assert all(isinstance(el.get("label"), str) and el["label"] for el in inputs)
+        (time_input,) = [el for el in inputs if el["type"] == "Input.Time"]
+        assert time_input["label"] == time_label
+
+
+def test_an_overlong_answer_is_put_back_within_its_limit_and_the_rest_shown() -> None:
+    form = Form(
+        id="prep.answer",
+        title="Spørgsmål",
+        submit_label="Gem",
+        inputs=(TextInput(id="answer", label="Svar", multiline=True, max_length=10),),
+    )
+    typed = "0123456789*resten*"
+    shown = with_errors(
+        card=form_card(form=form),
+        errors={"answer": "For langt: 18 tegn, højst 10."},
+        values={"answer": typed},
+    )
+    (answer,) = _inputs(shown)
+    assert answer["value"] == "0123456789" and len(answer["value"]) <= answer["maxLength"]
+    field = next(el for el in shown["body"] if el.get("id") == "field:answer")
+    rest = [i["text"] for i in field["items"] if str(i.get("id", "")).startswith("cut:")]
+    assert len(rest) == 1 and rest[0].endswith(escape_markdown("*resten*"))
+    # Shown again with a text that fits: the note goes.
+    fits = with_errors(card=shown, errors={}, values={"answer": "kort"})
+    assert "cut:" not in json.dumps(fits)

@@ -31,7 +31,7 @@ async def test_proactive_dm_creates_the_chat_once(bot: Bot) -> None:
     (create,) = bot.stub.creates()
     assert create.body["members"] == [{"id": BO.id}]  # the Teams id learnt from the roster
     assert create.body["channelData"] == {"tenant": {"id": TENANT}}
-    assert create.body["tenantID"] == TENANT and create.body["isGroup"] is False
+    assert create.body["tenantId"] == TENANT and create.body["isGroup"] is False
     assert create.body["bot"]["id"] == "28:bot-app-id"
     (post,) = bot.stub.posted(f"a:dm-{BO.id}")
     assert post.card["actions"][0]["data"]["mus_owner"] == BO.aad
@@ -118,7 +118,7 @@ async def test_server_error_is_unavailable_and_not_retried_behind_our_back(bot: 
     with pytest.raises(DeliveryError) as raised:
         await bot.port.send(workspace_id=TENANT, message=Message(to=ToChannel(TEAM_ID), text="Hej"))
     assert raised.value.kind == "unavailable" and not raised.value.permanent
-    assert len(bot.stub.calls) == 1  # msrest's hidden retries are switched off
+    assert len(bot.stub.calls) == 1  # 5xx is not retried here: the outbox retries later
 
 
 async def test_message_replaces_updates_in_place(bot: Bot) -> None:

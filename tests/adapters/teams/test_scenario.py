@@ -237,3 +237,45 @@ async def test_a_command_typed_in_the_kickoff_thread_never_rewrites_the_channel_
             assert "væk fra min kollega" not in text_of(call.card)
     # The answer went to her own chat instead.
     assert "væk fra min kollega" in text_of(latest(stub, ANNA)[1])
+
+
+async def _start_round(bot: Bot) -> None:
+    await bot.post(bot.team_install(user=LENE))
+    await bot.post(bot.message("mus start", user=LENE))
+    form_id, form = latest(bot.stub, LENE)
+    (submit,) = actions(form).values()
+    values = {
+        "channel": TEAM_ID,
+        "members": "",
+        "template": "kk-buf",
+        "kerneopgave": "Vi skaber trygge rammer for børns læring.",
+        "udviklingsmaal": "Mere samarbejde på tværs.",
+        "prep_deadline": "2026-12-04",
+        "conversations_from": "2026-12-07",
+        "conversations_to": "2026-12-18",
+    }
+    await bot.post(bot.submit({**submit, **values}, reply_to=form_id, user=LENE))
+
+
+async def test_text_that_begins_with_mus_is_an_answer_while_answering(teams: Bot) -> None:
+    """ "MUS er for mig …" typed during prep was taken as the command "mus er" and lost."""
+    bot, stub = teams, teams.stub
+    # Before any question is open, "mus <unknown>" is a command (and answers with the help).
+    await bot.post(bot.message("mus er der nogen?", user=ANNA))
+    assert "»er«" in text_of(latest(stub, ANNA)[1])
+
+    await _start_round(bot)
+    _, invite = latest(stub, ANNA)
+    await press(bot, ANNA, next(iter(actions(invite))))
+    question = text_of(latest(stub, ANNA)[1])
+    answer = "MUS er for mig en god anledning til at tale om min udvikling"
+    await bot.post(bot.message(answer, user=ANNA))
+    after = text_of(latest(stub, ANNA)[1])
+    assert "»er«" not in after and after != question  # saved, on to the next question
+
+    # A known command is still a command mid-prep, and does not become an answer.
+    await bot.post(bot.message("mus hjælp", user=ANNA))
+    assert "mus forbered" in text_of(latest(stub, ANNA)[1])  # the help
+    await press(bot, ANNA, "prep.review")
+    review = text_of(latest(stub, ANNA)[1])
+    assert answer in review and "mus hjælp" not in review

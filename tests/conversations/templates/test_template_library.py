@@ -158,7 +158,7 @@ def test_library_satisfies_the_engines_template_source(library: TemplateLibrary)
 def test_conversations_templates_imports_no_platform_or_sql() -> None:
     code = (
         "import sys, conversations.templates, conversations.templates.describe\n"
-        "bad = {'slack_bolt', 'botbuilder', 'aiohttp', 'sqlmodel'} & "
+        "bad = {'slack_bolt', 'microsoft_agents', 'aiohttp', 'sqlmodel'} & "
         "{m.split('.')[0] for m in sys.modules}\n"
         "print(sorted(bad))"
     )
