@@ -78,6 +78,10 @@ class PersonRepo(Protocol):
         """People an admin named as leaders (can_lead), by display name."""
         ...
 
+    async def admins(self, *, workspace_id: int) -> list[Person]:
+        """People the platform reported as admins, by display name."""
+        ...
+
 
 class TeamRepo(Protocol):
     async def create(

@@ -31,6 +31,7 @@ from conversations.flows.adapt_edit import (
     move_question,
 )
 from conversations.flows.adapt_save import (
+    approve_template,
     notify_new,
     release,
     save_as_template,
@@ -93,6 +94,8 @@ async def _leader_view(ctx: Ctx, round_id: int) -> RoundView:
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    if action == "adapt.approve":
+        return await approve_template(ctx, value)
     view = await _leader_view(ctx, decode_ints(value, count=1)[0])
     form = await forms.round_form(ctx, view.round)
     key = form_key(value)

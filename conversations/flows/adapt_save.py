@@ -24,6 +24,7 @@ from conversations.flows.forms import (
     audience,
 )
 from conversations.messages import (
+    BulletList,
     Button,
     FormErrors,
     Message,
@@ -129,8 +130,8 @@ async def save_groups(
 
 
 async def save_as_template(ctx: Ctx, template: Template, values: Values) -> Reply:
-    """The adapted form as the leader's own template (offered to the organisation once an
-    admin approves it with `musbot templates approve NAME`)."""
+    """The adapted form as the leader's own template. Offered to the organisation, it waits
+    for an admin: each admin gets a message to approve it (or `musbot templates approve`)."""
     name = str(values.get("name") or "").strip().lower()
     title = str(values.get("title") or "").strip()
     errors: dict[str, str] = {}
@@ -162,7 +163,61 @@ async def save_as_template(ctx: Ctx, template: Template, values: Values) -> Repl
         subject=f"template:{stored.name}",
         detail=f"version {stored.version}{' offered' if offer else ''}",
     )
-    return say(ctx, "adapt.save.offered" if offer else "adapt.save.done", name=name)
+    if not offer:
+        return say(ctx, "adapt.save.done", name=name)
+    notices = tuple(
+        _approval_request(admin, leader=ctx.person, template=stored.template())
+        for admin in await _admins(ctx)
+    )
+    return say(ctx, "adapt.save.offered", name=name) + Reply(notices)
+
+
+async def _admins(ctx: Ctx) -> list[Person]:
+    """The workspace's admins: those the platform says are, and those configured."""
+    found = {p.id: p for p in await ctx.tx.people.admins(workspace_id=ctx.workspace.id)}
+    for user_id in sorted(ctx.settings.configured_admins):
+        person = await ctx.tx.people.get_by_user_id(workspace_id=ctx.workspace.id, user_id=user_id)
+        if person is not None:
+            found[person.id] = person
+    return list(found.values())
+
+
+def _approval_request(admin: Person, *, leader: Person, template: Template) -> Message:
+    loc = admin.locale
+    text = i18n.t(loc, "adapt.approve.request", leader=leader.display_name, title=template.title)
+    return Message(
+        to=ToPerson(admin.user_id),
+        text=text,
+        blocks=(
+            Paragraph(text),
+            BulletList(tuple(t.title for t in template.themes)),
+            Note(i18n.t(loc, "adapt.approve.note", count=len(template.steps()))),
+        ),
+        buttons=(
+            Button(
+                i18n.t(loc, "adapt.approve.button"), "adapt.approve", template.name, style="primary"
+            ),
+        ),
+    )
+
+
+async def approve_template(ctx: Ctx, name: str) -> Reply:
+    """Only an admin offers a leader's template to the whole organisation."""
+    if not ctx.is_admin():
+        await ctx.audit(action="template.approve_denied", subject=f"template:{name[:64]}")
+        raise Refuse("error.not_allowed")
+    latest = await ctx.tx.templates.latest(name=name)
+    if latest is None or latest.status != Status.PENDING:
+        return say(ctx, "adapt.approve.not_pending")
+    await ctx.tx.templates.set_status(name=name, status=Status.ACTIVE, scope=Scope.ORG)
+    await ctx.audit(action="template.approve", subject=f"template:{name}")
+    owner = await ctx.tx.people.get(person_id=latest.owner_id) if latest.owner_id else None
+    told: tuple[Message, ...] = ()
+    title = str(latest.data.get("title", name))
+    if owner is not None and owner.id != ctx.person.id:
+        text = i18n.t(owner.locale, "adapt.approve.owner", title=title)
+        told = (Message(to=ToPerson(owner.user_id), text=text, blocks=(Paragraph(text),)),)
+    return say(ctx, "adapt.approve.done", title=title) + Reply(told)
 
 
 async def release(ctx: Ctx, view: RoundView, form: RoundForm) -> Reply:

@@ -146,6 +146,7 @@ async def test_sub_groups_cannot_change_once_someone_has_started(world: World) -
 
 
 async def test_save_as_template_is_offered_in_the_next_start_form(world: World) -> None:
+    await world.h.command("UX", "hjælp")  # an admin the bot has met
     seen = await _tilpas(world)
     seen = await _add(world, seen, "trivsel", "Vores eget spørgsmål")
     form = (await world.h.press("UL", seen.button("adapt.save"))).form
@@ -163,6 +164,18 @@ async def test_save_as_template_is_offered_in_the_next_start_form(world: World) 
     other = await world.h.command("UX", "start", channel="C2")
     options = {o.value for i in other.form.inputs if i.id == "template" for o in i.options}  # type: ignore[attr-defined]
     assert "vores-mus" not in options  # not until an admin approves it
+    # every admin is asked; only an admin's press offers it to the organisation
+    request = world.h.dms("UX")[-1]
+    assert "Lene Leder har gemt skabelonen »Vores MUS«" in message_text(request)
+    approve = request.buttons[0]
+    assert "adgang" in (await world.h.press("U1", approve)).text
+    done = await world.h.press("UX", approve)
+    assert "tilbydes nu til alle ledere" in done.text
+    assert "er godkendt" in message_text(world.h.dms("UL")[-1])
+    assert "venter ikke" in (await world.h.press("UX", approve)).text
+    other = await world.h.command("UX", "start", channel="C2")
+    options = {o.value for i in other.form.inputs if i.id == "template" for o in i.options}  # type: ignore[attr-defined]
+    assert "vores-mus" in options
 
 
 async def test_the_preview_shows_every_question_card_without_live_buttons(world: World) -> None:
