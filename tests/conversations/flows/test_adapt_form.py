@@ -191,6 +191,12 @@ async def test_the_round_leader_only(world: World) -> None:
     for action in ("adapt.preview", "adapt.groups", "adapt.texts", "adapt.release", "adapt.save"):
         for intruder in ("U1", "UX"):
             assert "adgang" in (await world.h.press(intruder, seen.button(action))).text
+    # nor with the leader's form, submitted as someone else
+    form = (await world.h.press("UL", seen.button("adapt.add"))).form
+    for intruder in ("U1", "UX"):
+        refused = await world.h.submit(intruder, form, {"theme": "trivsel", "text": "Indtrænger"})
+        assert "adgang" in refused.text
+    assert "Indtrænger" not in (await world.h.press("UL", seen.button("adapt.preview"))).text
     assert all("åbner snart" in message_text(m) for m in world.h.dms("U1"))
 
 
