@@ -69,6 +69,9 @@ class Button:
     action: str
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
+    # Its answer is a private view (`Message(private=True)`): a platform that opens dialogs
+    # from the button itself (a Teams task module) opens one instead of posting to the chat.
+    private: bool = False
 
 
 # ---------------------------------------------------------------- forms
@@ -200,6 +203,9 @@ class Message:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replaces: str | None = None
+    # Confidential content for the actor alone (`to=ToActor()`): shown where chat history does
+    # not keep it (a Slack modal; the web chat as any answer). `text` then says only what it is.
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,7 @@
 """Organisation templates (versioned) and each round's adapted form (org_templates, round_forms).
 
 Revision ID: 0007_org_templates
-Revises: 0004
+Revises: 0006_encryption
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_org_templates"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006_encryption"
 branch_labels = None
 depends_on = None
 
