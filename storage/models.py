@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
