@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from conversations import policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.flows import forms
@@ -85,9 +86,14 @@ async def adapt_command(ctx: Ctx, rest: str) -> Reply:
 
 async def _leader_view(ctx: Ctx, round_id: int) -> RoundView:
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person):
-        await ctx.audit(action="round.adapt_denied", subject=f"round:{round_id}")
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.ADAPT_ROUND,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
     if view.round.phase not in PREP_PHASES:
         raise Refuse("adapt.too_late")
     return view

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations import policy
 from conversations.codec import encode
 from conversations.context import Ctx
 from conversations.domain import PrepStatus
@@ -21,8 +22,13 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         blocks.append(Paragraph(ctx.t("home.no_prep")))
     for view in mine:
         view = await forms.view_for(ctx, view, ctx.person.id)  # their sub-group's form
-        session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-        answers = await ctx.tx.prep.answers(round_id=view.round.id, person_id=ctx.person.id)
+        own = await policy.read_prep(
+            policy.access(ctx),
+            round_=view.round,
+            round_id=view.round.id,
+            employee_id=ctx.person.id,
+        )
+        session, answers = own.session, own.answers
         total = len(view.template.steps())
         done = sum(1 for a in answers.values() if a.text)
         state = state_of(session)
