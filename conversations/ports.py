@@ -35,6 +35,7 @@ from conversations.lifecycles.plan import PlanTransition
 from conversations.lifecycles.prep import PrepTransition
 from conversations.lifecycles.round import RoundTransition
 from conversations.messages import HomeView, Message, Reply
+from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
 from conversations.year import EvaluationResponse, TeamAction
 
 
@@ -177,6 +178,10 @@ class RoundRepo(Protocol):
 
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
+        ...
+
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        """The team's adaptation may sharpen the core task and the goals."""
         ...
 
 
@@ -478,6 +483,38 @@ class EvaluationRepo(Protocol):
     async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]: ...
 
     async def invited(self, *, round_ids: Sequence[int]) -> int: ...
+class TemplateRepo(Protocol):
+    """Templates kept in the database; every import adds a version, nothing is overwritten."""
+
+    async def add(
+        self,
+        *,
+        name: str,
+        data: dict[str, Any],
+        source_text: str | None,
+        scope: Scope,
+        status: Status,
+        owner_id: int | None,
+        at: datetime,
+    ) -> StoredTemplate: ...
+
+    async def latest(self, *, name: str) -> StoredTemplate | None: ...
+
+    async def versions(self, *, name: str) -> list[StoredTemplate]: ...
+
+    async def all_latest(self) -> list[StoredTemplate]: ...
+
+    async def offered(self, *, person_id: int | None) -> list[StoredTemplate]: ...
+
+    async def set_status(self, *, name: str, status: Status, scope: Scope | None = None) -> int: ...
+
+
+class RoundFormRepo(Protocol):
+    """A round's form while the team adapts it (sub-groups, ids used, release)."""
+
+    async def get(self, *, round_id: int) -> RoundForm | None: ...
+
+    async def save(self, *, form: RoundForm) -> None: ...
 
 
 class Tx(Protocol):
@@ -498,6 +535,8 @@ class Tx(Protocol):
     team_actions: TeamActionRepo
     committee: CommitteeRepo
     evaluations: EvaluationRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
 
 class Store(Protocol):

@@ -6,6 +6,7 @@ from conversations import policy
 from conversations.codec import encode
 from conversations.context import Ctx
 from conversations.domain import PrepStatus
+from conversations.flows import forms
 from conversations.flows.common import rounds_as_leader, rounds_as_member
 from conversations.flows.kickoff import round_facts
 from conversations.flows.status import progress, state_of, team_label
@@ -20,6 +21,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
     if not mine and not led:
         blocks.append(Paragraph(ctx.t("home.no_prep")))
     for view in mine:
+        view = await forms.view_for(ctx, view, ctx.person.id)  # their sub-group's form
         own = await policy.read_prep(
             policy.access(ctx),
             round_=view.round,

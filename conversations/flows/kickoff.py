@@ -8,6 +8,7 @@ dates with the same words. A team has at most one active round: a double-submitt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
@@ -15,7 +16,8 @@ from conversations.codec import encode
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
-from conversations.flows.common import ACTIVE_PHASES, command_prefix, say
+from conversations.flows.common import ACTIVE_PHASES, command_prefix, option_label, say
+from conversations.flows.forms import new_form
 from conversations.messages import (
     BulletList,
     Button,
@@ -43,6 +45,7 @@ from conversations.parsing import ParseError, parse_date, parse_datetime
 from conversations.ports import DeliveryError
 from conversations.reminders import schedule_prep_nudges, schedule_unclosed_flag
 from conversations.templates.model import Template
+from conversations.templates.offer import offered_templates
 
 FORM_ID = "round.start"
 TEXT_LIMIT = 3000
@@ -57,10 +60,12 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     )
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
-    names = ctx.templates.names()
+    offered = await _offered(ctx)
+    names = list(offered)
     default_template = "kk-buf" if ctx.locale == "da" else "generic"
     options = tuple(
-        Option(value=name, label=f"{ctx.templates.get(name=name).title} ({name})") for name in names
+        Option(value=name, label=option_label(f"{template.title} ({name})"))
+        for name, template in offered.items()
     )
     form = Form(
         id=FORM_ID,
@@ -82,6 +87,15 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 initial=default_template
                 if default_template in names
                 else (names[0] if names else None),
+            ),
+            SelectInput(
+                id="release",
+                label=ctx.t("adapt.start.release"),
+                options=(
+                    Option(value="now", label=ctx.t("adapt.start.now")),
+                    Option(value="later", label=ctx.t("adapt.start.later")),
+                ),
+                initial="now",
             ),
             TextInput(
                 id="kerneopgave",
@@ -131,10 +145,11 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     await policy.govern(
         ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
     )
-    parsed = _validate(ctx, values)
+    offered = await _offered(ctx)
+    parsed = _validate(ctx, values, names=list(offered))
     if isinstance(parsed, FormErrors):
         return Reply((parsed,))
-    template = ctx.templates.get(name=parsed.template_name)
+    template = offered[parsed.template_name]
 
     members, error = await _members(ctx, parsed)
     if error is not None:
@@ -187,12 +202,30 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     await ctx.audit(
         action="round.start", subject=f"round:{created.id}", detail=f"members={len(members)}"
     )
+    held = _text(values, "release") == "later"
+    if held:
+        # The team adapts the form first; the leader releases it (`tilpas`).
+        await ctx.tx.round_forms.save(form=replace(new_form(created), held=True))
+        dms = tuple(soon_dm(ctx, round_=created, member=m) for m in members)
+        confirmation = _held_confirmation(ctx, round_=created, members=members)
+    else:
+        dms = tuple(member_dm(ctx, round_=created, member=m, template=template) for m in members)
+        confirmation = _confirmation(ctx, round_=created, team=team, members=members)
     return Reply(
-        (
-            kickoff_post(ctx, round_=created, team=team, template=template),
-            *(member_dm(ctx, round_=created, member=m, template=template) for m in members),
-            _confirmation(ctx, round_=created, team=team, members=members),
-        )
+        (kickoff_post(ctx, round_=created, team=team, template=template), *dms, confirmation)
+    )
+
+
+def _held_confirmation(ctx: Ctx, *, round_: Round, members: list[Person]) -> Message:
+    names = ", ".join(m.display_name for m in members)
+    text = ctx.t("adapt.start.held_done", count=len(members))
+    return Message(
+        to=ToActor(),
+        text=text,
+        blocks=(Heading(ctx.t("start.done_title")), Paragraph(text), Note(names)),
+        buttons=(
+            Button(ctx.t("adapt.button.open"), "adapt.open", encode(round_.id), style="primary"),
+        ),
     )
 
 
@@ -217,7 +250,14 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
-def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
+async def _offered(ctx: Ctx) -> dict[str, Template]:
+    """Built-in and directory templates, the organisation's and the leader's own."""
+    return await offered_templates(
+        repo=ctx.tx.templates, library=ctx.templates, person_id=ctx.person.id, language=ctx.locale
+    )
+
+
+def _validate(ctx: Ctx, values: Values, *, names: list[str]) -> _Parsed | FormErrors:
     """Every field checked; all problems reported at once, next to their inputs."""
     errors: dict[str, str] = {}
     out = _Parsed()
@@ -230,7 +270,7 @@ def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
     elif raw_members:
         out.member_ids = tuple(m.strip() for m in raw_members.split(",") if m.strip())
     out.template_name = _text(values, "template")
-    if out.template_name not in ctx.templates.names():
+    if out.template_name not in names:
         errors["template"] = ctx.t("start.error.template")
     for key in ("kerneopgave", "udviklingsmaal"):
         text = _text(values, key)
@@ -370,8 +410,15 @@ def kickoff_post(ctx: Ctx, *, round_: Round, team: Team, template: Template) -> 
 
 def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) -> Message:
     """Each member's first DM names the leader who started the round and opens the prep."""
+    return invitation(
+        round_=round_, member=member, template=template, leader_name=ctx.person.display_name
+    )
+
+
+def invitation(*, round_: Round, member: Person, template: Template, leader_name: str) -> Message:
+    """The invitation to prepare; the count is that of the member's own (adapted) form."""
     loc = member.locale
-    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=leader_name)
     steps = len(template.steps())
     return Message(
         to=ToPerson(member.user_id),
@@ -388,6 +435,24 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
             Button(
                 i18n.t(loc, "prep.button.open"), "prep.open", encode(round_.id), style="primary"
             ),
+        ),
+    )
+
+
+def soon_dm(ctx: Ctx, *, round_: Round, member: Person) -> Message:
+    """While the team adapts the form: the round has started, preparation opens soon."""
+    loc = member.locale
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    return Message(
+        to=ToPerson(member.user_id),
+        text=text,
+        blocks=(
+            Heading(i18n.t(loc, "kickoff.dm_title")),
+            Paragraph(text),
+            Quote(round_.kerneopgave, label=i18n.t(loc, "round.kerneopgave")),
+            round_facts(loc, round_, tz_name=member.timezone),
+            Paragraph(i18n.t(loc, "adapt.soon")),
+            Note(i18n.t(loc, "common.confidential")),
         ),
     )
 

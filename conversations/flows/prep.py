@@ -23,6 +23,7 @@ from conversations.domain import (
     PrepStatus,
     item_status,
 )
+from conversations.flows import forms
 from conversations.flows.common import (
     RoundView,
     accept,
@@ -66,7 +67,7 @@ async def resume(ctx: Ctx, rest: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "prep.no_round", mus=command_prefix(ctx))
-    return await _open(ctx, views[0])
+    return await _open(ctx, await forms.member_view(ctx, views[0]))
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
@@ -166,7 +167,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "text.unknown", mus=command_prefix(ctx))
-    view = views[0]
+    view = await forms.member_view(ctx, views[0])
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     steps = view.template.steps()
     if session is None:
@@ -212,6 +213,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     session, answers = prep.session, prep.answers
     employees = await ctx.tx.people.get_many(person_ids=[employee_id])
     name = employees[0].display_name if employees else "?"
+    view = await forms.view_for(ctx, view, employee_id)  # their sub-group's form
     blocks: list[Block] = [
         Heading(ctx.t("prep.leader_title", name=name)),
         Note(ctx.t("prep.shared_at", when=_when(ctx, session))),
@@ -277,7 +279,7 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
         employee_id=ctx.person.id,
     )
     assert view is not None
-    return view
+    return await forms.member_view(ctx, view)
 
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
@@ -437,6 +439,11 @@ async def _goto(
 
 def _label(step: Step) -> str:
     return f"{step.question.text} – {step.prompt}" if step.prompt else step.question.text
+
+
+def question_card(ctx: Ctx, view: RoundView, index: int, step: Step) -> Message:
+    """A question as an employee first meets it (the leader's preview shows these)."""
+    return _question(ctx, view, index, step, None, origin="q")
 
 
 def _question(
