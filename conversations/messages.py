@@ -200,6 +200,10 @@ class Message:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replaces: str | None = None
+    # What the actor is told once this proactive message went out, or instead of the generic
+    # failure notice when it could not (so a confirmation never claims a post that failed).
+    on_sent: Message | None = None
+    on_failure: Message | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

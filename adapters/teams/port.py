@@ -31,7 +31,7 @@ from conversations.messages import (
     ToChannel,
     ToPerson,
 )
-from conversations.ports import DeliveryError
+from conversations.ports import ChannelInfo, DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,15 @@ class TeamsPort:
             )
             members.append(self._actor(workspace_id=workspace_id, account=account))
         return members
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """A channel the app was added to (its team's install) is one the bot may post in."""
+        label = (await self.registry.channel_index(workspace_id=workspace_id)).get(channel_id)
+        try:
+            await self.registry.channel(workspace_id=workspace_id, channel_id=channel_id)
+        except DeliveryError:
+            return ChannelInfo(name=str(label or channel_id), bot_is_member=False)
+        return ChannelInfo(name=str(label or channel_id), bot_is_member=True)
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         """Name of a user, read where they were last seen or else in a team channel.
