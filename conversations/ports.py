@@ -248,6 +248,7 @@ class BookingRepo(Protocol):
         minutes: int,
         booked_by: int,
         at: datetime,
+        place: str = "",
     ) -> Booking:
         """Create (sequence 0), or reschedule (sequence + 1)."""
         ...

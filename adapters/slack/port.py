@@ -205,6 +205,7 @@ def profile_actor(user: Mapping[str, Any], *, workspace_id: str) -> Actor:
         locale=user.get("locale") or None,
         timezone=user.get("tz") or None,
         is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        email=profile.get("email") or None,  # only if an admin granted users:read.email
     )
 
 

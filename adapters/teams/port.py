@@ -356,4 +356,5 @@ class TeamsPort:
             workspace_id=workspace_id,
             user_id=translate.user_id(account),
             display_name=getattr(account, "name", None) or None,
+            email=getattr(account, "email", None) or None,
         )

@@ -308,7 +308,10 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     clock.set(cph("2026-12-08", "11:15"))
     await person_card(slack)
     await press_ephemeral(slack, user="UL", action="booking.held")
-    assert "markeret som holdt" in ephemeral_text(stub)
+    assert "Er samtalen med Anna Andersen holdt?" in ephemeral_text(stub)
+    assert "ikke kommet endnu" not in ephemeral_text(stub)  # 11.15, after the booked time
+    await press_ephemeral(slack, user="UL", action="booking.held_confirm")
+    assert "er markeret som holdt" in ephemeral_text(stub)
     assert "Lene Leder har markeret jeres MUS-samtale som holdt" in dm_text(stub, "D1")
 
     # -- the leader drafts the plan with the BUF fields: buttons and modals, then proposes
