@@ -12,6 +12,7 @@ value from the payload. The leader's read path (`prep.view`) checks leadership a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from conversations import i18n
 from conversations.codec import BadValue, decode_ints, encode, part
@@ -142,8 +143,12 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
             )
         )
     await _save(ctx, view, step, text)
-    target = len(steps) if origin == "review" else await _next_open(ctx, view, after=index)
-    return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
+    if origin == "review":
+        return await _goto(ctx, view, session, len(steps), origin=origin)
+    # The question card keeps the saved answer (in place); the next question follows below it.
+    answered = _answered_card(ctx, view, index, step, text)
+    target = await _next_open(ctx, view, after=index)
+    return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
 
 async def answering(ctx: Ctx) -> bool:
@@ -182,7 +187,9 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         return Reply((Message(to=ToActor(), text=too_long, blocks=(Paragraph(too_long), hint)),))
     await _save(ctx, view, step, stripped)
     target = await _next_open(ctx, view, after=session.cursor)
-    return _saved(ctx) + await _goto(ctx, view, session, target)
+    # No separate "Gemt" message: the next card says the answer was saved.
+    saved = Note(ctx.t("prep.saved_typed", n=session.cursor + 1))
+    return _confirmed(await _goto(ctx, view, session, target), saved)
 
 
 # ---------------------------------------------------------------- the leader's read path
@@ -327,12 +334,13 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
             text=ctx.t("prep.welcome_title", template=view.template.title),
             blocks=tuple(intro),
         )
-        return Reply((welcome,)) + await _goto(ctx, view, session, 0)
+        # The invitation stays as it was; the welcome and question 1 follow below it.
+        return Reply((welcome,)) + await _goto(ctx, view, session, 0, in_place=False)
     target = next((i for i, s in enumerate(steps) if s.id not in answers), len(steps))
     if session.status == PrepStatus.SHARED:
         target = len(steps)
     resumed = say(ctx, "prep.resumed", done=len(answers), count=len(steps)) if answers else Reply()
-    return resumed + await _goto(ctx, view, session, target)
+    return resumed + await _goto(ctx, view, session, target, in_place=False)
 
 
 async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
@@ -382,18 +390,51 @@ async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
 
 
 async def _goto(
-    ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: str = "q"
+    ctx: Ctx,
+    view: RoundView,
+    session: PrepSession,
+    index: int,
+    *,
+    origin: str = "q",
+    in_place: bool = True,
 ) -> Reply:
-    """Move the cursor (stored) and show that step, or the review after the last one."""
+    """Move the cursor (stored) and show that step, or the review after the last one.
+
+    `in_place` replaces the message the button sat on; otherwise the step is posted below.
+    """
     steps = view.template.steps()
     index = max(0, min(index, len(steps)))
     if session.cursor != index:
         session = await _move(ctx, session, index)
     if index >= len(steps):
-        return await _show_review(ctx, view, session, cursor=index)
+        return await _show_review(ctx, view, session, cursor=index, in_place=in_place)
     answers = await _answers(ctx, view)
-    return Reply(
-        (_question(ctx, view, index, steps[index], answers.get(steps[index].id), origin=origin),)
+    question = _question(
+        ctx, view, index, steps[index], answers.get(steps[index].id), origin=origin
+    )
+    return Reply((question if in_place else replace(question, replaces=None),))
+
+
+def _confirmed(reply: Reply, note: Note) -> Reply:
+    """The first message of `reply` with `note` on top (a confirmation without a message)."""
+    if not reply.items or not isinstance(first := reply.items[0], Message):
+        return reply
+    return Reply((replace(first, blocks=(note, *first.blocks)), *reply.items[1:]))
+
+
+def _answered_card(ctx: Ctx, view: RoundView, index: int, step: Step, text: str) -> Message:
+    """A question card once answered: the question and the saved answer, no live buttons."""
+    steps = view.template.steps()
+    return Message(
+        to=ToActor(),
+        text=_label(step),
+        blocks=(
+            Heading(ctx.t("prep.position", theme=step.theme.title, n=index + 1, count=len(steps))),
+            Paragraph(step.question.text),
+            Quote(text, label=ctx.t("prep.your_answer")),
+            Note(ctx.t("prep.saved")),
+        ),
+        replaces=ctx.event.context.message_ref,
     )
 
 
@@ -490,13 +531,9 @@ def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> 
     )
 
 
-def _saved(ctx: Ctx) -> Reply:
-    return Reply(
-        (Message(to=ToActor(), text=ctx.t("prep.saved"), blocks=(Note(ctx.t("prep.saved")),)),)
-    )
-
-
-async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int) -> Reply:
+async def _show_review(
+    ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int, in_place: bool = True
+) -> Reply:
     if session.cursor != cursor:
         session = await _move(ctx, session, cursor)
     answers = await _answers(ctx, view)
@@ -538,7 +575,7 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
                 text=ctx.t("prep.review.title"),
                 blocks=tuple(blocks),
                 buttons=tuple(buttons),
-                replaces=ctx.event.context.message_ref,
+                replaces=ctx.event.context.message_ref if in_place else None,
             ),
         )
     )

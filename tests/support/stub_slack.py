@@ -193,6 +193,10 @@ class StubSlack:
                         best = (message["seq"], ts, element)
         return (best[1], best[2]) if best else None
 
+    def texts_of(self, message: Mapping[str, Any]) -> str:
+        """Every text a stored message shows now (after any chat.update), joined."""
+        return "\n".join([str(message.get("text") or ""), *_block_texts(message["blocks"])])
+
     def texts(self, call: Call) -> str:
         """Every text a chat/response call would show, joined: for asserting on content."""
         parts = [str(call.get("text") or "")]
