@@ -85,6 +85,8 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "prep.pick":
         return _pick_form(ctx, view, await _answers(ctx, view))
     index, step = _step_from(value, steps)
+    if action in ("prep.skip", "prep.back") and index != session.cursor:
+        return await _moved_on(ctx, view, session)
     if action == "prep.answer":
         _require_editable(session)
         answers = await _answers(ctx, view)
@@ -557,7 +559,10 @@ async def _show_review(
                 encode(view.round.id, open_index, steps[open_index].id),
             ),
         )
-    if session.status == PrepStatus.SHARED:
+    if session.conversation_held_at is not None:
+        blocks.append(Note(ctx.t("prep.locked")))
+        buttons = []  # nothing can change any more
+    elif session.status == PrepStatus.SHARED:
         blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
     else:
         leaders = await leader_names(ctx, view)
@@ -587,12 +592,35 @@ def _when(ctx: Ctx, session: PrepSession) -> str:
     return i18n.format_datetime(ctx.locale, session.shared_at.astimezone(ctx.tz))
 
 
+async def _moved_on(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
+    """A button on a card the person has moved past: say so, and show where they are now.
+
+    The old card is marked done in place (where the platform can edit it); the current step
+    follows below, so it stays the last thing in the chat.
+    """
+    done = ctx.t("prep.stale_card")
+    marked = Message(
+        to=ToActor(),
+        text=done,
+        blocks=(Note(done),),
+        replaces=ctx.event.context.message_ref,
+    )
+    if session.conversation_held_at is not None:
+        return Reply((marked,)) + say(ctx, "prep.locked")
+    return Reply((marked,)) + await _goto(ctx, view, session, session.cursor, in_place=False)
+
+
 async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
-    """Share once; the leaders get one notice. A second click only confirms."""
+    """Share once; the leaders get one notice. A second click only confirms.
+
+    The overview the button sat on is redrawn in place without it, so no live "Del" is left.
+    """
     leaders_text = await leader_names(ctx, view)
+    if session.conversation_held_at is not None and session.status == PrepStatus.SHARED:
+        return say(ctx, "prep.share_after_held")
     if session.status == PrepStatus.SHARED:
         return say(ctx, "prep.already_shared", leader=leaders_text)
-    await ctx.tx.prep.save_session(
+    session = await ctx.tx.prep.save_session(
         round_id=session.round_id,
         person_id=session.person_id,
         cursor=session.cursor,
@@ -605,7 +633,8 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
-    return Reply(
+    review = await _show_review(ctx, view, session, cursor=session.cursor)
+    return review + Reply(
         (
             Message(
                 to=ToActor(),

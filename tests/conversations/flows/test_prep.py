@@ -188,3 +188,27 @@ async def test_the_overview_midway_offers_to_continue_at_the_first_open_question
     review = await world.h.press("U1", seen.button("prep.review"))
     back = await world.h.press("U1", review.button("prep.goto"))
     assert "2/9" in back.text
+
+
+async def test_an_old_share_button_after_the_conversation_was_held_tells_the_truth(
+    world: World,
+) -> None:
+    from tests.conversations.reminders.test_plan_and_booking import held
+
+    await start_round(world.h)
+    opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    share = None
+    for n in range(1, 20):
+        seen = await world.h.say("U1", f"Svar {n}")
+        if any(b.action == "prep.share" for m in seen.messages for b in m.buttons):
+            share = seen.button("prep.share")
+            break
+    assert share is not None and opened
+    await world.h.press("U1", share)
+    await held(world)
+    late = await world.h.press("U1", share)
+    assert "Samtalen er holdt, og forberedelsen er låst" in late.text
+    assert "ser dine rettelser" not in late.text
+    review = await world.h.command("U1", "forbered")
+    assert "Dine rettelser ses med det samme" not in review.text
+    assert "kan ikke længere ændres" in review.text
