@@ -58,7 +58,7 @@ async def test_bad_dates_and_missing_text_are_all_reported_and_nothing_starts(wo
     }
     assert "måned" in seen.errors["prep_deadline"]
     assert "findes ikke i kalenderen" in seen.errors["conversations_from"]
-    assert "3001 tegn" in seen.errors["udviklingsmaal"]
+    assert "3.001 tegn" in seen.errors["udviklingsmaal"]
     assert world.h.port.sent == []
     swapped = await world.h.submit(
         "UL",

@@ -48,7 +48,7 @@ async def test_answer_by_form_prefills_and_validates(world: World) -> None:
     empty = await world.h.submit("U1", form, {"answer": "   "})
     assert "tomt" in empty.errors["answer"]
     long = await world.h.submit("U1", form, {"answer": "å" * 3001})
-    assert "3001 tegn" in long.errors["answer"]
+    assert "3.001 tegn" in long.errors["answer"]
     assert await answers_of(world) == {}
     ok = await world.h.submit("U1", form, {"answer": "Via formularen"})
     assert "2/9" in ok.text
@@ -60,7 +60,7 @@ async def test_answer_by_form_prefills_and_validates(world: World) -> None:
 async def test_overlong_or_empty_typed_text_is_explained_and_nothing_is_saved(world: World) -> None:
     await open_prep(world)
     seen = await world.h.say("U1", "x" * 3200)
-    assert "3200 tegn" in seen.text and "kopiér" in seen.text
+    assert "3.200 tegn" in seen.text and "kopiér" in seen.text
     seen = await world.h.say("U1", "   ")
     assert "tom" in seen.text
     assert await answers_of(world) == {}
