@@ -36,8 +36,33 @@ def _parser() -> argparse.ArgumentParser:
     purge = d_sub.add_parser(
         "purge", help="delete rounds whose conversation period ended before a date (retention)"
     )
-    purge.add_argument("--before", required=True, help="a date: 2024-01-01 or 1.1.2024")
+    purge.add_argument(
+        "--before",
+        default=None,
+        help="a date: 2024-01-01 or 1.1.2024 (default: today - MUSBOT_ROUND_RETENTION_DAYS)",
+    )
     purge.add_argument("--yes", action="store_true", help="really delete (otherwise only list)")
+    purge.add_argument(
+        "--include-running", action="store_true", help="also delete rounds not yet closed"
+    )
+    erase = d_sub.add_parser("erase", help="erase everything about one person (GDPR art. 17)")
+    erase.add_argument("--person", required=True, help="person id, or platform user id")
+    erase.add_argument("--dry-run", action="store_true", help="only list what would go")
+    export = d_sub.add_parser(
+        "export", help="everything about one person as JSON (GDPR art. 15 access request)"
+    )
+    export.add_argument("--person", required=True, help="person id, or platform user id")
+    export.add_argument("--out", default="-", help="file to write (default: standard output)")
+    keys = sub.add_parser("keys", help="encryption keys (MUSBOT_ENCRYPTION_KEYS)")
+    k_sub = keys.add_subparsers(dest="keys_command", required=True)
+    k_sub.add_parser("new", help="print a new random key")
+    k_sub.add_parser("rotate", help="re-encrypt everything with the newest key (safe to run again)")
+    audit = sub.add_parser("audit", help="the audit log: who read or changed what, and when")
+    audit.add_argument("--person", default=None, help="rows about this person (id or user id)")
+    audit.add_argument("--reader", default=None, help="rows by this person (id or user id)")
+    audit.add_argument("--since", default=None, help="a date: 2024-01-01 or 1.1.2024")
+    audit.add_argument("--refused-only", action="store_true", help="only refused attempts")
+    audit.add_argument("--limit", type=int, default=1000)
     manifest = sub.add_parser("manifest", help="platform app packages")
     m_sub = manifest.add_subparsers(dest="manifest_command", required=True)
     teams = m_sub.add_parser("teams", help="write the installable Teams app zip")
@@ -63,6 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Migrations are routine; their chatter would bury the line that says where the bot is.
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    from bot.logsafe import hold_content_loggers
+
+    hold_content_loggers()
+    from storage.crypto import EncryptionKeyError
+
+    try:
+        return _dispatch(settings, args)
+    except EncryptionKeyError as error:
+        print(f"musbot: encryption key error: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "run":
         from bot.run import run
 
@@ -80,7 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "manifest":
         return _teams_package(args)
     if args.command == "data":
-        return asyncio.run(_purge(settings, args))
+        from bot import privacy_cli
+
+        return asyncio.run(privacy_cli.data(settings, args))
+    if args.command == "keys":
+        from bot import privacy_cli
+
+        return asyncio.run(privacy_cli.keys(settings, args))
+    if args.command == "audit":
+        from bot import privacy_cli
+
+        return asyncio.run(privacy_cli.audit(settings, args))
     return 2
 
 
@@ -98,7 +146,7 @@ async def _demo(settings: Settings) -> int:
 
     await upgrade(url=settings.database_url)
     directory = load_directory()
-    store = await create_store(url=settings.database_url)
+    store = await create_store(url=settings.database_url, keys=settings.encryption_keys)
     try:
         count = await seed(store=store, directory=directory)
     finally:
@@ -133,49 +181,6 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
         print(f"musbot: {error}", file=sys.stderr)
         return 1
     print(describe(template=template, locale=args.lang or template.language))
-    return 0
-
-
-async def _purge(settings: Settings, args: argparse.Namespace) -> int:
-    """Retention: MUS material is kept only as long as the workplace needs it."""
-    from datetime import date
-
-    from bot.clock import SystemClock
-    from conversations.parsing import ParseError, parse_date
-    from storage.db import create_store
-
-    try:
-        day = parse_date(text=args.before, today=date.today())
-    except ParseError:
-        print(f"musbot: --before: cannot read {args.before!r} as a date", file=sys.stderr)
-        return 2
-    store = await create_store(url=settings.database_url, migrate=True)
-    try:
-        async with store.transaction() as tx:
-            found = await tx.rounds.ended_before(day=day)
-            for round_ in found:
-                print(
-                    f"round {round_.id}: {round_.template_name}, conversations "
-                    f"{round_.conversations_from}..{round_.conversations_to}, "
-                    f"{len(round_.member_ids)} employees, phase {round_.phase.value}"
-                )
-                if args.yes:
-                    await tx.rounds.delete(round_id=round_.id)
-                    await tx.audit.record(
-                        at=SystemClock().now(),
-                        actor_id=None,
-                        action="round.purge",
-                        subject=f"round:{round_.id}",
-                        detail=f"ended {round_.conversations_to}",
-                    )
-    finally:
-        await store.close()
-    if not found:
-        print(f"no rounds ended before {day}")
-    elif args.yes:
-        print(f"deleted {len(found)} round(s) and everything in them")
-    else:
-        print(f"{len(found)} round(s) would be deleted; add --yes to delete them")
     return 0
 
 

@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     # The https base URL this server is reached at (the Teams messaging endpoint's host):
     # Teams gets files as download links under it. Without it Teams cannot be given files.
     public_url: str | None = None
+    # Encryption at rest: Fernet keys, newest first (comma-separated). Unset with SQLite: a key
+    # file beside the database (`<database>.key`, 0600). PostgreSQL needs them set.
+    encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    # Privacy (docs/privacy.md): show confidential content only in private views (modal, App
+    # Home, dialog), not in chat messages that the platform keeps in its history.
+    content_in_messages: bool = False
+    # Retention, in days: audit rows, processed-event ids, and files handed out by link.
+    audit_retention_days: int = Field(default=1825, ge=1)
+    event_retention_days: int = Field(default=7, ge=1)
+    # Rounds whose conversation period ended this long ago are what `musbot data purge` deletes.
+    round_retention_days: int = Field(default=1095, ge=1)
     # Reminders: working hours in the recipient's time zone.
     work_start_hour: int = Field(default=8, ge=0, le=23)
     work_end_hour: int = Field(default=16, ge=1, le=24)
@@ -93,6 +104,7 @@ class Settings(BaseSettings):
         "admins",
         "teams_allowed_tenants",
         "slack_allowed_teams",
+        "encryption_keys",
         mode="before",
     )
     @classmethod
@@ -182,5 +194,6 @@ def load_settings(**overrides: object) -> Settings:
                 lines.append(str(problem["msg"]).removeprefix("Value error, "))
             else:
                 message = str(problem["msg"]).removeprefix("Value error, ")
-                lines.append(f"{name}: {message} (got {problem.get('input')!r})")
+                got = "" if "key" in where else f" (got {problem.get('input')!r})"
+                lines.append(f"{name}: {message}{got}")
         raise ConfigError("; ".join(lines)) from None

@@ -54,6 +54,8 @@ class Sweeper:
     ports: Mapping[str, PlatformPort]
     clock: Clock
     hours: WorkingHours = field(default_factory=WorkingHours)
+    # MUSBOT_CONTENT_IN_MESSAGES: reminders carry the material itself, not a "read" button.
+    content_in_messages: bool = False
     worker: str = field(default_factory=worker_name)
     batch: int = 50
     lease_seconds: float = 300.0
@@ -100,7 +102,13 @@ class Sweeper:
     async def _one(self, reminder: Reminder, result: SweepResult) -> None:
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rendered = await render(tx=tx, reminder=reminder, now=now, hours=self.hours)
+            rendered = await render(
+                tx=tx,
+                reminder=reminder,
+                now=now,
+                hours=self.hours,
+                content_in_messages=self.content_in_messages,
+            )
             if rendered is None:
                 await tx.outbox.mark_cancelled(reminder_id=reminder.id, worker=self.worker)
                 result.cancelled += 1

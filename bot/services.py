@@ -42,6 +42,7 @@ class Services:
             ports=self.ports,
             clock=self.clock,
             hours=self.engine.settings.hours(),
+            content_in_messages=self.engine.settings.content_in_messages,
         )
 
     def adapter_names(self) -> list[str]:
@@ -55,7 +56,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
     """Open the database (migrating it to the current schema) and build the engine."""
     if migrate:
         await upgrade(url=settings.database_url)
-    store = await create_store(url=settings.database_url)
+    store = await create_store(url=settings.database_url, keys=settings.encryption_keys)
     templates = TemplateLibrary(extra_dirs=settings.template_dirs)
     for problem in templates.errors():
         log.error("template not loaded: %s", problem)
@@ -68,6 +69,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
             configured_admins=frozenset(settings.admins),
             work_start_hour=settings.work_start_hour,
             work_end_hour=settings.work_end_hour,
+            content_in_messages=settings.content_in_messages,
         ),
     )
     return Services(settings=settings, store=store, templates=templates, engine=engine)

@@ -40,6 +40,9 @@ class CoreSettings:
     # Reminders go out on working days between these hours, in the recipient's time zone.
     work_start_hour: int = 8
     work_end_hour: int = 16
+    # Confidential content in chat messages (kept in the platform's history) instead of only
+    # in private views reached from a message that says there is something to read.
+    content_in_messages: bool = False
 
     def hours(self) -> WorkingHours:
         from conversations.schedule import WorkingHours

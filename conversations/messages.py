@@ -69,6 +69,9 @@ class Button:
     action: str
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
+    # Its answer is a private view (`Message(private=True)`): a platform that opens dialogs
+    # from the button itself (a Teams task module) opens one instead of posting to the chat.
+    private: bool = False
 
 
 # ---------------------------------------------------------------- forms
@@ -204,6 +207,9 @@ class Message:
     # failure notice when it could not (so a confirmation never claims a post that failed).
     on_sent: Message | None = None
     on_failure: Message | None = None
+    # Confidential content for the actor alone (`to=ToActor()`): shown where chat history does
+    # not keep it (a Slack modal; the web chat as any answer). `text` then says only what it is.
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -136,7 +136,12 @@ class Due:
 
 
 async def render(
-    *, tx: Tx, reminder: Reminder, now: datetime, hours: WorkingHours
+    *,
+    tx: Tx,
+    reminder: Reminder,
+    now: datetime,
+    hours: WorkingHours,
+    content_in_messages: bool = False,
 ) -> Due | datetime | None:
     """The message for a due reminder; None when it no longer applies; a later time when it
     may not be sent now (outside the recipient's working hours)."""
@@ -166,6 +171,7 @@ async def render(
             recipient=recipient,
             employee=subject,
             now=now,
+            content_in_messages=content_in_messages,
         )
     elif reminder.kind == PLAN_FOLLOW_UP and subject is not None:
         message = await follow_up_message(
@@ -224,7 +230,11 @@ async def _booking_before(
     recipient: Person,
     employee: Person,
     now: datetime,
+    content_in_messages: bool = False,
 ) -> Message | None:
+    """The day-before reminder. By default it says only when and with whom, and the material
+    (prep, notes) is read in a private view (`flows.material`, which calls this with
+    `content_in_messages=True`), so no chat history keeps a copy of it."""
     booking = await tx.bookings.get(round_id=round_.id, employee_id=employee.id)
     if booking is None or booking.starts_at <= now:
         return None  # no longer "tomorrow": a reminder after the fact helps nobody
@@ -233,6 +243,27 @@ async def _booking_before(
         return None
     loc = recipient.locale
     when = i18n.format_datetime(loc, booking.starts_at.astimezone(zone(recipient.timezone)))
+    if not content_in_messages:
+        own = recipient.id == employee.id
+        text = (
+            i18n.t(loc, "reminder.booking.employee", when=when)
+            if own
+            else i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
+        )
+        return Message(
+            to=ToPerson(recipient.user_id),
+            text=text,
+            blocks=(Heading(text), Note(i18n.t(loc, "reminder.booking.private_hint"))),
+            buttons=(
+                Button(
+                    i18n.t(loc, "reminder.booking.read"),
+                    "material.booking",
+                    encode(round_.id, employee.id),
+                    style="primary",
+                    private=True,
+                ),
+            ),
+        )
     from conversations.flows.common import RoundView
     from conversations.flows.prep import answer_blocks
 

@@ -29,6 +29,8 @@ from conversations.flows import (
     home,
     kickoff,
     leaders,
+    material,
+    mydata,
     notes,
     plan,
     prep,
@@ -65,6 +67,8 @@ COMMANDS: dict[str, Command] = {
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
     "summary": summary.summary_command,
+    "mine": mydata.data_command,
+    "my": mydata.data_command,
     "tilpas": adapt.adapt_command,
     "adapt": adapt.adapt_command,
 }
@@ -82,6 +86,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "reminder": reminders.on_button,
     "summary": summary.on_button,
     "adapt": adapt.on_button,
+    "material": material.on_button,
 }
 
 FORMS: dict[str, FormHandler] = {

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+import stat
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +111,8 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
     "database is locked" when a reader later tries to write.
     """
     parsed = make_url(normalise_url(url))
-    kwargs: dict[str, Any] = {}
+    # An error's message never carries the statement's values (answers, notes, plans).
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if _is_memory_sqlite(parsed):
             # One shared connection, or every checkout would see a fresh empty database.
@@ -119,7 +123,49 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
+    _default_keys(engine, url=url)
     return engine
+
+
+def _default_keys(engine: AsyncEngine, *, url: str) -> None:
+    """Give the engine the keys it would get without configuration (see `resolve_keyring`);
+    `create_store` replaces them with the configured ones and checks them. Where there are
+    none (PostgreSQL without MUSBOT_ENCRYPTION_KEYS), confidential columns refuse to work."""
+    from storage.crypto import EncryptionKeyError, attach, resolve_keyring
+
+    file = sqlite_file(url)
+    try:
+        keyring = resolve_keyring(
+            keys=None,
+            sqlite_path=str(file) if file is not None else None,
+            memory=_is_memory_sqlite(engine.url),
+            create_key_file=False,  # only `create_store`, which knows the configuration, makes one
+        )
+    except EncryptionKeyError:
+        return
+    attach(engine.sync_engine.dialect, keyring)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for in-memory SQLite and PostgreSQL)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed):
+        return None
+    database = parsed.database or ""
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def _private(path: Path) -> None:
+    """Owner-only permissions (0600) on a database file and its -wal/-shm companions."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(candidate, mode & 0o700)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) -> None:
@@ -131,11 +177,15 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) 
         try:
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            # Deleted answers are overwritten with zeros, not left in free pages.
+            cursor.execute("PRAGMA secure_delete = ON")
             if not memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+        if not memory and engine.url.database:
+            _private(Path(engine.url.database).expanduser())
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -209,16 +259,32 @@ class SqlStore:
         await self.engine.dispose()
 
 
-async def create_store(*, url: str, migrate: bool = False) -> SqlStore:
+async def create_store(
+    *, url: str, migrate: bool = False, keys: Sequence[str] | str | None = None
+) -> SqlStore:
     """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted).
 
     Connects once so a wrong URL or an unreachable server fails at startup, not at the first
     message. `migrate=True` runs `upgrade` first (safe with several processes starting at
     once: see `upgrade`); for an in-memory SQLite URL it migrates the store's own database.
+
+    `keys` are the encryption keys, newest first (see `storage.crypto.resolve_keyring` for
+    what happens without them). They are checked against the database's key canary here, so
+    a wrong key stops the start with `EncryptionKeyError` instead of failing a handler later.
     """
+    from storage.crypto import attach, resolve_keyring
+    from storage.rotation import check_canary
+
     _ensure_sqlite_dir(url)
     engine = make_engine(url=url)
     try:
+        file = sqlite_file(url)
+        keyring = resolve_keyring(
+            keys=keys,
+            sqlite_path=str(file) if file is not None else None,
+            memory=_is_memory_sqlite(engine.url),
+        )
+        attach(engine.sync_engine.dialect, keyring)
         if migrate and _is_memory_sqlite(engine.url):
             # Another engine would see another, empty in-memory database: migrate this one.
             await _migrate(engine, "head")
@@ -226,10 +292,12 @@ async def create_store(*, url: str, migrate: bool = False) -> SqlStore:
             await upgrade(url=url)
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        store = SqlStore(engine)
+        await check_canary(store=store)
     except BaseException:
         await engine.dispose()
         raise
-    return SqlStore(engine)
+    return store
 
 
 # ---------------------------------------------------------------- migrations
@@ -282,11 +350,13 @@ def _run_alembic(connection: Connection, revision: str) -> None:
 
 def _ensure_sqlite_dir(url: str) -> None:
     """Create the folder of a SQLite file, so `sqlite:///data/musbot.db` works on first run."""
-    parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() == "sqlite" and not _is_memory_sqlite(parsed):
-        database = parsed.database or ""
-        if not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if not file.exists():
+            # Created owner-only before SQLite opens it; SQLite gives -wal/-shm the same mode.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 if TYPE_CHECKING:  # SqlStore must satisfy the port the flows depend on.

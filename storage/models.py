@@ -18,15 +18,19 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    LargeBinary,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
-from storage.types import UtcDateTime
+from storage.types import (
+    EncryptedBytes,
+    EncryptedJSON,
+    EncryptedString,
+    EncryptedText,
+    UtcDateTime,
+)
 
 
 def _utc(*, nullable: bool = False, index: bool = False) -> Any:
@@ -190,7 +194,7 @@ class PrepAnswerRow(SQLModel, table=True):
         sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
     )
     question_id: str = Field(max_length=255, primary_key=True)
-    text: str | None = None
+    text: str | None = Field(default=None, sa_column=Column(EncryptedString(), nullable=True))
     skipped: bool = Field(default=False)
     updated_at: datetime = _utc()
     revision: int = Field(default=1)
@@ -210,7 +214,7 @@ class LeaderNoteRow(SQLModel, table=True):
     employee_id: int = Field(
         sa_column=Column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
     )
-    text: str
+    text: str = Field(sa_column=Column(EncryptedString(), nullable=False))
     updated_at: datetime = _utc()
 
 
@@ -244,7 +248,8 @@ class ConversationRefRow(SQLModel, table=True):
     platform: str = Field(max_length=20, primary_key=True)
     workspace_external_id: str = Field(max_length=255, primary_key=True)
     key: str = Field(max_length=255, primary_key=True)
-    ref: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Sealed: a Teams form card kept to re-show with errors carries what the person typed.
+    ref: dict[str, Any] = Field(sa_column=Column(EncryptedJSON(), nullable=False))
 
 
 class BookingRow(SQLModel, table=True):
@@ -284,11 +289,13 @@ class PlanVersionRow(SQLModel, table=True):
     employee_id: int = _fk("people.id", index=True)
     number: int
     state: str = Field(max_length=20)
-    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    items: list[dict[str, Any]] = Field(sa_column=Column(EncryptedJSON(), nullable=False))
     follow_up_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     author_id: int = _fk("people.id", ondelete=None)
     created_at: datetime = _utc()
-    change_request: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    change_request: str | None = Field(
+        default=None, sa_column=Column(EncryptedText(), nullable=True)
+    )
 
 
 class PlanApprovalRow(SQLModel, table=True):
@@ -354,7 +361,7 @@ class ReminderRow(SQLModel, table=True):
     due_at: datetime = _utc()
     state: str = Field(max_length=20)
     attempts: int = Field(default=0)
-    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(EncryptedText(), nullable=True))
     sent_at: datetime | None = _utc(nullable=True)
     lease_until: datetime | None = _utc(nullable=True)
     worker: str | None = Field(default=None, max_length=255)
@@ -371,10 +378,21 @@ class FileRow(SQLModel, table=True):
     token: str = Field(max_length=64, primary_key=True)
     filename: str = Field(max_length=255)
     mime_type: str = Field(max_length=255)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content: bytes = Field(sa_column=Column(EncryptedBytes(), nullable=False))
     owner_user_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc()
     expires_at: datetime = _utc(index=True)
+
+
+class KeyCanaryRow(SQLModel, table=True):
+    """A known value sealed with the newest key: checked at start, so a wrong key is an error
+    there instead of garbage (or a failure) in the middle of someone's conversation."""
+
+    __tablename__ = "key_canary"
+
+    id: int = Field(primary_key=True)
+    sealed: str = Field(sa_column=Column(String(), nullable=False))
+    updated_at: datetime = _utc()
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -402,3 +420,4 @@ plan_approvals = _table(PlanApprovalRow)
 plan_item_progress = _table(PlanItemProgressRow)
 reminders = _table(ReminderRow)
 files = _table(FileRow)
+key_canary = _table(KeyCanaryRow)

@@ -27,8 +27,13 @@ import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.engine import make_url
 
+from storage.crypto import KEYS_ENV, new_key
 from storage.db import SqlStore, create_store, make_engine, upgrade
 from storage.models import metadata
+
+# PostgreSQL needs configured encryption keys (no key file beside a server); one per test run,
+# inherited by the worker processes some tests start. Key-file tests unset it themselves.
+os.environ.setdefault(KEYS_ENV, new_key())
 
 POSTGRES_URL_ENV = "MUSBOT_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "MUSBOT_REQUIRE_POSTGRES"

@@ -45,6 +45,7 @@ from adapters.slack.render import (
     render_errors,
     render_form,
     render_message,
+    render_private,
 )
 from adapters.slack.translate import (
     button_event,
@@ -291,6 +292,8 @@ class SlackApp(AsyncApp):
     async def _deliver_one(self, item: object, origin: _Origin) -> None:
         workspace_id = origin.event.actor.workspace_id
         match item:
+            case Message(to=ToActor(), private=True):
+                await self._open_private(item, origin)
             case Message(to=ToActor()):
                 await self._answer(item, origin)
             case Message():
@@ -303,7 +306,9 @@ class SlackApp(AsyncApp):
             case FormErrors() if origin.late:
                 await self._answer(self._late_errors(item, origin), origin)
             case FormErrors():
-                log.warning("form errors outside a form submission dropped: %s", item.errors)
+                log.warning(
+                    "form errors outside a form submission dropped: %s", sorted(item.errors)
+                )
 
     async def _answer(self, message: Message, origin: _Origin) -> None:
         """Show a `ToActor` message to the actor only, updating `replaces` where allowed.
@@ -347,6 +352,26 @@ class SlackApp(AsyncApp):
                 raise
             dm = await self.port.dm_channel(user_id=user_id)
             await self.port.post(channel=dm, payloads=payloads)
+
+    async def _open_private(self, message: Message, origin: _Origin) -> None:
+        """Confidential content in a modal (not kept in the history); an ephemeral message
+        (not kept either) when there is no trigger to open one with."""
+        if origin.quiet:
+            return
+        user_id = origin.event.actor.user_id
+        if origin.trigger_id:
+            view = render_private(message, locale=self.port.cached_locale(user_id))
+            try:
+                await self.port.client.views_open(trigger_id=origin.trigger_id, view=view)
+                return
+            except SlackApiError as error:
+                if api_error_code(error) not in ("expired_trigger_id", "invalid_trigger_id"):
+                    raise
+                log.warning("private view for %s: trigger expired", origin.event.event_id)
+        dm = await self.port.dm_channel(user_id=user_id)
+        await self.port.post_ephemeral(
+            channel=dm, user_id=user_id, payloads=render_message(message)
+        )
 
     async def _open_form(self, form: Form, origin: _Origin) -> None:
         if not origin.trigger_id:

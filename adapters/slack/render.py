@@ -96,6 +96,7 @@ _NOTES: dict[str, dict[str, str]] = {
         "options_cut": "Kun de første 100 valgmuligheder vises.",
         "form_expired": "Formularen kunne ikke åbnes i tide. Prøv venligst igen.",
         "form_late": "Det tog for lang tid, og formularen blev ikke gemt:",
+        "close": "Luk",
     },
     "en": {
         "view_cut": "This view is shortened: Slack shows at most 100 blocks.",
@@ -107,6 +108,7 @@ _NOTES: dict[str, dict[str, str]] = {
         "options_cut": "Only the first 100 choices are shown.",
         "form_expired": "The form could not be opened in time. Please try again.",
         "form_late": "That took too long, and the form was not saved:",
+        "close": "Close",
     },
 }
 
@@ -337,6 +339,19 @@ def render_home(view: HomeView, *, locale: str | None = None) -> JSON:
     if len(content) > room:
         content = [*content[: room - 1], _context_note(note_text(locale, "view_cut"))]
     return {"type": "home", "blocks": content + actions}
+
+
+def render_private(message: Message, *, locale: str | None = None) -> JSON:
+    """A read-only modal for a private message: Slack keeps no copy of it in the history."""
+    content = render_blocks(message.blocks) or [mrkdwn(escape(message.text or "…"))]
+    if len(content) > VIEW_BLOCKS_MAX:
+        content = [*content[: VIEW_BLOCKS_MAX - 1], _context_note(note_text(locale, "view_cut"))]
+    return {
+        "type": "modal",
+        "title": plain(shorten(message.text.strip() or "MUS", 24)),
+        "close": plain(note_text(locale, "close")),
+        "blocks": content,
+    }
 
 
 # ---------------------------------------------------------------- forms

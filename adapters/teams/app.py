@@ -18,6 +18,7 @@ Action.Execute invokes are handled in `on_invoke_activity` (the SDK's own route 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import cast
 
 from microsoft_agents.activity import (
@@ -32,6 +33,7 @@ from adapters.teams import translate
 from adapters.teams.cards import (
     CARD_CONTENT_TYPE,
     Card,
+    dialog_response,
     form_card,
     message_cards,
     read_only_card,
@@ -69,10 +71,18 @@ class TeamsBot(ActivityHandler):
         await self._turn(cast(TurnContext, turn_context))
 
     async def on_invoke_activity(self, turn_context: TurnContextProtocol) -> InvokeResponse | None:
-        """Action.Execute: answer 200 with the card to show (see the module docstring)."""
+        """Action.Execute: answer 200 with the card to show (see the module docstring);
+        task/fetch: answer with the dialog showing a private view."""
+        if turn_context.activity.name == translate.DIALOG_INVOKE:
+            answer = await self._turn(cast(TurnContext, turn_context))
+            title, card = answer.dialog if answer and answer.dialog else (None, None)
+            return InvokeResponse(
+                status=200, body=dialog_response(title=title, card=card, fallback="…")
+            )
         if turn_context.activity.name != translate.EXECUTE_INVOKE:
             return await super().on_invoke_activity(turn_context)
-        card = await self._turn(cast(TurnContext, turn_context))
+        answer = await self._turn(cast(TurnContext, turn_context))
+        card = answer.in_place if answer else None
         if card is not None:
             body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         else:
@@ -81,8 +91,9 @@ class TeamsBot(ActivityHandler):
 
     # ------------------------------------------------------------ one turn
 
-    async def _turn(self, turn_context: TurnContext) -> Card | None:
-        """Handle the activity; for an Action.Execute, the card that replaces the pressed one."""
+    async def _turn(self, turn_context: TurnContext) -> _Answer | None:
+        """Handle the activity; what was answered in place (an Action.Execute's card that
+        replaces the pressed one, a task/fetch's dialog) is on the returned `_Answer`."""
         activity = turn_context.activity
         await self.port.remember(activity)
         inbound = translate.translate(activity)
@@ -98,9 +109,9 @@ class TeamsBot(ActivityHandler):
         await self.port.warm(workspace_id=actor.workspace_id)
         reply = await self.handler.handle(inbound.event, platform=self.port)
         await self.port.flush()
-        return await _Answer(turn_context=turn_context, port=self.port, inbound=inbound).render(
-            reply.items
-        )
+        answer = _Answer(turn_context=turn_context, port=self.port, inbound=inbound)
+        await answer.render(reply.items)
+        return answer
 
 
 class _Answer:
@@ -123,6 +134,7 @@ class _Answer:
         # answer meant for one person must never rewrite what everybody there reads.
         self.pressed = self.event.context.message_ref if self.event.context.is_direct else None
         self.in_place: Card | None = None  # Action.Execute: returned in the HTTP response
+        self.dialog: tuple[str, Card] | None = None  # task/fetch: (title, card) of the dialog
         self.pressed_replaced = False
 
     async def render(self, items: tuple[object, ...]) -> Card | None:
@@ -130,6 +142,9 @@ class _Answer:
         for item in items:
             try:
                 match item:
+                    case Message(to=ToActor()) if self.inbound.dialog and self.dialog is None:
+                        # The answer to a dialog button is shown in the dialog, not the chat.
+                        self.dialog = (item.text, self._dialog_card(item))
                     case Message(to=ToActor()):
                         await self._message(item)
                     case Message():
@@ -142,7 +157,7 @@ class _Answer:
                     case HomeView():
                         await self.port.publish_home(workspace_id=self.workspace_id, view=item)
                     case _:
-                        log.warning("teams: cannot render %r", item)
+                        log.warning("teams: cannot render %s", type(item).__name__)
             except DeliveryError as error:
                 # The event is handled and stored; a reply that could not be shown is logged,
                 # never turned into a failed (and then redelivered) activity.
@@ -150,6 +165,20 @@ class _Answer:
         if isinstance(self.event, FormEvent) and not errors and not self.pressed_replaced:
             await self._close_form()
         return self.in_place
+
+    def _dialog_card(self, message: Message) -> Card:
+        """A read-only card for a dialog (buttons and files stay with chat messages)."""
+        cards = message_cards(
+            message=replace(message, buttons=(), attachments=()),
+            action_style=self.port.action_style,
+            owner=self.actor.user_id,
+            downloads=[],
+            locale=self.actor.locale,
+        )
+        if len(cards) == 1:
+            return cards[0]
+        body = [element for card in cards for element in card.get("body", [])]
+        return {**cards[0], "body": body}
 
     async def _target(self) -> str:
         """The conversation for answers to the actor: this chat if 1:1, else their 1:1 chat.

@@ -207,17 +207,39 @@ def _quote(text: str, *, label: str | None) -> Element:
 
 
 def _button_action(button: Button, *, action_style: ActionStyle, owner: str | None) -> Element:
-    data = {ACTION_KEY: button.action, VALUE_KEY: button.value}
+    data: dict[str, Any] = {ACTION_KEY: button.action, VALUE_KEY: button.value}
     if owner is not None:
         data[OWNER_KEY] = owner
     action: Element = {"title": button.label, "data": data}
-    if action_style == "execute":
+    if button.private:
+        # Opens a dialog (task module) that shows the private view; Teams keeps no copy of
+        # a dialog in the chat. Only Action.Submit can open one.
+        action["type"] = "Action.Submit"
+        data["msteams"] = {"type": "task/fetch"}
+    elif action_style == "execute":
         action.update(type="Action.Execute", verb=button.action)
     else:
         action["type"] = "Action.Submit"
     if button.style != "default":
         action["style"] = _BUTTON_STYLE[button.style]
     return action
+
+
+def dialog_response(*, title: str | None, card: Card | None, fallback: str) -> dict[str, Any]:
+    """The answer to a task/fetch invoke: the private view as a dialog, or a short text."""
+    if card is None or title is None:
+        return {"task": {"type": "message", "value": fallback}}
+    return {
+        "task": {
+            "type": "continue",
+            "value": {
+                "title": title[:100],
+                "width": "large",
+                "height": "large",
+                "card": {"contentType": CARD_CONTENT_TYPE, "content": card},
+            },
+        }
+    }
 
 
 # ---------------------------------------------------------------- forms

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, ChannelAccount
@@ -44,6 +44,7 @@ from conversations.events import (
 PLATFORM: Platform = "teams"
 COMMAND_WORD = "mus"
 EXECUTE_INVOKE = "adaptiveCard/action"
+DIALOG_INVOKE = "task/fetch"  # a button that opens a dialog (task module) for a private view
 _REF_SEP = "|"
 _OUR_PREFIX = "mus_"
 
@@ -56,6 +57,7 @@ class Inbound:
     owner: str | None = None  # the card's owner, from the submit data
     submitted: dict[str, Any] = field(default_factory=dict)  # raw submit data, to refill a form
     execute: bool = False  # arrived as an Action.Execute invoke: answer in the HTTP response
+    dialog: bool = False  # arrived as task/fetch: the answer is a dialog, not a chat message
 
 
 def make_ref(*, conversation_id: str, activity_id: str) -> str:
@@ -134,6 +136,13 @@ def translate(activity: Activity) -> Inbound | None:
         if not isinstance(data, dict):
             return None
         return _submit(data, event_id=event_id, who=who, context=context, execute=True)
+    if activity.type == ActivityTypes.invoke and activity.name == DIALOG_INVOKE:
+        value = activity.value if isinstance(activity.value, dict) else {}
+        data = value.get("data")
+        if not isinstance(data, dict) or ACTION_KEY not in data:
+            return None
+        inbound = _submit(data, event_id=event_id, who=who, context=context, execute=False)
+        return None if inbound is None else replace(inbound, dialog=True)
     if activity.type != ActivityTypes.message:
         return None
     if isinstance(activity.value, dict):

@@ -21,6 +21,7 @@ async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply
     """What this person can do; leaders and admins see their extra commands."""
     mus = command_prefix(ctx)
     lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus), ctx.t("help.home", mus=mus)]
+    lines.append(ctx.t("help.mydata", mus=mus))
     if ctx.may_lead():
         lines += [
             ctx.t("help.start", mus=mus),

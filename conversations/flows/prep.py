@@ -226,6 +226,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
                 buttons=(
                     Button(ctx.t("notes.button.open"), "notes.open", encode(round_id, employee_id)),
                 ),
+                private=not ctx.settings.content_in_messages,
             ),
         )
     )
@@ -631,7 +632,8 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
-    notices = tuple(_share_notice(leader, ctx.person, view) for leader in leaders)
+    private = not ctx.settings.content_in_messages
+    notices = tuple(_share_notice(leader, ctx.person, view, private=private) for leader in leaders)
     done = ctx.t("prep.shared_done", leader=leaders_text)
     review = await _show_review(ctx, view, session, cursor=session.cursor)
     return review + Reply(
@@ -646,7 +648,9 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
 
 
-def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
+def _share_notice(
+    leader: Person, employee: Person, view: RoundView, *, private: bool = True
+) -> Message:
     loc = leader.locale
     text = i18n.t(loc, "prep.share_notice", name=employee.display_name)
     return Message(
@@ -659,6 +663,7 @@ def _share_notice(leader: Person, employee: Person, view: RoundView) -> Message:
                 "prep.view",
                 encode(view.round.id, employee.id),
                 style="primary",
+                private=private,
             ),
             Button(i18n.t(loc, "status.button.show"), "status.show", encode(view.round.id)),
         ),

@@ -197,7 +197,15 @@ async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
     facts.append((ctx.t("status.plan_label"), ctx.t(f"status.plan.{_plan_state(plan)}")))
     buttons: list[Button] = []
     if state == PrepStatus.SHARED:
-        buttons.append(Button(ctx.t("prep.button.view"), "prep.view", value, style="primary"))
+        buttons.append(
+            Button(
+                ctx.t("prep.button.view"),
+                "prep.view",
+                value,
+                style="primary",
+                private=not ctx.settings.content_in_messages,
+            )
+        )
     buttons.append(Button(ctx.t("notes.button.open"), "notes.open", value))
     held = session is not None and session.conversation_held_at is not None
     if not held:

@@ -1,8 +1,8 @@
 """Reads of confidential data leave a line in the audit log, whichever path shows them.
 
 The README promises that every read of shared prep is audited. The leader's booking reminder
-(the working day before the conversation) carries the employee's shared answers, so it is such
-a read; and the plan's history shows every version of a plan, like `plan.open` does.
+(the working day before the conversation) leads to the employee's shared answers in a private
+view, so opening it is such a read; and the plan's history shows every version of a plan, like `plan.open` does.
 """
 
 from __future__ import annotations
@@ -41,8 +41,16 @@ async def test_the_leaders_booking_reminder_with_shared_prep_is_audited(world: W
 
     world.clock.set(datetime(2026, 12, 7, 8, 0, tzinfo=CPH))
     await Sweeper(store=world.store, ports={"test": world.h.port}, clock=world.clock).sweep()
-    to_leader = [message_text(m) for _, m in world.h.port.sent if m.to == ToPerson("UL")]
-    assert any(SECRET in text for text in to_leader)  # the reminder carries the shared answers
+    sent = [m for _, m in world.h.port.sent if m.to == ToPerson("UL")]
+    # The reminder says only that there is material (chat history keeps no answer) ...
+    assert not any(SECRET in message_text(m) for m in sent)
+    read = next(b for m in sent for b in m.buttons if b.action == "material.booking")
+    assert [e for e in await _audit(world) if e not in before] == []  # nothing read yet
+    # ... which the leader reads in a private view: that is the read, and it is audited.
+    shown = await world.h.press("UL", read)
+    assert SECRET in shown.text and shown.messages[0].private
+    refused = await world.h.press("U2", read)
+    assert SECRET not in refused.text
 
     round_id, anna_id = (int(p) for p in (await _value(world)).split(":"))
     async with world.store.transaction() as tx:

@@ -151,7 +151,7 @@ async def test_follow_up_reaches_both_and_items_are_updated_from_it(world: World
     assert reminder is not None
 
 
-async def test_booking_reminder_brings_each_their_own_material(world: World) -> None:
+async def _shared_noted_booked(world: World) -> None:
     await start_round(world.h)
     seen = await world.h.press("U1", world.h.dms("U1")[0].buttons[0])
     seen = await world.h.say("U1", "Mit delte svar")
@@ -164,12 +164,42 @@ async def test_booking_reminder_brings_each_their_own_material(world: World) -> 
     form = (await world.h.press("UL", card.button("booking.open"))).form
     await world.h.submit("UL", form, {"starts_at": "2026-12-08T10:00", "minutes": "60"})
     world.clock.set(datetime(2026, 12, 7, 8, 0, tzinfo=CPH))
+
+
+async def test_booking_reminder_brings_each_their_own_material(world: World) -> None:
+    await _shared_noted_booked(world)
     await sweeper(world).sweep()
+    # The reminders say only that the material is ready: no answer or note in the chat ...
+    for user in ("U1", "UL"):
+        assert "Mit delte svar" not in sent_to(world, user)[-1]
+        assert "Husk at rose" not in sent_to(world, user)[-1]
+    # ... each reads their own material in a private view.
+    views = {}
+    for user in ("U1", "UL"):
+        message = [m for _, m in world.h.port.sent if m.to == ToPerson(user) and m.buttons][-1]
+        views[user] = await world.h.press(user, message.buttons[0])
+        assert views[user].messages[0].private
+    assert "Mit delte svar" in views["U1"].text and "Husk at rose" not in views["U1"].text
+    assert "Mit delte svar" in views["UL"].text and "Husk at rose projektet" in views["UL"].text
+    assert datetime(2026, 12, 7, 7, 0, tzinfo=UTC) == world.clock.now().astimezone(UTC)
+
+
+async def test_booking_reminder_with_content_in_messages_carries_the_material(
+    world: World,
+) -> None:
+    """MUSBOT_CONTENT_IN_MESSAGES=true: the reminder itself carries the material, as before."""
+    await _shared_noted_booked(world)
+    loud = Sweeper(
+        store=world.store,
+        ports={"test": world.h.port},
+        clock=world.clock,
+        content_in_messages=True,
+    )
+    await loud.sweep()
     employee = sent_to(world, "U1")[-1]
     leader = sent_to(world, "UL")[-1]
     assert "Mit delte svar" in employee and "Husk at rose" not in employee
     assert "Mit delte svar" in leader and "Husk at rose projektet" in leader
-    assert datetime(2026, 12, 7, 7, 0, tzinfo=UTC) == world.clock.now().astimezone(UTC)
 
 
 async def test_old_delivery_ids_are_forgotten_but_recent_ones_still_deduplicate(

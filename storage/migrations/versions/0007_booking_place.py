@@ -1,7 +1,7 @@
 """A booking has a place (a room or a video link), shown to both and put in the invite.
 
-Revision ID: 0005_booking_place
-Revises: 0004
+Revision ID: 0007_booking_place
+Revises: 0006_encryption
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_booking_place"
-down_revision: str | None = "0004"
+revision: str = "0007_booking_place"
+down_revision: str | None = "0006_encryption"
 branch_labels = None
 depends_on = None
 
