@@ -124,6 +124,13 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return await _propose(ctx, plan, latest, value)
     if action in ("plan.approve", "plan.change"):
         number = decode_ints(value, count=3)[2]
+        if (
+            action == "plan.approve"
+            and latest is not None
+            and latest.number == number
+            and any(a.person_id == ctx.person.id for a in latest.approvals)
+        ):
+            return say(ctx, "plan.already_approved")  # a double click, not a changed plan
         if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
             return say(ctx, "plan.stale")
         if action == "plan.approve":
@@ -235,7 +242,7 @@ async def _draft(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> PlanVersi
     if latest is not None and latest.state == PlanState.DRAFT:
         return latest
     if latest is not None and latest.state == PlanState.PROPOSED:
-        raise Refuse("plan.waiting")
+        raise Refuse("plan.waiting", other=", ".join(p.display_name for p in _others(ctx, plan)))
     await _may_draft(ctx, plan)
     return await ctx.tx.plans.add_version(
         round_id=plan.view.round.id,
@@ -403,7 +410,8 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
         for p in _others(ctx, plan)
     )
     # The sent version replaces the draft on screen, so its old buttons cannot be pressed.
-    return await _show(ctx, plan) + say(ctx, "plan.proposed") + Reply(notices)
+    others = ", ".join(p.display_name for p in _others(ctx, plan))
+    return await _show(ctx, plan) + say(ctx, "plan.proposed", other=others) + Reply(notices)
 
 
 async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
@@ -583,7 +591,8 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
             )
         elif latest.state == PlanState.PROPOSED:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
-                blocks.append(Note(ctx.t("plan.waiting")))
+                others = ", ".join(p.display_name for p in _others(ctx, plan))
+                blocks.append(Note(ctx.t("plan.waiting", other=others)))
             else:
                 blocks.append(Note(ctx.t("plan.approve_hint")))
                 buttons.append(

@@ -152,7 +152,7 @@ async def test_home_view_shows_own_progress_and_leader_overview(world: World) ->
     assert "I gang: 1 af 9" in home
     await world.h.command("UL", "hjem")
     leader_home = message_text(world.h.port.homes["UL"])
-    assert "0 af 3 har delt" in leader_home
+    assert "Delt forberedelse: 0/3" in leader_home
     assert "ingen aktiv MUS-forberedelse" not in leader_home  # a leader is not told "no prep"
     await world.h.command("U9", "hjem")
     assert "ingen aktiv MUS-forberedelse" in message_text(world.h.port.homes["U9"])
