@@ -129,11 +129,16 @@ class SelectInput:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeopleInput:
-    """Pick people of the workspace; submitted as a tuple of platform user ids."""
+    """Pick people of the workspace; submitted as a tuple of platform user ids.
+
+    `exclude` are people not to offer (the leader in their own round), where a picker can hide
+    them; the flow ignores them when submitted either way.
+    """
 
     id: str
     label: str
     initial: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     hint: str | None = None
     optional: bool = False
 

@@ -57,7 +57,11 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
         raise Refuse("start.not_allowed", mus=command_prefix(ctx))
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
-    names = ctx.templates.names()
+    # Templates in the reader's language first: a Danish form does not open on the English one.
+    names = sorted(
+        ctx.templates.names(),
+        key=lambda name: ctx.templates.get(name=name).language != ctx.locale,
+    )
     default_template = "kk-buf" if ctx.locale == "da" else "generic"
     options = tuple(
         Option(value=name, label=f"{ctx.templates.get(name=name).title} ({name})") for name in names
@@ -74,6 +78,7 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 label=ctx.t("start.form.members"),
                 hint=ctx.t("start.form.members_hint"),
                 optional=True,
+                exclude=(ctx.person.user_id,),
             ),
             SelectInput(
                 id="template",
