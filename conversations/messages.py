@@ -249,6 +249,9 @@ class HomeView:
     user_id: str
     blocks: tuple[Block, ...]
     buttons: tuple[Button, ...] = ()
+    # A refresh nobody asked for (something changed): a platform without a standing overview
+    # page (Teams posts the overview as a chat card) leaves it out rather than add noise.
+    unasked: bool = False
 
 
 Outbound = Message | Form | FormErrors | HomeView

@@ -120,7 +120,10 @@ class TeamsPort:
 
     async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
         """Teams has no bot home page (a personal tab needs a web app): the overview is a card
-        in the person's 1:1 chat, which is where they asked for it."""
+        in the person's 1:1 chat, which is where they asked for it. A refresh nobody asked for
+        is left out: it would be a new card in the chat each time something changed."""
+        if view.unasked:
+            return
         title = next((b.text for b in view.blocks if isinstance(b, Heading)), "MUS")
         await self.send(
             workspace_id=workspace_id,

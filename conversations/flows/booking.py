@@ -380,6 +380,8 @@ async def _ask_held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
 
 async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
     """The conversation took place: the prep is final, and the plan can be written."""
+    from conversations.flows import home
+
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee.id)
     if session is not None and session.conversation_held_at is not None:
         return say(ctx, "booking.already_held", name=employee.display_name)
@@ -411,4 +413,4 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
                 buttons=(Button(i18n.t(employee.locale, "plan.button.draft"), "plan.open", value),),
             ),
         )
-    )
+    ) + await home.refresh(ctx, [ctx.person, employee])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 from conversations.codec import encode
 from conversations.context import Ctx
-from conversations.domain import PlanState, PrepStatus
+from conversations.domain import Person, PlanState, PrepStatus
 from conversations.flows.common import rounds_as_leader, rounds_as_member
 from conversations.flows.kickoff import round_facts
 from conversations.flows.status import progress, state_of, team_label
@@ -19,6 +22,21 @@ from conversations.messages import (
     Paragraph,
     Reply,
 )
+
+
+async def refresh(ctx: Ctx, people: Iterable[Person]) -> Reply:
+    """Fresh overviews for `people` after a change they would see there (live, not on request).
+
+    Each is computed as that person sees it (their rounds, their language); the platform shows
+    it where it has an overview (Slack App Home, the web chat's side panel, pushed over SSE).
+    """
+    views: list[HomeView] = []
+    for person in {p.id: p for p in people}.values():
+        as_them = replace(ctx, person=person)
+        for item in (await show_home(as_them, "")).items:
+            if isinstance(item, HomeView):
+                views.append(replace(item, unasked=True))
+    return Reply(tuple(views))
 
 
 async def show_home(ctx: Ctx, rest: str) -> Reply:

@@ -411,7 +411,8 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
     )
     # The sent version replaces the draft on screen, so its old buttons cannot be pressed.
     others = ", ".join(p.display_name for p in _others(ctx, plan))
-    return await _show(ctx, plan) + say(ctx, "plan.proposed", other=others) + Reply(notices)
+    sent = await _show(ctx, plan) + say(ctx, "plan.proposed", other=others)
+    return sent + Reply(notices) + await _live(ctx, plan)
 
 
 async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
@@ -444,8 +445,15 @@ async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
             _notice(p, plan, "plan.notice.agreed", who=ctx.person.display_name)
             for p in _others(ctx, plan)
         )
-        return await _show(ctx, plan) + Reply(notices)
-    return say(ctx, "plan.approved_waiting")
+        return await _show(ctx, plan) + Reply(notices) + await _live(ctx, plan)
+    return say(ctx, "plan.approved_waiting") + await _live(ctx, plan)
+
+
+async def _live(ctx: Ctx, plan: _Plan) -> Reply:
+    """Both parties' overviews, now that the plan's state changed."""
+    from conversations.flows import home
+
+    return await home.refresh(ctx, [plan.employee, *plan.leaders])
 
 
 async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply:
@@ -482,16 +490,49 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
     )
     if refreshed is None:
         return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
-    # The reminder the button sat on shows the new status (updated in place where possible).
-    return Reply(
-        (
+    # The other party's copy: their follow-up with the new status, and who set it.
+    theirs: list[Message] = []
+    for other in _others(ctx, plan):
+        copy = await follow_up_message(
+            tx=ctx.tx,
+            round_=plan.view.round,
+            template=plan.view.template,
+            recipient=other,
+            employee=plan.employee,
+        )
+        if copy is None:
+            continue
+        told = i18n.t(
+            other.locale,
+            "plan.status_set_by",
+            name=ctx.person.display_name,
+            status=i18n.t(other.locale, f"plan.status.{chosen.value}"),
+        )
+        theirs.append(
             Message(
-                to=ToActor(),
-                text=saved,
-                blocks=(Note(saved), *refreshed.blocks),
-                buttons=refreshed.buttons,
-                replaces=ctx.event.context.message_ref,
-            ),
+                to=ToPerson(other.user_id),
+                text=told,
+                blocks=(Note(told), *copy.blocks),
+                buttons=copy.buttons,
+            )
+        )
+    from conversations.flows import home
+
+    live = await home.refresh(ctx, [plan.employee, *plan.leaders])
+    # The reminder the button sat on shows the new status (updated in place where possible).
+    return (
+        live
+        + Reply(tuple(theirs))
+        + Reply(
+            (
+                Message(
+                    to=ToActor(),
+                    text=saved,
+                    blocks=(Note(saved), *refreshed.blocks),
+                    buttons=refreshed.buttons,
+                    replaces=ctx.event.context.message_ref,
+                ),
+            )
         )
     )
 

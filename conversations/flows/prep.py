@@ -634,17 +634,24 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     private = not ctx.settings.content_in_messages
     notices = tuple(_share_notice(leader, ctx.person, view, private=private) for leader in leaders)
+    from conversations.flows import home
+
+    live = await home.refresh(ctx, [ctx.person, *leaders])
     done = ctx.t("prep.shared_done", leader=leaders_text)
     review = await _show_review(ctx, view, session, cursor=session.cursor)
-    return review + Reply(
-        (
-            Message(
-                to=ToActor(),
-                text=done,
-                blocks=(Paragraph(done), Note(ctx.t("prep.edit_after_share"))),
-            ),
-            *notices,
+    return (
+        review
+        + Reply(
+            (
+                Message(
+                    to=ToActor(),
+                    text=done,
+                    blocks=(Paragraph(done), Note(ctx.t("prep.edit_after_share"))),
+                ),
+                *notices,
+            )
         )
+        + live
     )
 
 

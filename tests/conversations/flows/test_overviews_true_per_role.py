@@ -47,3 +47,18 @@ async def test_the_plan_names_the_other_party(world: World) -> None:
     told = "\n".join(message_text(m) for _, m in world.h.replies if hasattr(m, "buttons"))
     assert "når Anna Andersen har svaret" in told
     assert "den anden part" not in told
+
+
+async def test_the_leaders_overview_follows_a_share_without_being_asked(world: World) -> None:
+    await start_round(world.h)
+    await world.h.command("UL", "hjem")
+    assert "Delt forberedelse: 0/3" in message_text(world.h.port.homes["UL"])
+    opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    assert opened
+    for n in range(1, 20):
+        seen = await world.h.say("U1", f"Svar {n}")
+        if any(b.action == "prep.share" for m in seen.messages for b in m.buttons):
+            await world.h.press("U1", seen.button("prep.share"))
+            break
+    assert "Delt forberedelse: 1/3" in message_text(world.h.port.homes["UL"])
+    assert "Delt med din leder" in message_text(world.h.port.homes["U1"])
