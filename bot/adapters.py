@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.clock import OffsetClock
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -71,17 +72,25 @@ def enable_web_chat(*, services: Services) -> None:
     from adapters.webchat.server import exposure_problem
 
     settings = services.settings
-    problem = exposure_problem(host=settings.host, public=settings.web_chat_public)
+    problem = exposure_problem(
+        host=settings.host,
+        public=settings.web_chat_public,
+        passphrase=settings.web_chat_passphrase,
+    )
     if problem is not None:
         raise ConfigError(problem)
     directory = load_directory()
+    # The clock moves for everyone: only in a demo that serves nothing else, on loopback.
+    demo_only = not (
+        settings.slack_enabled or settings.teams_enabled or settings.web_chat_public
+    )
     chat = WebChat(
         directory=directory,
-        handler=services.engine,
-        clock_forward=None
-        if settings.slack_enabled or settings.teams_enabled
-        else demo_clock(services),
+        handler=services.handler,
+        clock_forward=demo_clock(services) if demo_only else None,
         public=settings.web_chat_public,
+        passphrase=settings.web_chat_passphrase,
+        clock=services.clock,
     )
     # Reminders for the demo people go out through the web chat's port.
     services.ports[chat.port.platform] = chat.port
@@ -108,6 +117,7 @@ def enable_web_chat(*, services: Services) -> None:
 
 def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
     from adapters.slack import SlackSettings, add_slack_routes, build_slack_app, run_socket_mode
+    from adapters.slack.server import SocketModeLink, bot_token_check
 
     settings = services.settings
     assert settings.slack_bot_token is not None
@@ -117,10 +127,12 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
         app_token=settings.slack_app_token,
         api_url=settings.slack_api_url,
     )
-    bolt = build_slack_app(handler=services.engine, settings=slack_settings)
+    bolt = build_slack_app(handler=services.handler, settings=slack_settings)
     services.ports["slack"] = bolt.port
     services.adapters.append("slack")
     tasks: list[asyncio.Task[None]] = []
+    token_ok = bot_token_check(bolt=bolt)
+    link: SocketModeLink | None = None
     if slack_settings.signing_secret:
         services.mounts.append(
             lambda app: add_slack_routes(
@@ -128,16 +140,25 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
             )
         )
     if slack_settings.app_token:
+        link = SocketModeLink()
         tasks.append(
             asyncio.create_task(
                 run_socket_mode(
                     bolt=bolt,
                     app_token=slack_settings.app_token,
+                    link=link,
                     allowed_teams=settings.slack_allowed_teams,
                 )
             )
         )
         log.info("Slack: Socket Mode")
+
+    async def slack_ready() -> str | None:
+        if link is not None and (problem := await link.check()):
+            return problem
+        return await token_ok()
+
+    services.readiness.platforms["slack"] = slack_ready
     return tasks
 
 
@@ -175,11 +196,52 @@ def _enable_teams(services: Services) -> None:
 
     def mount(app: web.Application) -> None:
         services.ports["teams"] = add_teams_routes(
-            app=app, handler=services.engine, refs=refs, settings=teams_settings, files=files
+            app=app, handler=services.handler, refs=refs, settings=teams_settings, files=files
         )
 
     services.mounts.append(mount)
     services.adapters.append("teams")
+    if settings.microsoft_app_id and settings.microsoft_app_password:
+        services.readiness.platforms["teams"] = _teams_token_check(settings)
+
+
+def _teams_token_check(settings: Settings) -> Callable[[], Awaitable[str | None]]:
+    """Teams has no connection to watch; ready means Microsoft still gives the bot its token
+    (a revoked secret or a wrong tenant shows here before the first reply fails). A success is
+    cached by the credentials until near expiry, a failure for 30 s, so probes stay cheap."""
+    import aiohttp
+
+    from adapters.teams.auth import ClientCredentials
+
+    assert settings.microsoft_app_id is not None
+    credentials = ClientCredentials(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password or "",
+        tenant_id=settings.microsoft_app_tenant_id
+        if settings.microsoft_app_type == "SingleTenant"
+        else None,
+        login_url=settings.teams_login_url,
+        timeout=5.0,
+    )
+    failed: dict[str, Any] = {"at": None, "problem": None}
+
+    async def check() -> str | None:
+        now = asyncio.get_running_loop().time()
+        if failed["at"] is not None and now - failed["at"] < 30:
+            problem: str | None = failed["problem"]
+            return problem
+        try:
+            await credentials.token()
+        except PermissionError as error:  # "token endpoint answered HTTP 401": no secret in it
+            failed.update(at=now, problem=f"the bot's credentials are refused ({error})")
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            failed.update(at=now, problem=f"Microsoft login unreachable ({type(error).__name__})")
+        else:
+            failed.update(at=None, problem=None)
+        problem = failed["problem"]
+        return problem
+
+    return check
 
 
 def _teams_files(services: Services) -> FileLinks | None:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object per log line, for a log collector.
+    log_format: Literal["text", "json"] = "text"
     # Extra template directories (comma-separated); a file there overrides a built-in of the same name.
     template_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     # Platform user ids who may start rounds besides workspace admins (comma-separated).
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     web_chat: bool | None = None
     # The web chat has no login: serve it on a non-loopback MUSBOT_HOST only when this is true.
     web_chat_public: bool = False
+    # In public mode, visitors must give this shared passphrase (or a per-person link).
+    web_chat_passphrase: str | None = None
     # The https base URL this server is reached at (the Teams messaging endpoint's host):
     # Teams gets files as download links under it. Without it Teams cannot be given files.
     public_url: str | None = None

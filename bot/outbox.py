@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +61,8 @@ class Sweeper:
     lease_seconds: float = 300.0
     max_attempts: int = 8
     base_backoff: float = 30.0
+    # Told each sweep's totals (the metrics); never raises into the sweep.
+    on_result: Callable[[SweepResult], None] | None = None
     _in_flight: set[asyncio.Task[object]] = field(default_factory=set, init=False, repr=False)
 
     async def sweep(self) -> SweepResult:
@@ -75,6 +77,8 @@ class Sweeper:
                 for name in total.__dataclass_fields__:
                     setattr(total, name, getattr(total, name) + getattr(result, name))
                 if result.claimed < self.batch:
+                    if self.on_result is not None:
+                        self.on_result(total)
                     return total
         finally:
             if task is not None:

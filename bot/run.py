@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 
@@ -16,6 +17,10 @@ from bot.services import build_services
 log = logging.getLogger("musbot")
 
 
+class PortInUseError(Exception):
+    """The address to listen on is taken (or not ours); the message says which and what to do."""
+
+
 async def run(*, settings: Settings) -> int:
     services = await build_services(settings=settings)
     from bot.adapters import enable_adapters
@@ -25,7 +30,17 @@ async def run(*, settings: Settings) -> int:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        await services.close()
+        if error.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise PortInUseError(
+                f"cannot listen on {settings.host}:{settings.port}: {error.strerror} "
+                "(another process uses the port? set MUSBOT_PORT, or MUSBOT_HOST)"
+            ) from None
+        raise
     url = f"http://{settings.host}:{settings.port}/"
     if "web" in services.adapters:
         log.info(

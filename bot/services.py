@@ -10,10 +10,12 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.health import Readiness
+from bot.metrics import InstrumentedHandler, MeteredPort, Metrics
 from bot.outbox import Sweeper
 from conversations.context import CoreSettings
 from conversations.engine import Engine
-from conversations.ports import Clock, PlatformPort
+from conversations.ports import Clock, EventHandler, PlatformPort
 from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore, create_store, upgrade
 
@@ -35,14 +37,26 @@ class Services:
     # Each enabled adapter registers its port here, so the outbox can reach its people.
     ports: dict[str, PlatformPort] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
+    metrics: Metrics = field(default_factory=Metrics)
+    # What /readyz checks besides the database: adapters add their platform's connection.
+    readiness: Readiness = field(default_factory=Readiness)
+
+    @property
+    def handler(self) -> EventHandler:
+        """The engine as adapters get it: counted and timed for /metrics."""
+        return InstrumentedHandler(inner=self.engine, metrics=self.metrics)
 
     def sweeper(self) -> Sweeper:
         return Sweeper(
             store=self.store,
-            ports=self.ports,
+            ports={
+                name: MeteredPort(inner=port, metrics=self.metrics)
+                for name, port in self.ports.items()
+            },
             clock=self.clock,
             hours=self.engine.settings.hours(),
             content_in_messages=self.engine.settings.content_in_messages,
+            on_result=self.metrics.record_sweep,
         )
 
     def adapter_names(self) -> list[str]:

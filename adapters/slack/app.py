@@ -72,6 +72,17 @@ from conversations.ports import DeliveryError, EventHandler
 
 log = logging.getLogger(__name__)
 
+
+class _ClientOverToken(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment by itself and, because we hand it a
+    client built from that same token, warns on every start that the token is unused."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_ClientOverToken())
+
 FORM_BUDGET = 2.5
 """Seconds a form submission may spend in the core before the modal is closed without it."""
 
@@ -442,9 +453,12 @@ def _has_datetime(form: Form) -> bool:
 def _log_retry(request: AsyncBoltRequest) -> None:
     headers: Mapping[str, Any] = request.headers
     retry = headers.get("x-slack-retry-num")
-    if retry:
-        reason = headers.get("x-slack-retry-reason")
-        log.info("Slack redelivery #%s (%s)", retry[0] if retry else "?", reason)
+    number = str(retry[0] if isinstance(retry, list | tuple) else retry or "")
+    # Socket Mode envelopes carry retry_attempt 0 on a first delivery: that is no redelivery.
+    if number and number != "0":
+        why = headers.get("x-slack-retry-reason")
+        reason = str(why[0] if isinstance(why, list | tuple) and why else why or "no reason given")
+        log.info("Slack redelivery #%s (%s)", number, reason)
 
 
 def build_slack_app(

@@ -33,9 +33,15 @@ def channel_pane(channel_id: str) -> str:
 class ChatHub:
     """Histories per person and per channel, overviews, open forms, files and subscribers."""
 
-    def __init__(self, *, directory: Directory, history_limit: int = 500) -> None:
+    def __init__(
+        self, *, directory: Directory, history_limit: int = 500, file_limit: int = 500
+    ) -> None:
         self.directory = directory
         self.history_limit = history_limit
+        # Files are kept until the bot restarts; the oldest go beyond this many.
+        self.file_limit = file_limit
+        # New messages per person since their page last showed them (the switcher's markers).
+        self._unread: dict[str, int] = defaultdict(int)
         self._seq = itertools.count(1)
         self._refs = itertools.count(1)
         self._personal: dict[str, list[JSON]] = defaultdict(list)
@@ -54,6 +60,8 @@ class ChatHub:
         """
         queue: asyncio.Queue[JSON | None] = asyncio.Queue()
         self._subscribers[user_id].add(queue)
+        if self._unread.pop(user_id, 0):
+            self.broadcast(self.unread())
         return self.snapshot(user_id=user_id), queue
 
     def unsubscribe(self, *, user_id: str, queue: asyncio.Queue[JSON | None]) -> None:
@@ -70,7 +78,18 @@ class ChatHub:
             "entries": entries,
             "home": self._homes.get(user_id),
             "form": self._forms.get(user_id),
+            "unread": self.unread()["counts"],
         }
+
+    def unread(self) -> JSON:
+        """New messages per person whose page was not showing them."""
+        return {"type": "unread", "counts": {k: v for k, v in self._unread.items() if v}}
+
+    def broadcast(self, item: JSON) -> None:
+        """To every open page, whoever it acts as (the tour, the unread markers)."""
+        for queues in self._subscribers.values():
+            for queue in queues:
+                queue.put_nowait(item)
 
     def close(self) -> None:
         """End every stream (server shutdown), so no request waits for the next message."""
@@ -79,9 +98,16 @@ class ChatHub:
                 queue.put_nowait(None)
 
     def _push(self, user_ids: list[str] | tuple[str, ...], item: JSON) -> None:
+        missed = False
         for user_id in user_ids:
-            for queue in self._subscribers.get(user_id, ()):
+            queues = self._subscribers.get(user_id)
+            if not queues and item.get("type") == "message":
+                self._unread[user_id] += 1
+                missed = True
+            for queue in queues or ():
                 queue.put_nowait(item)
+        if missed:
+            self.broadcast(self.unread())
 
     # ------------------------------------------------------------ messages
     def _entry(
@@ -108,6 +134,8 @@ class ChatHub:
     def _file(self, attachment: Attachment) -> JSON:
         token = secrets.token_urlsafe(16)
         self._files[token] = attachment
+        while len(self._files) > self.file_limit:
+            del self._files[next(iter(self._files))]
         return {
             "filename": attachment.filename,
             "title": attachment.title or attachment.filename,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.commands import visible_to
 from conversations.context import Ctx
 from conversations.events import InstallEvent
 from conversations.flows.common import command_prefix
@@ -20,20 +21,8 @@ from conversations.messages import (
 async def show_help(ctx: Ctx, rest: str, *, unknown: str | None = None) -> Reply:
     """What this person can do; leaders and admins see their extra commands."""
     mus = command_prefix(ctx)
-    lines = [ctx.t("help.prep", mus=mus), ctx.t("help.plan", mus=mus), ctx.t("help.home", mus=mus)]
-    lines.append(ctx.t("help.mydata", mus=mus))
-    if ctx.may_lead():
-        lines += [
-            ctx.t("help.start", mus=mus),
-            ctx.t("help.adapt", mus=mus),
-            ctx.t("help.status", mus=mus),
-            ctx.t("help.book", mus=mus),
-            ctx.t("help.reminders", mus=mus),
-            ctx.t("help.summary", mus=mus),
-        ]
-    if ctx.is_admin():
-        lines.append(ctx.t("help.leaders", mus=mus))
-    lines.append(ctx.t("help.help", mus=mus))
+    commands = visible_to(may_lead=ctx.may_lead(), is_admin=ctx.is_admin())
+    lines = [ctx.t(f"help.{command.key}", mus=mus) for command in commands]
     blocks: list = [Heading(ctx.t("help.title"))]
     if unknown:
         blocks.append(Paragraph(ctx.t("help.unknown", word=unknown)))

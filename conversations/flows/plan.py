@@ -691,8 +691,8 @@ async def _history(ctx: Ctx, plan: _Plan) -> Reply:
 
 
 async def _download(ctx: Ctx, plan: _Plan) -> Reply:
-    """The plan as a plain-text document, every version with its signatures."""
-    from conversations.plan_document import render_text
+    """The plan as a PDF and as plain text, every version with its signatures."""
+    from conversations.plan_document import render_pdf, render_text
 
     versions = await ctx.tx.plans.versions(
         round_id=plan.view.round.id, employee_id=plan.employee.id
@@ -701,7 +701,7 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
         round_id=plan.view.round.id, employee_id=plan.employee.id
     )
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
-    text = render_text(
+    document = dict(
         locale=ctx.locale,
         tz=ctx.tz,
         template=plan.view.template,
@@ -711,6 +711,8 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
         progress={k: v.status for k, v in progress.items()},
         kerneopgave=plan.view.round.kerneopgave,
     )
+    text = render_text(**document)  # type: ignore[arg-type]
+    pdf = render_pdf(**document)  # type: ignore[arg-type]
     await ctx.audit(
         action="plan.download", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
     )
@@ -727,6 +729,12 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
                         content=text.encode("utf-8"),
                         mime_type="text/plain; charset=utf-8",
                         title=name,
+                    ),
+                    Attachment(
+                        filename=name.rsplit(".", 1)[0] + ".pdf",
+                        content=pdf,
+                        mime_type="application/pdf",
+                        title=name.rsplit(".", 1)[0] + ".pdf",
                     ),
                 ),
             ),

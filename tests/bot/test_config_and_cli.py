@@ -70,7 +70,7 @@ def test_cli_refuses_half_slack_config(
 
 def test_templates_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["templates", "list"]) == 0
-    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
     assert names == ["generic", "kk-buf", "randers", "toender"]
     assert main(["templates", "show", "toender"]) == 0
     shown = capsys.readouterr().out
@@ -97,15 +97,21 @@ async def test_healthz_and_slack_route(monkeypatch: pytest.MonkeyPatch) -> None:
         health = await client.get("/healthz")
         assert health.status == 200
         assert (await health.json())["adapters"] == ["slack"]
+        ready = await client.get("/readyz")  # the stand-in API at :9 does not answer
+        assert ready.status == 503
+        assert "Slack API unreachable" in (await ready.json())["checks"]["slack"]
         forged = await client.post("/slack/events", data="command=/mus")
         assert forged.status == 401
         # A database that stops answering (here: the file is no longer a database).
         await services.store.close()
         for path in Path.cwd().glob("musbot.db*"):
             path.write_bytes(b"this is not a database" * 100)
-        broken = await client.get("/healthz")
+        alive = await client.get("/healthz")  # alive: the process answers
+        assert alive.status == 200
+        broken = await client.get("/readyz")  # not ready: the database does not answer
         assert broken.status == 503
-        assert (await broken.json())["status"] == "error"
+        body = await broken.json()
+        assert body["status"] == "not ready" and body["checks"]["database"] == "unreachable"
 
 
 def test_manifest_teams_writes_the_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,7 @@ class StubLogin:
     token_requests: list[dict[str, str]] = field(default_factory=list)
     hang: asyncio.Event | None = None  # see `hold`
     fail_status: int | None = None
+    token_status: int | None = None  # the token endpoint answers this instead (a revoked secret)
     asked: asyncio.Event = field(default_factory=asyncio.Event)  # set at the first metadata GET
     _server: TestServer | None = None
 
@@ -122,6 +123,8 @@ class StubLogin:
         self.hits["token"] += 1
         form = dict(await request.post())
         self.token_requests.append({k: str(v) for k, v in form.items()})
+        if self.token_status is not None:
+            return web.json_response({"error": "invalid_client"}, status=self.token_status)
         return web.json_response(
             {"token_type": "Bearer", "expires_in": 3600, "access_token": ACCESS_TOKEN}
         )

@@ -30,6 +30,20 @@ const CHROME = {
     download: "Hent",
     you: "dig",
     clockMoved: "Tiden er nu {now}. Påmindelser sendt: {sent}.",
+    clockDayLabel: "Spol tiden frem til næste arbejdsdag kl. 9",
+    clockWeekLabel: "Spol tiden en uge frem til en arbejdsdag kl. 9",
+    peopleTitle: "Skift person",
+    unread: "{count} ulæste",
+    guideTitle: "Guide",
+    guideCount: "trin {number} af {count}",
+    guideSwitch: "Skift til {name}",
+    guideHere: "Du er {name}",
+    guideBack: "Forrige trin",
+    guideNext: "Næste trin",
+    loginTitle: "Denne demo kræver en adgangskode",
+    passphrase: "Adgangskode",
+    login: "Log ind",
+    wrongPassphrase: "Forkert adgangskode.",
   },
   en: {
     skip: "Skip to the message box",
@@ -58,6 +72,20 @@ const CHROME = {
     download: "Download",
     you: "you",
     clockMoved: "It is now {now}. Reminders sent: {sent}.",
+    clockDayLabel: "Move time forward to the next working day at 09:00",
+    clockWeekLabel: "Move time a week forward, to a working day at 09:00",
+    peopleTitle: "Switch person",
+    unread: "{count} unread",
+    guideTitle: "Guide",
+    guideCount: "step {number} of {count}",
+    guideSwitch: "Switch to {name}",
+    guideHere: "You are {name}",
+    guideBack: "Previous step",
+    guideNext: "Next step",
+    loginTitle: "This demo needs a passphrase",
+    passphrase: "Passphrase",
+    login: "Log in",
+    wrongPassphrase: "Wrong passphrase.",
   },
 };
 
@@ -74,6 +102,9 @@ const state = {
   lastFocus: null,
   closingBySelf: false,
   homeAsked: new Set(),
+  unread: {}, // person id -> messages they have not seen
+  tour: null, // the guide's current step (as the server sent it)
+  started: false,
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -181,8 +212,11 @@ function buttonsNode(buttons, where) {
       "data-action": button.action,
     });
     node.addEventListener("click", async () => {
+      // Not `disabled`: a disabled button drops the focus to the page. Busy is said instead,
+      // and a second click meanwhile does nothing.
+      if (node.getAttribute("aria-disabled") === "true") return;
       state.lastFocus = node;
-      node.disabled = true;
+      node.setAttribute("aria-disabled", "true");
       try {
         await send({
           kind: "button",
@@ -192,12 +226,28 @@ function buttonsNode(buttons, where) {
           pane: where.pane,
         });
       } finally {
-        node.disabled = false;
+        node.removeAttribute("aria-disabled");
+        keepFocus(node, where.pane);
       }
     });
     row.append(node);
   }
   return row;
+}
+
+// After a bot button: stay on it while it is there; if its message was replaced, the new
+// message's first button has the focus already (showEntry); otherwise the pane's text box.
+function keepFocus(node, pane) {
+  if (document.querySelector("#form-dialog").open) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) return;
+  if (node.isConnected) {
+    node.focus();
+    return;
+  }
+  const log = state.panes.get(pane) || state.panes.get("dm");
+  const box = log?.closest(".pane")?.querySelector("input[name=text]") || $("#dm-input");
+  box.focus();
 }
 
 function attachmentsNode(files) {
@@ -423,6 +473,8 @@ function onItem(item) {
         log.scrollTop = log.scrollHeight;
       });
       showHome(item.home);
+      state.unread = item.unread || {};
+      renderPeople();
       if (item.form) openForm(item.form);
       else if ($("#form-dialog").open) closeForm({ bySelf: true });
       if (!item.home && !state.homeAsked.has(state.me)) {
@@ -433,6 +485,14 @@ function onItem(item) {
     }
     case "message":
       showEntry(item);
+      break;
+    case "unread":
+      state.unread = item.counts || {};
+      renderPeople();
+      break;
+    case "tour":
+      state.tour = item;
+      renderGuide();
       break;
     case "home":
       showHome(item.view);
@@ -508,6 +568,69 @@ function buildPanes() {
 function applyChrome() {
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+  }
+  renderPeople();
+  renderGuide();
+}
+
+// The person switcher: a select (quick) and a row of buttons with unread markers.
+function renderPeople() {
+  const select = $("#person");
+  const nav = $("#people-nav");
+  if (!select || !nav) return;
+  nav.replaceChildren();
+  for (const person of state.people) {
+    const count = state.unread[person.id] || 0;
+    const base = person.admin ? `${person.name} (${t("admin")})` : person.name;
+    const option = [...select.options].find((o) => o.value === person.id);
+    if (option) option.textContent = count ? `${base} – ${t("unread", { count })}` : base;
+    const button = el("button", { type: "button", "data-person": person.id, text: person.name });
+    if (person.id === state.me) button.setAttribute("aria-current", "true");
+    if (count) {
+      button.append(
+        el("span", { class: "unread", "aria-hidden": "true", text: String(count) }),
+        el("span", { class: "visually-hidden", text: ` (${t("unread", { count })})` }),
+      );
+    }
+    button.addEventListener("click", () => {
+      actAs(person.id);
+      nav.querySelector(`[data-person="${CSS.escape(person.id)}"]`)?.focus();
+    });
+    nav.append(el("li", {}, button));
+  }
+}
+
+// The guide panel: what to do next, and a button to become the person who does it.
+function renderGuide() {
+  const panel = $("#guide");
+  const tour = state.tour;
+  if (!panel || !tour) return;
+  panel.hidden = false;
+  $("#guide-count").textContent = `(${t("guideCount", { number: tour.number, count: tour.count })})`;
+  $("#guide-text").textContent = tour.text[state.lang] || tour.text.da;
+  const switcher = $("#guide-switch");
+  const known = state.people.some((p) => p.id === tour.who);
+  const here = tour.who === state.me;
+  switcher.textContent = here ? t("guideHere", { name: tour.who_name }) : t("guideSwitch", { name: tour.who_name });
+  switcher.hidden = !known;
+  switcher.setAttribute("aria-disabled", here ? "true" : "false");
+  $("#guide-back").disabled = tour.number <= 1;
+  $("#guide-next").disabled = tour.number >= tour.count;
+}
+
+async function moveTour(move) {
+  const response = await fetch("/web/tour", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ move }),
+  });
+  const result = await response.json().catch(() => ({}));
+  if (response.ok && result.type === "tour") {
+    state.tour = result;
+    renderGuide();
+  }
 }
 
 function actAs(id) {
@@ -527,8 +650,40 @@ function actAs(id) {
   connect();
 }
 
+async function askPassphrase() {
+  const form = $("#login");
+  form.hidden = false;
+  $("#panes").hidden = true;
+  applyChrome();
+  $("#passphrase").focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch("/web/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ passphrase: $("#passphrase").value }),
+    });
+    if (response.ok) {
+      form.hidden = true;
+      $("#panes").hidden = false;
+      start();
+      return;
+    }
+    const error = $("#login-error");
+    error.textContent = t("wrongPassphrase");
+    error.hidden = false;
+    $("#passphrase").focus();
+  }, { once: false });
+}
+
 async function start() {
   const response = await fetch("/web/people");
+  if (response.status === 401) {
+    askPassphrase();
+    return;
+  }
+  if (state.started) return;
+  state.started = true;
   const directory = await response.json();
   state.people = directory.people;
   state.channels = directory.channels;
@@ -565,15 +720,23 @@ async function start() {
     closeForm({ bySelf: true });
   });
 
+  $("#guide-back").addEventListener("click", () => moveTour("back"));
+  $("#guide-next").addEventListener("click", () => moveTour("next"));
+  $("#guide-switch").addEventListener("click", () => {
+    if (state.tour && state.tour.who !== state.me) actAs(state.tour.who);
+    $("#guide-switch").focus();
+  });
+
   if (state.clock) {
     const tools = $("#clock-tools");
     tools.hidden = false;
     for (const button of tools.querySelectorAll("button")) {
       button.addEventListener("click", async () => {
+        // The server lands on the next working day at 09:00 (reminders go out in working hours).
         const response = await fetch("/web/clock", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ hours: Number(button.dataset.hours) }),
+          body: JSON.stringify({ days: Number(button.dataset.days), land: "working_morning" }),
         });
         const result = await response.json().catch(() => ({}));
         if (!response.ok) {

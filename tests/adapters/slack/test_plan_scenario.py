@@ -419,9 +419,10 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     assert "Godkendt af Anna Andersen den 11.1.2027" in mine and "Godkendt af Lene Leder" in mine
     await press_dm(slack, user="U1", action="plan.download")
     assert "Her er udviklingsplanen som dokument" in dm_text(stub, "D1")
-    [(title, document)] = uploads_to(stub, "D1")[-1:]
+    [(title, document), (pdf_title, pdf)] = uploads_to(stub, "D1")[-2:]
     text = document.decode("utf-8")
     assert title == "udviklingsplan.txt"
+    assert pdf_title == "udviklingsplan.pdf" and pdf.startswith(b"%PDF-")
     assert "Styrke sprog og leg" in text and "Styrke sprogarbejdet" in text
     assert text.count("Godkendt af") == 4
 

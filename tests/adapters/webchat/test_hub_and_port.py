@@ -44,7 +44,7 @@ async def test_port_answers_from_the_directory_and_refuses_unknown_targets() -> 
     assert lene.locale == "da-DK" and lene.timezone == "Europe/Copenhagen"
     assert await port.lookup(workspace_id="demo", user_id="nobody") is None
     members = await port.channel_members(workspace_id="demo", channel_id=CHANNEL)
-    assert [m.user_id for m in members] == ["lene", "anna", "mads", "sofie", "jonas", "freja"]
+    assert [m.user_id for m in members] == ["lene", "anna", "mads", "sofie", "jonas", "emma"]
     with pytest.raises(DeliveryError) as gone:
         await port.send(workspace_id="demo", message=Message(to=ToPerson("nobody"), text="x"))
     assert gone.value.kind == "user_gone"

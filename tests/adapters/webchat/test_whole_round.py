@@ -97,7 +97,9 @@ async def test_a_whole_round_in_the_web_chat(web_chat: Chat) -> None:
     download = await anna.next("message")
     while not download["attachments"]:
         download = await anna.next("message")
-    [file] = download["attachments"]
+    file, pdf = download["attachments"]  # the text, and beside it the PDF
+    assert pdf["mime_type"] == "application/pdf"
+    assert (await (await c.client.get(pdf["url"])).read()).startswith(b"%PDF-")
     got = await c.client.get(file["url"])
     assert got.headers["Content-Type"] == file["mime_type"]
     document = await got.text()

@@ -51,7 +51,9 @@ def test_exposure_needs_an_explicit_setting() -> None:
     assert exposure_problem(host="127.0.0.1", public=False) is None
     problem = exposure_problem(host="0.0.0.0", public=False)
     assert problem is not None and "MUSBOT_WEB_CHAT_PUBLIC=true" in problem
-    assert exposure_problem(host="0.0.0.0", public=True) is None
+    assert "MUSBOT_WEB_CHAT_PASSPHRASE" in (exposure_problem(host="0.0.0.0", public=True) or "")
+    assert exposure_problem(host="0.0.0.0", public=True, passphrase="short") is not None
+    assert exposure_problem(host="0.0.0.0", public=True, passphrase="solsikke-2026") is None
 
 
 def sqlite_url(tmp_path: Path) -> str:
@@ -96,6 +98,18 @@ async def test_on_another_interface_it_is_refused_unless_made_public(tmp_path: P
     finally:
         await services.close()
     public = load_settings(database_url=sqlite_url(tmp_path), host="0.0.0.0", web_chat_public=True)
+    services = await build_services(settings=public)
+    try:
+        with pytest.raises(ConfigError, match="MUSBOT_WEB_CHAT_PASSPHRASE"):
+            await enable_adapters(services=services)
+    finally:
+        await services.close()
+    public = load_settings(
+        database_url=sqlite_url(tmp_path),
+        host="0.0.0.0",
+        web_chat_public=True,
+        web_chat_passphrase="solsikke-2026",
+    )
     services = await build_services(settings=public)
     try:
         await enable_adapters(services=services)
