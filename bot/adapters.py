@@ -128,7 +128,7 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
         api_url=settings.slack_api_url,
     )
     bolt = build_slack_app(handler=services.handler, settings=slack_settings)
-    services.ports["slack"] = bolt.port
+    services.ports["slack"] = bolt.port.for_background()  # the outbox's: 429s not slept out
     services.adapters.append("slack")
     tasks: list[asyncio.Task[None]] = []
     token_ok = bot_token_check(bolt=bolt)

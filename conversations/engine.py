@@ -18,7 +18,7 @@ from dataclasses import replace
 from conversations import i18n
 from conversations.context import CoreSettings, Ctx, TemplateSource
 from conversations.directory import Directory
-from conversations.domain import Person
+from conversations.domain import Person, Workspace
 from conversations.events import Actor, CommandEvent, InboundEvent
 from conversations.messages import (
     HomeView,
@@ -31,9 +31,12 @@ from conversations.messages import (
     ToChannel,
     ToPerson,
 )
-from conversations.ports import Clock, DeliveryError, PlatformPort, Store
+from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
 
 log = logging.getLogger(__name__)
+
+KNOWN_PEOPLE_LIMIT = 100_000
+"""Entries in the per-process caches of known people and workspaces before they start over."""
 
 
 class Engine:
@@ -54,6 +57,9 @@ class Engine:
         self.fan_out = 8  # direct messages in flight at once
         # People already stored: their profile needs no platform lookup (bounded, per process).
         self._known_people: set[tuple[str, str, str]] = set()
+        # Workspaces already stored, by (platform, external id): their row never changes what
+        # an event needs (its id), so it is not upserted on every event.
+        self._workspaces: dict[tuple[str, str], Workspace] = {}
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         from conversations.router import dispatch, typed_command
@@ -69,9 +75,7 @@ class Engine:
                 if not await tx.events.claim(key=key, at=now):
                     log.info("duplicate delivery %s ignored", key)
                     return Reply()
-                workspace = await tx.workspaces.get_or_create(
-                    platform=actor.platform, external_id=actor.workspace_id
-                )
+                workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
                 person = await tx.people.upsert(
                     workspace_id=workspace.id,
                     user_id=actor.user_id,
@@ -93,8 +97,10 @@ class Engine:
                 )
                 reply = await dispatch(ctx)
         except Exception:
+            self._workspaces.clear()  # a rolled-back first event may have created it
             log.exception("handling %s failed", key)
             return Reply((_oops(actor.locale),))
+        self._remember(actor)
         return await self.deliver(
             reply, platform=platform, workspace_id=actor.workspace_id, person=person
         )
@@ -153,9 +159,7 @@ class Engine:
             return item.to.channel_id
         assert isinstance(item.to, ToPerson)
         async with self.store.transaction() as tx:
-            workspace = await tx.workspaces.get_or_create(
-                platform=platform.platform, external_id=workspace_id
-            )
+            workspace = await self._workspace(tx, platform.platform, workspace_id)
             found = await tx.people.get_by_user_id(
                 workspace_id=workspace.id, user_id=item.to.user_id
             )
@@ -192,13 +196,29 @@ class Engine:
         if key in self._known_people:
             return True
         async with self.store.transaction() as tx:
-            workspace = await tx.workspaces.get_or_create(
-                platform=actor.platform, external_id=actor.workspace_id
-            )
+            workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
             person = await tx.people.get_by_user_id(
                 workspace_id=workspace.id, user_id=actor.user_id
             )
-            return person is not None
+        if person is None:
+            return False
+        self._remember(actor)
+        return True
+
+    def _remember(self, actor: Actor) -> None:
+        if len(self._known_people) >= KNOWN_PEOPLE_LIMIT:
+            self._known_people.clear()
+        self._known_people.add((actor.platform, actor.workspace_id, actor.user_id))
+
+    async def _workspace(self, tx: Tx, platform: str, external_id: str) -> Workspace:
+        key = (platform, external_id)
+        found = self._workspaces.get(key)
+        if found is None:
+            found = await tx.workspaces.get_or_create(platform=platform, external_id=external_id)
+            if len(self._workspaces) >= KNOWN_PEOPLE_LIMIT:
+                self._workspaces.clear()
+            self._workspaces[key] = found
+        return found
 
 
 def _oops(locale: str | None) -> Message:

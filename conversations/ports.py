@@ -21,19 +21,19 @@ from conversations.domain import (
     ItemStatus,
     LeaderNote,
     Person,
-    Phase,
     PlanItem,
-    PlanState,
     PlanVersion,
     PrepAnswer,
     PrepSession,
-    PrepStatus,
     Reminder,
     Round,
     Team,
     Workspace,
 )
 from conversations.events import Actor, InboundEvent
+from conversations.lifecycles.plan import PlanTransition
+from conversations.lifecycles.prep import PrepTransition
+from conversations.lifecycles.round import RoundTransition
 from conversations.messages import HomeView, Message, Reply
 
 
@@ -142,7 +142,11 @@ class RoundRepo(Protocol):
         """Newest first."""
         ...
 
-    async def set_phase(self, *, round_id: int, phase: Phase) -> None: ...
+    async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
+        """Persist a round transition (`conversations.lifecycles.round.decide`): the phase
+        becomes `transition.after`. `ValueError` when the stored phase is not
+        `transition.before` (decided on stale data); `NotFound` for an unknown round."""
+        ...
 
     async def ended_before(self, *, day: date) -> list[Round]:
         """Rounds whose conversation period ended before `day` (candidates for deletion)."""
@@ -164,18 +168,17 @@ class RoundRepo(Protocol):
 class PrepRepo(Protocol):
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None: ...
 
-    async def save_session(
+    async def apply(
         self,
         *,
         round_id: int,
         person_id: int,
-        cursor: int,
-        status: PrepStatus,
+        transition: PrepTransition,
         at: datetime,
-        shared_at: datetime | None = None,
-        conversation_held_at: datetime | None = None,
+        cursor: int | None = None,
     ) -> PrepSession:
-        """Create or replace the session row (all fields as given)."""
+        """Persist a prep transition (`conversations.lifecycles.prep`), creating the session
+        if needed: the row becomes `lifecycles.prep.persisted(...)`; `cursor` None keeps it."""
         ...
 
     async def sessions(self, *, round_id: int) -> list[PrepSession]: ...
@@ -264,13 +267,13 @@ class PlanRepo(Protocol):
         *,
         round_id: int,
         employee_id: int,
-        state: PlanState,
         items: Sequence[PlanItem],
         follow_up_on: date | None,
         author_id: int,
         at: datetime,
     ) -> PlanVersion:
-        """A new version numbered after the latest; earlier versions are left as they are."""
+        """A new DRAFT numbered after the latest; earlier versions are left as they are.
+        Every other state is reached through `apply` (the plan lifecycle)."""
         ...
 
     async def update_draft(
@@ -279,9 +282,22 @@ class PlanRepo(Protocol):
         """Change a version still in DRAFT (callers check the state)."""
         ...
 
-    async def set_state(
-        self, *, version_id: int, state: PlanState, change_request: str | None = None
-    ) -> None: ...
+    async def apply(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        transition: PlanTransition,
+        actor_id: int,
+        at: datetime,
+        change_request: str | None = None,
+    ) -> PlanVersion:
+        """Persist a plan transition (`conversations.lifecycles.plan`) on the newest version
+        and return the newest version afterwards. In order: SUPERSEDE_PROPOSED (with
+        `change_request`), SIGN (by `actor_id`), the new state, SUPERSEDE_EARLIER_AGREED,
+        NEW_DRAFT (a copy of the newest version's content, authored by `actor_id`).
+        `ValueError` when the newest version is not in `transition.before`."""
+        ...
 
     async def approve(self, *, version_id: int, person_id: int, at: datetime) -> PlanVersion:
         """Record a signature (once per person and version) and return the version."""
@@ -296,6 +312,14 @@ class PlanRepo(Protocol):
 
     async def versions(self, *, round_id: int, employee_id: int) -> list[PlanVersion]:
         """Oldest first."""
+        ...
+
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        """Every employee's versions, oldest first, by employee id (bounded statements)."""
+        ...
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        """Every employee's item follow-up, by employee id (one statement)."""
         ...
 
     async def set_item_status(
@@ -353,12 +377,23 @@ class OutboxRepo(Protocol):
         self, *, reminder_id: int, worker: str, due_at: datetime, error: str
     ) -> None: ...
 
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        """Keep rows this worker is still sending claimed until `lease_until`; how many."""
+        ...
+
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None: ...
 
     async def mark_cancelled(self, *, reminder_id: int, worker: str) -> None: ...
 
     async def for_round(self, *, round_id: int) -> list[Reminder]:
         """Every reminder of a round, by due time."""
+        ...
+
+    async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
+        """Cancel the round's pending reminders of these kinds (a closed round's prep nudges
+        and booking reminders); returns how many. Other kinds (follow-ups) are left alone."""
         ...
 
     async def get(self, *, key: str) -> Reminder | None: ...

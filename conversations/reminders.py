@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import encode
 from conversations.context import zone
 from conversations.domain import (
@@ -180,6 +180,7 @@ async def render(
             template=Template.model_validate(round_.template),
             recipient=recipient,
             employee=subject,
+            now=now,
         )
     else:
         message = None
@@ -231,15 +232,17 @@ async def _booking_before(
     employee: Person,
     now: datetime,
     content_in_messages: bool = False,
+    material: policy.BookingMaterial | None = None,
 ) -> Message | None:
     """The day-before reminder. By default it says only when and with whom, and the material
     (prep, notes) is read in a private view (`flows.material`, which calls this with
-    `content_in_messages=True`), so no chat history keeps a copy of it."""
+    `content_in_messages=True` and what it read through the policy), so no chat history
+    keeps a copy of it. Nothing is read (or audited) for a reminder that shows no content."""
     booking = await tx.bookings.get(round_id=round_.id, employee_id=employee.id)
     if booking is None or booking.starts_at <= now:
         return None  # no longer "tomorrow": a reminder after the fact helps nobody
-    session = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
-    if session is not None and session.conversation_held_at is not None:
+    held = await tx.prep.get_session(round_id=round_.id, person_id=employee.id)
+    if held is not None and held.conversation_held_at is not None:
         return None
     loc = recipient.locale
     when = i18n.format_datetime(loc, booking.starts_at.astimezone(zone(recipient.timezone)))
@@ -264,34 +267,37 @@ async def _booking_before(
                 ),
             ),
         )
+    if material is None:
+        # The recipient's material, as the policy lets them see it (and audits): the
+        # employee their own prep; a leader the prep once shared, and their own notes.
+        try:
+            material = await policy.read_booking_material(
+                policy.Access(tx=tx, actor=recipient, now=now),
+                round_=round_,
+                round_id=round_.id,
+                employee_id=employee.id,
+            )
+        except policy.Denied:
+            return None  # no longer a party (a changed round): nothing to remind of
+    session = material.session
     from conversations.flows.common import RoundView
     from conversations.flows.prep import answer_blocks
 
     view = RoundView(round=round_, team=team, template=template)
-    answers = await tx.prep.answers(round_id=round_.id, person_id=employee.id)
+    answers = material.answers
     blocks: list[Block]
     if recipient.id == employee.id:
         text = i18n.t(loc, "reminder.booking.employee", when=when)
         blocks = [Heading(text), Note(i18n.t(loc, "reminder.booking.own_material"))]
-        blocks += answer_blocks(loc, view, answers, shared_at=session)
+        blocks += answer_blocks(loc, view, answers or {}, shared_at=session)
     else:
         text = i18n.t(loc, "reminder.booking.leader", when=when, name=employee.display_name)
         blocks = [Heading(text)]
-        if session is not None and session.status == PrepStatus.SHARED:
+        if answers is not None:
             blocks += answer_blocks(loc, view, answers, shared_at=session)
-            # The reminder shows the shared prep to the leader: a read, like `prep.view`.
-            await tx.audit.record(
-                at=now,
-                actor_id=recipient.id,
-                action="prep.view",
-                subject=f"round:{round_.id}:person:{employee.id}",
-                detail="booking reminder",
-            )
         else:
             blocks.append(Paragraph(i18n.t(loc, "prep.not_shared", name=employee.display_name)))
-        note = await tx.notes.get(
-            round_id=round_.id, leader_id=recipient.id, employee_id=employee.id
-        )
+        note = material.note
         if note is not None and note.text:
             blocks.append(Quote(note.text, label=i18n.t(loc, "notes.title")))
         blocks.append(Note(i18n.t(loc, "prep.leader_confidential")))
@@ -299,12 +305,29 @@ async def _booking_before(
 
 
 async def follow_up_message(
-    *, tx: Tx, round_: Round, template: Template, recipient: Person, employee: Person
+    *,
+    tx: Tx,
+    round_: Round,
+    template: Template,
+    recipient: Person,
+    employee: Person,
+    now: datetime,
 ) -> Message | None:
-    agreed = agreed_version(await tx.plans.versions(round_id=round_.id, employee_id=employee.id))
+    """The agreed plan with its items' statuses, read for `recipient` through the policy."""
+    try:
+        plan = await policy.read_plan(
+            policy.Access(tx=tx, actor=recipient, now=now),
+            round_=round_,
+            round_id=round_.id,
+            employee_id=employee.id,
+            detail="follow-up",
+        )
+    except policy.Denied:
+        return None  # no longer a party to the plan
+    agreed = agreed_version(plan.versions)
     if agreed is None:
         return None
-    progress = await tx.plans.item_progress(round_id=round_.id, employee_id=employee.id)
+    progress = plan.progress
     loc = recipient.locale
     text = (
         i18n.t(loc, "reminder.follow_up.employee")

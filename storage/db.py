@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import logging
 import os
+import re
 import stat
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
@@ -224,12 +225,21 @@ class SqlTx:
         self.outbox = SqlOutboxRepo(session)
 
 
+_in_write: contextvars.ContextVar[bool] = contextvars.ContextVar("musbot_in_write", default=False)
+
+
 class SqlStore:
-    """`ports.Store` on SQLAlchemy: SQLite by default, PostgreSQL to scale."""
+    """`ports.Store` on SQLAlchemy: SQLite by default, PostgreSQL to scale.
+
+    SQLite allows one writer at a time, and every transaction here is a write transaction
+    (`BEGIN IMMEDIATE`). Concurrent ones queue on an asyncio lock in this process instead of
+    in SQLite's busy handler, which polls with growing sleeps and so adds latency under load.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -239,8 +249,17 @@ class SqlStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
         """Commit on normal exit, roll back on an exception (which propagates)."""
-        async with self._sessions() as session, session.begin():
-            yield SqlTx(session)
+        if self._write_lock is None or _in_write.get():
+            async with self._sessions() as session, session.begin():
+                yield SqlTx(session)
+            return
+        async with self._write_lock:
+            token = _in_write.set(True)  # a nested transaction in this task must not wait on us
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield SqlTx(session)
+            finally:
+                _in_write.reset(token)
 
     async def ping(self) -> bool:
         """True when the database answers; for health checks, so it never raises."""
@@ -310,6 +329,8 @@ _PG_MIGRATION_LOCK = 0x6D7573626F74  # "musbot"
 
 def alembic_config(*, url: str | None = None) -> Config:
     """Alembic's configuration, built in code (no alembic.ini): works from any cwd or install."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -328,9 +349,40 @@ async def upgrade(*, url: str, revision: str = "head") -> None:
     _ensure_sqlite_dir(url)
     engine = make_engine(url=url, foreign_keys=False)
     try:
+        if revision == "head" and await schema_is_current(engine):
+            return  # the usual start: nothing to do, and alembic is not even imported
         await _migrate(engine, revision)
     finally:
         await engine.dispose()
+
+
+def head_revisions() -> set[str]:
+    """The migration heads, read from the files (importing alembic costs ~30 MB)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = re.search(r"^revision\b[^=]*=\s*['\"]([^'\"]+)['\"]", source, re.M)
+        if found:
+            revisions.add(found.group(1))
+        down = re.search(r"^down_revision\b[^=]*=\s*(.+)$", source, re.M)
+        if down:
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return revisions - parents
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at every migration head (then `upgrade` has nothing to do)."""
+    heads = head_revisions()
+    if not heads:
+        return False
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            stored = {row[0] for row in rows}
+    except Exception:  # no table yet (a new database), or unreadable: let alembic decide
+        return False
+    return stored == heads
 
 
 async def _migrate(engine: AsyncEngine, revision: str) -> None:
@@ -343,6 +395,8 @@ async def _migrate(engine: AsyncEngine, revision: str) -> None:
 
 
 def _run_alembic(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
@@ -360,6 +414,7 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 if TYPE_CHECKING:  # SqlStore must satisfy the port the flows depend on.
+    from alembic.config import Config
 
     def _conforms(store: SqlStore) -> Store:
         return store

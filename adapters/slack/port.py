@@ -66,6 +66,31 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         return wait is None or wait <= self.max_wait
 
 
+class PooledWebClient(AsyncWebClient):
+    """An AsyncWebClient that keeps one aiohttp session, so connections to Slack are reused.
+
+    Without a session slack_sdk opens a new `aiohttp.ClientSession` (and a new TCP + TLS
+    connection) for every call, which costs more CPU than the rest of answering a message.
+    The session is made on first use, inside the running event loop, and again should the
+    client be used from another loop (tests) or after it was closed.
+    """
+
+    _session_loop: asyncio.AbstractEventLoop | None = None
+
+    async def api_call(self, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if self.session is None or self.session.closed or self._session_loop is not loop:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._session_loop = loop
+        return await super().api_call(*args, **kwargs)
+
+    async def close(self) -> None:
+        """Close the kept session (at shutdown)."""
+        if self.session is not None and not self.session.closed:
+            await self.session.close()
+        self.session = None
+
+
 def build_web_client(
     *,
     token: str,
@@ -85,7 +110,7 @@ def build_web_client(
                 max_retry_count=rate_limit_retries, max_wait=max_retry_wait
             )
         )
-    return AsyncWebClient(
+    return PooledWebClient(
         token=token,
         base_url=base_url or SLACK_API_URL,
         timeout=timeout,
@@ -243,6 +268,36 @@ class SlackPort:
         self._profiles: dict[str, tuple[float, Mapping[str, Any] | None]] = {}
         self._dm_channels: dict[str, str] = {}
         self._lookups = asyncio.Semaphore(lookup_concurrency)
+        self._companions: list[SlackPort] = []
+
+    async def close(self) -> None:
+        """Close the web clients' kept connections (this port's and `for_background`'s)."""
+        for port in [self, *self._companions]:
+            if isinstance(port.client, PooledWebClient):
+                await port.client.close()
+
+    def for_background(self) -> SlackPort:
+        """This port for the outbox: a 429 surfaces at once as `DeliveryError("rate_limited",
+        retry_after=...)` instead of slack_sdk's retry handler sleeping it out inside the send
+        (which would stall every message behind it); the outbox reschedules the row instead.
+        Caches (DM channels, profiles) are shared with this port."""
+        client = self.client
+        background = PooledWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[
+                handler
+                for handler in client.retry_handlers
+                if not isinstance(handler, AsyncRateLimitErrorRetryHandler)
+            ],
+        )
+        port = SlackPort(client=background, profile_ttl=self.profile_ttl)
+        self._companions.append(port)
+        port._profiles = self._profiles
+        port._dm_channels = self._dm_channels
+        port._lookups = self._lookups
+        return port
 
     # -------------------------------------------------- PlatformPort
 

@@ -104,7 +104,11 @@ def add_slack_routes(
         async def drain(_: web.Application) -> None:
             await bolt.drain()
 
+        async def close(_: web.Application) -> None:
+            await bolt.port.close()
+
         app.on_shutdown.append(drain)
+        app.on_cleanup.append(close)
 
 
 class SocketModeLink:

@@ -6,7 +6,8 @@ once, so every call waits for a slot first:
 
 * per conversation: 7 per second, 8 per 2 seconds, 60 per 30 seconds, 1800 per hour
   (the limits Microsoft documents for "send to conversation");
-* per tenant: 30 requests per second (below the documented 50, leaving room for replies).
+* per tenant: 28 requests per second (below the documented 50, leaving room for replies, and
+  below a tenant limit of 30 with headroom, so timing jitter does not earn 429s).
 
 A sliding-window log is used rather than a token bucket: a bucket of capacity *n* refilling at
 *n*/s lets 2*n* through in one second (the full bucket plus the refill), a window log never lets
@@ -42,7 +43,7 @@ CONVERSATION_WINDOWS: tuple[Window, ...] = (
     Window(60, 30.0),
     Window(1800, 3600.0),
 )
-TENANT_WINDOWS: tuple[Window, ...] = (Window(30, 1.0),)
+TENANT_WINDOWS: tuple[Window, ...] = (Window(28, 1.0),)
 
 
 class _Log:

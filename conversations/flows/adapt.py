@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from conversations import policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.flows.common import (
@@ -52,8 +53,14 @@ async def adapt_command(ctx: Ctx, rest: str) -> Reply:
 
 async def _leader_view(ctx: Ctx, round_id: int) -> RoundView:
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person):
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.ADAPT_ROUND,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
     if view.round.phase not in PREP_PHASES:
         raise Refuse("adapt.too_late")
     return view

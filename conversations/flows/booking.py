@@ -12,13 +12,28 @@ from datetime import datetime, timedelta
 
 import holidays
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import BadValue, decode_ints, encode
 from conversations.context import Ctx
-from conversations.domain import Booking, Person, PrepStatus
+from conversations.domain import Booking, Person
 from conversations.events import Actor
-from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
+from conversations.flows.common import (
+    Refuse,
+    RoundView,
+    accept,
+    advance,
+    load_round,
+    require_open,
+    rounds_as_leader,
+    say,
+)
 from conversations.ical import Party, invite
+from conversations.lifecycles import booking as lifecycle
+from conversations.lifecycles import prep as prep_lifecycle
+from conversations.lifecycles.base import Effect
+from conversations.lifecycles.booking import BookingAction, BookingState, BookingTransition
+from conversations.lifecycles.prep import PrepAction, PrepState
+from conversations.lifecycles.round import RoundAction
 from conversations.messages import (
     Attachment,
     Button,
@@ -41,14 +56,36 @@ from conversations.reminders import schedule_booking_reminders
 
 DURATIONS = ("30", "45", "60", "90")
 PLACE_LIMIT = 500
+_HELD = BookingAction.MARK_HELD
 
 
-async def _leader_of(ctx: Ctx, round_id: int, employee_id: int) -> tuple[RoundView, Person]:
+async def _leader_of(
+    ctx: Ctx, round_id: int, employee_id: int, act: policy.Do = policy.Do.BOOK
+) -> tuple[RoundView, Person]:
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        policy.access(ctx),
+        act,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=employee_id,
+    )
+    assert view is not None
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
     return view, employee
+
+
+async def _booking_state(ctx: Ctx, view: RoundView, employee: Person) -> BookingState:
+    booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=employee.id)
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee.id)
+    return BookingState.of(booking, session)
+
+
+async def _may_book(ctx: Ctx, view: RoundView, employee: Person) -> BookingTransition:
+    """A closed round takes no bookings; a held conversation is not booked again."""
+    require_open(view)
+    state = await _booking_state(ctx, view, employee)
+    return accept(lifecycle.decide(state, BookingAction.BOOK), name=employee.display_name)
 
 
 async def book_command(ctx: Ctx, rest: str) -> Reply:
@@ -81,13 +118,16 @@ async def book_command(ctx: Ctx, rest: str) -> Reply:
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id, employee_id = decode_ints(value, count=2)
-    view, employee = await _leader_of(ctx, round_id, employee_id)
     if action == "booking.open":
+        view, employee = await _leader_of(ctx, round_id, employee_id)
+        await _may_book(ctx, view, employee)
         booking = await ctx.tx.bookings.get(round_id=round_id, employee_id=employee_id)
         return Reply((_form(ctx, view, employee, booking=booking),))
     if action == "booking.held":
+        view, employee = await _leader_of(ctx, round_id, employee_id, policy.Do.MARK_HELD)
         return await _ask_held(ctx, view, employee)
     if action == "booking.held_confirm":
+        view, employee = await _leader_of(ctx, round_id, employee_id, policy.Do.MARK_HELD)
         return await _held(ctx, view, employee)
     return say(ctx, "error.stale_button")
 
@@ -204,8 +244,14 @@ async def on_form(
         except ValueError:
             employee_id = -1
         view = await load_round(ctx, round_id)
-        if view is None or not view.is_leader(ctx.person):
-            raise Refuse("error.not_allowed")
+        await policy.check(
+            policy.access(ctx),
+            policy.Do.BOOK,
+            round_=view.round if view else None,
+            round_id=round_id,
+            employee_id=None,
+        )
+        assert view is not None
         if employee_id not in view.member_ids:
             return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
         view, employee = await _leader_of(ctx, round_id, employee_id)
@@ -215,6 +261,7 @@ async def on_form(
         return say(ctx, "error.stale_button")
     round_id, employee_id, confirmed = _state(state)
     view, employee = await _leader_of(ctx, round_id, employee_id)
+    booked = await _may_book(ctx, view, employee)
     raw = values.get("starts_at")
     try:
         local = parse_datetime(text=raw if isinstance(raw, str) else "", today=ctx.today)
@@ -260,14 +307,15 @@ async def on_form(
         place=place,
     )
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
-    await schedule_booking_reminders(
-        tx=ctx.tx,
-        round_id=round_id,
-        employee=employee,
-        leaders=leaders,
-        starts_at=starts_at,
-        hours=ctx.settings.hours(),
-    )
+    if booked.causes(Effect.SCHEDULE_BOOKING_REMINDERS):
+        await schedule_booking_reminders(
+            tx=ctx.tx,
+            round_id=round_id,
+            employee=employee,
+            leaders=leaders,
+            starts_at=starts_at,
+            hours=ctx.settings.hours(),
+        )
     await ctx.audit(
         action="booking.save",
         subject=f"round:{round_id}:person:{employee_id}",
@@ -382,18 +430,20 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
     """The conversation took place: the prep is final, and the plan can be written."""
     from conversations.flows import home
 
+    name = employee.display_name
+    require_open(view)
+    held = accept(lifecycle.decide(await _booking_state(ctx, view, employee), _HELD), name=name)
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee.id)
-    if session is not None and session.conversation_held_at is not None:
-        return say(ctx, "booking.already_held", name=employee.display_name)
-    await ctx.tx.prep.save_session(
-        round_id=view.round.id,
-        person_id=employee.id,
-        cursor=session.cursor if session else 0,
-        status=session.status if session else PrepStatus.NOT_STARTED,
-        at=ctx.now,
-        shared_at=session.shared_at if session else None,
-        conversation_held_at=ctx.now,
-    )
+    if held.causes(Effect.LOCK_PREP):
+        state = PrepState.of(session, phase=view.round.phase)
+        await ctx.tx.prep.apply(
+            round_id=view.round.id,
+            person_id=employee.id,
+            transition=accept(prep_lifecycle.decide(state, PrepAction.HOLD), name=name),
+            at=ctx.now,
+        )
+    if held.causes(Effect.ROUND_CONVERSATION_HELD):
+        await advance(ctx, view, RoundAction.CONVERSATION_HELD)
     await ctx.audit(action="booking.held", subject=f"round:{view.round.id}:person:{employee.id}")
     value = encode(view.round.id, employee.id)
     text = ctx.t("booking.held_done", name=employee.display_name)

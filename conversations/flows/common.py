@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from conversations.context import Ctx
-from conversations.domain import Person, Phase, Round, Team
+from conversations.domain import Phase, Round, Team
+from conversations.lifecycles.base import Effect, Refusal, Transition
+from conversations.lifecycles.round import (
+    OPEN_PHASES,
+    PREP_PHASES,
+    RoundAction,
+    RoundTransition,
+    accepts_work,
+)
+from conversations.lifecycles.round import decide as decide_round
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
+from conversations.refusal import Refuse
+from conversations.reminders import PREP_NUDGE
 from conversations.templates.model import Template
 
-ACTIVE_PHASES = (Phase.PREP, Phase.CONVERSATIONS, Phase.SUMMARY, Phase.FOLLOW_UP)
-PREP_PHASES = (Phase.PREP, Phase.CONVERSATIONS)
+ACTIVE_PHASES = OPEN_PHASES
+_T = TypeVar("_T", bound=Transition)
+__all__ = ["ACTIVE_PHASES", "PREP_PHASES", "Refuse", "RoundView", "accept"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +40,6 @@ class RoundView:
     @property
     def member_ids(self) -> tuple[int, ...]:
         return self.round.member_ids
-
-    def is_leader(self, person: Person) -> bool:
-        return person.id in self.round.leader_ids
-
-    def is_member(self, person: Person) -> bool:
-        return person.id in self.round.member_ids
 
 
 def say(ctx: Ctx, key: str, /, **values: object) -> Reply:
@@ -74,7 +81,43 @@ async def _view(ctx: Ctx, round_: Round) -> RoundView | None:
     team = await ctx.tx.teams.get(team_id=round_.team_id)
     if team is None or team.workspace_id != ctx.workspace.id:
         return None
+    round_ = await catch_up(ctx, round_)
     return RoundView(round=round_, team=team, template=Template.model_validate(round_.template))
+
+
+async def catch_up(ctx: Ctx, round_: Round) -> Round:
+    """The round hears of the clock: once its prep deadline has passed it is in the
+    conversations phase (the lifecycle's PREP_DEADLINE_PASSED; a later phase is left alone)."""
+    if round_.phase != Phase.PREP or ctx.today <= round_.prep_deadline:
+        return round_
+    passed = accept(decide_round(round_.phase, RoundAction.PREP_DEADLINE_PASSED))
+    try:
+        moved = await ctx.tx.rounds.apply(round_id=round_.id, transition=passed)
+    except ValueError:  # another handler moved it on a moment ago
+        return await ctx.tx.rounds.get(round_id=round_.id) or round_
+    if passed.causes(Effect.CANCEL_PREP_NUDGES):
+        await ctx.tx.outbox.cancel_for_round(round_id=round_.id, kinds=(PREP_NUDGE,))
+    return moved
+
+
+async def advance(ctx: Ctx, view: RoundView, action: RoundAction) -> RoundTransition:
+    """Move the round on as its lifecycle allows (or stop with the lifecycle's refusal).
+
+    Another handler may have moved the round since it was read (two leaders, a deadline
+    caught up): then the action is decided once more on the phase it has now.
+    """
+    transition = accept(decide_round(view.round.phase, action))
+    if not transition.changed:
+        return transition
+    try:
+        await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
+    except ValueError:
+        fresh = await ctx.tx.rounds.get(round_id=view.round.id)
+        assert fresh is not None
+        transition = accept(decide_round(fresh.phase, action))
+        if transition.changed:
+            await ctx.tx.rounds.apply(round_id=view.round.id, transition=transition)
+    return transition
 
 
 async def leader_names(ctx: Ctx, view: RoundView) -> str:
@@ -82,13 +125,18 @@ async def leader_names(ctx: Ctx, view: RoundView) -> str:
     return ", ".join(p.display_name for p in leaders) or "?"
 
 
-class Refuse(Exception):
-    """Stop handling and tell the actor why, in their language (`key` is an i18n key)."""
+def accept(result: _T | Refusal, /, **values: object) -> _T:
+    """The transition a lifecycle allowed, or stop with its refusal (`values` fill its text)."""
+    if isinstance(result, Refusal):
+        raise Refuse(result.reason, **{**result.values, **values})
+    return result
 
-    def __init__(self, key: str, /, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+
+def require_open(view: RoundView) -> None:
+    """A closed round takes no more work (the round lifecycle says so)."""
+    closed = accepts_work(view.round.phase)
+    if closed is not None:
+        raise Refuse(closed.reason, **closed.values)
 
 
 def command_prefix(ctx: Ctx) -> str:

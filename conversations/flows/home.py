@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from conversations import policy
 from conversations.codec import encode
 from conversations.context import Ctx
 from conversations.domain import Person, PlanState, PrepStatus
@@ -47,8 +48,13 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
     if not mine and not led:
         blocks.append(Paragraph(ctx.t("home.no_prep")))
     for view in mine:
-        session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
-        answers = await ctx.tx.prep.answers(round_id=view.round.id, person_id=ctx.person.id)
+        own = await policy.read_prep(
+            policy.access(ctx),
+            round_=view.round,
+            round_id=view.round.id,
+            employee_id=ctx.person.id,
+        )
+        session, answers = own.session, own.answers
         total = len(view.template.steps())
         done = sum(1 for a in answers.values() if a.text)
         state = state_of(session)

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
-from conversations.flows.common import ACTIVE_PHASES, Refuse, command_prefix, say
+from conversations.flows.common import ACTIVE_PHASES, command_prefix, say
 from conversations.messages import (
     BulletList,
     Button,
@@ -53,8 +53,9 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     """The round form; only people allowed to lead get it."""
-    if not ctx.may_lead():
-        raise Refuse("start.not_allowed", mus=command_prefix(ctx))
+    await policy.govern(
+        ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
+    )
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
     # Templates in the reader's language first: a Danish form does not open on the English one.
@@ -190,8 +191,9 @@ async def _resend(ctx: Ctx, round_id: int) -> Reply:
 async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     if form != FORM_ID:
         return say(ctx, "error.stale_button")
-    if not ctx.may_lead():
-        raise Refuse("start.not_allowed", mus=command_prefix(ctx))
+    await policy.govern(
+        ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
+    )
     parsed = _validate(ctx, values)
     if isinstance(parsed, FormErrors):
         return Reply((parsed,))

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.context import Ctx
-from conversations.flows.common import Refuse, say
+from conversations.flows.common import say
 from conversations.messages import Form, Note, PeopleInput, Reply
 
 
 async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
-    if not ctx.is_admin():
-        raise Refuse("leaders.not_admin")
+    await policy.govern(ctx, policy.Govern.NAME_LEADERS, refusal="leaders.not_admin")
     current = await ctx.tx.people.leaders(workspace_id=ctx.workspace.id)
     return Reply(
         (
@@ -37,8 +36,7 @@ async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
 async def on_form(
     ctx: Ctx, form: str, state: str, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
-    if not ctx.is_admin():
-        raise Refuse("leaders.not_admin")
+    await policy.govern(ctx, policy.Govern.NAME_LEADERS, refusal="leaders.not_admin")
     raw = values.get("leaders")
     wanted = set(
         raw if isinstance(raw, tuple) else (r.strip() for r in (raw or "").split(",") if r.strip())

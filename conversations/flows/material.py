@@ -7,6 +7,7 @@ notes, where the platform keeps no copy in the chat history (a Slack modal; the 
 
 from __future__ import annotations
 
+from conversations import policy
 from conversations.codec import decode_ints
 from conversations.context import Ctx
 from conversations.flows.common import Refuse, load_round, say
@@ -19,22 +20,19 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return say(ctx, "error.stale_button")
     round_id, employee_id = decode_ints(value, count=2)
     view = await load_round(ctx, round_id)
-    # The employee of the round, or one of its leaders; nobody else (the rendering below
-    # reads through the same checks the reminder itself uses, and audits a leader's read).
-    allowed = (
-        view is not None
-        and employee_id in view.round.member_ids
-        and (ctx.person.id == employee_id or ctx.person.id in view.round.leader_ids)
+    # The employee of the round, or one of its leaders; nobody else: the policy decides,
+    # audits (`material.view`, or `material.view_denied`) and reads.
+    read = await policy.read_booking_material(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=employee_id,
     )
-    if view is None or not allowed:
-        await ctx.audit(
-            action="material.view_denied", subject=f"round:{round_id}:person:{employee_id}"
-        )
-        raise Refuse("error.not_allowed")
+    assert view is not None
     found = await ctx.tx.people.get_many(person_ids=[employee_id])
     if not found:
         raise Refuse("error.not_allowed")
-    # The reminder's own material, rendered (and its reads audited) now, for this reader.
+    # The reminder's own material, rendered now for this reader.
     material = await _booking_before(
         tx=ctx.tx,
         round_=view.round,
@@ -44,6 +42,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         employee=found[0],
         now=ctx.now,
         content_in_messages=True,
+        material=read,
     )
     if material is None:
         return say(ctx, "reminder.booking.gone")

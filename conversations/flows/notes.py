@@ -7,18 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from conversations import policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
-from conversations.flows.common import Refuse, RoundView, load_round, say
+from conversations.flows.common import RoundView, load_round, require_open, say
 from conversations.messages import Form, FormErrors, Note, Reply, TextInput
 
 LIMIT = 3000
 
 
 async def _leader_round(ctx: Ctx, round_id: int, employee_id: int) -> RoundView:
+    """Writing notes: a leader of the round, about one of its employees (the policy)."""
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.WRITE_NOTES,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=employee_id,
+    )
+    assert view is not None
+    require_open(view)
     return view
 
 
@@ -26,9 +35,12 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action != "notes.open":
         return say(ctx, "error.stale_button")
     round_id, employee_id = decode_ints(value, count=2)
-    await _leader_round(ctx, round_id, employee_id)
-    note = await ctx.tx.notes.get(
-        round_id=round_id, leader_id=ctx.person.id, employee_id=employee_id
+    view = await load_round(ctx, round_id)
+    note = await policy.read_notes(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=employee_id,
     )
     people = await ctx.tx.people.get_many(person_ids=[employee_id])
     name = people[0].display_name if people else "?"

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Mapping
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import BadValue, decode_ints, encode, part
 from conversations.context import Ctx
 from conversations.domain import (
@@ -25,7 +25,18 @@ from conversations.domain import (
     PlanVersion,
     agreed_version,
 )
-from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_member, say
+from conversations.flows.common import (
+    Refuse,
+    RoundView,
+    accept,
+    load_round,
+    require_open,
+    rounds_as_member,
+    say,
+)
+from conversations.lifecycles import plan as lifecycle
+from conversations.lifecycles.base import Effect, Refusal
+from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage, PlanTransition
 from conversations.messages import (
     Attachment,
     Block,
@@ -55,31 +66,53 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 
 class _Plan:
-    """The round, the employee, and who is looking."""
+    """The round, the employee, who is looking, and what they read (for a read)."""
 
-    def __init__(self, view: RoundView, employee: Person, leaders: list[Person]) -> None:
+    def __init__(
+        self,
+        view: RoundView,
+        employee: Person,
+        leaders: list[Person],
+        read: policy.PlanRead | None = None,
+    ) -> None:
         self.view = view
         self.employee = employee
         self.leaders = leaders
+        self.read = read
 
     @property
     def value(self) -> str:
         return encode(self.view.round.id, self.employee.id)
 
 
-async def _load(ctx: Ctx, round_id: int, employee_id: int) -> _Plan:
+async def _load(
+    ctx: Ctx, round_id: int, employee_id: int, intent: policy.Do | policy.Read = policy.Read.PLAN
+) -> _Plan:
+    """The plan, if the policy lets the actor read it (`Read`) or act on it (`Do`)."""
     view = await load_round(ctx, round_id)
-    if view is None or employee_id not in view.member_ids:
-        raise Refuse("error.not_allowed")
-    if ctx.person.id != employee_id and not view.is_leader(ctx.person):
-        await ctx.audit(action="plan.view_denied", subject=f"round:{round_id}:person:{employee_id}")
-        raise Refuse("error.not_allowed")
+    found = view.round if view else None
+    read = None
+    if isinstance(intent, policy.Read):
+        read = await policy.read_plan(
+            policy.access(ctx),
+            round_=found,
+            round_id=round_id,
+            employee_id=employee_id,
+            kind=intent,
+        )
+    else:
+        await policy.check(
+            policy.access(ctx), intent, round_=found, round_id=round_id, employee_id=employee_id
+        )
+    assert view is not None
+    if intent not in (*policy.Read, policy.Do.SET_ITEM_STATUS):
+        require_open(view)  # a closed round's plans are final; their follow-up goes on
     [employee] = await ctx.tx.people.get_many(person_ids=[employee_id])
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     # Both parties may act at once: checks (stale buttons, signatures) and writes must see the
     # same plan, so each handler holds it for its transaction.
     await ctx.tx.plans.lock(round_id=round_id, employee_id=employee_id)
-    return _Plan(view, employee, leaders)
+    return _Plan(view, employee, leaders, read)
 
 
 async def plan_command(ctx: Ctx, rest: str) -> Reply:
@@ -90,14 +123,25 @@ async def plan_command(ctx: Ctx, rest: str) -> Reply:
     if not views:
         raise Refuse("plan.none")
     plan = await _load(ctx, views[0].round.id, ctx.person.id)
-    return await _show(ctx, plan)
+    return await _show(ctx, plan, plan.read)
+
+
+_INTENTS: dict[str, policy.Do | policy.Read] = {
+    "plan.open": policy.Read.PLAN,
+    "plan.download": policy.Read.DOCUMENT,
+    "plan.history": policy.Read.PLAN_HISTORY,
+    "plan.status": policy.Do.SET_ITEM_STATUS,
+    "plan.propose": policy.Do.PROPOSE_PLAN,
+    "plan.approve": policy.Do.APPROVE_PLAN,
+    "plan.change": policy.Do.REQUEST_PLAN_CHANGE,
+}
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id, employee_id = decode_ints(value, count=2)
-    plan = await _load(ctx, round_id, employee_id)
+    plan = await _load(ctx, round_id, employee_id, _INTENTS.get(action, policy.Do.EDIT_PLAN))
     if action == "plan.open":
-        return await _show(ctx, plan)
+        return await _show(ctx, plan, plan.read)
     if action == "plan.download":
         return await _download(ctx, plan)
     if action == "plan.history":
@@ -122,19 +166,12 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
         return Reply((_follow_up_form(ctx, plan, draft),))
     if action == "plan.propose":
         return await _propose(ctx, plan, latest, value)
-    if action in ("plan.approve", "plan.change"):
+    if action == "plan.approve":
+        return await _approve(ctx, plan, latest, decode_ints(value, count=3)[2])
+    if action == "plan.change":
         number = decode_ints(value, count=3)[2]
-        if (
-            action == "plan.approve"
-            and latest is not None
-            and latest.number == number
-            and any(a.person_id == ctx.person.id for a in latest.approvals)
-        ):
-            return say(ctx, "plan.already_approved")  # a double click, not a changed plan
-        if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
-            return say(ctx, "plan.stale")
-        if action == "plan.approve":
-            return await _approve(ctx, plan, latest)
+        accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
+        assert latest is not None
         return Reply((_change_form(ctx, plan, latest),))
     if action == "plan.revise":
         await _draft(ctx, plan, latest)
@@ -144,7 +181,8 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
 
 async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     round_id, employee_id = decode_ints(state, count=2)
-    plan = await _load(ctx, round_id, employee_id)
+    intent = policy.Do.REQUEST_PLAN_CHANGE if form == "plan.change" else policy.Do.EDIT_PLAN
+    plan = await _load(ctx, round_id, employee_id, intent)
     latest = await ctx.tx.plans.latest(round_id=round_id, employee_id=employee_id)
     if form == "plan.item":
         return await _save_item(ctx, plan, latest, part(state, 2), values)
@@ -163,8 +201,7 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         return await _show(ctx, plan)
     if form == "plan.change":
         number = decode_ints(state, count=3)[2]
-        if latest is None or latest.number != number or latest.state != PlanState.PROPOSED:
-            return say(ctx, "plan.stale")
+        change = accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
         raw = values.get("comment")
         comment = (raw if isinstance(raw, str) else "").strip()
         if not comment:
@@ -181,17 +218,13 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
                     ),
                 )
             )
-        await ctx.tx.plans.set_state(
-            version_id=latest.id, state=PlanState.SUPERSEDED, change_request=comment
-        )
-        await ctx.tx.plans.add_version(
+        await ctx.tx.plans.apply(
             round_id=round_id,
             employee_id=employee_id,
-            state=PlanState.DRAFT,
-            items=latest.items,
-            follow_up_on=latest.follow_up_on,
-            author_id=ctx.person.id,
+            transition=change,
+            actor_id=ctx.person.id,
             at=ctx.now,
+            change_request=comment,
         )
         await ctx.audit(
             action="plan.change_requested", subject=f"round:{round_id}:person:{employee_id}"
@@ -228,29 +261,40 @@ def _notice(person: Person, plan: _Plan, key: str, **values: object) -> Message:
     )
 
 
-async def _may_draft(ctx: Ctx, plan: _Plan) -> None:
+def _decide(
+    latest: PlanVersion | None, action: PlanAction, **facts: bool
+) -> PlanTransition | Refusal:
+    return lifecycle.decide(PlanStage.of(latest), action, PlanFacts(**facts))
+
+
+def _names(latest: PlanVersion | None, number: int) -> bool:
+    """The button or form was made for the newest version."""
+    return latest is not None and latest.number == number
+
+
+async def _may_draft(ctx: Ctx, plan: _Plan) -> bool:
+    """A plan is written once the conversation is held or its booked time has passed."""
     session = await ctx.tx.prep.get_session(round_id=plan.view.round.id, person_id=plan.employee.id)
     booking = await ctx.tx.bookings.get(round_id=plan.view.round.id, employee_id=plan.employee.id)
     held = session is not None and session.conversation_held_at is not None
     past = booking is not None and booking.starts_at <= ctx.now
-    if not (held or past):
-        raise Refuse("plan.not_yet")
+    return held or past
 
 
 async def _draft(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> PlanVersion:
     """The draft to edit: the latest if it is one, else a new version copying the latest."""
-    if latest is not None and latest.state == PlanState.DRAFT:
+    may_draft = True
+    if PlanStage.of(latest) in (PlanStage.NONE, PlanStage.AGREED):
+        may_draft = await _may_draft(ctx, plan)
+    edit = accept(_decide(latest, PlanAction.EDIT, may_draft=may_draft))
+    if not edit.causes(Effect.NEW_DRAFT):
+        assert latest is not None
         return latest
-    if latest is not None and latest.state == PlanState.PROPOSED:
-        raise Refuse("plan.waiting", other=", ".join(p.display_name for p in _others(ctx, plan)))
-    await _may_draft(ctx, plan)
-    return await ctx.tx.plans.add_version(
+    return await ctx.tx.plans.apply(
         round_id=plan.view.round.id,
         employee_id=plan.employee.id,
-        state=PlanState.DRAFT,
-        items=latest.items if latest else (),
-        follow_up_on=latest.follow_up_on if latest else None,
-        author_id=ctx.person.id,
+        transition=edit,
+        actor_id=ctx.person.id,
         at=ctx.now,
     )
 
@@ -389,17 +433,17 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
     if len(parts) < 4:
         return say(ctx, "plan.stale")
     number, shown = decode_ints(value, count=3)[2], parts[3]
-    if (
-        latest is None
-        or latest.state != PlanState.DRAFT
-        or latest.number != number
-        or fingerprint(latest) != shown
-    ):
-        return say(ctx, "plan.stale")
-    if not latest.items or latest.follow_up_on is None:
-        return say(ctx, "plan.error.incomplete")
-    await ctx.tx.plans.set_state(version_id=latest.id, state=PlanState.PROPOSED)
-    await ctx.tx.plans.approve(version_id=latest.id, person_id=ctx.person.id, at=ctx.now)
+    current = _names(latest, number) and latest is not None and fingerprint(latest) == shown
+    complete = latest is not None and bool(latest.items) and latest.follow_up_on is not None
+    proposal = accept(_decide(latest, PlanAction.PROPOSE, current=current, complete=complete))
+    assert latest is not None
+    await ctx.tx.plans.apply(
+        round_id=plan.view.round.id,
+        employee_id=plan.employee.id,
+        transition=proposal,
+        actor_id=ctx.person.id,
+        at=ctx.now,
+    )
     await ctx.audit(
         action="plan.propose",
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
@@ -415,24 +459,34 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
     return sent + Reply(notices) + await _live(ctx, plan)
 
 
-async def _approve(ctx: Ctx, plan: _Plan, version: PlanVersion) -> Reply:
-    if any(a.person_id == ctx.person.id for a in version.approvals):
-        return say(ctx, "plan.already_approved")
-    signed = await ctx.tx.plans.approve(version_id=version.id, person_id=ctx.person.id, at=ctx.now)
-    signers = {a.person_id for a in signed.approvals}
+async def _approve(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, number: int) -> Reply:
+    """Sign the proposed version; with the employee's and a leader's signatures it is agreed."""
+    signers = {a.person_id for a in latest.approvals} if latest else set()
+    after = signers | {ctx.person.id}
+    approval = accept(
+        _decide(
+            latest,
+            PlanAction.APPROVE,
+            current=_names(latest, number),
+            actor_signed=ctx.person.id in signers,
+            agreed_after=plan.employee.id in after and bool(after & set(plan.view.leader_ids)),
+        )
+    )
+    assert latest is not None
+    version = await ctx.tx.plans.apply(
+        round_id=plan.view.round.id,
+        employee_id=plan.employee.id,
+        transition=approval,
+        actor_id=ctx.person.id,
+        at=ctx.now,
+    )
     await ctx.audit(
         action="plan.approve",
         subject=f"round:{plan.view.round.id}:person:{plan.employee.id}",
         detail=str(version.number),
     )
-    if plan.employee.id in signers and signers & set(plan.view.leader_ids):
-        for earlier in await ctx.tx.plans.versions(
-            round_id=plan.view.round.id, employee_id=plan.employee.id
-        ):
-            if earlier.id != version.id and earlier.state == PlanState.AGREED:
-                await ctx.tx.plans.set_state(version_id=earlier.id, state=PlanState.SUPERSEDED)
-        await ctx.tx.plans.set_state(version_id=version.id, state=PlanState.AGREED)
-        if version.follow_up_on is not None:
+    if approval.after == PlanStage.AGREED:
+        if approval.causes(Effect.SCHEDULE_FOLLOW_UP) and version.follow_up_on is not None:
             await schedule_follow_up(
                 tx=ctx.tx,
                 round_id=plan.view.round.id,
@@ -487,6 +541,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         template=plan.view.template,
         recipient=ctx.person,
         employee=plan.employee,
+        now=ctx.now,
     )
     if refreshed is None:
         return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}"))
@@ -499,6 +554,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
             template=plan.view.template,
             recipient=other,
             employee=plan.employee,
+            now=ctx.now,
         )
         if copy is None:
             continue
@@ -576,11 +632,16 @@ def version_blocks(
     return blocks
 
 
-async def _show(ctx: Ctx, plan: _Plan) -> Reply:
-    latest = await ctx.tx.plans.latest(round_id=plan.view.round.id, employee_id=plan.employee.id)
-    await ctx.audit(
-        action="plan.view", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
-    )
+async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> Reply:
+    """The plan as it stands, with the actions its state allows (read through the policy)."""
+    if read is None:
+        read = await policy.read_plan(
+            policy.access(ctx),
+            round_=plan.view.round,
+            round_id=plan.view.round.id,
+            employee_id=plan.employee.id,
+        )
+    latest = read.latest
     value = plan.value
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     blocks: list[Block] = [Heading(ctx.t("plan.title", name=plan.employee.display_name))]
@@ -589,21 +650,12 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
         blocks.append(Paragraph(ctx.t("plan.empty")))
         buttons.append(Button(ctx.t("plan.button.add"), "plan.item", value, style="primary"))
     else:
-        progress = {
-            k: v.status
-            for k, v in (
-                await ctx.tx.plans.item_progress(
-                    round_id=plan.view.round.id, employee_id=plan.employee.id
-                )
-            ).items()
-        }
+        progress = {k: v.status for k, v in read.progress.items()}
         blocks += version_blocks(ctx, plan, latest, people, progress)
         if latest.state == PlanState.DRAFT:
             if latest.number > 1:
                 # A draft made from a request for a change shows what was asked for.
-                versions = await ctx.tx.plans.versions(
-                    round_id=plan.view.round.id, employee_id=plan.employee.id
-                )
+                versions = read.versions
                 asked = versions[-2].change_request if len(versions) > 1 else None
                 if asked:
                     blocks.append(Quote(asked, label=ctx.t("plan.change_label")))
@@ -633,7 +685,7 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
         elif latest.state == PlanState.PROPOSED:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
                 others = ", ".join(p.display_name for p in _others(ctx, plan))
-                blocks.append(Note(ctx.t("plan.waiting", other=others)))
+                blocks.append(Note(ctx.t("plan.waiting_for", other=others)))
             else:
                 blocks.append(Note(ctx.t("plan.approve_hint")))
                 buttons.append(
@@ -668,12 +720,8 @@ async def _show(ctx: Ctx, plan: _Plan) -> Reply:
 
 
 async def _history(ctx: Ctx, plan: _Plan) -> Reply:
-    versions = await ctx.tx.plans.versions(
-        round_id=plan.view.round.id, employee_id=plan.employee.id
-    )
-    await ctx.audit(
-        action="plan.history", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
-    )
+    assert plan.read is not None  # read (and audited) as PLAN_HISTORY by `_load`
+    versions = plan.read.versions
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     blocks: list[Block] = [Heading(ctx.t("plan.history_title", name=plan.employee.display_name))]
     for version in versions:
@@ -694,12 +742,8 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
     """The plan as a PDF and as plain text, every version with its signatures."""
     from conversations.plan_document import render_pdf, render_text
 
-    versions = await ctx.tx.plans.versions(
-        round_id=plan.view.round.id, employee_id=plan.employee.id
-    )
-    progress = await ctx.tx.plans.item_progress(
-        round_id=plan.view.round.id, employee_id=plan.employee.id
-    )
+    assert plan.read is not None  # read (and audited) as DOCUMENT by `_load`
+    versions, progress = plan.read.versions, plan.read.progress
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
     document = dict(
         locale=ctx.locale,
@@ -713,9 +757,6 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
     )
     text = render_text(**document)  # type: ignore[arg-type]
     pdf = render_pdf(**document)  # type: ignore[arg-type]
-    await ctx.audit(
-        action="plan.download", subject=f"round:{plan.view.round.id}:person:{plan.employee.id}"
-    )
     name = ctx.t("plan.filename")
     return Reply(
         (

@@ -6,7 +6,7 @@ positions (`round:index:step`), never "next": a double click repeats the same ch
 of moving twice, and a button from an old message cannot write into the wrong question.
 
 A person only ever reads and writes their own prep here: the person is the actor, never a
-value from the payload. The leader's read path (`prep.view`) checks leadership and sharing.
+value from the payload. The leader's read path (`prep.view`) is `policy.read_prep`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import BadValue, decode_ints, encode, part
 from conversations.context import Ctx
 from conversations.domain import (
@@ -26,8 +26,8 @@ from conversations.domain import (
     item_status,
 )
 from conversations.flows.common import (
-    Refuse,
     RoundView,
+    accept,
     command_prefix,
     leader_names,
     load_round,
@@ -35,6 +35,8 @@ from conversations.flows.common import (
     rounds_as_member,
     say,
 )
+from conversations.lifecycles import prep as lifecycle
+from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.messages import (
     Block,
     Button,
@@ -88,12 +90,12 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action in ("prep.skip", "prep.back") and index != session.cursor:
         return await _moved_on(ctx, view, session)
     if action == "prep.answer":
-        _require_editable(session)
+        accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
         answers = await _answers(ctx, view)
         origin = part(value, 3) if len(value.split(":")) > 3 else "q"
         return Reply((_answer_form(ctx, view, index, step, answers.get(step.id), origin=origin),))
     if action == "prep.skip":
-        _require_editable(session)
+        session = await _answering(ctx, view, session)
         answers = await _answers(ctx, view)
         if step.id not in answers:
             await ctx.tx.prep.save_answer(
@@ -129,7 +131,7 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     index, step = _step_from(state, steps)
     origin = part(state, 3) if len(state.split(":")) > 3 else "q"
     session = await _session(ctx, view)
-    _require_editable(session)
+    accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
     raw = values.get("answer")
     text = (raw if isinstance(raw, str) else "").strip()
     if not text:
@@ -144,6 +146,7 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
                 ),
             )
         )
+    session = await _answering(ctx, view, session)
     await _save(ctx, view, step, text)
     if origin == "review":
         return await _goto(ctx, view, session, len(steps), origin=origin)
@@ -178,7 +181,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         return await _open(ctx, view)
     if session.cursor >= len(steps):
         return say(ctx, "prep.text_on_review", mus=command_prefix(ctx))
-    _require_editable(session)
+    accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
     stripped = text.strip()
     step = steps[session.cursor]
     if not stripped:
@@ -187,6 +190,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         too_long = ctx.t("error.too_long", length=len(stripped), limit=step.max_length)
         hint = Note(ctx.t("prep.too_long_hint"))
         return Reply((Message(to=ToActor(), text=too_long, blocks=(Paragraph(too_long), hint)),))
+    session = await _answering(ctx, view, session)
     await _save(ctx, view, step, stripped)
     target = await _next_open(ctx, view, after=session.cursor)
     # No separate "Gemt" message: the next card says the answer was saved.
@@ -201,16 +205,23 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     """A leader reads one employee's shared prep: latest text, and what changed after sharing."""
     round_id, employee_id = decode_ints(value, count=2)
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person) or employee_id not in view.member_ids:
-        await ctx.audit(action="prep.view_denied", subject=f"round:{round_id}:person:{employee_id}")
-        raise Refuse("error.not_allowed")
-    session = await ctx.tx.prep.get_session(round_id=round_id, person_id=employee_id)
+    try:
+        # The policy decides (a leader of this round, once shared) and audits either way.
+        prep = await policy.read_prep(
+            policy.access(ctx),
+            round_=view.round if view else None,
+            round_id=round_id,
+            employee_id=employee_id,
+        )
+    except policy.Denied as denied:
+        if denied.key != "prep.not_shared":
+            raise
+        employees = await ctx.tx.people.get_many(person_ids=[employee_id])
+        return say(ctx, "prep.not_shared", name=employees[0].display_name if employees else "?")
+    assert view is not None
+    session, answers = prep.session, prep.answers
     employees = await ctx.tx.people.get_many(person_ids=[employee_id])
     name = employees[0].display_name if employees else "?"
-    if session is None or session.status != PrepStatus.SHARED:
-        return say(ctx, "prep.not_shared", name=name)
-    answers = await ctx.tx.prep.answers(round_id=round_id, person_id=employee_id)
-    await ctx.audit(action="prep.view", subject=f"round:{round_id}:person:{employee_id}")
     blocks: list[Block] = [
         Heading(ctx.t("prep.leader_title", name=name)),
         Note(ctx.t("prep.shared_at", when=_when(ctx, session))),
@@ -268,8 +279,14 @@ def answer_blocks(
 async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
     """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing."""
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_member(ctx.person):
-        raise Refuse("error.not_allowed")
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.WORK_ON_PREP,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=ctx.person.id,
+    )
+    assert view is not None
     return view
 
 
@@ -279,22 +296,47 @@ async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
 
 
 async def _start_session(ctx: Ctx, view: RoundView) -> PrepSession:
-    return await ctx.tx.prep.save_session(
+    return await _apply(ctx, view, None, PrepAction.START, cursor=0)
+
+
+def _state(view: RoundView, session: PrepSession | None) -> PrepState:
+    return PrepState.of(session, phase=view.round.phase)
+
+
+async def _apply(
+    ctx: Ctx,
+    view: RoundView,
+    session: PrepSession | None,
+    action: PrepAction,
+    *,
+    cursor: int | None = None,
+    **values: object,
+) -> PrepSession:
+    """Ask the prep lifecycle, and store what it allows (or stop with its refusal)."""
+    transition = accept(lifecycle.decide(_state(view, session), action), **values)
+    return await ctx.tx.prep.apply(
         round_id=view.round.id,
         person_id=ctx.person.id,
-        cursor=0,
-        status=PrepStatus.IN_PROGRESS,
+        transition=transition,
         at=ctx.now,
+        cursor=cursor,
     )
 
 
+async def _answering(ctx: Ctx, view: RoundView, session: PrepSession) -> PrepSession:
+    """An answer is about to be stored: the lifecycle must allow it (held or closed: no)."""
+    transition = accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
+    if not transition.changed:
+        return session
+    return await _apply(ctx, view, session, PrepAction.ANSWER)
+
+
 async def _answers(ctx: Ctx, view: RoundView) -> dict[str, PrepAnswer]:
-    return await ctx.tx.prep.answers(round_id=view.round.id, person_id=ctx.person.id)
-
-
-def _require_editable(session: PrepSession) -> None:
-    if session.conversation_held_at is not None:
-        raise Refuse("prep.locked")
+    """The actor's own answers, through the policy (an owner's read is not audited)."""
+    own = await policy.read_prep(
+        policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=ctx.person.id
+    )
+    return own.answers
 
 
 def _step_from(value: str, steps: tuple[Step, ...]) -> tuple[int, Step]:
@@ -358,17 +400,9 @@ async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
     return next((i for i in range(after + 1, len(steps)) if steps[i].id not in answers), len(steps))
 
 
-async def _move(ctx: Ctx, session: PrepSession, cursor: int) -> PrepSession:
-    """Store where the person is; a shared prep stays shared."""
-    return await ctx.tx.prep.save_session(
-        round_id=session.round_id,
-        person_id=session.person_id,
-        cursor=cursor,
-        status=session.status if session.status == PrepStatus.SHARED else PrepStatus.IN_PROGRESS,
-        at=ctx.now,
-        shared_at=session.shared_at,
-        conversation_held_at=session.conversation_held_at,
-    )
+async def _move(ctx: Ctx, view: RoundView, session: PrepSession, cursor: int) -> PrepSession:
+    """Store where the person is; a shared prep stays shared (the lifecycle's MOVE)."""
+    return await _apply(ctx, view, session, PrepAction.MOVE, cursor=cursor)
 
 
 async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
@@ -376,11 +410,19 @@ async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
     for earlier in await ctx.tx.rounds.for_team(team_id=view.team.id, include_closed=True):
         if earlier.id == view.round.id or earlier.created_at >= view.round.created_at:
             continue
-        versions = await ctx.tx.plans.versions(round_id=earlier.id, employee_id=ctx.person.id)
-        agreed = agreed_version(versions)
+        if ctx.person.id not in earlier.member_ids:
+            continue  # not theirs: nothing to read (and no refused attempt to audit)
+        own = await policy.read_plan(
+            policy.access(ctx),
+            round_=earlier,
+            round_id=earlier.id,
+            employee_id=ctx.person.id,
+            detail="last round",
+        )
+        agreed = agreed_version(own.versions)
         if agreed is None or not agreed.items:
             continue
-        progress = await ctx.tx.plans.item_progress(round_id=earlier.id, employee_id=ctx.person.id)
+        progress = own.progress
         first = Template.model_validate(earlier.template).plan.fields[0]
         blocks: list[Block] = [Heading(ctx.t("prep.last_plan"))]
         for item in agreed.items:
@@ -408,7 +450,7 @@ async def _goto(
     steps = view.template.steps()
     index = max(0, min(index, len(steps)))
     if session.cursor != index:
-        session = await _move(ctx, session, index)
+        session = await _move(ctx, view, session, index)
     if index >= len(steps):
         return await _show_review(ctx, view, session, cursor=index, in_place=in_place)
     answers = await _answers(ctx, view)
@@ -538,7 +580,7 @@ async def _show_review(
     ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int, in_place: bool = True
 ) -> Reply:
     if session.cursor != cursor:
-        session = await _move(ctx, session, cursor)
+        session = await _move(ctx, view, session, cursor)
     answers = await _answers(ctx, view)
     steps = view.template.steps()
     answered = sum(1 for s in steps if (a := answers.get(s.id)) is not None and a.text)
@@ -587,8 +629,8 @@ async def _show_review(
     )
 
 
-def _when(ctx: Ctx, session: PrepSession) -> str:
-    if session.shared_at is None:
+def _when(ctx: Ctx, session: PrepSession | None) -> str:
+    if session is None or session.shared_at is None:
         return ""
     return i18n.format_datetime(ctx.locale, session.shared_at.astimezone(ctx.tz))
 
@@ -619,17 +661,15 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     leaders_text = await leader_names(ctx, view)
     if session.conversation_held_at is not None and session.status == PrepStatus.SHARED:
         return say(ctx, "prep.share_after_held")
-    if session.status == PrepStatus.SHARED:
-        return say(ctx, "prep.already_shared", leader=leaders_text)
-    session = await ctx.tx.prep.save_session(
-        round_id=session.round_id,
-        person_id=session.person_id,
-        cursor=session.cursor,
-        status=PrepStatus.SHARED,
-        at=ctx.now,
-        shared_at=ctx.now,
-        conversation_held_at=session.conversation_held_at,
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.SHARE_PREP,
+        round_=view.round,
+        round_id=view.round.id,
+        employee_id=ctx.person.id,
     )
+    await _apply(ctx, view, session, PrepAction.SHARE, leader=leaders_text)
+    session = await _session(ctx, view)
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     private = not ctx.settings.content_in_messages

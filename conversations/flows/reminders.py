@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import decode_ints
 from conversations.context import Ctx
 from conversations.domain import ReminderState
@@ -14,9 +14,12 @@ from conversations.reminders import snooze_prep
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id = decode_ints(value, count=1)[0]
     view = await load_round(ctx, round_id)
+    found = view.round if view else None
+    access = policy.access(ctx)
     if action == "reminder.snooze":
-        if view is None or not view.is_member(ctx.person):
-            raise Refuse("error.not_allowed")
+        await policy.check(
+            access, policy.Do.SNOOZE, round_=found, round_id=round_id, employee_id=ctx.person.id
+        )
         due = await snooze_prep(
             tx=ctx.tx, round_id=round_id, person=ctx.person, now=ctx.now, hours=ctx.settings.hours()
         )
@@ -24,8 +27,9 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
             ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
         )
     if action == "reminder.list":
-        if view is None or not view.is_leader(ctx.person):
-            raise Refuse("error.not_allowed")
+        await policy.check(
+            access, policy.Do.LIST_REMINDERS, round_=found, round_id=round_id, employee_id=None
+        )
         return await list_for_round(ctx, round_id)
     return say(ctx, "error.stale_button")
 

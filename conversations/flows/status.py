@@ -7,10 +7,11 @@ has a card with the leader's actions: read the shared prep, own notes, book, mar
 
 from __future__ import annotations
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import (
+    ItemProgress,
     ItemStatus,
     Person,
     PlanState,
@@ -51,22 +52,25 @@ async def show_status(ctx: Ctx, rest: str) -> Reply:
         raise Refuse("status.not_leader")
     replies = Reply()
     for view in views:
-        replies += await status_reply(ctx, view)
+        replies += await status_reply(ctx, view, round_id=view.round.id)
     return replies
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id = decode_ints(value, count=1)[0]
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person):
-        raise Refuse("error.not_allowed")
     if action == "status.show":
-        return await status_reply(ctx, view)
+        return await status_reply(ctx, view, round_id=round_id)
     if action == "status.member":
         employee_id = decode_ints(value, count=2)[1]
-        if employee_id not in view.member_ids:
-            raise Refuse("error.not_allowed")
-        return await member_card(ctx, view, employee_id)
+        card = await policy.read_person_card(
+            policy.access(ctx),
+            round_=view.round if view else None,
+            round_id=round_id,
+            employee_id=employee_id,
+        )
+        assert view is not None
+        return await member_card(ctx, view, employee_id, card)
     return Reply()
 
 
@@ -94,10 +98,17 @@ def _plan_state(plan: PlanVersion | None) -> str:
     return "none" if plan is None else plan.state.value
 
 
-async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
+async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
+    """The round's progress for its leaders (the policy checks and audits the read)."""
+    await policy.read_round(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=round_id,
+        kind=policy.Read.ROUND_STATUS,
+    )
+    assert view is not None
     rows = await progress(ctx, view)
     shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
-    await ctx.audit(action="status.view", subject=f"round:{view.round.id}")
     blocks: list[Block] = [
         Heading(ctx.t("status.title", team=team_label(view))),
         Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
@@ -106,6 +117,10 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
     ]
     buttons: list[Button] = []
     held = agreed = 0
+    # The round's bookings and plans in a few statements, not a query per member.
+    bookings = {b.employee_id: b for b in await ctx.tx.bookings.for_round(round_id=view.round.id)}
+    plans = await ctx.tx.plans.versions_for_round(round_id=view.round.id)
+    progress_by = await ctx.tx.plans.item_progress_for_round(round_id=view.round.id)
     for person, session in rows:
         state = state_of(session)
         line = ctx.t(f"status.line.{state.value}", name=person.display_name)
@@ -113,7 +128,7 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
             when = i18n.format_date(ctx.locale, session.shared_at.astimezone(ctx.tz).date())
             line = ctx.t("status.line.shared_at", name=person.display_name, when=when)
         extras = []
-        booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=person.id)
+        booking = bookings.get(person.id)
         if session is not None and session.conversation_held_at is not None:
             held += 1
             extras.append(ctx.t("status.held"))
@@ -124,12 +139,13 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
                     when=i18n.format_datetime(ctx.locale, booking.starts_at.astimezone(ctx.tz)),
                 )
             )
-        plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=person.id)
+        versions = plans.get(person.id, [])
+        plan = versions[-1] if versions else None
         if plan is not None:
             extras.append(ctx.t(f"status.plan.{_plan_state(plan)}"))
             if plan.state == PlanState.AGREED:
                 agreed += 1
-            items = await _item_summary(ctx, view, person.id)
+            items = _item_summary(ctx, versions, progress_by.get(person.id, {}))
             if items:
                 extras.append(items)
         if extras:
@@ -165,13 +181,11 @@ async def status_reply(ctx: Ctx, view: RoundView) -> Reply:
     )
 
 
-async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
+def _item_summary(ctx: Ctx, versions: list[PlanVersion], progress: dict[str, ItemProgress]) -> str:
     """The follow-up statuses of the agreed plan's items, counted ("2 i gang, 1 gennemført")."""
-    versions = await ctx.tx.plans.versions(round_id=view.round.id, employee_id=employee_id)
     agreed = agreed_version(versions)
     if agreed is None or not agreed.items:
         return ""
-    progress = await ctx.tx.plans.item_progress(round_id=view.round.id, employee_id=employee_id)
     counts: dict[ItemStatus, int] = {}
     for item in agreed.items:
         status = item_status(progress, item.id)
@@ -179,11 +193,12 @@ async def _item_summary(ctx: Ctx, view: RoundView, employee_id: int) -> str:
     return ", ".join(f"{n} {ctx.t(f'plan.status.{status.value}')}" for status, n in counts.items())
 
 
-async def member_card(ctx: Ctx, view: RoundView, employee_id: int) -> Reply:
+async def member_card(
+    ctx: Ctx, view: RoundView, employee_id: int, card: policy.PersonCard
+) -> Reply:
+    """One employee's card: read through `policy.read_person_card` by the caller."""
     [person] = await ctx.tx.people.get_many(person_ids=[employee_id])
-    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee_id)
-    booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=employee_id)
-    plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=employee_id)
+    session, booking, plan = card.session, card.booking, card.plan
     value = encode(view.round.id, employee_id)
     state = state_of(session)
     facts = [(ctx.t("status.prep"), ctx.t(f"status.state.{state.value}"))]

@@ -8,12 +8,23 @@ team is at least `min_group_size` people, so no number points at one person.
 
 from __future__ import annotations
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import Phase, PrepStatus, agreed_version
-from conversations.flows.common import Refuse, RoundView, load_round, rounds_as_leader, say
+from conversations.flows.common import (
+    Refuse,
+    RoundView,
+    accept,
+    advance,
+    load_round,
+    rounds_as_leader,
+    say,
+)
 from conversations.flows.status import progress, state_of, team_label
+from conversations.lifecycles import round as round_lifecycle
+from conversations.lifecycles.base import Effect
+from conversations.lifecycles.round import RoundAction
 from conversations.messages import (
     Block,
     BulletList,
@@ -27,31 +38,69 @@ from conversations.messages import (
     ToActor,
     ToChannel,
 )
+from conversations.reminders import BOOKING_BEFORE, PREP_NUDGE
 
 
 async def summary_command(ctx: Ctx, rest: str) -> Reply:
     views = await rounds_as_leader(ctx)
     if not views:
         raise Refuse("status.not_leader")
-    return await overview(ctx, views[0])
+    return await overview(ctx, views[0], round_id=views[0].round.id)
+
+
+_ACTIONS = {
+    "summary.announce": policy.Do.ANNOUNCE_SUMMARY,
+    "summary.follow_up": policy.Do.START_FOLLOW_UP,
+}
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     round_id = decode_ints(value, count=1)[0]
     view = await load_round(ctx, round_id)
-    if view is None or not view.is_leader(ctx.person):
-        raise Refuse("error.not_allowed")
     if action == "summary.show":
-        return await overview(ctx, view)
+        return await overview(ctx, view, round_id=round_id)
+    if action == "summary.close":  # no button shows it yet: the command and its UI are #12's
+        return await close_round(ctx, view, round_id=round_id)
+    if action not in _ACTIONS:
+        return say(ctx, "error.stale_button")
+    found = view.round if view else None
+    await policy.check(
+        policy.access(ctx), _ACTIONS[action], round_=found, round_id=round_id, employee_id=None
+    )
+    assert view is not None
     if action == "summary.announce":
         return await announce(ctx, view)
-    if action == "summary.follow_up":
-        if view.round.phase == Phase.FOLLOW_UP:
-            return say(ctx, "summary.already_follow_up")
-        await ctx.tx.rounds.set_phase(round_id=round_id, phase=Phase.FOLLOW_UP)
-        await ctx.audit(action="round.follow_up", subject=f"round:{round_id}")
-        return say(ctx, "summary.follow_up_done")
-    return say(ctx, "error.stale_button")
+    await advance(ctx, view, RoundAction.START_FOLLOW_UP)
+    await ctx.audit(action="round.follow_up", subject=f"round:{round_id}")
+    return say(ctx, "summary.follow_up_done")
+
+
+async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
+    """The year's round ends (the leader or an admin; the command is issue #12's).
+
+    As the lifecycle's CLOSE says: the prep is locked (a closed round refuses every change),
+    pending prep nudges and booking reminders are cancelled, the plans' follow-ups go on.
+    """
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.CLOSE_ROUND,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
+    closed = await advance(ctx, view, RoundAction.CLOSE)
+    kinds = [
+        kind
+        for effect, kind in (
+            (Effect.CANCEL_PREP_NUDGES, PREP_NUDGE),
+            (Effect.CANCEL_BOOKING_REMINDERS, BOOKING_BEFORE),
+        )
+        if closed.causes(effect)
+    ]
+    await ctx.tx.outbox.cancel_for_round(round_id=round_id, kinds=kinds)
+    await ctx.audit(action="round.close", subject=f"round:{round_id}")
+    return say(ctx, "round.closed", team=team_label(view))
 
 
 async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[str], list[str]]:
@@ -76,9 +125,15 @@ async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[
     return len(rows), shared, held, agreed, sorted(goals), sorted(waiting)
 
 
-async def overview(ctx: Ctx, view: RoundView) -> Reply:
+async def overview(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
+    await policy.read_round(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=round_id,
+        kind=policy.Read.ROUND_SUMMARY,
+    )
+    assert view is not None
     members, shared, held, agreed, goals, waiting = await _figures(ctx, view)
-    await ctx.audit(action="summary.view", subject=f"round:{view.round.id}")
     blocks: list[Block] = [
         Heading(ctx.t("summary.title", team=team_label(view))),
         Fields(
@@ -119,9 +174,8 @@ async def overview(ctx: Ctx, view: RoundView) -> Reply:
 
 
 async def announce(ctx: Ctx, view: RoundView) -> Reply:
-    """The call to the summary meeting in the team channel, once."""
-    if view.round.phase in (Phase.SUMMARY, Phase.FOLLOW_UP, Phase.CLOSED):
-        return say(ctx, "summary.already_announced")
+    """The call to the summary meeting in the team channel, once (the round lifecycle)."""
+    accept(round_lifecycle.decide(view.round.phase, RoundAction.ANNOUNCE_SUMMARY))
     if not view.team.channel_id:
         raise Refuse("summary.no_channel")
     members, _, held, agreed, _, _ = await _figures(ctx, view)
@@ -147,7 +201,7 @@ async def announce(ctx: Ctx, view: RoundView) -> Reply:
             )
         )
     blocks.append(Note(i18n.t(loc, "summary.call_confidential")))
-    await ctx.tx.rounds.set_phase(round_id=view.round.id, phase=Phase.SUMMARY)
+    await advance(ctx, view, RoundAction.ANNOUNCE_SUMMARY)
     await ctx.audit(action="summary.announce", subject=f"round:{view.round.id}")
     done = ctx.t("summary.announced")
     return Reply(

@@ -7,18 +7,22 @@ when the lease runs out another worker's `claim_due` takes them again, so nothin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from conversations.domain import Reminder, ReminderState
+from conversations.lifecycles.reminder import ReminderAction, sources, target
 from storage.models import reminders
 from storage.repositories._base import Repo, rowcount
 from storage.types import as_utc
 
-# What `schedule` may move to a new time: anything not sent, and not in a worker's hands.
-_RESCHEDULABLE = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
+# Every WHERE on a state comes from the reminder lifecycle's table.
+_RESCHEDULABLE = sources(ReminderAction.SCHEDULE)  # not sent, and not in a worker's hands
+# `_due` adds the guards of the two claimable states: PENDING when due, SENDING when its lease ran out.
+assert sources(ReminderAction.CLAIM) == (ReminderState.PENDING, ReminderState.SENDING)
 
 
 def to_reminder(row: Any) -> Reminder:
@@ -46,11 +50,15 @@ def _due(now: datetime) -> Any:
     )
 
 
+def _in(states: Sequence[ReminderState]) -> Any:
+    return reminders.c.state.in_([s.value for s in states])
+
+
 def _claimed_by(reminder_id: int, worker: str) -> Any:
     """The row is still this worker's claim (not re-claimed by another after its lease)."""
     return (
         (reminders.c.id == reminder_id)
-        & (reminders.c.state == ReminderState.SENDING.value)
+        & (reminders.c.state.in_([s.value for s in sources(ReminderAction.SENT)]))
         & (reminders.c.worker == worker)
     )
 
@@ -80,7 +88,7 @@ class SqlOutboxRepo(Repo):
             recipient_id=recipient_id,
             subject_id=subject_id,
             due_at=due_at,
-            state=ReminderState.PENDING.value,
+            state=target(ReminderAction.SCHEDULE).value,
             attempts=0,
         )
         stmt = stmt.on_conflict_do_update(
@@ -91,7 +99,7 @@ class SqlOutboxRepo(Repo):
                 "recipient_id": stmt.excluded.recipient_id,
                 "subject_id": stmt.excluded.subject_id,
                 "due_at": stmt.excluded.due_at,
-                "state": ReminderState.PENDING.value,
+                "state": target(ReminderAction.SCHEDULE).value,
                 "attempts": 0,
                 "last_error": None,
                 "lease_until": None,
@@ -108,9 +116,22 @@ class SqlOutboxRepo(Repo):
         """Cancel a pending reminder; one sent, failed or being sent is left as it is."""
         await self._session.execute(
             update(reminders)
-            .where((reminders.c.key == key) & (reminders.c.state == ReminderState.PENDING.value))
-            .values(state=ReminderState.CANCELLED.value)
+            .where((reminders.c.key == key) & _in(sources(ReminderAction.CANCEL)))
+            .values(state=target(ReminderAction.CANCEL).value)
         )
+
+    async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
+        """Pending reminders of these kinds in the round become CANCELLED; others stay."""
+        result = await self._session.execute(
+            update(reminders)
+            .where(
+                (reminders.c.round_id == round_id)
+                & reminders.c.kind.in_(list(kinds))
+                & _in(sources(ReminderAction.CANCEL))
+            )
+            .values(state=target(ReminderAction.CANCEL).value)
+        )
+        return rowcount(result)
 
     async def claim_due(
         self, *, now: datetime, limit: int, worker: str, lease_seconds: float
@@ -140,7 +161,7 @@ class SqlOutboxRepo(Repo):
             update(reminders)
             .where(reminders.c.id.in_(ids))
             .values(
-                state=ReminderState.SENDING.value,
+                state=target(ReminderAction.CLAIM).value,
                 worker=worker,
                 lease_until=lease_until,
                 attempts=reminders.c.attempts + 1,
@@ -156,7 +177,7 @@ class SqlOutboxRepo(Repo):
         result = await self._session.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
-            .values(state=ReminderState.SENT.value, sent_at=at, lease_until=None)
+            .values(state=target(ReminderAction.SENT).value, sent_at=at, lease_until=None)
         )
         return rowcount(result) == 1
 
@@ -169,7 +190,7 @@ class SqlOutboxRepo(Repo):
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(
-                state=ReminderState.PENDING.value,
+                state=target(ReminderAction.RETRY).value,
                 due_at=due_at,
                 last_error=error,
                 lease_until=None,
@@ -177,13 +198,31 @@ class SqlOutboxRepo(Repo):
             )
         )
 
+    async def extend_lease(
+        self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime
+    ) -> int:
+        """Renew this worker's claim on rows it is still sending (a heartbeat), so leases can
+        be short: a dead worker's rows are taken over seconds after it stops renewing."""
+        if not reminder_ids:
+            return 0
+        result = await self._session.execute(
+            update(reminders)
+            .where(
+                reminders.c.id.in_(list(reminder_ids))
+                & (reminders.c.state == ReminderState.SENDING.value)
+                & (reminders.c.worker == worker)
+            )
+            .values(lease_until=as_utc(lease_until))
+        )
+        return rowcount(result)
+
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
         """FAILED for good (user gone, bot removed), shown to the leader; ignored when the
         claim was lost."""
         await self._session.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
-            .values(state=ReminderState.FAILED.value, last_error=error, lease_until=None)
+            .values(state=target(ReminderAction.FAIL).value, last_error=error, lease_until=None)
         )
 
     async def mark_cancelled(self, *, reminder_id: int, worker: str) -> None:
@@ -192,7 +231,7 @@ class SqlOutboxRepo(Repo):
         await self._session.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
-            .values(state=ReminderState.CANCELLED.value, lease_until=None)
+            .values(state=target(ReminderAction.DROP).value, lease_until=None)
         )
 
     async def for_round(self, *, round_id: int) -> list[Reminder]:

@@ -51,6 +51,11 @@ class SqlPersonRepo(Repo):
             }.items()
             if value is not None
         }
+        if not given:
+            # Nothing to update: a read, and an insert only for somebody new.
+            found = await self.get_by_user_id(workspace_id=workspace_id, user_id=user_id)
+            if found is not None:
+                return found
         stmt = self._insert(people).values(
             workspace_id=workspace_id,
             user_id=user_id,
@@ -61,14 +66,13 @@ class SqlPersonRepo(Repo):
             can_lead=False,
         )
         keys = ["workspace_id", "user_id"]
-        if given:
-            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=given)
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-        await self._session.execute(stmt)
-        person = await self.get_by_user_id(workspace_id=workspace_id, user_id=user_id)
-        assert person is not None
-        return person
+        # One statement: the upsert returns the stored row (RETURNING works on both backends).
+        # Without anything to set, a no-op update still returns the row a racing insert made.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_=given or {"user_id": stmt.excluded.user_id}
+        ).returning(*people.c)
+        row = (await self._session.execute(stmt)).one()
+        return to_person(row)
 
     async def get(self, *, person_id: int) -> Person | None:
         row = (

@@ -16,6 +16,8 @@ from conversations.domain import (
     PlanState,
     PlanVersion,
 )
+from conversations.lifecycles.base import Effect
+from conversations.lifecycles.plan import PlanStage, PlanTransition, lawful
 from storage.models import plan_approvals, plan_item_progress, plan_versions
 from storage.repositories._base import NotFound, Repo, lock_key, rowcount
 
@@ -75,13 +77,12 @@ class SqlPlanRepo(Repo):
         *,
         round_id: int,
         employee_id: int,
-        state: PlanState,
         items: Sequence[PlanItem],
         follow_up_on: date | None,
         author_id: int,
         at: datetime,
     ) -> PlanVersion:
-        """A new version numbered after the latest; earlier versions are left as they are.
+        """A new DRAFT numbered after the latest; earlier versions are left as they are.
 
         Two parties saving at once would read the same latest number: the per-plan lock makes
         the second wait for the first to commit, so each gets its own number and neither save
@@ -96,7 +97,7 @@ class SqlPlanRepo(Repo):
                     round_id=round_id,
                     employee_id=employee_id,
                     number=number,
-                    state=PlanState(state).value,
+                    state=PlanState.DRAFT.value,
                     items=items_to_json(items),
                     follow_up_on=follow_up_on,
                     author_id=author_id,
@@ -129,11 +130,66 @@ class SqlPlanRepo(Repo):
             raise ValueError(f"plan version {version_id} is {version.state}, not a draft")
         return await self._get(version_id)
 
-    async def set_state(
-        self, *, version_id: int, state: PlanState, change_request: str | None = None
+    async def apply(
+        self,
+        *,
+        round_id: int,
+        employee_id: int,
+        transition: PlanTransition,
+        actor_id: int,
+        at: datetime,
+        change_request: str | None = None,
+    ) -> PlanVersion:
+        """Persist a plan transition on the newest version (see the port for the order).
+
+        Holds the plan's lock, then checks that the newest version is still in the state the
+        transition was decided on: `ValueError` otherwise (the flow read stale data).
+        """
+        if not lawful(transition):
+            raise ValueError(f"not a plan transition: {transition}")
+        await self._lock_plan(round_id=round_id, employee_id=employee_id)
+        latest = await self.latest(round_id=round_id, employee_id=employee_id)
+        if PlanStage.of(latest) != transition.before:
+            raise ValueError(f"plan is {PlanStage.of(latest)}, not {transition.before}")
+        if latest is not None:
+            if transition.causes(Effect.SUPERSEDE_PROPOSED):
+                await self._set_state(latest.id, PlanState.SUPERSEDED, change_request)
+            if transition.causes(Effect.SIGN):
+                await self.approve(version_id=latest.id, person_id=actor_id, at=at)
+            target = transition.after.version_state
+            moves = not (
+                transition.causes(Effect.NEW_DRAFT) or transition.causes(Effect.SUPERSEDE_PROPOSED)
+            )
+            if moves and target is not None and target != latest.state:
+                await self._set_state(latest.id, target)
+            if transition.causes(Effect.SUPERSEDE_EARLIER_AGREED):
+                await self._session.execute(
+                    update(plan_versions)
+                    .where(
+                        _plan(round_id, employee_id)
+                        & (plan_versions.c.id != latest.id)
+                        & (plan_versions.c.state == PlanState.AGREED.value)
+                    )
+                    .values(state=PlanState.SUPERSEDED.value)
+                )
+        if transition.causes(Effect.NEW_DRAFT):
+            await self.add_version(
+                round_id=round_id,
+                employee_id=employee_id,
+                items=latest.items if latest else (),
+                follow_up_on=latest.follow_up_on if latest else None,
+                author_id=actor_id,
+                at=at,
+            )
+        found = await self.latest(round_id=round_id, employee_id=employee_id)
+        assert found is not None
+        return found
+
+    async def _set_state(
+        self, version_id: int, state: PlanState, change_request: str | None = None
     ) -> None:
-        """Set the state; a given `change_request` is stored, None keeps the stored one (so a
-        superseded version still shows what was asked of it)."""
+        """A given `change_request` is stored; None keeps the stored one (so a superseded
+        version still shows what was asked of it)."""
         values: dict[str, Any] = {"state": PlanState(state).value}
         if change_request is not None:
             values["change_request"] = change_request
@@ -184,6 +240,21 @@ class SqlPlanRepo(Repo):
         ).all()
         return await self._with_approvals(rows)
 
+    async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
+        """Every employee's versions in a round, oldest first, in two statements (for
+        overviews: not a query per member)."""
+        rows = (
+            await self._session.execute(
+                select(plan_versions)
+                .where(plan_versions.c.round_id == round_id)
+                .order_by(plan_versions.c.employee_id, plan_versions.c.number)
+            )
+        ).all()
+        found: dict[int, list[PlanVersion]] = {}
+        for version in await self._with_approvals(rows):
+            found.setdefault(version.employee_id, []).append(version)
+        return found
+
     async def set_item_status(
         self,
         *,
@@ -222,6 +293,18 @@ class SqlPlanRepo(Repo):
             .order_by(plan_item_progress.c.item_id)
         )
         return {row.item_id: to_progress(row) for row in rows}
+
+    async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
+        """Every employee's item follow-up in a round, by employee id, in one statement."""
+        rows = await self._session.execute(
+            select(plan_item_progress)
+            .where(plan_item_progress.c.round_id == round_id)
+            .order_by(plan_item_progress.c.employee_id, plan_item_progress.c.item_id)
+        )
+        found: dict[int, dict[str, ItemProgress]] = {}
+        for row in rows:
+            found.setdefault(row.employee_id, {})[row.item_id] = to_progress(row)
+        return found
 
     async def lock(self, *, round_id: int, employee_id: int) -> None:
         await self._lock_plan(round_id=round_id, employee_id=employee_id)

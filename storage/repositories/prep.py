@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import PrepAnswer, PrepSession, PrepStatus
+from conversations.lifecycles.prep import PrepTransition, persisted
 from storage.models import prep_answers, prep_sessions
 from storage.repositories._base import Repo
 
@@ -37,6 +39,13 @@ def to_answer(row: Any) -> PrepAnswer:
 
 
 class SqlPrepRepo(Repo):
+    """One per transaction: a person's answers, once read, are kept up to date here by
+    `save_answer`, so a flow that reads them again after saving costs no second query."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._answers: dict[tuple[int, int], dict[str, PrepAnswer]] = {}
+
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
         row = (
             await self._session.execute(
@@ -48,23 +57,26 @@ class SqlPrepRepo(Repo):
         ).one_or_none()
         return None if row is None else to_session(row)
 
-    async def save_session(
+    async def apply(
         self,
         *,
         round_id: int,
         person_id: int,
-        cursor: int,
-        status: PrepStatus,
+        transition: PrepTransition,
         at: datetime,
-        shared_at: datetime | None = None,
-        conversation_held_at: datetime | None = None,
+        cursor: int | None = None,
     ) -> PrepSession:
-        """Create or replace the session row (all fields as given), in one upsert."""
+        """Store the row the transition leaves behind (`lifecycles.prep.persisted`), in one
+        upsert; `ValueError` when it was decided on another state than the stored one."""
+        previous = await self.get_session(round_id=round_id, person_id=person_id)
+        row = persisted(
+            previous, transition, round_id=round_id, person_id=person_id, at=at, cursor=cursor
+        )
         values = {
-            "cursor": cursor,
-            "status": PrepStatus(status).value,
-            "shared_at": shared_at,
-            "conversation_held_at": conversation_held_at,
+            "cursor": row.cursor,
+            "status": row.status.value,
+            "shared_at": row.shared_at,
+            "conversation_held_at": row.conversation_held_at,
             "updated_at": at,
         }
         stmt = self._insert(prep_sessions).values(round_id=round_id, person_id=person_id, **values)
@@ -83,12 +95,17 @@ class SqlPrepRepo(Repo):
         return [to_session(row) for row in rows]
 
     async def answers(self, *, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
+        known = self._answers.get((round_id, person_id))
+        if known is not None:
+            return dict(known)
         rows = await self._session.execute(
             select(prep_answers).where(
                 (prep_answers.c.round_id == round_id) & (prep_answers.c.person_id == person_id)
             )
         )
-        return {row.question_id: to_answer(row) for row in rows}
+        found = {row.question_id: to_answer(row) for row in rows}
+        self._answers[(round_id, person_id)] = found
+        return dict(found)
 
     async def save_answer(
         self,
@@ -123,4 +140,8 @@ class SqlPrepRepo(Repo):
                 "revision": prep_answers.c.revision + 1,
             },
         ).returning(*prep_answers.c)
-        return to_answer((await self._session.execute(stmt)).one())
+        saved = to_answer((await self._session.execute(stmt)).one())
+        known = self._answers.get((round_id, person_id))
+        if known is not None:
+            known[question_id] = saved
+        return saved

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import insert, select, update
 
 from conversations.domain import Phase, Round
+from conversations.lifecycles.round import RoundTransition, lawful
 from storage.models import TeamRole, round_people, rounds
 from storage.repositories._base import NotFound, Repo, rowcount
 
@@ -33,6 +34,26 @@ def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[i
         started_by=row.started_by,
         created_at=row.created_at,
     )
+
+
+def _select() -> Any:
+    """Rounds with their people in one statement: a correlated aggregate of round_people (not
+    a join, which would repeat each round's large template snapshot once per person)."""
+    rp = round_people.alias("rp")
+    item = (
+        rp.c.role
+        + literal(":")
+        + cast(rp.c.position, String)
+        + literal(":")
+        + cast(rp.c.person_id, String)
+    )
+    people = (
+        select(func.aggregate_strings(item, ","))
+        .where(rp.c.round_id == rounds.c.id)
+        .scalar_subquery()
+        .label("people")
+    )
+    return select(rounds, people)
 
 
 class SqlRoundRepo(Repo):
@@ -90,9 +111,7 @@ class SqlRoundRepo(Repo):
         )
 
     async def get(self, *, round_id: int) -> Round | None:
-        row = (
-            await self._session.execute(select(rounds).where(rounds.c.id == round_id))
-        ).one_or_none()
+        row = (await self._session.execute(_select().where(rounds.c.id == round_id))).one_or_none()
         return None if row is None else (await self._with_people([row]))[0]
 
     async def led_by(self, *, person_id: int) -> list[Round]:
@@ -103,7 +122,7 @@ class SqlRoundRepo(Repo):
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
         stmt = (
-            select(rounds)
+            _select()
             .join(round_people, round_people.c.round_id == rounds.c.id)
             .where((round_people.c.person_id == person_id) & (round_people.c.role == role.value))
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
@@ -111,41 +130,52 @@ class SqlRoundRepo(Repo):
         return await self._with_people(list(await self._session.execute(stmt)))
 
     async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
-        """Attach each round's leaders and members (one query for all rows)."""
-        ids = [row.id for row in rows]
-        people: dict[tuple[int, str], list[int]] = {}
-        if ids:
-            linked = await self._session.execute(
-                select(round_people.c.round_id, round_people.c.person_id, round_people.c.role)
-                .where(round_people.c.round_id.in_(ids))
-                .order_by(round_people.c.round_id, round_people.c.role, round_people.c.position)
+        """Rounds from `_select()` rows: their leaders and members came in the same statement
+        (no second query), as "role:position:person_id" strings, put in position order here."""
+        found = []
+        for row in rows:
+            people: dict[str, list[tuple[int, int]]] = {}
+            for item in (row.people or "").split(","):
+                if item:
+                    role, position, person_id = item.split(":")
+                    people.setdefault(role, []).append((int(position), int(person_id)))
+            found.append(
+                to_round(
+                    row,
+                    leader_ids=[p for _, p in sorted(people.get(TeamRole.LEADER.value, []))],
+                    member_ids=[p for _, p in sorted(people.get(TeamRole.MEMBER.value, []))],
+                )
             )
-            for round_id, person_id, role in linked:
-                people.setdefault((round_id, role), []).append(person_id)
-        return [
-            to_round(
-                row,
-                leader_ids=people.get((row.id, TeamRole.LEADER.value), []),
-                member_ids=people.get((row.id, TeamRole.MEMBER.value), []),
-            )
-            for row in rows
-        ]
+        return found
 
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first (by creation time, then id for rounds created in the same instant)."""
-        stmt = select(rounds).where(rounds.c.team_id == team_id)
+        stmt = _select().where(rounds.c.team_id == team_id)
         if not include_closed:
             stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         return await self._with_people(list(await self._session.execute(stmt)))
 
-    async def set_phase(self, *, round_id: int, phase: Phase) -> None:
-        """Unknown round: `NotFound` (a silent no-op would hide a flow bug)."""
-        await self._update(round_id, phase=Phase(phase).value)
+    async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
+        """The phase moves only from the phase the transition was decided on, in one UPDATE
+        (a concurrent close is not overwritten). Unknown round: `NotFound`."""
+        if not lawful(transition):
+            raise ValueError(f"not a round transition: {transition}")
+        result = await self._session.execute(
+            update(rounds)
+            .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))
+            .values(phase=transition.after.value)
+        )
+        found = await self.get(round_id=round_id)
+        if found is None:
+            raise NotFound(f"round {round_id}")
+        if rowcount(result) == 0:
+            raise ValueError(f"round {round_id} is {found.phase}, not {transition.before}")
+        return found
 
     async def ended_before(self, *, day: date) -> list[Round]:
         stmt = (
-            select(rounds)
+            _select()
             .where(rounds.c.conversations_to < day)
             .order_by(rounds.c.conversations_to, rounds.c.id)
         )

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from conversations.domain import PlanItem, PlanState, PlanVersion, PrepAnswer, PrepStatus
+from conversations.domain import Phase, PlanItem, PlanVersion, PrepAnswer
+from conversations.lifecycles import prep as prep_lifecycle
+from conversations.lifecycles.base import Refusal
+from conversations.lifecycles.prep import PrepAction, PrepState
 from storage.db import SqlStore
 
 N = 20
@@ -118,12 +121,13 @@ async def test_concurrent_upserts_never_conflict(store: SqlStore) -> None:
             person = await tx.people.upsert(
                 workspace_id=ws.id, user_id="29:new", display_name=f"Navn {i}"
             )
-            await tx.prep.save_session(
-                round_id=round_id,
-                person_id=person_id,
-                cursor=i,
-                status=PrepStatus.IN_PROGRESS,
-                at=T0,
+            stored = await tx.prep.get_session(round_id=round_id, person_id=person_id)
+            start_prep = prep_lifecycle.decide(
+                PrepState.of(stored, phase=Phase.PREP), PrepAction.MOVE
+            )
+            assert not isinstance(start_prep, Refusal)
+            await tx.prep.apply(
+                round_id=round_id, person_id=person_id, transition=start_prep, at=T0, cursor=i
             )
             await tx.notes.save(
                 round_id=round_id, leader_id=person_id, employee_id=person_id, text=str(i), at=T0
@@ -150,7 +154,6 @@ async def test_concurrent_plan_versions_get_distinct_numbers(store: SqlStore) ->
             version = await tx.plans.add_version(
                 round_id=round_id,
                 employee_id=person_id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": f"udkast {i}"})],
                 follow_up_on=None,
                 author_id=person_id,
@@ -178,7 +181,6 @@ async def test_simultaneous_approvals_one_sees_both(store: SqlStore) -> None:
         version = await tx.plans.add_version(
             round_id=round_id,
             employee_id=employee_id,
-            state=PlanState.PROPOSED,
             items=[],
             follow_up_on=None,
             author_id=leader.id,

@@ -32,11 +32,41 @@ from conversations.domain import (
     Team,
     Workspace,
 )
+from conversations.lifecycles import plan as plan_lifecycle
+from conversations.lifecycles import prep as prep_lifecycle
+from conversations.lifecycles import round as round_lifecycle
+from conversations.lifecycles.base import Refusal, Transition
+from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage
+from conversations.lifecycles.prep import PrepAction, PrepState
+from conversations.lifecycles.round import RoundAction
 from conversations.ports import NotFound, Store, Tx
 from storage.db import SqlStore
+from tests.support.rounds import advance_round, close_round
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 CPH = timezone(timedelta(hours=1))  # Copenhagen in winter, as a fixed offset
+
+
+def _allowed(result: Transition | Refusal) -> Transition:  # type: ignore[type-arg]
+    assert not isinstance(result, Refusal), result.reason
+    return result
+
+
+def _round_step(phase: Phase) -> round_lifecycle.RoundTransition:
+    """A transition decided on `phase` (to test what the repository does with it)."""
+    return _allowed(round_lifecycle.decide(phase, RoundAction.CLOSE))
+
+
+def _prep_step(session: PrepSession | None, action: PrepAction) -> prep_lifecycle.PrepTransition:
+    return _allowed(prep_lifecycle.decide(PrepState.of(session, phase=Phase.PREP), action))
+
+
+def _plan_step(
+    stage: PlanStage, action: PlanAction, **facts: bool
+) -> plan_lifecycle.PlanTransition:
+    return _allowed(plan_lifecycle.decide(stage, action, PlanFacts(**facts)))
+
+
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -445,7 +475,7 @@ class StoreContract:
                 r2025.id,
                 r2024.id,
             ]
-            await tx.rounds.set_phase(round_id=r2024.id, phase=Phase.CLOSED)
+            await close_round(tx, round_id=r2024.id)
             assert [r.id for r in await tx.rounds.for_team(team_id=team.id)] == [r2025.id]
             assert [
                 r.id for r in await tx.rounds.for_team(team_id=team.id, include_closed=True)
@@ -455,7 +485,17 @@ class StoreContract:
     async def test_round_phase_and_template(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, _, rnd = await _round(tx)
-            await tx.rounds.set_phase(round_id=rnd.id, phase=Phase.CONVERSATIONS)
+            phase = await advance_round(tx, round_id=rnd.id, action=RoundAction.CONVERSATION_HELD)
+            assert phase is Phase.CONVERSATIONS
+            # A transition decided on another phase than the stored one is refused.
+            with pytest.raises(ValueError):
+                await tx.rounds.apply(round_id=rnd.id, transition=_round_step(Phase.PREP))
+            # So is one made by hand instead of by the lifecycle.
+            forged = Transition(
+                before=Phase.CONVERSATIONS, action=RoundAction.CONVERSATION_HELD, after=Phase.CLOSED
+            )
+            with pytest.raises(ValueError):
+                await tx.rounds.apply(round_id=rnd.id, transition=forged)
             adapted = {**TEMPLATE, "priority_questions": ["Hvad vil du lære i år?"]}
             await tx.rounds.set_template(round_id=rnd.id, template=adapted)
         async with store.transaction() as tx:
@@ -464,18 +504,22 @@ class StoreContract:
             assert got.phase is Phase.CONVERSATIONS
             assert got.template == adapted
             with pytest.raises(LookupError):
-                await tx.rounds.set_phase(round_id=9999, phase=Phase.SUMMARY)
+                await tx.rounds.apply(round_id=9999, transition=_round_step(Phase.CONVERSATIONS))
             with pytest.raises(LookupError):
                 await tx.rounds.set_template(round_id=9999, template={})
 
     # ------------------------------------------------------------ preparation
 
-    async def test_prep_session_create_and_replace(self, store: Store) -> None:
+    async def test_prep_session_follows_its_transitions(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, (_, e1, e2), rnd = await _round(tx)
             assert await tx.prep.get_session(round_id=rnd.id, person_id=e1.id) is None
-            first = await tx.prep.save_session(
-                round_id=rnd.id, person_id=e1.id, cursor=0, status=PrepStatus.IN_PROGRESS, at=T0
+            first = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(None, PrepAction.START),
+                at=T0,
+                cursor=0,
             )
             assert first == PrepSession(
                 round_id=rnd.id,
@@ -487,28 +531,50 @@ class StoreContract:
                 updated_at=T0,
             )
             later = T0 + timedelta(hours=2)
-            shared = await tx.prep.save_session(
+            shared = await tx.prep.apply(
                 round_id=rnd.id,
                 person_id=e1.id,
+                transition=_prep_step(first, PrepAction.SHARE),
+                at=later.astimezone(CPH),
                 cursor=7,
-                status=PrepStatus.SHARED,
-                at=later,
-                shared_at=later.astimezone(CPH),
-                conversation_held_at=later + timedelta(days=3),
             )
             assert (shared.cursor, shared.status, shared.shared_at) == (7, PrepStatus.SHARED, later)
-            # Replace means all fields as given: omitted ones go back to None.
-            back = await tx.prep.save_session(
-                round_id=rnd.id, person_id=e1.id, cursor=3, status=PrepStatus.IN_PROGRESS, at=later
+            held_at = later + timedelta(days=3)
+            held = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(shared, PrepAction.HOLD),
+                at=held_at,
             )
-            assert back.shared_at is None and back.conversation_held_at is None
-            assert await tx.prep.get_session(round_id=rnd.id, person_id=e1.id) == back
-            await tx.prep.save_session(
-                round_id=rnd.id, person_id=e2.id, cursor=0, status=PrepStatus.NOT_STARTED, at=T0
+            # The stamps stay once set; no cursor given keeps the cursor.
+            assert (held.cursor, held.shared_at, held.conversation_held_at) == (7, later, held_at)
+            moved = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(held, PrepAction.MOVE),
+                at=held_at,
+                cursor=3,
+            )
+            assert (moved.cursor, moved.status, moved.shared_at) == (3, PrepStatus.SHARED, later)
+            assert await tx.prep.get_session(round_id=rnd.id, person_id=e1.id) == moved
+            # A transition decided on a state that is not the stored one: a flow bug.
+            with pytest.raises(ValueError):
+                await tx.prep.apply(
+                    round_id=rnd.id,
+                    person_id=e1.id,
+                    transition=_prep_step(first, PrepAction.SHARE),
+                    at=later,
+                )
+            # Held before the employee opened their prep: a session that never started.
+            await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e2.id,
+                transition=_prep_step(None, PrepAction.HOLD),
+                at=T0,
             )
             sessions = await tx.prep.sessions(round_id=rnd.id)
             assert [(s.person_id, s.status) for s in sessions] == [
-                (e1.id, PrepStatus.IN_PROGRESS),
+                (e1.id, PrepStatus.SHARED),
                 (e2.id, PrepStatus.NOT_STARTED),
             ]
             assert await tx.prep.sessions(round_id=9999) == []
@@ -723,7 +789,7 @@ class StoreContract:
             for call in (
                 tx.people.set_can_lead(person_id=9999, can_lead=True),
                 tx.teams.update(team_id=9999, name="X"),
-                tx.rounds.set_phase(round_id=9999, phase=Phase.SUMMARY),
+                tx.rounds.apply(round_id=9999, transition=_round_step(Phase.PREP)),
             ):
                 with pytest.raises(NotFound):
                     await call
@@ -731,13 +797,12 @@ class StoreContract:
     async def test_datetimes_come_back_utc(self, store: Store) -> None:
         async with store.transaction() as tx:
             _, (_, e1, _), rnd = await _round(tx, kickoff_at=datetime(2025, 3, 3, 10, tzinfo=CPH))
-            await tx.prep.save_session(
+            await tx.prep.apply(
                 round_id=rnd.id,
                 person_id=e1.id,
-                cursor=1,
-                status=PrepStatus.SHARED,
+                transition=_prep_step(None, PrepAction.SHARE),
                 at=T0.astimezone(CPH),
-                shared_at=T0.astimezone(CPH),
+                cursor=1,
             )
         async with store.transaction() as tx:
             got = await tx.rounds.get(round_id=rnd.id)
@@ -770,7 +835,6 @@ class StoreContract:
             version = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": "Excel"})],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -863,7 +927,6 @@ class StoreContract:
             v1 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=items,
                 follow_up_on=date(2025, 9, 1),
                 author_id=lead.id,
@@ -886,7 +949,6 @@ class StoreContract:
             other = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e2.id,
-                state=PlanState.PROPOSED,
                 items=[],
                 follow_up_on=None,
                 author_id=e2.id,
@@ -897,7 +959,6 @@ class StoreContract:
             v2 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=items[:1],
                 follow_up_on=None,
                 author_id=e1.id,
@@ -917,7 +978,6 @@ class StoreContract:
             draft = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[PlanItem(id="i1", fields={"læringsmål": "A"})],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -934,23 +994,46 @@ class StoreContract:
                 date(2025, 10, 1),
                 draft.id,
             )
-            await tx.plans.set_state(version_id=draft.id, state=PlanState.PROPOSED)
+            proposed = await tx.plans.apply(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                transition=_plan_step(PlanStage.DRAFT, PlanAction.PROPOSE),
+                actor_id=lead.id,
+                at=T0,
+            )
+            # Proposing signs the version for its author.
+            assert (proposed.state, [a.person_id for a in proposed.approvals]) == (
+                PlanState.PROPOSED,
+                [lead.id],
+            )
             # Once proposed, a version is not edited: a change makes a new version.
             with pytest.raises(ValueError):
                 await tx.plans.update_draft(version_id=draft.id, items=[], follow_up_on=None)
-            await tx.plans.set_state(
-                version_id=draft.id, state=PlanState.SUPERSEDED, change_request="Mere om Excel"
+            redraft = await tx.plans.apply(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                transition=_plan_step(PlanStage.PROPOSED, PlanAction.REQUEST_CHANGE),
+                actor_id=e1.id,
+                at=T0 + timedelta(hours=1),
+                change_request="Mere om Excel",
             )
-            # No change request given: the stored one stays readable.
-            await tx.plans.set_state(version_id=draft.id, state=PlanState.SUPERSEDED)
+            assert (redraft.number, redraft.state, redraft.author_id) == (2, PlanState.DRAFT, e1.id)
+            assert (redraft.items, redraft.follow_up_on) == (edited.items, edited.follow_up_on)
         async with store.transaction() as tx:
-            got = await tx.plans.latest(round_id=rnd.id, employee_id=e1.id)
-            assert got is not None
-            assert (got.state, got.change_request) == (PlanState.SUPERSEDED, "Mere om Excel")
-            assert got.items == edited.items
+            asked, got = await tx.plans.versions(round_id=rnd.id, employee_id=e1.id)
+            assert (asked.state, asked.change_request) == (PlanState.SUPERSEDED, "Mere om Excel")
+            assert asked.items == got.items == edited.items
+            # A transition decided on another state than the newest version's is refused.
+            with pytest.raises(ValueError):
+                await tx.plans.apply(
+                    round_id=rnd.id,
+                    employee_id=e1.id,
+                    transition=_plan_step(PlanStage.PROPOSED, PlanAction.REQUEST_CHANGE),
+                    actor_id=e1.id,
+                    at=T0,
+                )
             for call in (
                 tx.plans.update_draft(version_id=9999, items=[], follow_up_on=None),
-                tx.plans.set_state(version_id=9999, state=PlanState.AGREED),
                 tx.plans.approve(version_id=9999, person_id=lead.id, at=T0),
             ):
                 with pytest.raises(NotFound):
@@ -964,7 +1047,6 @@ class StoreContract:
                 await tx.plans.add_version(
                     round_id=rnd.id,
                     employee_id=e1.id,
-                    state=PlanState.DRAFT,
                     items=twice,
                     follow_up_on=None,
                     author_id=lead.id,
@@ -973,7 +1055,6 @@ class StoreContract:
             draft = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.DRAFT,
                 items=[],
                 follow_up_on=None,
                 author_id=lead.id,
@@ -988,7 +1069,6 @@ class StoreContract:
             v = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=[PlanItem(id="i1", fields={"tiltag": "Kursus"})],
                 follow_up_on=date(2025, 9, 1),
                 author_id=lead.id,
@@ -999,7 +1079,16 @@ class StoreContract:
             )
             assert by_lead.approvals == (Approval(person_id=lead.id, at=T0 + timedelta(minutes=1)),)
             assert by_lead.approvals[0].at.tzinfo is UTC
-            assert by_lead.state == PlanState.PROPOSED  # the state is the caller's to change
+            # A signature is only recorded: states move through `apply` (the plan lifecycle).
+            assert by_lead.state == PlanState.DRAFT
+            proposed = await tx.plans.apply(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                transition=_plan_step(PlanStage.DRAFT, PlanAction.PROPOSE),
+                actor_id=lead.id,
+                at=T0 + timedelta(minutes=2),
+            )
+            assert proposed.approvals == by_lead.approvals  # signing twice keeps the first
         async with store.transaction() as tx:
             # Approving twice keeps the first signature.
             again = await tx.plans.approve(
@@ -1013,23 +1102,38 @@ class StoreContract:
                 Approval(person_id=lead.id, at=T0 + timedelta(minutes=1)),
                 Approval(person_id=e1.id, at=T0 + timedelta(hours=2)),
             )
-            await tx.plans.set_state(version_id=v.id, state=PlanState.AGREED)
+            agreed = await tx.plans.apply(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                transition=_plan_step(PlanStage.PROPOSED, PlanAction.APPROVE, agreed_after=True),
+                actor_id=e1.id,
+                at=T0 + timedelta(hours=3),
+            )
+            assert (agreed.state, agreed.approvals) == (PlanState.AGREED, both.approvals)
             # A change to an agreed plan is a new version, which needs both signatures again.
             v2 = await tx.plans.add_version(
                 round_id=rnd.id,
                 employee_id=e1.id,
-                state=PlanState.PROPOSED,
                 items=[PlanItem(id="i1", fields={"tiltag": "Mentor"})],
                 follow_up_on=date(2025, 9, 1),
                 author_id=e1.id,
                 at=T0 + timedelta(days=30),
             )
-            assert v2.approvals == ()
-            await tx.plans.set_state(version_id=v.id, state=PlanState.SUPERSEDED)
+            assert v2.approvals == () and v2.state == PlanState.DRAFT
+            for action, signer in ((PlanAction.PROPOSE, e1.id), (PlanAction.APPROVE, lead.id)):
+                stage = PlanStage.DRAFT if action == PlanAction.PROPOSE else PlanStage.PROPOSED
+                v2 = await tx.plans.apply(
+                    round_id=rnd.id,
+                    employee_id=e1.id,
+                    transition=_plan_step(stage, action, agreed_after=True),
+                    actor_id=signer,
+                    at=T0 + timedelta(days=31),
+                )
         async with store.transaction() as tx:
             first, second = await tx.plans.versions(round_id=rnd.id, employee_id=e1.id)
+            # The new agreed version is in force; the earlier one is kept, superseded.
             assert first.state == PlanState.SUPERSEDED and first.approvals == both.approvals
-            assert second == v2
+            assert second == v2 and second.state == PlanState.AGREED
 
     async def test_plan_item_progress(self, store: Store) -> None:
         async with store.transaction() as tx:

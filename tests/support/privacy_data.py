@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from conversations.domain import ItemStatus, PlanItem, PlanState, PrepStatus
+from conversations.lifecycles import prep as prep_lifecycle
+from conversations.lifecycles.base import Refusal
+from conversations.lifecycles.prep import PrepAction, PrepState
 from storage.db import SqlStore
 from storage.files import SqlFileRepo
+from storage.repositories.plans import SqlPlanRepo
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 TEMPLATE = {
@@ -72,13 +76,12 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
             member_ids=[employee.id, other.id],
         )
         for person, who in ((employee, "E"), (other, "O")):
-            await tx.prep.save_session(
-                round_id=round_.id,
-                person_id=person.id,
-                cursor=1,
-                status=PrepStatus.SHARED,
-                at=T0,
-                shared_at=T0,
+            shared = prep_lifecycle.decide(
+                PrepState(status=PrepStatus.NOT_STARTED), PrepAction.SHARE
+            )
+            assert not isinstance(shared, Refusal)
+            await tx.prep.apply(
+                round_id=round_.id, person_id=person.id, transition=shared, at=T0, cursor=1
             )
             await tx.prep.save_answer(
                 round_id=round_.id,
@@ -98,17 +101,15 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
             version = await tx.plans.add_version(
                 round_id=round_.id,
                 employee_id=person.id,
-                state=PlanState.PROPOSED,
                 items=[PlanItem(id="i1", fields={"goal": marker(who, "plan")})],
                 follow_up_on=date(2025, 9, 1),
                 author_id=leader.id,
                 at=T0,
             )
-            await tx.plans.set_state(
-                version_id=version.id,
-                state=PlanState.PROPOSED,
-                change_request=marker(who, "change"),
-            )
+            # A stored shape, not a story: one proposed version that also carries a change
+            # request (the lifecycle would supersede it), written directly as test data.
+            assert isinstance(tx.plans, SqlPlanRepo)
+            await tx.plans._set_state(version.id, PlanState.PROPOSED, marker(who, "change"))
             await tx.plans.approve(version_id=version.id, person_id=person.id, at=T0)
             await tx.plans.set_item_status(
                 round_id=round_.id,

@@ -4,16 +4,16 @@ So whoever starts the *next* round in a team's channel becomes a leader of every
 of that team too - including another team's leader (any admin or named leader may start a round
 in any channel) - and reads the earlier rounds' shared preparation and development plans; and
 members left out of the new round lose their own earlier plan. Rounds cannot be closed from the
-chat yet (nothing calls `rounds.set_phase`), so this is latent until a round can end; fixing it
+chat yet (the CLOSE transition has no command until #12), so this is latent until then; fixing it
 needs the round to keep its own leaders and members (a schema change), so it is recorded here.
 """
 
 from __future__ import annotations
 
-from conversations.domain import Phase
 from conversations.messages import Button
 from tests.conversations.flows.conftest import World, start_round
 from tests.conversations.reminders.test_plan_and_booking import _round_id, _value
+from tests.support.rounds import close_round
 
 SECRET = "Min hemmelige bekymring om arbejdsmiljøet"
 
@@ -32,7 +32,7 @@ async def test_a_later_round_in_the_channel_does_not_open_earlier_rounds_to_its_
 
     first_round = await _round_id(world)
     async with world.store.transaction() as tx:  # the first round ends
-        await tx.rounds.set_phase(round_id=first_round, phase=Phase.CLOSED)
+        await close_round(tx, round_id=first_round)
     # Xenia, who leads another team, starts the next round in Lene's team's channel.
     await start_round(world.h, leader="UX")
 

@@ -60,9 +60,9 @@ async def test_next_round_starts_from_last_years_plan(world: World) -> None:
     await world.h.press("UL", called.button("summary.follow_up"))
     for r in await world.rounds():
         async with world.store.transaction() as tx:
-            from conversations.domain import Phase
+            from tests.support.rounds import close_round
 
-            await tx.rounds.set_phase(round_id=r.id, phase=Phase.CLOSED)
+            await close_round(tx, round_id=r.id)
     world.clock.advance(days=330)
     await start_round(
         world.h,

@@ -1,0 +1,335 @@
+"""The outbox against a rate-limiting stand-in Slack: the share of the allowed rate reached.
+
+The stand-in (bench/standin.py) enforces Slack's limits for chat.postMessage: a token bucket
+per channel (1 message a second, bursts of 3) and a global one (30/s, bursts of 30), and
+answers HTTP 429 with Retry-After over them. The baseline is what those limits allow: the
+shortest time the workload could take (per channel: (n - burst) / rate; globally:
+(N - burst) / rate; the larger), computed for the same workload in the same run. Reported:
+`fraction = shortest possible time / time taken`.
+
+Workloads: reminders (prep nudges) due now for `people` people, `per_person` each, either
+*spread* (due in round-robin order over people) or *person-ordered* (each person's messages
+queued together). Each replica is `python -m bench.outbox_worker` (production wiring and
+scheduler). The kill scenario runs two replicas on PostgreSQL and SIGKILLs one `kills` times
+(restarting it), then counts lost messages (rows never sent) and duplicates (posts beyond
+what a DM channel should get).
+
+    python -m bench.outbox [--tiny] [--reps 3] [--people 60] [--per-person 10] [--kills 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from bench.apps import SIGNING_SECRET
+from bench.common import (
+    ROOT,
+    create_database,
+    drop_database,
+    fmt,
+    postgres_admin_url,
+    summary,
+    write_result,
+)
+from bench.seed import seed_prep
+from bench.standin import TOKEN, Limits, SlackStandIn
+from conversations.reminders import PREP_NUDGE
+from storage.db import SqlStore, create_store
+from storage.models import people as people_table
+from storage.models import round_people
+
+LIMITS = Limits(per_channel_rate=1.0, per_channel_burst=3.0, global_rate=30.0, global_burst=30.0)
+
+
+def shortest_time(counts: list[int], limits: Limits) -> float:
+    per_channel = max(
+        (max(0.0, n - limits.per_channel_burst) / limits.per_channel_rate for n in counts),
+        default=0.0,
+    )
+    overall = max(0.0, sum(counts) - limits.global_burst) / limits.global_rate
+    return max(per_channel, overall)
+
+
+async def seed(*, url: str, people: int, per_person: int, order: str) -> tuple[list[str], int]:
+    """People at question 1, and `per_person` prep nudges each, due now."""
+    users = await seed_prep(url=url, teams=-(-people // 15), team_size=min(15, people))
+    users = users[:people]
+    store = await create_store(url=url)
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
+    try:
+        async with store.transaction() as tx:
+            rows = (
+                await tx.session.execute(  # type: ignore[attr-defined]
+                    select(people_table.c.user_id, people_table.c.id, round_people.c.round_id)
+                    .join(round_people, round_people.c.person_id == people_table.c.id)
+                    .where(people_table.c.user_id.in_(users))
+                )
+            ).all()
+            where = {user_id: (person_id, round_id) for user_id, person_id, round_id in rows}
+            total = 0
+            for p, user in enumerate(users):
+                person_id, round_id = where[user]
+                for i in range(per_person):
+                    slot = p * per_person + i if order == "person" else i * len(users) + p
+                    await tx.outbox.schedule(
+                        key=f"bench:{user}:{i}:{today}",
+                        kind=PREP_NUDGE,
+                        round_id=round_id,
+                        recipient_id=person_id,
+                        subject_id=None,
+                        due_at=now - timedelta(seconds=60) + timedelta(milliseconds=slot),
+                    )
+                    total += 1
+    finally:
+        await store.close()
+    return users, total
+
+
+async def outstanding(store: SqlStore) -> tuple[int, int]:
+    """(rows not yet sent or failed, rows failed) among the benchmark's reminders."""
+    if True:
+        async with store.transaction() as tx:
+            row = (
+                await tx.session.execute(  # type: ignore[attr-defined]
+                    text(
+                        "SELECT SUM(CASE WHEN state IN ('pending','sending') THEN 1 ELSE 0 END),"
+                        " SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)"
+                        " FROM reminders WHERE key LIKE 'bench:%'"
+                    )
+                )
+            ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def spawn_worker(*, url: str, api_url: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MUSBOT_DATABASE_URL": url,
+        "MUSBOT_WEB_CHAT": "false",
+        "MUSBOT_LOG_LEVEL": "WARNING",
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+    }
+    process = subprocess.Popen(
+        ["python", "-m", "bench.outbox_worker"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    return process
+
+
+async def ready(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    line = await asyncio.to_thread(process.stdout.readline)
+    if line.strip() != "ready":
+        raise RuntimeError(f"outbox worker did not start: {line!r}")
+
+
+def go(process: subprocess.Popen[str]) -> None:
+    assert process.stdin is not None
+    process.stdin.write("go\n")
+    process.stdin.flush()
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def scenario(
+    *,
+    backend: str,
+    order: str,
+    replicas: int,
+    people: int,
+    per_person: int,
+    kills: int,
+    give_up_after: float,
+    tmp: Path,
+) -> dict[str, Any]:
+    url = await create_database(backend, tmp=tmp)
+    standin = await SlackStandIn(limits=LIMITS).start()
+    workers: list[subprocess.Popen[str]] = []
+    watch: SqlStore | None = None
+    try:
+        users, total = await seed(url=url, people=people, per_person=per_person, order=order)
+        watch = await create_store(url=url)
+        workers = [spawn_worker(url=url, api_url=standin.api_url) for _ in range(replicas)]
+        await asyncio.gather(*(ready(w) for w in workers))
+        started = time.perf_counter()
+        for w in workers:
+            go(w)
+        killed = 0
+        next_kill = started + 1.0
+        left, failed = total, 0
+        while time.perf_counter() - started < give_up_after:
+            await asyncio.sleep(0.2)
+            if killed < kills and time.perf_counter() >= next_kill:
+                victim = killed % len(workers)
+                workers[victim].kill()  # SIGKILL: no shutdown, rows left mid-send
+                workers[victim].wait()
+                workers[victim] = spawn_worker(url=url, api_url=standin.api_url)
+                await ready(workers[victim])
+                go(workers[victim])
+                killed += 1
+                next_kill = time.perf_counter() + 1.0
+            left, failed = await outstanding(watch)
+            if left == 0 and killed >= kills:
+                break
+        taken = time.perf_counter() - started
+        counts = standin.posts_by_channel()
+        expected = {"D" + u.removeprefix("U"): per_person for u in users}
+        duplicates = sum(max(0, counts.get(c, 0) - n) for c, n in expected.items())
+        ideal = shortest_time(list(expected.values()), LIMITS)
+        done = left == 0
+        return {
+            "backend": backend,
+            "order": order,
+            "replicas": replicas,
+            "kills": killed,
+            "messages": total,
+            "sent_posts": len(standin.posts),
+            "rejected_429": standin.rejected,
+            "seconds": taken,
+            "shortest_possible_seconds": ideal,
+            "fraction_of_allowed_rate": ideal / taken if done else float("nan"),
+            "finished": done,
+            "lost": left + failed,
+            "duplicates": duplicates,
+        }
+    finally:
+        for w in workers:
+            stop(w)
+        if watch is not None:
+            await watch.close()
+        await standin.close()
+        await drop_database(url)
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() and not args.tiny else [])
+    if args.tiny and postgres_admin_url():
+        backends = ["postgresql"]
+    plans: list[dict[str, Any]] = []
+    for backend in [] if args.tiny else backends:
+        for order in ("spread", "person"):
+            plans.append({"backend": backend, "order": order, "replicas": 1, "kills": 0})
+        if backend == "postgresql":
+            plans.append({"backend": backend, "order": "spread", "replicas": 2, "kills": 0})
+    if args.tiny:  # the hardest case only: one person's messages queued together
+        plans.append({"backend": backends[0], "order": "person", "replicas": 1, "kills": 0})
+    if postgres_admin_url() and args.kills:
+        plans.append(
+            {"backend": "postgresql", "order": "spread", "replicas": 2, "kills": args.kills}
+        )
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(args.reps):
+            for plan in plans:
+                if plan["kills"] and rep:
+                    continue  # one kill run: it is long, and its counts are what matter
+                r = await scenario(
+                    **plan,
+                    people=args.people,
+                    per_person=args.per_person,
+                    give_up_after=args.timeout,
+                    tmp=Path(tmp),
+                )
+                results.append(r)
+                print(
+                    f"rep {rep + 1} {r['backend']:10} {r['order']:6} replicas={r['replicas']}"
+                    f" kills={r['kills']:<2} {r['messages']} msgs in {r['seconds']:6.1f} s"
+                    f" (shortest {r['shortest_possible_seconds']:5.1f} s):"
+                    f" fraction {fmt(r['fraction_of_allowed_rate'], 2)}"
+                    f"  429s {r['rejected_429']}  lost {r['lost']}  duplicates {r['duplicates']}",
+                    flush=True,
+                )
+    table = []
+    for plan in plans:
+        rs = [r for r in results if all(r[k] == v for k, v in plan.items())]
+        table.append(
+            {
+                **plan,
+                "fraction_of_allowed_rate": summary(r["fraction_of_allowed_rate"] for r in rs),
+                "seconds": summary(r["seconds"] for r in rs),
+                "shortest_possible_seconds": rs[0]["shortest_possible_seconds"],
+                "lost": sum(r["lost"] for r in rs),
+                "duplicates": sum(r["duplicates"] for r in rs),
+                "rejected_429": summary(r["rejected_429"] for r in rs),
+                "target_0.9_met": summary(r["fraction_of_allowed_rate"] for r in rs)["median"]
+                >= 0.9,
+            }
+        )
+    print()
+    print("| backend | order | replicas | kills | fraction of allowed rate | lost | duplicates |")
+    print("|---|---|---|---|---|---|---|")
+    for row in table:
+        f = row["fraction_of_allowed_rate"]
+        print(
+            f"| {row['backend']} | {row['order']} | {row['replicas']} | {row['kills']} | "
+            f"{fmt(f['median'], 2)} ({fmt(f['min'], 2)}-{fmt(f['max'], 2)}) | {row['lost']} | "
+            f"{row['duplicates']} |"
+        )
+    payload = {
+        "settings": {
+            "reps": args.reps,
+            "people": args.people,
+            "per_person": args.per_person,
+            "limits": LIMITS.__dict__,
+            "baseline": "the stand-in's limits: shortest possible time for the same workload",
+        },
+        "table": table,
+        "runs": results,
+    }
+    path = write_result(args.name, payload)
+    print(f"written {path}")
+    return payload
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tiny", action="store_true")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--people", type=int, default=60)
+    p.add_argument("--per-person", type=int, default=10)
+    p.add_argument("--kills", type=int, default=20)
+    p.add_argument("--timeout", type=float, default=300.0)
+    p.add_argument("--name", default="outbox")
+    return p
+
+
+def configure(args: argparse.Namespace) -> argparse.Namespace:
+    if args.tiny:
+        args.reps, args.people, args.per_person, args.kills = 1, 4, 5, 0
+        args.timeout, args.name = 20.0, "outbox-tiny"
+    return args
+
+
+def main() -> None:
+    asyncio.run(main_async(configure(parser().parse_args())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Fifty modal submissions at once: every one acknowledged, every answer handled once, and
+each person told the outcome (in the ack when the core was quick, afterwards when not)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from adapters.slack.app import FORM_BUDGET, build_slack_app
+from adapters.slack.config import SlackSettings
+from conversations.events import FormEvent, InboundEvent
+from conversations.messages import FormErrors, Message, Paragraph, Reply, ToActor
+from tests.adapters.slack.conftest import FakeCore
+from tests.adapters.slack.harness import SlackHarness
+from tests.adapters.slack.test_app import submitted_view
+from tests.support.stub_slack import StubSlack
+
+PEOPLE = 50
+
+
+async def test_fifty_concurrent_submissions_lose_nothing(
+    stub: StubSlack, core: FakeCore, settings: SlackSettings
+) -> None:
+    stored: dict[str, str] = {}
+    rng = random.Random(7)
+
+    async def engine(event: InboundEvent) -> Reply:
+        assert isinstance(event, FormEvent)
+        # Some answers take longer than the budget, as a busy database would.
+        await asyncio.sleep(rng.choice([0.0, FORM_BUDGET * 3]))
+        value = event.values["answer"]
+        if value == "bad":
+            return Reply((FormErrors(errors={"answer": "Skriv mindst ét ord"}),))
+        stored[event.actor.user_id] = value  # stored before the reply says so
+        text = f"Gemt: {event.actor.user_id}"
+        return Reply((Message(to=ToActor(), text=text, blocks=(Paragraph(text),)),))
+
+    core.script = engine
+    bolt = build_slack_app(handler=core, settings=settings)  # the production budget
+    slack = await SlackHarness(bolt=bolt, stub=stub).start()
+    try:
+        users = [f"U{n:03d}" for n in range(PEOPLE)]
+        values = {u: ("bad" if n % 5 == 0 else f"svar fra {u}") for n, u in enumerate(users)}
+        responses = await asyncio.gather(
+            *(
+                slack.submit(
+                    user=u,
+                    view=submitted_view(message_ref=None),
+                    values={"answer": {"type": "plain_text_input", "value": values[u]}},
+                )
+                for u in users
+            )
+        )
+        acks = [await slack.ack_json(r) for r in responses]
+        await slack.settle()
+    finally:
+        await slack.close()
+
+    assert all(r.status == 200 for r in responses)
+    assert sorted(e.actor.user_id for e in core.events) == users  # each handled once
+    good = [u for u in users if values[u] != "bad"]
+    assert stored == {u: values[u] for u in good}  # no answer lost
+    calls = [
+        c
+        for method in ("chat.postMessage", "chat.postEphemeral", "chat.update")
+        for c in stub.calls_to(method)
+    ]
+    for u, ack in zip(users, acks, strict=True):
+        posted = " ".join(str(c.args) for c in calls if c.get("user") == u)
+        if values[u] == "bad":
+            # Errors in the ack (quick core), or a message that the form was not saved.
+            assert ack.get("response_action") == "errors" or (
+                ack == {} and "Skriv mindst" in posted
+            )
+        else:
+            assert ack == {}
+            assert f"Gemt: {u}" in posted

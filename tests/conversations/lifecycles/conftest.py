@@ -1,0 +1,5 @@
+"""The flows' small workplace, for the lifecycle scenarios."""
+
+from tests.conversations.flows.conftest import library, world
+
+__all__ = ["library", "world"]
