@@ -167,7 +167,14 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "plan.propose":
         return await _propose(ctx, plan, latest, value)
     if action == "plan.approve":
-        return await _approve(ctx, plan, latest, decode_ints(value, count=3)[2])
+        number = decode_ints(value, count=3)[2]
+        if (
+            latest is not None
+            and latest.number == number
+            and any(a.person_id == ctx.person.id for a in latest.approvals)
+        ):
+            return say(ctx, "plan.already_approved")  # a double click, not a changed plan
+        return await _approve(ctx, plan, latest, number)
     if action == "plan.change":
         number = decode_ints(value, count=3)[2]
         accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
