@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
@@ -271,6 +272,7 @@ class BookingRepo(Protocol):
         minutes: int,
         booked_by: int,
         at: datetime,
+        place: str = "",
     ) -> Booking:
         """Create (sequence 0), or reschedule (sequence + 1)."""
         ...
@@ -582,6 +584,14 @@ class DeliveryError(Exception):
         return self.kind not in ("rate_limited", "unavailable")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelInfo:
+    """What a leader must know about a channel before a round posts there."""
+
+    name: str  # as people know it ("#team-a", "Team › General"); never a raw id if avoidable
+    bot_is_member: bool
+
+
 class PlatformPort(Protocol):
     """What an adapter offers the core for one workspace."""
 
@@ -608,6 +618,10 @@ class PlatformPort(Protocol):
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         """Profile of a user: display name, locale, time zone, admin flag."""
+        ...
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """The channel's name and whether the bot may post there; None when it cannot be read."""
         ...
 
 

@@ -269,6 +269,7 @@ class BookingRow(SQLModel, table=True):
     booked_by: int = _fk("people.id", ondelete=None)
     sequence: int = Field(default=0)
     updated_at: datetime = _utc()
+    place: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 class PlanVersionRow(SQLModel, table=True):

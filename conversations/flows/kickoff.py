@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
-from conversations.codec import encode
+from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
@@ -42,7 +42,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.parsing import ParseError, parse_date, parse_datetime
-from conversations.ports import DeliveryError
+from conversations.ports import ChannelInfo, DeliveryError
 from conversations.reminders import schedule_prep_nudges, schedule_unclosed_flag
 from conversations.templates.model import Template
 from conversations.templates.offer import offered_templates
@@ -79,6 +79,7 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 label=ctx.t("start.form.members"),
                 hint=ctx.t("start.form.members_hint"),
                 optional=True,
+                exclude=(ctx.person.user_id,),
             ),
             SelectInput(
                 id="template",
@@ -136,7 +137,64 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "round.start":
         return await open_start_form(ctx, "")
+    if action == RESEND:
+        return await _resend(ctx, decode_ints(value, count=1)[0])
     return say(ctx, "error.stale_button")
+
+
+RESEND = "round.kickoff.resend"
+
+
+def _not_member(ctx: Ctx, name: str) -> str:
+    """Why the round cannot start yet, with the channel's name and how to add the bot here."""
+    how = ctx.t(f"start.error.add_bot.{ctx.event.actor.platform}", channel=name)
+    return ctx.t("start.error.not_member", channel=name, how=how)
+
+
+def _announce(
+    ctx: Ctx,
+    *,
+    round_: Round,
+    team: Team,
+    template: Template,
+    where: ChannelInfo | None,
+    confirmation: Message | None = None,
+) -> Message:
+    """The kickoff post, carrying what the leader is told when it reached the channel or not.
+
+    One message to the leader either way: the round's confirmation (if any) with one line that
+    says truthfully where the kickoff stands, and on failure the button that sends it again.
+    """
+    name = where.name if where is not None else (team.channel_id or "")
+    post = kickoff_post(ctx, round_=round_, team=team, template=template)
+    sent = Paragraph(ctx.t("start.kickoff_sent", channel=name))
+    failed = Paragraph(ctx.t("start.kickoff_failed", channel=name))
+    resend = Button(ctx.t("start.button.resend"), RESEND, encode(round_.id), style="primary")
+    base = confirmation or Message(to=ToActor(), text=sent.text)
+    return replace(
+        post,
+        on_sent=replace(base, blocks=(*base.blocks, sent)),
+        on_failure=replace(
+            base,
+            text=failed.text,
+            blocks=(failed, *base.blocks),
+            buttons=(resend, *base.buttons),
+        ),
+    )
+
+
+async def _resend(ctx: Ctx, round_id: int) -> Reply:
+    """Post the kickoff again (the bot was added to the channel after the round started)."""
+    round_ = await ctx.tx.rounds.get(round_id=round_id)
+    if round_ is None or ctx.person.id not in round_.leader_ids:
+        return say(ctx, "error.stale_button")
+    team = await ctx.tx.teams.get(team_id=round_.team_id)
+    if team is None or not team.channel_id:
+        return say(ctx, "error.stale_button")
+    template = Template.model_validate(round_.template)
+    where = await ctx.directory.channel_info(channel_id=team.channel_id)
+    await ctx.audit(action="round.kickoff.resend", subject=f"round:{round_.id}")
+    return Reply((_announce(ctx, round_=round_, team=team, template=template, where=where),))
 
 
 async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
@@ -151,6 +209,9 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         return Reply((parsed,))
     template = offered[parsed.template_name]
 
+    where = await ctx.directory.channel_info(channel_id=parsed.channel)
+    if where is not None and not where.bot_is_member:
+        return Reply((FormErrors(errors={"channel": _not_member(ctx, where.name)}),))
     members, error = await _members(ctx, parsed)
     if error is not None:
         return Reply((error,))
@@ -212,7 +273,17 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         dms = tuple(member_dm(ctx, round_=created, member=m, template=template) for m in members)
         confirmation = _confirmation(ctx, round_=created, team=team, members=members)
     return Reply(
-        (kickoff_post(ctx, round_=created, team=team, template=template), *dms, confirmation)
+        (
+            _announce(
+                ctx,
+                round_=created,
+                team=team,
+                template=template,
+                where=where,
+                confirmation=confirmation,
+            ),
+            *dms,
+        )
     )
 
 
