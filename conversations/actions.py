@@ -339,8 +339,14 @@ class BookingPickForm(FormState, prefix="booking.pick"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BookingHeldConfirm(_Employee, ButtonAction, prefix="booking.held_confirm"):
+    """Marking held locks the preparation: the button on the question that asks first."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class BookingForm(_Employee, FormState, prefix="booking.save"):
-    pass
+    confirmed: int = 0
+    """The start time (epoch seconds) the leader confirmed past a warning, or 0."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -443,6 +449,13 @@ class PlanChangeForm(_Employee, FormState, prefix="plan.change"):
 @dataclass(frozen=True, kw_only=True)
 class RoundStart(ButtonAction, prefix="round.start"):
     """Open the form that starts a round."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundKickoffResend(ButtonAction, prefix="round.kickoff.resend"):
+    """Post the kickoff again (the bot was added to the channel after the round started)."""
+
+    round_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -550,21 +563,130 @@ class CommitteeForm(FormState, prefix="committee.save"):
     """An admin names the committee (no fields: the workspace is the actor's)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class AdaptAdd(ButtonAction, prefix="adapt.add"):
-    round_id: int
+class AdaptRef(TypedDict):
+    """The fields of `_AdaptRef`, for building the buttons and forms about one form."""
 
-
-@dataclass(frozen=True, kw_only=True)
-class AdaptDrop(ButtonAction, prefix="adapt.drop"):
     round_id: int
+    key: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdaptAddForm(FormState, prefix="adapt.add"):
+class _AdaptRef:
+    """The round's form being adapted: the team's (`team`) or a sub-group's (`g1`, …)."""
+
     round_id: int
+    key: str = "team"
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdaptDropForm(FormState, prefix="adapt.drop"):
-    round_id: int
+class AdaptOpen(_AdaptRef, ButtonAction, prefix="adapt.open"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptAdd(_AdaptRef, ButtonAction, prefix="adapt.add"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptDrop(_AdaptRef, ButtonAction, prefix="adapt.drop"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptMove(_AdaptRef, ButtonAction, prefix="adapt.move"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptParts(_AdaptRef, ButtonAction, prefix="adapt.parts"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptTexts(_AdaptRef, ButtonAction, prefix="adapt.texts"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptPreview(_AdaptRef, ButtonAction, prefix="adapt.preview"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptGroups(_AdaptRef, ButtonAction, prefix="adapt.groups"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptSave(_AdaptRef, ButtonAction, prefix="adapt.save"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptRelease(_AdaptRef, ButtonAction, prefix="adapt.release"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptReleaseOn(_AdaptRef, ButtonAction, prefix="adapt.release_on"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptAddForm(_AdaptRef, FormState, prefix="adapt.add"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptDropForm(_AdaptRef, FormState, prefix="adapt.drop"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptMoveForm(_AdaptRef, FormState, prefix="adapt.move"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptPartsForm(_AdaptRef, FormState, prefix="adapt.parts"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptTextsForm(_AdaptRef, FormState, prefix="adapt.texts"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptGroupsForm(_AdaptRef, FormState, prefix="adapt.groups"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptSaveForm(_AdaptRef, FormState, prefix="adapt.save"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptReleaseOnForm(_AdaptRef, FormState, prefix="adapt.release_on"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptApprove(ButtonAction, prefix="adapt.approve"):
+    """An admin approves a template offered to the organisation (its slug)."""
+
+    name: str
+
+
+AdaptForm = (
+    AdaptAddForm
+    | AdaptDropForm
+    | AdaptMoveForm
+    | AdaptPartsForm
+    | AdaptTextsForm
+    | AdaptGroupsForm
+    | AdaptSaveForm
+    | AdaptReleaseOnForm
+)

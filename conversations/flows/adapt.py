@@ -1,51 +1,102 @@
-"""Local adaptation after the kickoff meeting: the leader adds or drops questions.
+"""The team's adaptation of the form, between the kickoff meeting and release (Tønder step 1).
 
-The round's template is its own snapshot, so this changes only this round. Answers already
-given to a dropped question are kept (and come back if it is added again with the same id);
-steps are addressed by id, so nobody's place or answers shift.
+The leader opens the round's form and adds sub-questions under any theme or priority
+questions, removes or reorders questions, keeps parts of an optional block (Skema 2/3), edits
+the core task and goals, previews the form as an employee meets it, splits the members into
+sub-groups with a form each, releases preparation (now or on a date) and may save the result
+as a template for the next round.
+
+Answers are stored under question ids, and a round never gives an id to a second question, so
+no answer ever moves to a question its author did not see. A question someone has answered is
+not removed. A question added after someone shared reaches them once, as a gentle message.
+Only the round's leader changes its form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+from pydantic import ValidationError
 
 from conversations import policy
 from conversations.actions import (
     AdaptAdd,
     AdaptAddForm,
+    AdaptApprove,
     AdaptDrop,
     AdaptDropForm,
+    AdaptForm,
+    AdaptGroups,
+    AdaptGroupsForm,
+    AdaptMove,
+    AdaptMoveForm,
+    AdaptOpen,
+    AdaptParts,
+    AdaptPartsForm,
+    AdaptPreview,
+    AdaptRef,
+    AdaptRelease,
+    AdaptReleaseOn,
+    AdaptReleaseOnForm,
+    AdaptSave,
+    AdaptSaveForm,
+    AdaptTexts,
+    AdaptTextsForm,
     ButtonAction,
     FormState,
 )
 from conversations.context import Ctx
+from conversations.flows import forms
+from conversations.flows.adapt_edit import (
+    add_question,
+    answered_ids,
+    drop_questions,
+    keep_parts,
+    move_question,
+)
+from conversations.flows.adapt_save import (
+    approve_template,
+    notify_new,
+    release,
+    save_as_template,
+    save_groups,
+    save_texts,
+    set_release_on,
+    store,
+)
+from conversations.flows.adapt_views import (
+    add_form,
+    groups_form,
+    move_form,
+    overview,
+    parts_form,
+    pick_question_form,
+    preview,
+    release_on_form,
+    save_form,
+    texts_form,
+)
 from conversations.flows.common import (
     PREP_PHASES,
     Refuse,
     RoundView,
     load_round,
-    option_label,
     rounds_as_leader,
     say,
 )
+from conversations.flows.forms import (
+    BASE,
+    form_template,
+)
 from conversations.messages import (
-    Block,
-    BulletList,
     FormErrors,
-    Heading,
-    Message,
-    Note,
-    Option,
     Reply,
-    SelectInput,
-    TextInput,
-    ToActor,
 )
 from conversations.templates.model import Template
 
 Values = Mapping[str, str | tuple[str, ...] | None]
-LIMIT = 500
 
 
 async def adapt_command(ctx: Ctx, rest: str) -> Reply:
@@ -53,7 +104,8 @@ async def adapt_command(ctx: Ctx, rest: str) -> Reply:
     views = [v for v in led if v.round.phase in PREP_PHASES]
     if not views:
         raise Refuse("adapt.too_late" if led else "status.not_leader")
-    return _overview(ctx, views[0])
+    view = views[0]
+    return overview(ctx, view, await forms.round_form(ctx, view.round), BASE)
 
 
 async def _leader_view(ctx: Ctx, round_id: int) -> RoundView:
@@ -71,140 +123,99 @@ async def _leader_view(ctx: Ctx, round_id: int) -> RoundView:
     return view
 
 
-def _overview(ctx: Ctx, view: RoundView) -> Reply:
-    blocks: list[Block] = [Heading(ctx.t("adapt.title")), Note(ctx.t("adapt.intro"))]
-    for theme in view.template.themes:
-        blocks += [
-            Heading(theme.title),
-            BulletList(tuple(("★ " if q.priority else "") + q.text for q in theme.questions)),
-        ]
-    return Reply(
-        (
-            Message(
-                to=ToActor(),
-                text=ctx.t("adapt.title"),
-                blocks=tuple(blocks),
-                buttons=(
-                    AdaptAdd(round_id=view.round.id).button(
-                        ctx.t("adapt.button.add"), style="primary"
-                    ),
-                    AdaptDrop(round_id=view.round.id).button(ctx.t("adapt.button.drop")),
-                ),
-            ),
-        )
-    )
-
-
 async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
-    if not isinstance(action, AdaptAdd | AdaptDrop):
+    if isinstance(action, AdaptApprove):
+        return await approve_template(ctx, action.name)
+    if not isinstance(
+        action,
+        AdaptOpen
+        | AdaptAdd
+        | AdaptDrop
+        | AdaptMove
+        | AdaptParts
+        | AdaptTexts
+        | AdaptPreview
+        | AdaptGroups
+        | AdaptSave
+        | AdaptRelease
+        | AdaptReleaseOn,
+    ):
         return say(ctx, "error.stale_button")
     view = await _leader_view(ctx, action.round_id)
-    themes = tuple(Option(value=t.id, label=option_label(t.title)) for t in view.template.themes)
+    form = await forms.round_form(ctx, view.round)
+    key = action.key
+    template = form_template(view, form, key)
+    ref = AdaptRef(round_id=view.round.id, key=key)
+    if isinstance(action, AdaptOpen):
+        return overview(ctx, view, form, key)
     if isinstance(action, AdaptAdd):
-        yes_no = (
-            Option(value="no", label=ctx.t("common.no")),
-            Option(value="yes", label=ctx.t("common.yes")),
-        )
-        return Reply(
-            (
-                AdaptAddForm(round_id=view.round.id).form(
-                    title=ctx.t("adapt.button.add"),
-                    submit_label=ctx.t("prep.form.submit"),
-                    inputs=(
-                        SelectInput(id="theme", label=ctx.t("adapt.theme"), options=themes),
-                        TextInput(
-                            id="text", label=ctx.t("adapt.text"), multiline=True, max_length=LIMIT
-                        ),
-                        TextInput(
-                            id="help",
-                            label=ctx.t("adapt.help"),
-                            multiline=True,
-                            max_length=LIMIT * 2,
-                            optional=True,
-                        ),
-                        SelectInput(
-                            id="priority",
-                            label=ctx.t("adapt.priority"),
-                            options=yes_no,
-                            initial="no",
-                        ),
-                    ),
-                ),
-            )
-        )
+        return add_form(ctx, template, AdaptAddForm(**ref))
     if isinstance(action, AdaptDrop):
-        questions = tuple(
-            Option(value=q.id, label=option_label(f"{t.title}: {q.text}"))
-            for t in view.template.themes
-            for q in t.questions
-        )
-        return Reply(
-            (
-                AdaptDropForm(round_id=view.round.id).form(
-                    title=ctx.t("adapt.button.drop"),
-                    submit_label=ctx.t("adapt.drop_submit"),
-                    inputs=(
-                        SelectInput(
-                            id="question", label=ctx.t("adapt.question"), options=questions
-                        ),
-                    ),
-                ),
-            )
-        )
-    return say(ctx, "error.stale_button")
+        return pick_question_form(ctx, template, AdaptDropForm(**ref), ctx.t("adapt.drop_submit"))
+    if isinstance(action, AdaptMove):
+        return move_form(ctx, template, AdaptMoveForm(**ref))
+    if isinstance(action, AdaptParts):
+        return parts_form(ctx, view, form, template, AdaptPartsForm(**ref))
+    if isinstance(action, AdaptTexts):
+        return texts_form(ctx, view, AdaptTextsForm(**ref))
+    if isinstance(action, AdaptPreview):
+        return preview(ctx, view, form, key)
+    if isinstance(action, AdaptGroups):
+        return await groups_form(ctx, view, form, AdaptGroupsForm(**ref))
+    if isinstance(action, AdaptSave):
+        return save_form(ctx, template, AdaptSaveForm(**ref))
+    if isinstance(action, AdaptRelease):
+        return await release(ctx, view, form)
+    return release_on_form(ctx, form, AdaptReleaseOnForm(**ref))
 
 
 async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
-    if not isinstance(state, AdaptAddForm | AdaptDropForm):
+    if not isinstance(state, AdaptForm):
         return say(ctx, "error.stale_button")
     view = await _leader_view(ctx, state.round_id)
-    data: dict[str, Any] = view.template.model_dump(mode="json")
+    form = await forms.round_form(ctx, view.round)
+    key = state.key
+    template = form_template(view, form, key)
+    if isinstance(state, AdaptTextsForm):
+        return await save_texts(ctx, view, form, key, values)
+    if isinstance(state, AdaptGroupsForm):
+        return await save_groups(ctx, view, form, key, values)
+    if isinstance(state, AdaptSaveForm):
+        return await save_as_template(ctx, template, values)
+    if isinstance(state, AdaptReleaseOnForm):
+        return await set_release_on(ctx, view, form, key, values)
+    data: dict[str, Any] = template.model_dump(mode="json")
+    added: str | None = None
     if isinstance(state, AdaptAddForm):
-        theme_id = values.get("theme")
-        text = str(values.get("text") or "").strip()
-        help_text = str(values.get("help") or "").strip() or None
-        errors: dict[str, str] = {}
-        theme = next((t for t in data["themes"] if t["id"] == theme_id), None)
-        if theme is None:
-            errors["theme"] = ctx.t("adapt.error.theme")
-        if not text:
-            errors["text"] = ctx.t("error.required")
-        elif len(text) > LIMIT:
-            errors["text"] = ctx.t("error.too_long", length=len(text), limit=LIMIT)
-        if help_text and len(help_text) > LIMIT * 2:
-            errors["help"] = ctx.t("error.too_long", length=len(help_text), limit=LIMIT * 2)
-        if errors or theme is None:
-            return Reply((FormErrors(errors=errors),))
-        used = {q["id"] for t in data["themes"] for q in t["questions"]}
-        n = 1
-        while f"lokal-{n}" in used:
-            n += 1
-        question = {
-            "id": f"lokal-{n}",
-            "text": text,
-            "help": help_text,
-            "priority": values.get("priority") == "yes",
-        }
-        theme["questions"] = [*theme["questions"], question]
-        detail = f"add lokal-{n}"
-    else:
-        qid = values.get("question")
-        owner = next(
-            (t for t in data["themes"] if any(q["id"] == qid for q in t["questions"])), None
-        )
-        if owner is None:
-            return Reply((FormErrors(errors={"question": ctx.t("adapt.error.question")}),))
-        owner["questions"] = [q for q in owner["questions"] if q["id"] != qid]
-        if not owner["questions"]:
-            if len(data["themes"]) == 1:
-                return Reply((FormErrors(errors={"question": ctx.t("adapt.error.last")}),))
-            data["themes"] = [t for t in data["themes"] if t is not owner]
+        result = add_question(ctx, data, form, view, values, await answered_ids(ctx, view))
+        if isinstance(result, FormErrors):
+            return Reply((result,))
+        added = result
+        detail = f"add {added}"
+    elif isinstance(state, AdaptDropForm):
+        qid = str(values.get("question") or "")
+        problem = await drop_questions(ctx, view, form, key, data, [qid])
+        if problem is not None:
+            return Reply((FormErrors(errors={"question": problem}),))
         detail = f"drop {qid}"
-    template = Template.model_validate(data)
-    await ctx.tx.rounds.set_template(
-        round_id=view.round.id, template=template.model_dump(mode="json")
-    )
+    elif isinstance(state, AdaptMoveForm):
+        problem = move_question(
+            ctx, data, str(values.get("question") or ""), values.get("direction")
+        )
+        if problem is not None:
+            return Reply((FormErrors(errors={"question": problem}),))
+        detail = f"move {values.get('question')}"
+    else:
+        errors = await keep_parts(ctx, view, form, key, data, values)
+        if errors:
+            return Reply((FormErrors(errors=errors),))
+        detail = "parts"
+    try:
+        adapted = Template.model_validate(data)
+    except ValidationError:
+        return Reply((FormErrors(errors={"question": ctx.t("adapt.error.last")}),))
+    form = await store(ctx, view, form, key, adapted)
     await ctx.audit(action="round.adapt", subject=f"round:{view.round.id}", detail=detail)
-    return say(ctx, "adapt.saved") + _overview(
-        ctx, RoundView(round=view.round, team=view.team, template=template)
-    )
+    view = replace(view, template=adapted) if key == BASE else view
+    notices = await notify_new(ctx, view, form, key, adapted, added) if added else ()
+    return say(ctx, "adapt.saved") + Reply(notices) + overview(ctx, view, form, key)
