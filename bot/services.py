@@ -83,6 +83,7 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
             configured_admins=frozenset(settings.admins),
             work_start_hour=settings.work_start_hour,
             work_end_hour=settings.work_end_hour,
+            min_group_size=settings.min_group_size,
             content_in_messages=settings.content_in_messages,
         ),
     )

@@ -64,6 +64,10 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
         SettingDoc("work_start_hour", "reminders go out from this hour, recipient's time zone"),
         SettingDoc("work_end_hour", "... until this hour"),
         SettingDoc("default_timezone", "the time zone of people whose platform tells none"),
+        SettingDoc(
+            "min_group_size",
+            "figures for smaller groups are never shown (channel counts, committee, evaluation)",
+        ),
     ),
     "Slack (docs/slack.md)": (
         SettingDoc("slack_bot_token", "the Bot User OAuth Token", "xoxb-..."),

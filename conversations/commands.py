@@ -44,6 +44,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("book", "book", "book", "leader", aliases=("samtale",)),
     CommandSpec("reminders", "påmindelser", "reminders", "leader", aliases=("paamindelser",)),
     CommandSpec("summary", "opsamling", "summary", "leader"),
+    CommandSpec("actionplan", "handleplan", "actionplan", "everyone", teams_menu=False),
+    CommandSpec("close", "afslut", "close", "leader", teams_menu=False),
+    CommandSpec("evaluation", "evaluering", "evaluation", "leader", teams_menu=False),
+    CommandSpec(
+        "coverage", "dækning", "coverage", "leader", aliases=("daekning",), teams_menu=False
+    ),
+    CommandSpec("committee", "udvalg", "committee", "everyone", teams_menu=False),
     CommandSpec("leaders", "ledere", "leaders", "admin", teams_menu=False),
 )
 

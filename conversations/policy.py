@@ -36,6 +36,7 @@ from conversations.domain import (
     PrepSession,
     PrepStatus,
     Round,
+    agreed_version,
 )
 from conversations.ports import Tx
 from conversations.refusal import Refuse
@@ -58,11 +59,14 @@ class Read(StrEnum):
     NOTES = "notes.view"  # a leader's own notes on an employee
     PLAN = "plan.view"  # the plan as it stands
     PLAN_HISTORY = "plan.history"  # every version of a plan
+    LAST_PLAN = "plan.last_view"  # last round's agreed plan, where this round starts
     DOCUMENT = "plan.download"  # the plan as a document
     PERSON_CARD = "status.member"  # one employee's progress card
     BOOKING_MATERIAL = "material.view"  # the day-before material: time, prep, notes
     ROUND_STATUS = "status.view"  # who has prepared, booked, agreed (no content)
     ROUND_SUMMARY = "summary.view"  # counts and goals without names
+    TEAM_ACTIONS = "actions.view"  # the team's action plan (Skema 5): the team and its leaders
+    EVALUATION = "evaluation.view"  # the round's evaluation, in aggregate only
 
 
 class Do(StrEnum):
@@ -71,6 +75,7 @@ class Do(StrEnum):
     WORK_ON_PREP = "prep.work"  # open, answer, navigate one's own prep
     SHARE_PREP = "prep.share"
     SNOOZE = "reminder.snooze"
+    SNOOZE_FOLLOW_UP = "reminder.snooze_follow_up"  # either party, on a plan's follow-up nudge
     WRITE_NOTES = "notes.write"
     BOOK = "booking.book"
     MARK_HELD = "booking.held"
@@ -84,6 +89,8 @@ class Do(StrEnum):
     ANNOUNCE_SUMMARY = "summary.announce"
     START_FOLLOW_UP = "round.follow_up"
     CLOSE_ROUND = "round.close"
+    WRITE_TEAM_ACTIONS = "actions.write"  # the leader writes the team's agreements
+    UPDATE_TEAM_ACTION = "actions.update"  # an agreement's owner (or the leader) moves it on
 
 
 class Govern(StrEnum):
@@ -91,6 +98,8 @@ class Govern(StrEnum):
 
     START_ROUND = "round.start"  # admins, people an admin named, configured leaders
     NAME_LEADERS = "leaders.set"  # admins only
+    NAME_COMMITTEE = "committee.set"  # admins only
+    COVERAGE = "coverage.view"  # who has not been offered a MUS: names, to leaders and admins
 
 
 _E, _L, _A = Role.EMPLOYEE, Role.LEADER, Role.ADMIN
@@ -103,17 +112,21 @@ READERS: Mapping[Read, frozenset[Role]] = {
     Read.NOTES: frozenset({_L}),  # notes are keyed by their leader: only one's own are read
     Read.PLAN: _PARTIES,
     Read.PLAN_HISTORY: _PARTIES,
+    Read.LAST_PLAN: _PARTIES,  # the parties of *this* round (a new leader starts from it too)
     Read.DOCUMENT: _PARTIES,
     Read.PERSON_CARD: frozenset({_L}),
     Read.BOOKING_MATERIAL: _PARTIES,
     Read.ROUND_STATUS: frozenset({_L}),
     Read.ROUND_SUMMARY: frozenset({_L}),
+    Read.TEAM_ACTIONS: _PARTIES,  # round-level: every member of the round, and its leaders
+    Read.EVALUATION: frozenset({_L}),  # and the committee, across rounds: `read_committee`
 }
 
 ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.WORK_ON_PREP: frozenset({_E}),
     Do.SHARE_PREP: frozenset({_E}),
     Do.SNOOZE: frozenset({_E}),
+    Do.SNOOZE_FOLLOW_UP: _PARTIES,
     Do.WRITE_NOTES: frozenset({_L}),
     Do.BOOK: frozenset({_L}),
     Do.MARK_HELD: frozenset({_L}),
@@ -127,11 +140,15 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.ANNOUNCE_SUMMARY: frozenset({_L}),
     Do.START_FOLLOW_UP: frozenset({_L}),
     Do.CLOSE_ROUND: frozenset({_L, _A}),
+    Do.WRITE_TEAM_ACTIONS: frozenset({_L}),
+    Do.UPDATE_TEAM_ACTION: _PARTIES,  # and, for an employee, only as an owner: `check_owner`
 }
 
 GOVERNORS: Mapping[Govern, frozenset[Role]] = {
     Govern.START_ROUND: frozenset({_L, _A}),
     Govern.NAME_LEADERS: frozenset({_A}),
+    Govern.NAME_COMMITTEE: frozenset({_A}),
+    Govern.COVERAGE: frozenset({_L, _A}),
 }
 
 # ---------------------------------------------------------------- the pure rules
@@ -237,6 +254,34 @@ async def check(
         await _audit(access, f"{action.value}_denied", round_id, employee_id, None)
         raise Denied("error.not_allowed")
     return held
+
+
+async def check_owner(
+    access: Access, *, round_: Round | None, round_id: int, owner_ids: tuple[int, ...]
+) -> None:
+    """An agreement of the team's action plan is moved on by one of its owners or by the
+    round's leader; any other member is refused (and audited)."""
+    held = access.roles(round_, None)
+    owner = Role.EMPLOYEE in held and access.actor.id in owner_ids
+    if Role.LEADER not in held and not owner:
+        await _audit(access, f"{Do.UPDATE_TEAM_ACTION.value}_denied", round_id, None, None)
+        raise Denied("error.not_allowed")
+
+
+async def read_committee(access: Access, *, workspace_id: int) -> None:
+    """Process figures across rounds and teams, for the cooperation committee only: counts
+    (suppressed below the minimum group size), never a name, an answer or a plan. Audited."""
+    members = await access.tx.committee.members(workspace_id=workspace_id)
+    action = "committee.figures"
+    allowed = access.actor.id in members
+    await access.tx.audit.record(
+        at=access.now,
+        actor_id=access.actor.id,
+        action=action if allowed else f"{action}_denied",
+        subject=f"workspace:{workspace_id}",
+    )
+    if not allowed:
+        raise Denied("committee.not_member")
 
 
 async def govern(ctx: Ctx, action: Govern, *, refusal: str, **values: object) -> None:
@@ -372,6 +417,32 @@ async def read_person_card(
 
 
 @dataclass(frozen=True, slots=True)
+class LastPlan:
+    round: Round  # the earlier round the plan was agreed in
+    version: PlanVersion  # its agreed version
+    progress: dict[str, ItemProgress]
+
+
+async def read_last_plan(
+    access: Access, *, round_: Round | None, round_id: int, employee_id: int
+) -> LastPlan | None:
+    """The employee's agreed plan from their latest earlier round ("Udviklingsplan fra sidste
+    MUS"), for the parties of this round: the conversation starts with "Siden sidste MUS"."""
+    await _read(access, Read.LAST_PLAN, round_=round_, round_id=round_id, employee_id=employee_id)
+    assert round_ is not None
+    tx = access.tx
+    for earlier in await tx.rounds.with_member(person_id=employee_id):  # newest first
+        if earlier.id == round_.id or earlier.created_at >= round_.created_at:
+            continue
+        versions = await tx.plans.versions(round_id=earlier.id, employee_id=employee_id)
+        agreed = agreed_version(versions)
+        if agreed is not None and agreed.items:
+            progress = await tx.plans.item_progress(round_id=earlier.id, employee_id=employee_id)
+            return LastPlan(round=earlier, version=agreed, progress=progress)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class BookingMaterial:
     booking: Booking | None
     session: PrepSession | None
@@ -414,5 +485,5 @@ async def read_booking_material(
 async def read_round(access: Access, *, round_: Round | None, round_id: int, kind: Read) -> None:
     """A round overview (status or summary): its leaders only. The overview itself reads
     states, counts and goals without names, never an answer."""
-    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY)
+    assert kind in (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS, Read.EVALUATION)
     await _read(access, kind, round_=round_, round_id=round_id, employee_id=None)

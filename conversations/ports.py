@@ -8,8 +8,9 @@ through it commits together or not at all, which is how "stored before acknowled
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
@@ -30,10 +31,13 @@ from conversations.domain import (
     Workspace,
 )
 from conversations.events import Actor, InboundEvent
+from conversations.lifecycles.action_item import ActionItemTransition
 from conversations.lifecycles.plan import PlanTransition
 from conversations.lifecycles.prep import PrepTransition
 from conversations.lifecycles.round import RoundTransition
 from conversations.messages import HomeView, Message, Reply
+from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
+from conversations.year import EvaluationResponse, TeamAction
 
 
 class NotFound(LookupError):
@@ -77,6 +81,10 @@ class PersonRepo(Protocol):
         """People an admin named as leaders (can_lead), by display name."""
         ...
 
+    async def admins(self, *, workspace_id: int) -> list[Person]:
+        """The workspace's admins (as the platform reported them), by display name."""
+        ...
+
 
 class TeamRepo(Protocol):
     async def create(
@@ -101,6 +109,8 @@ class TeamRepo(Protocol):
         leader_ids: Sequence[int] | None = None,
         member_ids: Sequence[int] | None = None,
     ) -> Team: ...
+
+    async def in_workspace(self, *, workspace_id: int) -> list[Team]: ...
 
     async def led_by(self, *, person_id: int) -> list[Team]: ...
 
@@ -141,6 +151,14 @@ class RoundRepo(Protocol):
         """Newest first."""
         ...
 
+    async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
+        """Rounds not closed, in the workspace's teams, newest first (an admin closes them)."""
+        ...
+
+    async def in_workspace(self, *, workspace_id: int) -> list[Round]:
+        """Every round of the workspace's teams, newest first."""
+        ...
+
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
         """Persist a round transition (`conversations.lifecycles.round.decide`): the phase
         becomes `transition.after`. `ValueError` when the stored phase is not
@@ -161,6 +179,10 @@ class RoundRepo(Protocol):
 
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
+        ...
+
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        """The team's adaptation may sharpen the core task and the goals."""
         ...
 
 
@@ -250,6 +272,7 @@ class BookingRepo(Protocol):
         minutes: int,
         booked_by: int,
         at: datetime,
+        place: str = "",
     ) -> Booking:
         """Create (sequence 0), or reschedule (sequence + 1)."""
         ...
@@ -389,12 +412,111 @@ class OutboxRepo(Protocol):
         """Every reminder of a round, by due time."""
         ...
 
+    async def cancel_for_subject(
+        self, *, round_id: int, subject_id: int, kinds: Sequence[str]
+    ) -> int:
+        """Pending reminders of these kinds about one employee become CANCELLED."""
+        ...
+
     async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
         """Cancel the round's pending reminders of these kinds (a closed round's prep nudges
         and booking reminders); returns how many. Other kinds (follow-ups) are left alone."""
         ...
 
     async def get(self, *, key: str) -> Reminder | None: ...
+
+
+class TeamActionRepo(Protocol):
+    """The team's action plan (Skema 5); state moves only by its lifecycle's transitions."""
+
+    async def create(
+        self,
+        *,
+        round_id: int,
+        what: str,
+        due_on: date,
+        follow_up: str,
+        owner_ids: Sequence[int],
+        transition: ActionItemTransition,
+        by: int,
+        at: datetime,
+    ) -> TeamAction: ...
+
+    async def get(self, *, action_id: int) -> TeamAction | None: ...
+
+    async def for_round(self, *, round_id: int) -> list[TeamAction]:
+        """In the order they were agreed."""
+        ...
+
+    async def apply(
+        self, *, action_id: int, transition: ActionItemTransition, by: int, at: datetime
+    ) -> TeamAction:
+        """Move from `transition.before` only (ValueError if it moved meanwhile)."""
+        ...
+
+
+class CommitteeRepo(Protocol):
+    """Who sits on the cooperation committee of a workspace (named by an admin)."""
+
+    async def set_members(self, *, workspace_id: int, person_ids: Sequence[int]) -> None: ...
+
+    async def members(self, *, workspace_id: int) -> list[int]: ...
+
+
+class EvaluationRepo(Protocol):
+    """The anonymous evaluation: invitations (who, answered) and slots (answers) kept apart."""
+
+    async def invite(self, *, round_id: int, person_ids: Sequence[int]) -> int:
+        """Invite people not yet invited and add one empty slot for each, in random order;
+        returns how many were newly invited."""
+        ...
+
+    async def is_open_for(self, *, round_id: int, person_id: int) -> bool:
+        """Invited and not answered yet."""
+        ...
+
+    async def answer(
+        self, *, round_id: int, person_id: int, scores: Mapping[str, int], comment: str | None
+    ) -> bool:
+        """Mark the invitation answered and fill a random empty slot, once (False if not
+        invited or already answered)."""
+        ...
+
+    async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]: ...
+
+    async def invited(self, *, round_ids: Sequence[int]) -> int: ...
+class TemplateRepo(Protocol):
+    """Templates kept in the database; every import adds a version, nothing is overwritten."""
+
+    async def add(
+        self,
+        *,
+        name: str,
+        data: dict[str, Any],
+        source_text: str | None,
+        scope: Scope,
+        status: Status,
+        owner_id: int | None,
+        at: datetime,
+    ) -> StoredTemplate: ...
+
+    async def latest(self, *, name: str) -> StoredTemplate | None: ...
+
+    async def versions(self, *, name: str) -> list[StoredTemplate]: ...
+
+    async def all_latest(self) -> list[StoredTemplate]: ...
+
+    async def offered(self, *, person_id: int | None) -> list[StoredTemplate]: ...
+
+    async def set_status(self, *, name: str, status: Status, scope: Scope | None = None) -> int: ...
+
+
+class RoundFormRepo(Protocol):
+    """A round's form while the team adapts it (sub-groups, ids used, release)."""
+
+    async def get(self, *, round_id: int) -> RoundForm | None: ...
+
+    async def save(self, *, form: RoundForm) -> None: ...
 
 
 class Tx(Protocol):
@@ -412,6 +534,11 @@ class Tx(Protocol):
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    team_actions: TeamActionRepo
+    committee: CommitteeRepo
+    evaluations: EvaluationRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
 
 class Store(Protocol):
@@ -457,6 +584,14 @@ class DeliveryError(Exception):
         return self.kind not in ("rate_limited", "unavailable")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelInfo:
+    """What a leader must know about a channel before a round posts there."""
+
+    name: str  # as people know it ("#team-a", "Team › General"); never a raw id if avoidable
+    bot_is_member: bool
+
+
 class PlatformPort(Protocol):
     """What an adapter offers the core for one workspace."""
 
@@ -483,6 +618,10 @@ class PlatformPort(Protocol):
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         """Profile of a user: display name, locale, time zone, admin flag."""
+        ...
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """The channel's name and whether the bot may post there; None when it cannot be read."""
         ...
 
 

@@ -24,8 +24,12 @@ from conversations.events import (
     TextEvent,
 )
 from conversations.flows import (
+    actionplan,
     adapt,
     booking,
+    committee,
+    coverage,
+    evaluation,
     home,
     kickoff,
     leaders,
@@ -66,6 +70,17 @@ COMMANDS: dict[str, Command] = {
     "paamindelser": reminders.list_command,
     "reminders": reminders.list_command,
     "opsamling": summary.summary_command,
+    "afslut": summary.close_command,
+    "handleplan": actionplan.command,
+    "evaluering": evaluation.command,
+    "evaluation": evaluation.command,
+    "udvalg": committee.command,
+    "committee": committee.command,
+    "dækning": coverage.command,
+    "daekning": coverage.command,
+    "coverage": coverage.command,
+    "actionplan": actionplan.command,
+    "close": summary.close_command,
     "summary": summary.summary_command,
     "mine": mydata.data_command,
     "my": mydata.data_command,
@@ -86,6 +101,8 @@ BUTTONS: dict[str, ButtonHandler] = {
     "reminder": reminders.on_button,
     "summary": summary.on_button,
     "adapt": adapt.on_button,
+    "action": actionplan.on_button,
+    "evaluation": evaluation.on_button,
     "material": material.on_button,
 }
 
@@ -97,6 +114,9 @@ FORMS: dict[str, FormHandler] = {
     "booking": booking.on_form,
     "plan": plan.on_form,
     "adapt": adapt.on_form,
+    "action": actionplan.on_form,
+    "evaluation": evaluation.on_form,
+    "committee": committee.on_form,
 }
 
 

@@ -28,16 +28,21 @@ from sqlalchemy.pool import StaticPool
 from conversations.ports import (
     AuditRepo,
     BookingRepo,
+    CommitteeRepo,
     ConversationRefRepo,
+    EvaluationRepo,
     LeaderNoteRepo,
     OutboxRepo,
     PersonRepo,
     PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
+    RoundFormRepo,
     RoundRepo,
     Store,
+    TeamActionRepo,
     TeamRepo,
+    TemplateRepo,
     WorkspaceRepo,
 )
 from storage.repositories import (
@@ -54,6 +59,8 @@ from storage.repositories import (
     SqlTeamRepo,
     SqlWorkspaceRepo,
 )
+from storage.repositories.templates import SqlRoundFormRepo, SqlTemplateRepo
+from storage.repositories.year import SqlCommitteeRepo, SqlEvaluationRepo, SqlTeamActionRepo
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +215,11 @@ class SqlTx:
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
+    team_actions: TeamActionRepo
+    committee: CommitteeRepo
+    evaluations: EvaluationRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -223,6 +235,11 @@ class SqlTx:
         self.bookings = SqlBookingRepo(session)
         self.plans = SqlPlanRepo(session)
         self.outbox = SqlOutboxRepo(session)
+        self.team_actions = SqlTeamActionRepo(session)
+        self.committee = SqlCommitteeRepo(session)
+        self.evaluations = SqlEvaluationRepo(session)
+        self.templates = SqlTemplateRepo(session)
+        self.round_forms = SqlRoundFormRepo(session)
 
 
 _in_write: contextvars.ContextVar[bool] = contextvars.ContextVar("musbot_in_write", default=False)

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     audit_log,
     bookings,
+    committee_members,
     conversation_refs,
+    evaluation_invitations,
     files,
     leader_notes,
     people,
@@ -34,6 +36,8 @@ from storage.models import (
     reminders,
     round_people,
     rounds,
+    team_action_owners,
+    team_actions,
     team_people,
     teams,
     workspaces,
@@ -130,6 +134,15 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
         ("conversation_refs", conversation_refs, ref_where),
         ("team_people", team_people, team_people.c.person_id == person_id),
         ("round_people", round_people, round_people.c.person_id == person_id),
+        # Issue #12: owning an action-plan agreement, sitting on the committee, having been
+        # asked to evaluate. (An evaluation answer has no link to its author: nothing to find.)
+        ("team_action_owners", team_action_owners, team_action_owners.c.person_id == person_id),
+        ("committee_members", committee_members, committee_members.c.person_id == person_id),
+        (
+            "evaluation_invitations",
+            evaluation_invitations,
+            evaluation_invitations.c.person_id == person_id,
+        ),
     ]
     # Their acts on others' material: kept, re-pointed to a stand-in.
     repoint = [
@@ -152,6 +165,18 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
             plan_item_progress,
             plan_item_progress.c.updated_by,
             plan_item_progress.c.updated_by == person_id,
+        ),
+        (
+            "team_actions.created_by",
+            team_actions,
+            team_actions.c.created_by,
+            team_actions.c.created_by == person_id,
+        ),
+        (
+            "team_actions.updated_by",
+            team_actions,
+            team_actions.c.updated_by,
+            team_actions.c.updated_by == person_id,
         ),
     ]
     audit_where = or_(audit_log.c.actor_id == person_id, _subject_about(person_id))
@@ -344,6 +369,7 @@ async def purge(
         exists().where(plan_approvals.c.person_id == people.c.id),
         exists().where(plan_item_progress.c.updated_by == people.c.id),
         people.c.can_lead.is_(True),
+        exists().where(committee_members.c.person_id == people.c.id),  # configuration too
     )
     await run("people", people, ~referenced)
     known_user = (

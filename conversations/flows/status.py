@@ -7,6 +7,8 @@ has a card with the leader's actions: read the shared prep, own notes, book, mar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from conversations import i18n, policy
 from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
@@ -32,6 +34,7 @@ from conversations.flows.common import (
 from conversations.flows.kickoff import round_facts
 from conversations.messages import (
     Block,
+    BulletList,
     Button,
     Divider,
     Fields,
@@ -148,6 +151,13 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
             items = _item_summary(ctx, versions, progress_by.get(person.id, {}))
             if items:
                 extras.append(items)
+        last = await policy.read_last_plan(
+            policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=person.id
+        )
+        if last is not None:
+            extras.append(
+                ctx.t("status.last_plan", items=_counts(ctx, last.version, last.progress))
+            )
         if extras:
             line += " · " + " · ".join(extras)
         blocks.append(Paragraph(line))
@@ -167,6 +177,12 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     failed = sum(1 for r in reminders if r.state == ReminderState.FAILED)
     blocks.append(Paragraph(ctx.t("status.reminders", pending=pending, failed=failed)))
     buttons.append(Button(ctx.t("status.button.reminders"), "reminder.list", encode(view.round.id)))
+    buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
+    from conversations.flows.coverage import coverage_lines
+
+    missed = await coverage_lines(ctx, await ctx.tx.teams.led_by(person_id=ctx.person.id))
+    if missed:  # the yearly offer (KK BUF): who in the leader's teams has had none in 12 months
+        blocks += [Paragraph(ctx.t("coverage.intro")), BulletList(tuple(missed))]
     blocks.append(Note(ctx.t("status.pick_hint")))
     blocks.append(Note(ctx.t("status.confidential")))
     return Reply(
@@ -186,6 +202,10 @@ def _item_summary(ctx: Ctx, versions: list[PlanVersion], progress: dict[str, Ite
     agreed = agreed_version(versions)
     if agreed is None or not agreed.items:
         return ""
+    return _counts(ctx, agreed, progress)
+
+
+def _counts(ctx: Ctx, agreed: PlanVersion, progress: Mapping[str, ItemProgress]) -> str:
     counts: dict[ItemStatus, int] = {}
     for item in agreed.items:
         status = item_status(progress, item.id)
@@ -235,12 +255,18 @@ async def member_card(
             buttons.append(Button(ctx.t("booking.button.held"), "booking.held", value))
     if held or plan is not None:
         buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
+    from conversations.flows.prep import last_plan_blocks
+
+    last = await policy.read_last_plan(
+        policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=employee_id
+    )
+    since = last_plan_blocks(ctx, last, title=ctx.t("status.last_plan_title"))
     return Reply(
         (
             Message(
                 to=ToActor(),
                 text=person.display_name,
-                blocks=(Heading(person.display_name), Fields(tuple(facts))),
+                blocks=(Heading(person.display_name), Fields(tuple(facts)), *since),
                 buttons=tuple(buttons),
             ),
         )

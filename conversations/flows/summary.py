@@ -17,7 +17,9 @@ from conversations.flows.common import (
     RoundView,
     accept,
     advance,
+    command_prefix,
     load_round,
+    require_open,
     rounds_as_leader,
     say,
 )
@@ -38,7 +40,45 @@ from conversations.messages import (
     ToActor,
     ToChannel,
 )
-from conversations.reminders import BOOKING_BEFORE, PREP_NUDGE
+from conversations.reminders import (
+    BOOKING_BEFORE,
+    PREP_NUDGE,
+    ROUND_UNCLOSED,
+    schedule_waiting_items,
+)
+
+
+async def close_command(ctx: Ctx, rest: str) -> Reply:
+    """`/mus afslut`: asks first, for each round the person leads (an admin: every open round
+    of the workspace), and says what closing does."""
+    views = await rounds_as_leader(ctx)
+    if not views and ctx.is_admin():
+        views = [
+            v
+            for r in await ctx.tx.rounds.open_in_workspace(workspace_id=ctx.workspace.id)
+            if (v := await load_round(ctx, r.id)) is not None
+        ]
+    if not views:
+        raise Refuse("status.not_leader")
+    return Reply(tuple(close_question(ctx, view) for view in views))
+
+
+def close_question(ctx: Ctx, view: RoundView) -> Message:
+    """The confirmation: what closing does, and the one button that does it."""
+    title = ctx.t("round.close.title", team=team_label(view))
+    return Message(
+        to=ToActor(),
+        text=title,
+        blocks=(Heading(title), Paragraph(ctx.t("round.close.explain"))),
+        buttons=(
+            Button(
+                ctx.t("round.close.button.confirm"),
+                "summary.close",
+                encode(view.round.id),
+                style="danger",
+            ),
+        ),
+    )
 
 
 async def summary_command(ctx: Ctx, rest: str) -> Reply:
@@ -59,8 +99,19 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     view = await load_round(ctx, round_id)
     if action == "summary.show":
         return await overview(ctx, view, round_id=round_id)
-    if action == "summary.close":  # no button shows it yet: the command and its UI are #12's
+    if action == "summary.close":
         return await close_round(ctx, view, round_id=round_id)
+    if action == "summary.close_ask":
+        await policy.check(
+            policy.access(ctx),
+            policy.Do.CLOSE_ROUND,
+            round_=view.round if view else None,
+            round_id=round_id,
+            employee_id=None,
+        )
+        assert view is not None
+        require_open(view)
+        return Reply((close_question(ctx, view),))
     if action not in _ACTIONS:
         return say(ctx, "error.stale_button")
     found = view.round if view else None
@@ -76,7 +127,7 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
 
 
 async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
-    """The year's round ends (the leader or an admin; the command is issue #12's).
+    """The year's round ends (the leader or an admin, after `close_question`).
 
     As the lifecycle's CLOSE says: the prep is locked (a closed round refuses every change),
     pending prep nudges and booking reminders are cancelled, the plans' follow-ups go on.
@@ -97,10 +148,19 @@ async def close_round(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Rep
             (Effect.CANCEL_BOOKING_REMINDERS, BOOKING_BEFORE),
         )
         if closed.causes(effect)
-    ]
+    ] + [ROUND_UNCLOSED]  # closed now: the 13-month flag has nothing to say
     await ctx.tx.outbox.cancel_for_round(round_id=round_id, kinds=kinds)
     await ctx.audit(action="round.close", subject=f"round:{round_id}")
-    return say(ctx, "round.closed", team=team_label(view))
+    return say(ctx, "round.closed", team=team_label(view), mus=command_prefix(ctx)) + (
+        await after_close(ctx, view)
+    )
+
+
+async def after_close(ctx: Ctx, view: RoundView) -> Reply:
+    """What a closed round sets going: the anonymous evaluation of the process."""
+    from conversations.flows import evaluation
+
+    return await evaluation.invite(ctx, view)
 
 
 async def _figures(ctx: Ctx, view: RoundView) -> tuple[int, int, int, int, list[str], list[str]]:
@@ -161,6 +221,7 @@ async def overview(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
         buttons.append(
             Button(ctx.t("summary.button.follow_up"), "summary.follow_up", encode(view.round.id))
         )
+    buttons.append(Button(ctx.t("round.close.button"), "summary.close_ask", encode(view.round.id)))
     return Reply(
         (
             Message(
@@ -202,6 +263,12 @@ async def announce(ctx: Ctx, view: RoundView) -> Reply:
         )
     blocks.append(Note(i18n.t(loc, "summary.call_confidential")))
     await advance(ctx, view, RoundAction.ANNOUNCE_SUMMARY)
+    await schedule_waiting_items(
+        tx=ctx.tx,
+        round_=view.round,
+        leaders=await ctx.tx.people.get_many(person_ids=list(view.leader_ids)),
+        hours=ctx.settings.hours(),
+    )
     await ctx.audit(action="summary.announce", subject=f"round:{view.round.id}")
     done = ctx.t("summary.announced")
     return Reply(

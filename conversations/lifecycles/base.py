@@ -40,6 +40,10 @@ class Effect(StrEnum):
     CANCEL_PREP_NUDGES = "cancel_prep_nudges"
     CANCEL_BOOKING_REMINDERS = "cancel_booking_reminders"
     KEEP_FOLLOW_UPS = "keep_follow_ups"  # closing a round leaves the plans' follow-ups running
+    # team action plan (Skema 5)
+    POST_TO_CHANNEL = "post_to_channel"  # the agreement is shown to the team
+    SCHEDULE_OWNER_REMINDERS = "schedule_owner_reminders"  # each owner, on its date
+    CANCEL_OWNER_REMINDERS = "cancel_owner_reminders"  # done or dropped: nothing to remind of
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,22 @@ class SqlOutboxRepo(Repo):
             .values(state=target(ReminderAction.CANCEL).value)
         )
 
+    async def cancel_for_subject(
+        self, *, round_id: int, subject_id: int, kinds: Sequence[str]
+    ) -> int:
+        """Pending reminders of these kinds about one employee become CANCELLED."""
+        result = await self._session.execute(
+            update(reminders)
+            .where(
+                (reminders.c.round_id == round_id)
+                & (reminders.c.subject_id == subject_id)
+                & reminders.c.kind.in_(list(kinds))
+                & _in(sources(ReminderAction.CANCEL))
+            )
+            .values(state=target(ReminderAction.CANCEL).value)
+        )
+        return rowcount(result)
+
     async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
         """Pending reminders of these kinds in the round become CANCELLED; others stay."""
         result = await self._session.execute(

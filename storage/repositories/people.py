@@ -113,3 +113,12 @@ class SqlPersonRepo(Repo):
             .order_by(people.c.display_name, people.c.id)
         )
         return [to_person(row) for row in rows]
+
+    async def admins(self, *, workspace_id: int) -> list[Person]:
+        """The workspace's admins as the platform reported them, by display name."""
+        rows = await self._session.execute(
+            select(people)
+            .where((people.c.workspace_id == workspace_id) & people.c.is_admin.is_(True))
+            .order_by(people.c.display_name, people.c.id)
+        )
+        return [to_person(row) for row in rows]

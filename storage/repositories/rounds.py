@@ -11,7 +11,7 @@ from sqlalchemy import delete as sa_delete
 
 from conversations.domain import Phase, Round
 from conversations.lifecycles.round import RoundTransition, lawful
-from storage.models import TeamRole, round_people, rounds
+from storage.models import TeamRole, round_people, rounds, teams
 from storage.repositories._base import NotFound, Repo, rowcount
 
 
@@ -156,6 +156,20 @@ class SqlRoundRepo(Repo):
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         return await self._with_people(list(await self._session.execute(stmt)))
 
+    async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
+        return [
+            r for r in await self.in_workspace(workspace_id=workspace_id) if r.phase != Phase.CLOSED
+        ]
+
+    async def in_workspace(self, *, workspace_id: int) -> list[Round]:
+        stmt = (
+            _select()
+            .join(teams, teams.c.id == rounds.c.team_id)
+            .where(teams.c.workspace_id == workspace_id)
+            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        )
+        return await self._with_people(list(await self._session.execute(stmt)))
+
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
         """The phase moves only from the phase the transition was decided on, in one UPDATE
         (a concurrent close is not overwritten). Unknown round: `NotFound`."""
@@ -189,6 +203,9 @@ class SqlRoundRepo(Repo):
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
         await self._update(round_id, template=template)
+
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        await self._update(round_id, kerneopgave=kerneopgave, udviklingsmaal=udviklingsmaal)
 
     async def _update(self, round_id: int, **values: Any) -> None:
         result = await self._session.execute(

@@ -72,6 +72,14 @@ class SqlTeamRepo(Repo):
             await self._replace(TeamRole.MEMBER, team_id=team_id, person_ids=member_ids)
         return await self._require(team_id)
 
+    async def in_workspace(self, *, workspace_id: int) -> list[Team]:
+        ids = (
+            await self._session.execute(
+                select(teams.c.id).where(teams.c.workspace_id == workspace_id).order_by(teams.c.id)
+            )
+        ).scalars()
+        return await self._load(list(ids))
+
     async def led_by(self, *, person_id: int) -> list[Team]:
         return await self._teams_linked(TeamRole.LEADER, person_id=person_id)
 

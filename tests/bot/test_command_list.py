@@ -42,7 +42,16 @@ def test_teams_command_lists_fit_teams_limits() -> None:
             assert len(entry["title"]) <= 32 and len(entry["description"]) <= 128
     personal = {e["title"] for e in teams_command_lists()[0]["commands"]}
     left_out = [c.key for c in COMMANDS if f"mus {c.da}" not in personal]
-    assert left_out == ["mydata", "leaders"]  # the rarest two: a menu holds ten
+    # The rarest: a menu holds ten (issue #12's year-end commands are typed, not in the menu).
+    assert left_out == [
+        "mydata",
+        "actionplan",
+        "close",
+        "evaluation",
+        "coverage",
+        "committee",
+        "leaders",
+    ]
 
 
 async def test_an_admins_help_lists_every_command_and_an_employees_only_theirs(

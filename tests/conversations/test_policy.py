@@ -33,8 +33,8 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WHO = ("own", "leader", "mate", "other_team", "other_leader", "admin", "stranger", "committee")
 
 PERSONAL_READS: tuple[Read, ...] = (Read.PREP, Read.NOTES, Read.PLAN, Read.PLAN_HISTORY)
-PERSONAL_READS += (Read.DOCUMENT, Read.PERSON_CARD, Read.BOOKING_MATERIAL)
-ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY)
+PERSONAL_READS += (Read.DOCUMENT, Read.PERSON_CARD, Read.BOOKING_MATERIAL, Read.LAST_PLAN)
+ROUND_READS = (Read.ROUND_STATUS, Read.ROUND_SUMMARY, Read.TEAM_ACTIONS, Read.EVALUATION)
 
 # ---------------------------------------------------------------- the expected table
 
@@ -42,11 +42,19 @@ ALL_READS = frozenset(Read)
 READS: dict[str, frozenset[Read]] = {
     # Anna reads her own prep, plan and booking material; no notes, no card, no overviews.
     "own": frozenset(
-        {Read.PREP, Read.PLAN, Read.PLAN_HISTORY, Read.DOCUMENT, Read.BOOKING_MATERIAL}
+        {
+            Read.PREP,
+            Read.PLAN,
+            Read.PLAN_HISTORY,
+            Read.DOCUMENT,
+            Read.BOOKING_MATERIAL,
+            Read.LAST_PLAN,
+            Read.TEAM_ACTIONS,
+        }
     ),
     # Her leader reads everything about her, the prep only once shared (see SHARED below).
     "leader": ALL_READS,
-    "mate": frozenset(),
+    "mate": frozenset({Read.TEAM_ACTIONS}),  # the team's action plan is the team's
     "other_team": frozenset(),
     "other_leader": frozenset(),
     "admin": frozenset(),
@@ -56,7 +64,14 @@ READS: dict[str, frozenset[Read]] = {
 
 EMPLOYEE_ACTS = frozenset({Do.WORK_ON_PREP, Do.SHARE_PREP, Do.SNOOZE})
 PLAN_ACTS = frozenset(
-    {Do.EDIT_PLAN, Do.PROPOSE_PLAN, Do.APPROVE_PLAN, Do.REQUEST_PLAN_CHANGE, Do.SET_ITEM_STATUS}
+    {
+        Do.EDIT_PLAN,
+        Do.PROPOSE_PLAN,
+        Do.APPROVE_PLAN,
+        Do.REQUEST_PLAN_CHANGE,
+        Do.SET_ITEM_STATUS,
+        Do.SNOOZE_FOLLOW_UP,
+    }
 )
 LEADER_ACTS = frozenset(
     {
@@ -68,12 +83,14 @@ LEADER_ACTS = frozenset(
         Do.ANNOUNCE_SUMMARY,
         Do.START_FOLLOW_UP,
         Do.CLOSE_ROUND,
+        Do.WRITE_TEAM_ACTIONS,
     }
 )
+TEAM_ACTS = frozenset({Do.UPDATE_TEAM_ACTION})  # round-level; owners only: test_check_owner
 ACTS: dict[str, frozenset[Do]] = {
-    "own": EMPLOYEE_ACTS | PLAN_ACTS,
-    "leader": PLAN_ACTS | LEADER_ACTS,
-    "mate": frozenset(),
+    "own": EMPLOYEE_ACTS | PLAN_ACTS | TEAM_ACTS,
+    "leader": PLAN_ACTS | LEADER_ACTS | TEAM_ACTS,
+    "mate": TEAM_ACTS,
     "other_team": frozenset(),
     "other_leader": frozenset(),
     "admin": frozenset({Do.CLOSE_ROUND}),  # admins close rounds, and read nothing confidential
@@ -87,6 +104,8 @@ ROUND_LEVEL = frozenset(
         Do.ANNOUNCE_SUMMARY,
         Do.START_FOLLOW_UP,
         Do.CLOSE_ROUND,
+        Do.WRITE_TEAM_ACTIONS,
+        Do.UPDATE_TEAM_ACTION,
     }
 )
 
@@ -94,7 +113,7 @@ ROUND_LEVEL = frozenset(
 def test_the_table_covers_every_kind_and_action() -> None:
     assert set(READS) == set(ACTS) == set(WHO)
     assert set(PERSONAL_READS) | set(ROUND_READS) == set(Read)
-    assert EMPLOYEE_ACTS | PLAN_ACTS | LEADER_ACTS == set(Do)
+    assert EMPLOYEE_ACTS | PLAN_ACTS | LEADER_ACTS | TEAM_ACTS == set(Do)
     assert set(policy.READERS) == set(Read) and set(policy.ACTORS) == set(Do)
 
 
@@ -213,6 +232,8 @@ async def _read(access: policy.Access, world: World, kind: Read) -> None:
         await policy.read_person_card(access, round_=r1, round_id=r1.id, employee_id=anna)
     elif kind == Read.BOOKING_MATERIAL:
         await policy.read_booking_material(access, round_=r1, round_id=r1.id, employee_id=anna)
+    elif kind == Read.LAST_PLAN:
+        await policy.read_last_plan(access, round_=r1, round_id=r1.id, employee_id=anna)
     else:
         await policy.read_round(access, round_=r1, round_id=r1.id, kind=kind)
 
@@ -390,4 +411,45 @@ def test_an_employee_acts_for_herself_only() -> None:
 def test_workspace_actions(is_admin: bool, may_lead: bool, start: bool, name_leaders: bool) -> None:
     assert set(policy.GOVERNORS) == set(policy.Govern)
     got = {g: policy.may_govern(g, is_admin=is_admin, may_lead=may_lead) for g in policy.Govern}
-    assert got == {policy.Govern.START_ROUND: start, policy.Govern.NAME_LEADERS: name_leaders}
+    assert got == {
+        policy.Govern.START_ROUND: start,
+        policy.Govern.NAME_LEADERS: name_leaders,
+        policy.Govern.NAME_COMMITTEE: name_leaders,  # admins only, like naming leaders
+        policy.Govern.COVERAGE: start,  # leaders and admins see who was not offered a MUS
+    }
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_check_owner_lets_owners_and_the_leader_only(world: World, who: str) -> None:
+    """Anna owns the agreement; her team mate does not."""
+    allowed = who in ("own", "leader")
+    async with world.store.transaction() as tx:
+        access = _access(world, tx, who)
+        if allowed:
+            await policy.check_owner(
+                access, round_=world.r1, round_id=world.r1.id, owner_ids=(world.anna.id,)
+            )
+        else:
+            with pytest.raises(policy.Denied):
+                await policy.check_owner(
+                    access, round_=world.r1, round_id=world.r1.id, owner_ids=(world.anna.id,)
+                )
+    denied = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
+    assert denied == ([] if allowed else ["actions.update_denied"])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_only_committee_members_read_the_committee_figures(world: World, who: str) -> None:
+    async with world.store.transaction() as tx:
+        workspace_id = world.anna.workspace_id
+        await tx.committee.set_members(
+            workspace_id=workspace_id, person_ids=[world.people["committee"].id]
+        )
+    async with world.store.transaction() as tx:
+        if who == "committee":
+            await policy.read_committee(_access(world, tx, who), workspace_id=workspace_id)
+        else:
+            with pytest.raises(policy.Denied):
+                await policy.read_committee(_access(world, tx, who), workspace_id=workspace_id)
+    actions = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
+    assert actions == ["committee.figures" if who == "committee" else "committee.figures_denied"]

@@ -1,0 +1,336 @@
+"""The team's action plan (Skema 5, "Fælles opsamling på MUS"), after the summary meeting.
+
+The leader writes the joint agreements in chat: what, when, who (one or more of the round's
+people) and how it is followed up. Each is posted to the team channel, each owner is reminded
+on its date and moves it on from the reminder, and anyone in the team sees the plan's status
+with `/mus handleplan`. States move only by `lifecycles/action_item.py`; every read and every
+refusal goes through the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conversations import i18n, policy
+from conversations.codec import BadValue, decode_ints, encode, part
+from conversations.context import Ctx
+from conversations.domain import Person, Phase, Round, Team
+from conversations.flows.common import RoundView, accept, load_round, say
+from conversations.flows.status import team_label
+from conversations.lifecycles import action_item
+from conversations.lifecycles.action_item import ActionItemAction, ActionState
+from conversations.lifecycles.base import Effect
+from conversations.messages import (
+    Block,
+    Button,
+    DateInput,
+    Fields,
+    Form,
+    FormErrors,
+    Heading,
+    Message,
+    Note,
+    Paragraph,
+    PeopleInput,
+    Quote,
+    Reply,
+    TextInput,
+    ToActor,
+    ToChannel,
+    ToPerson,
+)
+from conversations.parsing import ParseError, parse_date
+from conversations.refusal import Refuse
+from conversations.reminders import TEAM_ACTION_DUE, schedule_team_action, team_action_key
+from conversations.year import TeamAction
+
+Values = Mapping[str, str | tuple[str, ...] | None]
+TEXT_LIMIT = 500
+# The action plan is written after the summary meeting (and lives on after the round closes).
+WRITABLE = (Phase.SUMMARY, Phase.FOLLOW_UP)
+READABLE = (Phase.SUMMARY, Phase.FOLLOW_UP, Phase.CLOSED)
+
+
+async def _newest(ctx: Ctx, *, leading: bool) -> RoundView | None:
+    """The newest round with an action plan phase the person leads (or takes part in)."""
+    found = (
+        await ctx.tx.rounds.led_by(person_id=ctx.person.id)
+        if leading
+        else await ctx.tx.rounds.with_member(person_id=ctx.person.id)
+    )
+    for round_ in found:
+        if round_.phase in READABLE and (view := await load_round(ctx, round_.id)):
+            return view
+    return None
+
+
+async def command(ctx: Ctx, rest: str) -> Reply:
+    """`/mus handleplan`: the leader's plan with "add", or the team's view of it."""
+    view = await _newest(ctx, leading=True) or await _newest(ctx, leading=False)
+    if view is None:
+        raise Refuse("action.none")
+    return await show(ctx, view)
+
+
+async def show(ctx: Ctx, view: RoundView) -> Reply:
+    await policy.read_round(
+        policy.access(ctx), round_=view.round, round_id=view.round.id, kind=policy.Read.TEAM_ACTIONS
+    )
+    actions = await ctx.tx.team_actions.for_round(round_id=view.round.id)
+    people = await ctx.people_by_id(sorted({p for a in actions for p in a.owner_ids}))
+    title = ctx.t("action.title", team=team_label(view))
+    blocks: list[Block] = [Heading(title)]
+    if not actions:
+        blocks.append(Paragraph(ctx.t("action.empty")))
+    for n, action in enumerate(actions, start=1):
+        blocks += _item_blocks(ctx.locale, action, people, n=n)
+    buttons: list[Button] = []
+    if ctx.person.id in view.leader_ids and view.round.phase in WRITABLE:
+        buttons.append(
+            Button(ctx.t("action.button.add"), "action.add", encode(view.round.id), style="primary")
+        )
+    return Reply((Message(to=ToActor(), text=title, blocks=tuple(blocks), buttons=tuple(buttons)),))
+
+
+def _item_blocks(
+    loc: str, action: TeamAction, people: Mapping[int, Person], *, n: int
+) -> list[Block]:
+    owners = ", ".join(people[p].display_name for p in action.owner_ids if p in people) or "–"
+    return [
+        Quote(action.what, label=f"{n}. {i18n.t(loc, f'action.state.{action.state.value}')}"),
+        Fields(
+            (
+                (i18n.t(loc, "action.when"), i18n.format_date(loc, action.due_on)),
+                (i18n.t(loc, "action.who"), owners),
+                (i18n.t(loc, "action.how"), action.follow_up),
+            )
+        ),
+    ]
+
+
+async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
+    round_id = decode_ints(value, count=1)[0]
+    view = await load_round(ctx, round_id)
+    found = view.round if view else None
+    if action == "action.show":
+        await policy.read_round(
+            policy.access(ctx), round_=found, round_id=round_id, kind=policy.Read.TEAM_ACTIONS
+        )
+        assert view is not None
+        return await show(ctx, view)
+    if action == "action.add":
+        await policy.check(
+            policy.access(ctx),
+            policy.Do.WRITE_TEAM_ACTIONS,
+            round_=found,
+            round_id=round_id,
+            employee_id=None,
+        )
+        assert view is not None
+        _writable(view)
+        return Reply((_form(ctx, view),))
+    if action == "action.move":
+        return await _move(ctx, view, round_id, decode_ints(value, count=2)[1], part(value, 2))
+    return say(ctx, "error.stale_button")
+
+
+def _writable(view: RoundView) -> None:
+    if view.round.phase == Phase.CLOSED:
+        raise Refuse("round.refused.closed")
+    if view.round.phase not in WRITABLE:
+        raise Refuse("action.refused.before_summary")
+
+
+def _form(ctx: Ctx, view: RoundView) -> Form:
+    return Form(
+        id="action.add",
+        title=ctx.t("action.form.title"),
+        submit_label=ctx.t("action.form.submit"),
+        state=encode(view.round.id),
+        intro=(Paragraph(ctx.t("action.form.intro")),),
+        inputs=(
+            TextInput(id="what", label=ctx.t("action.what"), multiline=True, max_length=TEXT_LIMIT),
+            DateInput(id="due_on", label=ctx.t("action.when")),
+            PeopleInput(id="owners", label=ctx.t("action.who"), hint=ctx.t("action.form.who_hint")),
+            TextInput(
+                id="follow_up",
+                label=ctx.t("action.how"),
+                hint=ctx.t("action.form.how_hint"),
+                max_length=TEXT_LIMIT,
+            ),
+        ),
+    )
+
+
+def _text(values: Values, key: str) -> str:
+    value = values.get(key)
+    if isinstance(value, tuple):
+        return value[0] if value else ""
+    return (value or "").strip()
+
+
+async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
+    if form != "action.add":
+        return say(ctx, "error.stale_button")
+    round_id = decode_ints(state, count=1)[0]
+    view = await load_round(ctx, round_id)
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.WRITE_TEAM_ACTIONS,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
+    _writable(view)
+    errors: dict[str, str] = {}
+    what, how = _text(values, "what"), _text(values, "follow_up")
+    for key, text in (("what", what), ("follow_up", how)):
+        if not text:
+            errors[key] = ctx.t("error.required")
+        elif len(text) > TEXT_LIMIT:
+            errors[key] = ctx.t("error.too_long", length=len(text), limit=TEXT_LIMIT)
+    due = None
+    try:
+        due = parse_date(text=_text(values, "due_on"), today=ctx.today)
+        if due < ctx.today:
+            errors["due_on"] = ctx.t("action.error.past")
+    except ParseError as problem:
+        errors["due_on"] = ctx.t(problem.key, value=problem.value)
+    owners, unknown = await _owners(ctx, view.round, values.get("owners"))
+    if unknown or not owners:
+        errors["owners"] = ctx.t("action.error.owners")
+    if errors or due is None:
+        return Reply((FormErrors(errors=errors),))
+    created = accept(action_item.decide(ActionState.NONE, ActionItemAction.CREATE))
+    item = await ctx.tx.team_actions.create(
+        round_id=round_id,
+        what=what,
+        due_on=due,
+        follow_up=how,
+        owner_ids=[p.id for p in owners],
+        transition=created,
+        by=ctx.person.id,
+        at=ctx.now,
+    )
+    await ctx.audit(action="actions.write", subject=f"round:{round_id}", detail=str(item.id))
+    if created.causes(Effect.SCHEDULE_OWNER_REMINDERS):
+        for owner in owners:
+            await schedule_team_action(
+                tx=ctx.tx, action=item, owner=owner, hours=ctx.settings.hours()
+            )
+    out: list[Message] = []
+    if created.causes(Effect.POST_TO_CHANNEL) and view.team.channel_id:
+        out.append(_channel_post(view, item, {p.id: p for p in owners}))
+    shown = await show(ctx, view)
+    return say(ctx, "action.added") + Reply(tuple(out)) + shown
+
+
+def _channel_post(view: RoundView, item: TeamAction, people: Mapping[int, Person]) -> Message:
+    """The agreement for the whole team, in the round's language (the text is the leader's:
+    adapters escape it, so `<!channel>` stays text)."""
+    loc = view.template.language
+    title = i18n.t(loc, "action.posted", team=team_label(view))
+    blocks: list[Block] = [Heading(title), *_item_blocks(loc, item, people, n=1)]
+    blocks[1] = Quote(item.what, label=i18n.t(loc, "action.what"))
+    blocks.append(Note(i18n.t(loc, "action.posted_hint")))
+    assert view.team.channel_id
+    return Message(to=ToChannel(view.team.channel_id), text=title, blocks=tuple(blocks))
+
+
+async def _owners(
+    ctx: Ctx, round_: Round, raw: str | tuple[str, ...] | None
+) -> tuple[list[Person], bool]:
+    """The chosen owners, each one of the round's people; True if someone else was chosen."""
+    ids = raw if isinstance(raw, tuple) else tuple(x.strip() for x in (raw or "").split(","))
+    people: list[Person] = []
+    unknown = False
+    for user_id in (i for i in ids if i):
+        person = await ctx.tx.people.get_by_user_id(workspace_id=ctx.workspace.id, user_id=user_id)
+        if person is None or (
+            person.id not in round_.member_ids and person.id not in round_.leader_ids
+        ):
+            unknown = True
+            continue
+        people.append(person)
+    return people, unknown
+
+
+async def _move(ctx: Ctx, view: RoundView | None, round_id: int, action_id: int, raw: str) -> Reply:
+    """An owner (or the leader) moves an agreement on, from its reminder or the plan."""
+    try:
+        move = ActionItemAction(raw)
+    except ValueError:
+        raise BadValue(raw) from None
+    item = await ctx.tx.team_actions.get(action_id=action_id)
+    if item is None or item.round_id != round_id:
+        raise BadValue(str(action_id))
+    await policy.check_owner(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=round_id,
+        owner_ids=item.owner_ids,
+    )
+    assert view is not None
+    moved = accept(action_item.decide(item.state, move))
+    item = await ctx.tx.team_actions.apply(
+        action_id=action_id, transition=moved, by=ctx.person.id, at=ctx.now
+    )
+    await ctx.audit(
+        action="actions.update", subject=f"round:{round_id}", detail=f"{action_id}={item.state}"
+    )
+    if moved.causes(Effect.CANCEL_OWNER_REMINDERS):
+        for owner_id in item.owner_ids:
+            await ctx.tx.outbox.cancel(key=team_action_key(item, owner_id))
+    saved = ctx.t("action.saved", state=ctx.t(f"action.state.{item.state.value}"))
+    message = team_action_message(
+        people=await ctx.people_by_id(item.owner_ids),
+        team=view.team,
+        round_=view.round,
+        item=item,
+        recipient=ctx.person,
+    )
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=saved,
+                blocks=(Note(saved), *message.blocks),
+                buttons=message.buttons,
+                replaces=ctx.event.context.message_ref,
+            ),
+        )
+    )
+
+
+def team_action_message(
+    *,
+    people: Mapping[int, Person],
+    team: Team,
+    round_: Round,
+    item: TeamAction,
+    recipient: Person,
+) -> Message:
+    """The reminder to an owner (and its refreshed copy): the agreement and the moves."""
+    loc = recipient.locale
+    text = i18n.t(loc, "action.reminder", team=team.name)
+    blocks: list[Block] = [
+        Heading(text),
+        *_item_blocks(loc, item, people, n=1),
+    ]
+    buttons = [
+        Button(
+            i18n.t(loc, f"action.move.{move.value}"),
+            "action.move",
+            encode(round_.id, item.id, move.value),
+            style="primary" if move == ActionItemAction.COMPLETE else "default",
+        )
+        for move in action_item.choices(item.state)
+    ]
+    buttons.append(Button(i18n.t(loc, "action.button.show"), "action.show", encode(round_.id)))
+    return Message(
+        to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks), buttons=tuple(buttons)
+    )
+
+
+__all__ = ["TEAM_ACTION_DUE", "command", "on_button", "on_form", "team_action_message"]
