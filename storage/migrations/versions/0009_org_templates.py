@@ -1,6 +1,6 @@
 """Organisation templates (versioned) and each round's adapted form (org_templates, round_forms).
 
-Revision ID: 0007_org_templates
+Revision ID: 0009_org_templates
 Revises: 0006_encryption
 """
 
