@@ -434,7 +434,7 @@ def _element(item: Input, *, tz: str | None, locale: str | None, hints: list[str
             if item.initial:
                 element["initial_value"] = item.initial[:limit]
                 if len(item.initial) > limit:
-                    hints.insert(0, note_text(locale, "initial_cut", limit=limit))
+                    hints.insert(0, note_text(locale, "initial_cut", limit=str(limit)))
             if item.placeholder:
                 element["placeholder"] = plain(item.placeholder, PLACEHOLDER_MAX)
         case DateInput():
