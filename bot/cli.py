@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.templates_cli import add_parsers as add_template_parsers
 
 log = logging.getLogger("musbot")
 
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--lang", default=None, choices=("da", "en"), help="da or en (default: the template's)"
     )
+    add_template_parsers(t_sub)
     data = sub.add_parser("data", help="the MUS material in the database")
     d_sub = data.add_subparsers(dest="data_command", metavar="TASK")
     purge = d_sub.add_parser(
@@ -295,9 +297,12 @@ async def _demo(settings: Settings) -> int:
 
 
 def _templates(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import templates_cli
     from conversations.templates.describe import describe, summary_line
     from conversations.templates.library import TemplateLibrary, UnknownTemplateError
 
+    if templates_cli.handles(args.templates_command):
+        return templates_cli.run(settings, args)
     library = TemplateLibrary(extra_dirs=settings.template_dirs)
     for problem in library.errors():
         print(f"warning: {problem}", file=sys.stderr)
@@ -308,6 +313,8 @@ def _templates(settings: Settings, args: argparse.Namespace) -> int:
         )
         for name in library.names():
             print(summary_line(template=library.get(name=name)))
+        for line in asyncio.run(templates_cli.stored_lines(settings=settings, lang="da")):
+            print(line)
         return 0
     try:
         template = library.get(name=args.name)

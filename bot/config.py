@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     # "json": one JSON object per log line, for a log collector.
     log_format: Literal["text", "json"] = "text"
     # Extra template directories (comma-separated); a file there overrides a built-in of the same name.
-    template_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # MUSBOT_TEMPLATES_DIR is accepted too (a single directory kept in git, say).
+    template_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("MUSBOT_TEMPLATE_DIRS", "MUSBOT_TEMPLATES_DIR"),
+    )
     # Platform user ids who may start rounds besides workspace admins (comma-separated).
     leaders: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Platform user ids treated as admins besides the platform's own (Teams has no admin flag).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conversations.events import Actor, FormEvent, InboundEvent
-from conversations.ports import DeliveryError, PlatformPort
+from conversations.ports import ChannelInfo, DeliveryError, PlatformPort
 
 
 class Directory:
@@ -21,6 +21,18 @@ class Directory:
         self.workspace_id = workspace_id
         self._members: dict[str, list[Actor] | DeliveryError] = {}
         self._people: dict[str, Actor | None] = {}
+        self._channels: dict[str, ChannelInfo | None] = {}
+
+    async def channel_info(self, *, channel_id: str) -> ChannelInfo | None:
+        """The channel's name and whether the bot is in it; None when the platform cannot say."""
+        if channel_id not in self._channels:
+            try:
+                self._channels[channel_id] = await self.platform.channel_info(
+                    workspace_id=self.workspace_id, channel_id=channel_id
+                )
+            except DeliveryError:
+                self._channels[channel_id] = None
+        return self._channels[channel_id]
 
     async def channel_members(self, *, channel_id: str) -> list[Actor]:
         """Human members of a channel; raises `DeliveryError` when unreadable."""
@@ -52,6 +64,8 @@ class Directory:
         if not isinstance(event, FormEvent):
             return
         if event.form == "round.start":
+            if isinstance(channel := event.values.get("channel"), str) and channel.strip():
+                await self.channel_info(channel_id=channel.strip())
             chosen = _ids(event.values.get("members"))
             if chosen:
                 for user_id in chosen:

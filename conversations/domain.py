@@ -146,6 +146,7 @@ class Booking:
     booked_by: int
     sequence: int
     updated_at: datetime
+    place: str = ""  # a room or a video link; empty when not given
 
 
 class PlanState(StrEnum):

@@ -124,10 +124,16 @@ class Engine:
                     await platform.send(workspace_id=workspace_id, message=item)
                 except DeliveryError as error:
                     log.warning("delivery to %s failed: %s", item.to, error)
+                    if item.on_failure is not None:
+                        results[index].append(_with_reason(item.on_failure, person, error))
+                        return
                     name = await self._recipient_name(
                         item, workspace_id=workspace_id, platform=platform
                     )
                     results[index].append(_delivery_failed(person, item, error, name=name))
+                else:
+                    if item.on_sent is not None:
+                        results[index].append(item.on_sent)
 
         direct: list[asyncio.Task[None]] = []
         for index, item in enumerate(items):
@@ -221,6 +227,12 @@ def _oops(locale: str | None) -> Message:
         text=i18n.t(locale, "error.internal"),
         blocks=(Paragraph(i18n.t(locale, "error.internal")),),
     )
+
+
+def _with_reason(message: Message, person: Person | None, error: DeliveryError) -> Message:
+    """A flow's own failure notice, with the platform's reason in the person's words after it."""
+    reason = i18n.t(person.locale if person else None, f"delivery.reason.{error.kind}")
+    return replace(message, blocks=(*message.blocks, Note(reason)))
 
 
 def _delivery_failed(

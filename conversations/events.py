@@ -26,6 +26,7 @@ class Actor:
     locale: str | None = None
     timezone: str | None = None
     is_admin: bool | None = None
+    email: str | None = None  # where the platform gives it (calendar invites)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,13 +33,34 @@ def catalog(lang: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+_BABEL_LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+
+def format_number(locale: str | None, value: int | float) -> str:
+    """A number as the reader writes it (babel): 20.000 in Danish, 20,000 in English."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=_BABEL_LOCALES[language(locale)]))
+
+
 def t(locale: str | None, key: str, /, **values: Any) -> str:
-    """The text for `key` in the person's language, with `{placeholders}` filled in."""
+    """The text for `key` in the person's language, with `{placeholders}` filled in.
+
+    Numbers are formatted for the language ("20.000 tegn"), so no flow formats them by hand.
+    """
     lang = language(locale)
     text = catalog(lang).get(key)
     if text is None:
         text = catalog(DEFAULT)[key]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    shown = {
+        name: format_number(lang, value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else value
+        for name, value in values.items()
+    }
+    return text.format(**shown)
 
 
 def format_date(locale: str | None, value: Any) -> str:

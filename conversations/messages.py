@@ -129,11 +129,16 @@ class SelectInput:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeopleInput:
-    """Pick people of the workspace; submitted as a tuple of platform user ids."""
+    """Pick people of the workspace; submitted as a tuple of platform user ids.
+
+    `exclude` are people not to offer (the leader in their own round), where a picker can hide
+    them; the flow ignores them when submitted either way.
+    """
 
     id: str
     label: str
     initial: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     hint: str | None = None
     optional: bool = False
 
@@ -203,6 +208,10 @@ class Message:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replaces: str | None = None
+    # What the actor is told once this proactive message went out, or instead of the generic
+    # failure notice when it could not (so a confirmation never claims a post that failed).
+    on_sent: Message | None = None
+    on_failure: Message | None = None
     # Confidential content for the actor alone (`to=ToActor()`): shown where chat history does
     # not keep it (a Slack modal; the web chat as any answer). `text` then says only what it is.
     private: bool = False
@@ -240,6 +249,9 @@ class HomeView:
     user_id: str
     blocks: tuple[Block, ...]
     buttons: tuple[Button, ...] = ()
+    # A refresh nobody asked for (something changed): a platform without a standing overview
+    # page (Teams posts the overview as a chat card) leaves it out rather than add noise.
+    unasked: bool = False
 
 
 Outbound = Message | Form | FormErrors | HomeView

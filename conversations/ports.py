@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
@@ -35,6 +36,7 @@ from conversations.lifecycles.plan import PlanTransition
 from conversations.lifecycles.prep import PrepTransition
 from conversations.lifecycles.round import RoundTransition
 from conversations.messages import HomeView, Message, Reply
+from conversations.templates.stored import RoundForm, Scope, Status, StoredTemplate
 from conversations.year import EvaluationResponse, TeamAction
 
 
@@ -183,6 +185,10 @@ class RoundRepo(Protocol):
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
         ...
 
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        """The team's adaptation may sharpen the core task and the goals."""
+        ...
+
 
 class PrepRepo(Protocol):
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None: ...
@@ -274,6 +280,7 @@ class BookingRepo(Protocol):
         minutes: int,
         booked_by: int,
         at: datetime,
+        place: str = "",
     ) -> Booking:
         """Create (sequence 0), or reschedule (sequence + 1)."""
         ...
@@ -498,6 +505,38 @@ class EvaluationRepo(Protocol):
     async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]: ...
 
     async def invited(self, *, round_ids: Sequence[int]) -> int: ...
+class TemplateRepo(Protocol):
+    """Templates kept in the database; every import adds a version, nothing is overwritten."""
+
+    async def add(
+        self,
+        *,
+        name: str,
+        data: dict[str, Any],
+        source_text: str | None,
+        scope: Scope,
+        status: Status,
+        owner_id: int | None,
+        at: datetime,
+    ) -> StoredTemplate: ...
+
+    async def latest(self, *, name: str) -> StoredTemplate | None: ...
+
+    async def versions(self, *, name: str) -> list[StoredTemplate]: ...
+
+    async def all_latest(self) -> list[StoredTemplate]: ...
+
+    async def offered(self, *, person_id: int | None) -> list[StoredTemplate]: ...
+
+    async def set_status(self, *, name: str, status: Status, scope: Scope | None = None) -> int: ...
+
+
+class RoundFormRepo(Protocol):
+    """A round's form while the team adapts it (sub-groups, ids used, release)."""
+
+    async def get(self, *, round_id: int) -> RoundForm | None: ...
+
+    async def save(self, *, form: RoundForm) -> None: ...
 
 
 class Tx(Protocol):
@@ -518,6 +557,8 @@ class Tx(Protocol):
     team_actions: TeamActionRepo
     committee: CommitteeRepo
     evaluations: EvaluationRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
 
 class Store(Protocol):
@@ -563,6 +604,14 @@ class DeliveryError(Exception):
         return self.kind not in ("rate_limited", "unavailable")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelInfo:
+    """What a leader must know about a channel before a round posts there."""
+
+    name: str  # as people know it ("#team-a", "Team › General"); never a raw id if avoidable
+    bot_is_member: bool
+
+
 class PlatformPort(Protocol):
     """What an adapter offers the core for one workspace."""
 
@@ -589,6 +638,10 @@ class PlatformPort(Protocol):
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         """Profile of a user: display name, locale, time zone, admin flag."""
+        ...
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """The channel's name and whether the bot may post there; None when it cannot be read."""
         ...
 
 

@@ -8,7 +8,7 @@ time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
@@ -39,6 +39,7 @@ PLAN_FOLLOW_UP = "plan.follow_up"
 ROUND_UNCLOSED = "round.unclosed"
 TEAM_ACTION_DUE = "team_action.due"
 SUMMARY_WAITING = "summary.waiting"
+PREP_RELEASE = "prep.release"  # the invitation, on the day the leader set for release
 
 # A round nobody closed is flagged to its leaders and the admins this long after its start.
 UNCLOSED_AFTER_MONTHS = 13
@@ -135,6 +136,10 @@ async def schedule_waiting_items(
 
 # Prep nudges go out this many days before the deadline (and on the day, if still not shared).
 PREP_NUDGE_DAYS = (3, 1)
+
+
+def release_key(round_id: int, person_id: int) -> str:
+    return f"release:{round_id}:{person_id}"
 
 
 def prep_key(round_id: int, person_id: int, day: date) -> str:
@@ -322,7 +327,7 @@ async def render(
             tx=tx,
             round_=round_,
             team=team,
-            template=Template.model_validate(round_.template),
+            template=await _form_of(tx=tx, round_=round_, person_id=subject.id),
             recipient=recipient,
             employee=subject,
             now=now,
@@ -346,6 +351,8 @@ async def render(
         message = _unclosed(round_=round_, team=team, recipient=recipient)
     elif reminder.kind == SUMMARY_WAITING:
         message = await _waiting_items(tx=tx, round_=round_, recipient=recipient, now=now)
+    elif reminder.kind == PREP_RELEASE:
+        message = await _release(tx=tx, round_=round_, recipient=recipient, now=now)
     else:
         message = None
     if message is None:
@@ -419,6 +426,33 @@ async def _waiting_items(
     )
 
 
+async def _form_of(*, tx: Tx, round_: Round, person_id: int) -> Template:
+    """The form a member prepared: their sub-group's, or the round's."""
+    form = await tx.round_forms.get(round_id=round_.id)
+    group = form.group_of(person_id) if form is not None else None
+    return Template.model_validate(group.template if group else round_.template)
+
+
+async def _release(*, tx: Tx, round_: Round, recipient: Person, now: datetime) -> Message | None:
+    """Preparation opens on the day the leader set: the form is out, the member invited."""
+    from conversations.flows.kickoff import invitation
+
+    form = await tx.round_forms.get(round_id=round_.id)
+    if form is None or recipient.id not in round_.member_ids:
+        return None
+    if form.held:
+        form = replace(form, held=False, released_at=now)
+        await tx.round_forms.save(form=form)
+    template = await _form_of(tx=tx, round_=round_, person_id=recipient.id)
+    leader = await tx.people.get(person_id=round_.started_by)
+    return invitation(
+        round_=round_,
+        member=recipient,
+        template=template,
+        leader_name=leader.display_name if leader else "",
+    )
+
+
 async def _prep_nudge(
     *, tx: Tx, round_: Round, person: Person, reminder: Reminder, now: datetime
 ) -> Message | None:
@@ -427,6 +461,9 @@ async def _prep_nudge(
     today = now.astimezone(zone(person.timezone)).date()
     if today > round_.prep_deadline or not reminder.key.endswith(today.isoformat()):
         return None
+    form = await tx.round_forms.get(round_id=round_.id)
+    if form is not None and form.held and (form.release_on is None or today < form.release_on):
+        return None  # preparation is not out yet: nothing to remind of
     session = await tx.prep.get_session(round_id=round_.id, person_id=person.id)
     if session is not None and (
         session.status == PrepStatus.SHARED or session.conversation_held_at is not None

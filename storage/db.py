@@ -37,10 +37,12 @@ from conversations.ports import (
     PlanRepo,
     PrepRepo,
     ProcessedEventRepo,
+    RoundFormRepo,
     RoundRepo,
     Store,
     TeamActionRepo,
     TeamRepo,
+    TemplateRepo,
     WorkspaceRepo,
 )
 from storage.repositories import (
@@ -57,6 +59,7 @@ from storage.repositories import (
     SqlTeamRepo,
     SqlWorkspaceRepo,
 )
+from storage.repositories.templates import SqlRoundFormRepo, SqlTemplateRepo
 from storage.repositories.year import SqlCommitteeRepo, SqlEvaluationRepo, SqlTeamActionRepo
 
 log = logging.getLogger(__name__)
@@ -215,6 +218,8 @@ class SqlTx:
     team_actions: TeamActionRepo
     committee: CommitteeRepo
     evaluations: EvaluationRepo
+    templates: TemplateRepo
+    round_forms: RoundFormRepo
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -233,6 +238,8 @@ class SqlTx:
         self.team_actions = SqlTeamActionRepo(session)
         self.committee = SqlCommitteeRepo(session)
         self.evaluations = SqlEvaluationRepo(session)
+        self.templates = SqlTemplateRepo(session)
+        self.round_forms = SqlRoundFormRepo(session)
 
 
 _in_write: contextvars.ContextVar[bool] = contextvars.ContextVar("musbot_in_write", default=False)

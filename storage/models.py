@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -268,6 +269,7 @@ class BookingRow(SQLModel, table=True):
     booked_by: int = _fk("people.id", ondelete=None)
     sequence: int = Field(default=0)
     updated_at: datetime = _utc()
+    place: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 class PlanVersionRow(SQLModel, table=True):
@@ -383,6 +385,44 @@ class FileRow(SQLModel, table=True):
     expires_at: datetime = _utc(index=True)
 
 
+class OrgTemplateRow(SQLModel, table=True):
+    """One version of a template kept in the database: an organisation's (imported by an
+    admin) or a leader's own (saved from an adapted round). Versions are never changed."""
+
+    __tablename__ = "org_templates"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_org_templates_name_version"),
+        CheckConstraint("scope IN ('org', 'own')", name="ck_org_templates_scope"),
+        CheckConstraint(
+            "status IN ('active', 'pending', 'retired')", name="ck_org_templates_status"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    version: int
+    scope: str = Field(max_length=10)
+    status: str = Field(max_length=10)
+    owner_id: int | None = _fk("people.id", ondelete="CASCADE", nullable=True, index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    source_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _utc()
+
+
+class RoundFormRow(SQLModel, table=True):
+    """A round's form while the team adapts it: sub-groups, ids ever used, release state."""
+
+    __tablename__ = "round_forms"
+
+    round_id: int = Field(
+        sa_column=Column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    )
+    held: bool = Field(default=False)
+    release_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    released_at: datetime | None = _utc(nullable=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class KeyCanaryRow(SQLModel, table=True):
     """A known value sealed with the newest key: checked at start, so a wrong key is an error
     there instead of garbage (or a failure) in the middle of someone's conversation."""
@@ -419,6 +459,8 @@ plan_approvals = _table(PlanApprovalRow)
 plan_item_progress = _table(PlanItemProgressRow)
 reminders = _table(ReminderRow)
 files = _table(FileRow)
+org_templates = _table(OrgTemplateRow)
+round_forms = _table(RoundFormRow)
 key_canary = _table(KeyCanaryRow)
 
 # Issue #12's tables (team action plan, committee, evaluation) live in their own module.

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from conversations.events import Actor, Platform
 from conversations.messages import HomeView, Message, ToChannel, ToPerson
-from conversations.ports import DeliveryError, DeliveryFailure
+from conversations.ports import ChannelInfo, DeliveryError, DeliveryFailure
 
 
 @dataclass
@@ -27,6 +27,7 @@ class InProcPort:
     homes: dict[str, HomeView] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
     bots: set[str] = field(default_factory=set)
+    outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
     _counter: int = 0
 
     def fail_next(
@@ -55,6 +56,8 @@ class InProcPort:
         self._maybe_fail(target)
         if isinstance(to, ToChannel) and to.channel_id not in self.channels:
             raise DeliveryError("channel_not_found", detail=to.channel_id)
+        if isinstance(to, ToChannel) and to.channel_id in self.outside:
+            raise DeliveryError("not_in_channel", detail=to.channel_id)
         if isinstance(to, ToPerson) and to.user_id not in self.users:
             raise DeliveryError("user_gone", detail=to.user_id)
         self._counter += 1
@@ -75,6 +78,13 @@ class InProcPort:
             for u in self.channels[channel_id]
             if u in self.users and u not in self.bots
         ]
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        if channel_id not in self.channels:
+            return None
+        return ChannelInfo(
+            name=f"#{channel_id.lower()}", bot_is_member=channel_id not in self.outside
+        )
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         return self.users.get(user_id)

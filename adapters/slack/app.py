@@ -56,6 +56,7 @@ from adapters.slack.translate import (
     form_event,
     home_event,
     is_direct_channel,
+    mentioned_users,
     text_event,
 )
 from conversations.events import InboundEvent
@@ -210,7 +211,15 @@ class SlackApp(AsyncApp):
 
     async def _on_message(self, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         _log_retry(request)
-        event = text_event(body)
+        names: dict[str, str] = {}
+        for user_id in mentioned_users(body)[:20]:  # a name for each mention (cached lookups)
+            try:
+                found = await self.port.lookup(workspace_id="", user_id=user_id)
+            except DeliveryError:
+                found = None
+            if found is not None and found.display_name:
+                names[user_id] = found.display_name
+        event = text_event(body, names=names)
         if event is None:
             return
         if event.context.channel_id:

@@ -31,7 +31,7 @@ from adapters.slack.render import JSON, RenderError, render_home, render_message
 from adapters.slack.translate import message_ref, parse_message_ref
 from conversations.events import Actor
 from conversations.messages import Attachment, HomeView, Message, ToChannel, ToPerson
-from conversations.ports import DeliveryError, DeliveryFailure
+from conversations.ports import ChannelInfo, DeliveryError, DeliveryFailure
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,7 @@ def profile_actor(user: Mapping[str, Any], *, workspace_id: str) -> Actor:
         locale=user.get("locale") or None,
         timezone=user.get("tz") or None,
         is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        email=profile.get("email") or None,  # only if an admin granted users:read.email
     )
 
 
@@ -353,6 +354,25 @@ class SlackPort:
         """A person's profile (users.info with locale), cached for `profile_ttl` seconds."""
         user = await self._user(user_id=user_id)
         return profile_actor(user, workspace_id=workspace_id) if user is not None else None
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """conversations.info: the channel's name and whether the bot is in it.
+
+        A private channel the bot is not in reads as not found: named by its id, not a member.
+        """
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except _API_ERRORS as error:
+            failure = delivery_error(error)
+            if failure.kind in ("channel_not_found", "not_in_channel"):
+                return ChannelInfo(name=channel_id, bot_is_member=False)
+            return None
+        channel = response.get("channel") or {}
+        name = channel.get("name")
+        return ChannelInfo(
+            name=f"#{name}" if name else channel_id,
+            bot_is_member=bool(channel.get("is_member")) or bool(channel.get("is_im")),
+        )
 
     # -------------------------------------------------- delivery helpers
 

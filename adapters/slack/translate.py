@@ -206,14 +206,24 @@ def element_value(element: Body, *, tz: str | None = None) -> FormValue:
 # ---------------------------------------------------------------- Events API
 
 
-def text_event(body: Body) -> TextEvent | None:
-    """A person's own message in their DM with the bot -> TextEvent; anything else -> None."""
+def mentioned_users(body: Body) -> list[str]:
+    """User ids mentioned (`<@U…>`) in a DM's text, so the app can look up their names first."""
+    event = body.get("event") or {}
+    text = str(event.get("text") or "")
+    return list(dict.fromkeys(m.group(1) for m in _USER_MENTION.finditer(text)))
+
+
+def text_event(body: Body, *, names: Mapping[str, str] | None = None) -> TextEvent | None:
+    """A person's own message in their DM with the bot -> TextEvent; anything else -> None.
+
+    `names` turns a mention `<@U1>` into `@Anna Andersen` (Slack no longer sends the label).
+    """
     event = body.get("event") or {}
     if event.get("type") != "message" or event.get("channel_type") != "im":
         return None
     if event.get("subtype") or event.get("bot_id") or not event.get("user"):
         return None  # edits, deletions, joins, and every bot (ourselves included)
-    text = plain_text(str(event.get("text") or "")).strip()
+    text = plain_text(str(event.get("text") or ""), names=names).strip()
     if not text:
         return None
     return TextEvent(
@@ -248,9 +258,10 @@ def _event_id(body: Body) -> str:
 # ---------------------------------------------------------------- Slack text -> plain text
 
 _SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 
 
-def plain_text(text: str) -> str:
+def plain_text(text: str, *, names: Mapping[str, str] | None = None) -> str:
     """Slack's message markup as plain text: mentions and links readable, entities decoded.
 
     `<@U1|jane>` -> `@jane`, `<#C1|team>` -> `#team`, `<!here>` -> `@here`,
@@ -261,7 +272,7 @@ def plain_text(text: str) -> str:
         inner = match.group(1)
         target, _, label = inner.partition("|")
         if target.startswith("@"):
-            return f"@{label or target[1:]}"
+            return f"@{label or (names or {}).get(target[1:]) or target[1:]}"
         if target.startswith("#"):
             return f"#{label or target[1:]}"
         if target.startswith("!"):

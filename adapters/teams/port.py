@@ -31,7 +31,7 @@ from conversations.messages import (
     ToChannel,
     ToPerson,
 )
-from conversations.ports import DeliveryError
+from conversations.ports import ChannelInfo, DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,10 @@ class TeamsPort:
 
     async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
         """Teams has no bot home page (a personal tab needs a web app): the overview is a card
-        in the person's 1:1 chat, which is where they asked for it."""
+        in the person's 1:1 chat, which is where they asked for it. A refresh nobody asked for
+        is left out: it would be a new card in the chat each time something changed."""
+        if view.unasked:
+            return
         title = next((b.text for b in view.blocks if isinstance(b, Heading)), "MUS")
         await self.send(
             workspace_id=workspace_id,
@@ -149,6 +152,15 @@ class TeamsPort:
             )
             members.append(self._actor(workspace_id=workspace_id, account=account))
         return members
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """A channel the app was added to (its team's install) is one the bot may post in."""
+        label = (await self.registry.channel_index(workspace_id=workspace_id)).get(channel_id)
+        try:
+            await self.registry.channel(workspace_id=workspace_id, channel_id=channel_id)
+        except DeliveryError:
+            return ChannelInfo(name=str(label or channel_id), bot_is_member=False)
+        return ChannelInfo(name=str(label or channel_id), bot_is_member=True)
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         """Name of a user, read where they were last seen or else in a team channel.
@@ -347,4 +359,5 @@ class TeamsPort:
             workspace_id=workspace_id,
             user_id=translate.user_id(account),
             display_name=getattr(account, "name", None) or None,
+            email=getattr(account, "email", None) or None,
         )

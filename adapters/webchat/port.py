@@ -6,7 +6,7 @@ from adapters.webchat.directory import PLATFORM, Directory
 from adapters.webchat.hub import ChatHub
 from conversations.events import Actor
 from conversations.messages import HomeView, Message, ToChannel, ToPerson
-from conversations.ports import DeliveryError
+from conversations.ports import ChannelInfo, DeliveryError
 
 
 class WebChatPort:
@@ -50,6 +50,14 @@ class WebChatPort:
             raise DeliveryError("channel_not_found", detail=channel_id)
         actors = (self.directory.actor(m) for m in channel.members)
         return [a for a in actors if a is not None]
+
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> ChannelInfo | None:
+        """The web chat's bot is in every channel of its directory."""
+        self._check_workspace(workspace_id)
+        channel = self.directory.channel(channel_id)
+        if channel is None:
+            return None
+        return ChannelInfo(name=f"#{channel.name}", bot_is_member=True)
 
     async def lookup(self, *, workspace_id: str, user_id: str) -> Actor | None:
         if workspace_id != self.directory.workspace_id:

@@ -110,7 +110,8 @@ def field(item: Input, *, tz: ZoneInfo, people: list[JSON], channels: list[JSON]
             "initial": item.initial,
         }
     if isinstance(item, PeopleInput):
-        return {**common, "kind": "people", "options": people, "initial": list(item.initial)}
+        offered = [p for p in people if p.get("value") not in item.exclude]
+        return {**common, "kind": "people", "options": offered, "initial": list(item.initial)}
     if isinstance(item, ChannelInput):
         return {**common, "kind": "channel", "options": channels, "initial": item.initial}
     raise TypeError(f"unknown input {type(item).__name__}")

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+import holidays
+
 from conversations import i18n, policy
-from conversations.codec import decode_ints, encode
+from conversations.codec import BadValue, decode_ints, encode
 from conversations.context import Ctx
-from conversations.domain import Person
+from conversations.domain import Booking, Person
+from conversations.events import Actor
 from conversations.flows.common import (
     Refuse,
     RoundView,
@@ -24,7 +27,7 @@ from conversations.flows.common import (
     rounds_as_leader,
     say,
 )
-from conversations.ical import invite
+from conversations.ical import Party, invite
 from conversations.lifecycles import booking as lifecycle
 from conversations.lifecycles import prep as prep_lifecycle
 from conversations.lifecycles.base import Effect
@@ -35,13 +38,16 @@ from conversations.messages import (
     Attachment,
     Button,
     DateTimeInput,
+    Fields,
     Form,
     FormErrors,
     Message,
+    Note,
     Option,
     Paragraph,
     Reply,
     SelectInput,
+    TextInput,
     ToActor,
     ToPerson,
 )
@@ -49,6 +55,7 @@ from conversations.parsing import ParseError, parse_datetime
 from conversations.reminders import schedule_booking_reminders
 
 DURATIONS = ("30", "45", "60", "90")
+PLACE_LIMIT = 500
 _HELD = BookingAction.MARK_HELD
 
 
@@ -114,22 +121,65 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "booking.open":
         view, employee = await _leader_of(ctx, round_id, employee_id)
         await _may_book(ctx, view, employee)
-        return Reply((_form(ctx, view, employee),))
+        booking = await ctx.tx.bookings.get(round_id=round_id, employee_id=employee_id)
+        return Reply((_form(ctx, view, employee, booking=booking),))
     if action == "booking.held":
+        view, employee = await _leader_of(ctx, round_id, employee_id, policy.Do.MARK_HELD)
+        return await _ask_held(ctx, view, employee)
+    if action == "booking.held_confirm":
         view, employee = await _leader_of(ctx, round_id, employee_id, policy.Do.MARK_HELD)
         return await _held(ctx, view, employee)
     return say(ctx, "error.stale_button")
 
 
-def _form(ctx: Ctx, view: RoundView, employee: Person) -> Form:
+def _form(
+    ctx: Ctx,
+    view: RoundView,
+    employee: Person,
+    *,
+    booking: Booking | None,
+    warning: str | None = None,
+    entered: tuple[datetime, int, str] | None = None,
+) -> Form:
+    """The booking form; a move opens with the current time, length and place filled in.
+
+    `warning` (a weekend, a holiday, outside the round's period) reopens the form with what the
+    leader entered; submitting it unchanged books anyway.
+    """
+    moving = booking is not None
+    if entered is not None:
+        starts_at, minutes, place = entered
+    elif booking is not None:
+        starts_at, minutes, place = booking.starts_at, booking.minutes, booking.place
+    else:
+        starts_at, minutes, place = None, 60, ""
+    local = starts_at.astimezone(ctx.tz).replace(tzinfo=None) if starts_at else None
+    intro: list[Paragraph | Note] = [
+        Paragraph(
+            ctx.t(
+                "booking.intro_move" if moving else "booking.intro",
+                name=employee.display_name,
+                when=_when(ctx.person, booking.starts_at) if booking else "",
+            )
+        )
+    ]
+    confirmed = 0
+    if warning is not None and starts_at is not None:
+        intro.append(Paragraph(warning))
+        intro.append(Note(ctx.t("booking.warning_confirm")))
+        confirmed = int(starts_at.timestamp())
     return Form(
         id="booking.save",
-        title=ctx.t("booking.title"),
-        submit_label=ctx.t("booking.submit"),
-        state=encode(view.round.id, employee.id),
-        intro=(Paragraph(ctx.t("booking.intro", name=employee.display_name)),),
+        title=ctx.t("booking.title_move" if moving else "booking.title"),
+        submit_label=ctx.t(
+            "booking.submit_anyway"
+            if warning
+            else ("booking.submit_move" if moving else "booking.submit")
+        ),
+        state=encode(view.round.id, employee.id, confirmed),
+        intro=tuple(intro),
         inputs=(
-            DateTimeInput(id="starts_at", label=ctx.t("booking.starts_at")),
+            DateTimeInput(id="starts_at", label=ctx.t("booking.starts_at"), initial=local),
             SelectInput(
                 id="minutes",
                 label=ctx.t("booking.minutes"),
@@ -137,10 +187,50 @@ def _form(ctx: Ctx, view: RoundView, employee: Person) -> Form:
                     Option(value=m, label=ctx.t("booking.minutes_value", minutes=m))
                     for m in DURATIONS
                 ),
-                initial="60",
+                initial=str(minutes) if str(minutes) in DURATIONS else "60",
+            ),
+            TextInput(
+                id="place",
+                label=ctx.t("booking.place"),
+                hint=ctx.t("booking.place_hint"),
+                initial=place or None,
+                max_length=PLACE_LIMIT,
+                optional=True,
             ),
         ),
     )
+
+
+def _warning(ctx: Ctx, view: RoundView, starts_at: datetime) -> str | None:
+    """Why this time is unusual, in the leader's words; None for an ordinary working day."""
+    day = starts_at.astimezone(ctx.tz).date()
+    problems: list[str] = []
+    round_ = view.round
+    if not round_.conversations_from <= day <= round_.conversations_to:
+        problems.append(
+            ctx.t(
+                "booking.warning.period",
+                start=i18n.format_date(ctx.locale, round_.conversations_from),
+                end=i18n.format_date(ctx.locale, round_.conversations_to),
+            )
+        )
+    names = holidays.country_holidays(
+        "DK", years=day.year, language="da" if ctx.locale == "da" else "en_US"
+    )
+    if day in names:
+        problems.append(ctx.t("booking.warning.holiday", holiday=names[day]))
+    elif day.weekday() >= 5:
+        problems.append(ctx.t(f"booking.warning.weekday{day.weekday()}"))
+    return " ".join(problems) if problems else None
+
+
+def _state(state: str) -> tuple[int, int, int]:
+    """(round, employee, the start time the leader confirmed past a warning, or 0)."""
+    try:
+        return decode_ints(state, count=3)  # type: ignore[return-value]
+    except BadValue:
+        round_id, employee_id = decode_ints(state, count=2)
+        return round_id, employee_id, 0
 
 
 async def on_form(
@@ -165,10 +255,11 @@ async def on_form(
         if employee_id not in view.member_ids:
             return Reply((FormErrors(errors={"employee": ctx.t("booking.error.employee")}),))
         view, employee = await _leader_of(ctx, round_id, employee_id)
-        return Reply((_form(ctx, view, employee),))
+        booking = await ctx.tx.bookings.get(round_id=round_id, employee_id=employee_id)
+        return Reply((_form(ctx, view, employee, booking=booking),))
     if form != "booking.save":
         return say(ctx, "error.stale_button")
-    round_id, employee_id = decode_ints(state, count=2)
+    round_id, employee_id, confirmed = _state(state)
     view, employee = await _leader_of(ctx, round_id, employee_id)
     booked = await _may_book(ctx, view, employee)
     raw = values.get("starts_at")
@@ -181,6 +272,31 @@ async def on_form(
         return Reply((FormErrors(errors={"starts_at": ctx.t("booking.error.past")}),))
     minutes_raw = values.get("minutes")
     minutes = int(minutes_raw) if isinstance(minutes_raw, str) and minutes_raw in DURATIONS else 60
+    place_raw = values.get("place")
+    place = (place_raw if isinstance(place_raw, str) else "").strip()
+    if len(place) > PLACE_LIMIT:
+        return Reply(
+            (
+                FormErrors(
+                    errors={"place": ctx.t("error.too_long", length=len(place), limit=PLACE_LIMIT)}
+                ),
+            )
+        )
+    previous = await ctx.tx.bookings.get(round_id=round_id, employee_id=employee_id)
+    warning = _warning(ctx, view, starts_at)
+    if warning is not None and confirmed != int(starts_at.timestamp()):
+        return Reply(
+            (
+                _form(
+                    ctx,
+                    view,
+                    employee,
+                    booking=previous,
+                    warning=warning,
+                    entered=(starts_at, minutes, place),
+                ),
+            )
+        )
     booking = await ctx.tx.bookings.save(
         round_id=round_id,
         employee_id=employee_id,
@@ -188,6 +304,7 @@ async def on_form(
         minutes=minutes,
         booked_by=ctx.person.id,
         at=ctx.now,
+        place=place,
     )
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     if booked.causes(Effect.SCHEDULE_BOOKING_REMINDERS):
@@ -204,6 +321,7 @@ async def on_form(
         subject=f"round:{round_id}:person:{employee_id}",
         detail=starts_at.isoformat(),
     )
+    directory = {p.id: await ctx.directory.lookup(user_id=p.user_id) for p in (employee, *leaders)}
     ics = invite(
         uid=f"musbot-{ctx.workspace.platform}-{ctx.workspace.external_id}-{round_id}-{employee_id}",
         sequence=booking.sequence,
@@ -216,44 +334,58 @@ async def on_form(
             name=employee.display_name,
         ),
         description=i18n.t(employee.locale, "booking.description"),
-        organizer=ctx.person.display_name,
-        attendees=[employee.display_name, *(p.display_name for p in leaders)],
+        organizer=_party(ctx.person, directory.get(ctx.person.id)),
+        attendees=[
+            _party(p, directory.get(p.id)) for p in (employee, *leaders) if p.id != ctx.person.id
+        ],
+        location=place,
         stamp=ctx.now,
     )
     attachment = Attachment(
         filename="mus-samtale.ics", content=ics, mime_type="text/calendar", title="MUS"
     )
-    when_employee = _when(employee, starts_at)
+    moved = previous is not None
     text_employee = i18n.t(
         employee.locale,
-        "booking.employee_notice" if booking.sequence == 0 else "booking.employee_moved",
-        when=when_employee,
+        "booking.employee_moved" if moved else "booking.employee_notice",
+        when=_when(employee, starts_at),
         leader=ctx.person.display_name,
     )
     text_leader = ctx.t(
-        "booking.leader_notice", when=_when(ctx.person, starts_at), name=employee.display_name
+        "booking.leader_moved" if moved else "booking.leader_notice",
+        when=_when(ctx.person, starts_at),
+        name=employee.display_name,
     )
+    where_employee = (
+        (Fields(((i18n.t(employee.locale, "booking.place"), place),)),) if place else ()
+    )
+    where_leader = (Fields(((ctx.t("booking.place"), place),)),) if place else ()
+    value = encode(round_id, employee_id)
     return Reply(
         (
             Message(
                 to=ToPerson(employee.user_id),
                 text=text_employee,
-                blocks=(Paragraph(text_employee),),
+                blocks=(Paragraph(text_employee), *where_employee),
                 attachments=(attachment,),
             ),
             Message(
                 to=ToActor(),
                 text=text_leader,
-                blocks=(Paragraph(text_leader),),
+                blocks=(Paragraph(text_leader), *where_leader),
                 attachments=(attachment,),
                 buttons=(
-                    Button(
-                        ctx.t("booking.button.held"), "booking.held", encode(round_id, employee_id)
-                    ),
+                    Button(ctx.t("booking.button.move"), "booking.open", value),
+                    Button(ctx.t("booking.button.held"), "booking.held", value),
                 ),
             ),
         )
     )
+
+
+def _party(person: Person, found: Actor | None) -> Party:
+    """A name for the invite, and the e-mail address where the platform gave one."""
+    return Party(name=person.display_name, email=found.email if found is not None else None)
 
 
 def _when(person: Person, at: datetime) -> str:
@@ -262,8 +394,42 @@ def _when(person: Person, at: datetime) -> str:
     return i18n.format_datetime(person.locale, at.astimezone(zone(person.timezone)))
 
 
+async def _ask_held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
+    """Marking held locks the preparation: ask first, and say so if the time has not come."""
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=employee.id)
+    if session is not None and session.conversation_held_at is not None:
+        return say(ctx, "booking.already_held", name=employee.display_name)
+    booking = await ctx.tx.bookings.get(round_id=view.round.id, employee_id=employee.id)
+    text = ctx.t("booking.held_question", name=employee.display_name)
+    blocks: list[Paragraph | Note] = [Paragraph(text)]
+    if booking is not None and booking.starts_at > ctx.now:
+        blocks.append(
+            Paragraph(ctx.t("booking.held_early", when=_when(ctx.person, booking.starts_at)))
+        )
+    blocks.append(Note(ctx.t("booking.held_locks")))
+    return Reply(
+        (
+            Message(
+                to=ToActor(),
+                text=text,
+                blocks=tuple(blocks),
+                buttons=(
+                    Button(
+                        ctx.t("booking.button.held_confirm"),
+                        "booking.held_confirm",
+                        encode(view.round.id, employee.id),
+                        style="primary",
+                    ),
+                ),
+            ),
+        )
+    )
+
+
 async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
     """The conversation took place: the prep is final, and the plan can be written."""
+    from conversations.flows import home
+
     name = employee.display_name
     require_open(view)
     held = accept(lifecycle.decide(await _booking_state(ctx, view, employee), _HELD), name=name)
@@ -297,4 +463,4 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
                 buttons=(Button(i18n.t(employee.locale, "plan.button.draft"), "plan.open", value),),
             ),
         )
-    )
+    ) + await home.refresh(ctx, [ctx.person, employee])

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 from conversations import policy
 from conversations.codec import encode
 from conversations.context import Ctx
-from conversations.domain import PrepStatus
+from conversations.domain import Person, PlanState, PrepStatus
+from conversations.flows import forms
 from conversations.flows.common import rounds_as_leader, rounds_as_member
 from conversations.flows.kickoff import round_facts
 from conversations.flows.status import progress, state_of, team_label
-from conversations.messages import Block, Button, Divider, Heading, HomeView, Note, Paragraph, Reply
+from conversations.messages import (
+    Block,
+    Button,
+    Divider,
+    Fields,
+    Heading,
+    HomeView,
+    Note,
+    Paragraph,
+    Reply,
+)
+
+
+async def refresh(ctx: Ctx, people: Iterable[Person]) -> Reply:
+    """Fresh overviews for `people` after a change they would see there (live, not on request).
+
+    Each is computed as that person sees it (their rounds, their language); the platform shows
+    it where it has an overview (Slack App Home, the web chat's side panel, pushed over SSE).
+    """
+    views: list[HomeView] = []
+    for person in {p.id: p for p in people}.values():
+        as_them = replace(ctx, person=person)
+        for item in (await show_home(as_them, "")).items:
+            if isinstance(item, HomeView):
+                views.append(replace(item, unasked=True))
+    return Reply(tuple(views))
 
 
 async def show_home(ctx: Ctx, rest: str) -> Reply:
@@ -20,6 +49,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
     if not mine and not led:
         blocks.append(Paragraph(ctx.t("home.no_prep")))
     for view in mine:
+        view = await forms.view_for(ctx, view, ctx.person.id)  # their sub-group's form
         own = await policy.read_prep(
             policy.access(ctx),
             round_=view.round,
@@ -30,23 +60,54 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         total = len(view.template.steps())
         done = sum(1 for a in answers.values() if a.text)
         state = state_of(session)
+        held = session is not None and session.conversation_held_at is not None
+        plan = await ctx.tx.plans.latest(round_id=view.round.id, employee_id=ctx.person.id)
+        if held:
+            # After the conversation nothing can be corrected: say where things stand instead.
+            line = ctx.t("home.state.held")
+            if plan is not None:
+                line += " " + ctx.t(f"home.plan.{plan.state.value}")
+        else:
+            line = ctx.t(f"home.state.{state.value}", done=done, count=total)
         blocks += [
             Heading(ctx.t("home.my_prep", template=view.template.title)),
-            Paragraph(ctx.t(f"home.state.{state.value}", done=done, count=total)),
+            Paragraph(line),
             round_facts(ctx.locale, view.round, tz_name=ctx.person.timezone),
         ]
-        label = "home.button.review" if state == PrepStatus.SHARED else "home.button.continue"
+        label = {
+            PrepStatus.NOT_STARTED: "prep.button.open",
+            PrepStatus.IN_PROGRESS: "home.button.continue",
+        }.get(state, "home.button.review")
         buttons.append(Button(ctx.t(label), "prep.open", encode(view.round.id), style="primary"))
+        if held or plan is not None:
+            value = encode(view.round.id, ctx.person.id)
+            buttons.append(Button(ctx.t("plan.button.open"), "plan.open", value))
     for view in led:
         rows = await progress(ctx, view)
         shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
+        held_count = sum(1 for _, s in rows if s is not None and s.conversation_held_at is not None)
+        plans = [
+            await ctx.tx.plans.latest(round_id=view.round.id, employee_id=person.id)
+            for person, _ in rows
+        ]
+        awaiting = sum(1 for p in plans if p is not None and p.state == PlanState.PROPOSED)
+        agreed = sum(1 for p in plans if p is not None and p.state == PlanState.AGREED)
         blocks += [
             Divider(),
             Heading(ctx.t("status.title", team=team_label(view))),
-            Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
+            Fields(
+                (
+                    (ctx.t("home.phase"), ctx.t(f"home.phase.{view.round.phase.value}")),
+                    (ctx.t("home.shared"), f"{shared}/{len(rows)}"),
+                    (ctx.t("status.held_count"), f"{held_count}/{len(rows)}"),
+                    (ctx.t("home.awaiting"), str(awaiting)),
+                    (ctx.t("status.agreed_count"), f"{agreed}/{len(rows)}"),
+                )
+            ),
         ]
         buttons.append(Button(ctx.t("status.button.show"), "status.show", encode(view.round.id)))
-    blocks.append(Note(ctx.t("common.confidential")))
+    # The confidentiality line is the one each reader needs: an employee's, or a leader's.
+    blocks.append(Note(ctx.t("common.confidential" if mine else "status.confidential")))
     return Reply(
         (HomeView(user_id=ctx.person.user_id, blocks=tuple(blocks), buttons=tuple(buttons)),)
     )

@@ -8,14 +8,16 @@ dates with the same words. A team has at most one active round: a double-submitt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from conversations import i18n, policy
-from conversations.codec import encode
+from conversations.codec import decode_ints, encode
 from conversations.context import Ctx
 from conversations.domain import Person, Round, Team
 from conversations.events import Actor
-from conversations.flows.common import ACTIVE_PHASES, command_prefix, say
+from conversations.flows.common import ACTIVE_PHASES, command_prefix, option_label, say
+from conversations.flows.forms import new_form
 from conversations.messages import (
     BulletList,
     Button,
@@ -40,9 +42,10 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.parsing import ParseError, parse_date, parse_datetime
-from conversations.ports import DeliveryError
+from conversations.ports import ChannelInfo, DeliveryError
 from conversations.reminders import schedule_prep_nudges, schedule_unclosed_flag
 from conversations.templates.model import Template
+from conversations.templates.offer import offered_templates
 
 FORM_ID = "round.start"
 TEXT_LIMIT = 3000
@@ -57,10 +60,12 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
     )
     today = ctx.today
     channel = ctx.event.context.channel_id if not ctx.event.context.is_direct else None
-    names = ctx.templates.names()
+    offered = await _offered(ctx)
+    names = list(offered)
     default_template = "kk-buf" if ctx.locale == "da" else "generic"
     options = tuple(
-        Option(value=name, label=f"{ctx.templates.get(name=name).title} ({name})") for name in names
+        Option(value=name, label=option_label(f"{template.title} ({name})"))
+        for name, template in offered.items()
     )
     form = Form(
         id=FORM_ID,
@@ -74,6 +79,7 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 label=ctx.t("start.form.members"),
                 hint=ctx.t("start.form.members_hint"),
                 optional=True,
+                exclude=(ctx.person.user_id,),
             ),
             SelectInput(
                 id="template",
@@ -82,6 +88,15 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
                 initial=default_template
                 if default_template in names
                 else (names[0] if names else None),
+            ),
+            SelectInput(
+                id="release",
+                label=ctx.t("adapt.start.release"),
+                options=(
+                    Option(value="now", label=ctx.t("adapt.start.now")),
+                    Option(value="later", label=ctx.t("adapt.start.later")),
+                ),
+                initial="now",
             ),
             TextInput(
                 id="kerneopgave",
@@ -122,7 +137,64 @@ async def open_start_form(ctx: Ctx, rest: str) -> Reply:
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "round.start":
         return await open_start_form(ctx, "")
+    if action == RESEND:
+        return await _resend(ctx, decode_ints(value, count=1)[0])
     return say(ctx, "error.stale_button")
+
+
+RESEND = "round.kickoff.resend"
+
+
+def _not_member(ctx: Ctx, name: str) -> str:
+    """Why the round cannot start yet, with the channel's name and how to add the bot here."""
+    how = ctx.t(f"start.error.add_bot.{ctx.event.actor.platform}", channel=name)
+    return ctx.t("start.error.not_member", channel=name, how=how)
+
+
+def _announce(
+    ctx: Ctx,
+    *,
+    round_: Round,
+    team: Team,
+    template: Template,
+    where: ChannelInfo | None,
+    confirmation: Message | None = None,
+) -> Message:
+    """The kickoff post, carrying what the leader is told when it reached the channel or not.
+
+    One message to the leader either way: the round's confirmation (if any) with one line that
+    says truthfully where the kickoff stands, and on failure the button that sends it again.
+    """
+    name = where.name if where is not None else (team.channel_id or "")
+    post = kickoff_post(ctx, round_=round_, team=team, template=template)
+    sent = Paragraph(ctx.t("start.kickoff_sent", channel=name))
+    failed = Paragraph(ctx.t("start.kickoff_failed", channel=name))
+    resend = Button(ctx.t("start.button.resend"), RESEND, encode(round_.id), style="primary")
+    base = confirmation or Message(to=ToActor(), text=sent.text)
+    return replace(
+        post,
+        on_sent=replace(base, blocks=(*base.blocks, sent)),
+        on_failure=replace(
+            base,
+            text=failed.text,
+            blocks=(failed, *base.blocks),
+            buttons=(resend, *base.buttons),
+        ),
+    )
+
+
+async def _resend(ctx: Ctx, round_id: int) -> Reply:
+    """Post the kickoff again (the bot was added to the channel after the round started)."""
+    round_ = await ctx.tx.rounds.get(round_id=round_id)
+    if round_ is None or ctx.person.id not in round_.leader_ids:
+        return say(ctx, "error.stale_button")
+    team = await ctx.tx.teams.get(team_id=round_.team_id)
+    if team is None or not team.channel_id:
+        return say(ctx, "error.stale_button")
+    template = Template.model_validate(round_.template)
+    where = await ctx.directory.channel_info(channel_id=team.channel_id)
+    await ctx.audit(action="round.kickoff.resend", subject=f"round:{round_.id}")
+    return Reply((_announce(ctx, round_=round_, team=team, template=template, where=where),))
 
 
 async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
@@ -131,11 +203,15 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     await policy.govern(
         ctx, policy.Govern.START_ROUND, refusal="start.not_allowed", mus=command_prefix(ctx)
     )
-    parsed = _validate(ctx, values)
+    offered = await _offered(ctx)
+    parsed = _validate(ctx, values, names=list(offered))
     if isinstance(parsed, FormErrors):
         return Reply((parsed,))
-    template = ctx.templates.get(name=parsed.template_name)
+    template = offered[parsed.template_name]
 
+    where = await ctx.directory.channel_info(channel_id=parsed.channel)
+    if where is not None and not where.bot_is_member:
+        return Reply((FormErrors(errors={"channel": _not_member(ctx, where.name)}),))
     members, error = await _members(ctx, parsed)
     if error is not None:
         return Reply((error,))
@@ -187,12 +263,40 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
     await ctx.audit(
         action="round.start", subject=f"round:{created.id}", detail=f"members={len(members)}"
     )
+    held = _text(values, "release") == "later"
+    if held:
+        # The team adapts the form first; the leader releases it (`tilpas`).
+        await ctx.tx.round_forms.save(form=replace(new_form(created), held=True))
+        dms = tuple(soon_dm(ctx, round_=created, member=m) for m in members)
+        confirmation = _held_confirmation(ctx, round_=created, members=members)
+    else:
+        dms = tuple(member_dm(ctx, round_=created, member=m, template=template) for m in members)
+        confirmation = _confirmation(ctx, round_=created, team=team, members=members)
     return Reply(
         (
-            kickoff_post(ctx, round_=created, team=team, template=template),
-            *(member_dm(ctx, round_=created, member=m, template=template) for m in members),
-            _confirmation(ctx, round_=created, team=team, members=members),
+            _announce(
+                ctx,
+                round_=created,
+                team=team,
+                template=template,
+                where=where,
+                confirmation=confirmation,
+            ),
+            *dms,
         )
+    )
+
+
+def _held_confirmation(ctx: Ctx, *, round_: Round, members: list[Person]) -> Message:
+    names = ", ".join(m.display_name for m in members)
+    text = ctx.t("adapt.start.held_done", count=len(members))
+    return Message(
+        to=ToActor(),
+        text=text,
+        blocks=(Heading(ctx.t("start.done_title")), Paragraph(text), Note(names)),
+        buttons=(
+            Button(ctx.t("adapt.button.open"), "adapt.open", encode(round_.id), style="primary"),
+        ),
     )
 
 
@@ -217,7 +321,14 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
-def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
+async def _offered(ctx: Ctx) -> dict[str, Template]:
+    """Built-in and directory templates, the organisation's and the leader's own."""
+    return await offered_templates(
+        repo=ctx.tx.templates, library=ctx.templates, person_id=ctx.person.id, language=ctx.locale
+    )
+
+
+def _validate(ctx: Ctx, values: Values, *, names: list[str]) -> _Parsed | FormErrors:
     """Every field checked; all problems reported at once, next to their inputs."""
     errors: dict[str, str] = {}
     out = _Parsed()
@@ -230,7 +341,7 @@ def _validate(ctx: Ctx, values: Values) -> _Parsed | FormErrors:
     elif raw_members:
         out.member_ids = tuple(m.strip() for m in raw_members.split(",") if m.strip())
     out.template_name = _text(values, "template")
-    if out.template_name not in ctx.templates.names():
+    if out.template_name not in names:
         errors["template"] = ctx.t("start.error.template")
     for key in ("kerneopgave", "udviklingsmaal"):
         text = _text(values, key)
@@ -370,8 +481,15 @@ def kickoff_post(ctx: Ctx, *, round_: Round, team: Team, template: Template) -> 
 
 def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) -> Message:
     """Each member's first DM names the leader who started the round and opens the prep."""
+    return invitation(
+        round_=round_, member=member, template=template, leader_name=ctx.person.display_name
+    )
+
+
+def invitation(*, round_: Round, member: Person, template: Template, leader_name: str) -> Message:
+    """The invitation to prepare; the count is that of the member's own (adapted) form."""
     loc = member.locale
-    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=leader_name)
     steps = len(template.steps())
     return Message(
         to=ToPerson(member.user_id),
@@ -388,6 +506,24 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
             Button(
                 i18n.t(loc, "prep.button.open"), "prep.open", encode(round_.id), style="primary"
             ),
+        ),
+    )
+
+
+def soon_dm(ctx: Ctx, *, round_: Round, member: Person) -> Message:
+    """While the team adapts the form: the round has started, preparation opens soon."""
+    loc = member.locale
+    text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=ctx.person.display_name)
+    return Message(
+        to=ToPerson(member.user_id),
+        text=text,
+        blocks=(
+            Heading(i18n.t(loc, "kickoff.dm_title")),
+            Paragraph(text),
+            Quote(round_.kerneopgave, label=i18n.t(loc, "round.kerneopgave")),
+            round_facts(loc, round_, tz_name=member.timezone),
+            Paragraph(i18n.t(loc, "adapt.soon")),
+            Note(i18n.t(loc, "common.confidential")),
         ),
     )
 

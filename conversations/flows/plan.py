@@ -173,7 +173,14 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "plan.propose":
         return await _propose(ctx, plan, latest, value)
     if action == "plan.approve":
-        return await _approve(ctx, plan, latest, decode_ints(value, count=3)[2])
+        number = decode_ints(value, count=3)[2]
+        if (
+            latest is not None
+            and latest.number == number
+            and any(a.person_id == ctx.person.id for a in latest.approvals)
+        ):
+            return say(ctx, "plan.already_approved")  # a double click, not a changed plan
+        return await _approve(ctx, plan, latest, number)
     if action == "plan.change":
         number = decode_ints(value, count=3)[2]
         accept(_decide(latest, PlanAction.REQUEST_CHANGE, current=_names(latest, number)))
@@ -471,7 +478,9 @@ async def _propose(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, value: str
         for p in _others(ctx, plan)
     )
     # The sent version replaces the draft on screen, so its old buttons cannot be pressed.
-    return await _show(ctx, plan) + say(ctx, "plan.proposed") + Reply(notices)
+    others = ", ".join(p.display_name for p in _others(ctx, plan))
+    sent = await _show(ctx, plan) + say(ctx, "plan.proposed", other=others)
+    return sent + Reply(notices) + await _live(ctx, plan)
 
 
 async def _approve(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, number: int) -> Reply:
@@ -514,8 +523,15 @@ async def _approve(ctx: Ctx, plan: _Plan, latest: PlanVersion | None, number: in
             _notice(p, plan, "plan.notice.agreed", who=ctx.person.display_name)
             for p in _others(ctx, plan)
         )
-        return await _show(ctx, plan) + Reply(notices)
-    return say(ctx, "plan.approved_waiting")
+        return await _show(ctx, plan) + Reply(notices) + await _live(ctx, plan)
+    return say(ctx, "plan.approved_waiting") + await _live(ctx, plan)
+
+
+async def _live(ctx: Ctx, plan: _Plan) -> Reply:
+    """Both parties' overviews, now that the plan's state changed."""
+    from conversations.flows import home
+
+    return await home.refresh(ctx, [plan.employee, *plan.leaders])
 
 
 async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply:
@@ -578,17 +594,52 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         return say(ctx, "plan.status_saved", status=ctx.t(f"plan.status.{chosen.value}")) + Reply(
             seen_by_both
         )
-    # The reminder the button sat on shows the new status (updated in place where possible).
-    return Reply(
-        (
+    # The other party's copy: their follow-up with the new status, and who set it (a short
+    # notice where they have no follow-up to show).
+    theirs: list[Message] = []
+    for other, notice in zip(_others(ctx, plan), seen_by_both, strict=True):
+        copy = await follow_up_message(
+            tx=ctx.tx,
+            round_=plan.view.round,
+            template=plan.view.template,
+            recipient=other,
+            employee=plan.employee,
+            now=ctx.now,
+        )
+        if copy is None:
+            theirs.append(notice)
+            continue
+        told = i18n.t(
+            other.locale,
+            "plan.status_set_by",
+            name=ctx.person.display_name,
+            status=i18n.t(other.locale, f"plan.status.{chosen.value}"),
+        )
+        theirs.append(
             Message(
-                to=ToActor(),
-                text=saved,
-                blocks=(Note(saved), *refreshed.blocks),
-                buttons=refreshed.buttons,
-                replaces=ctx.event.context.message_ref,
-            ),
-            *seen_by_both,
+                to=ToPerson(other.user_id),
+                text=told,
+                blocks=(Note(told), *copy.blocks),
+                buttons=copy.buttons,
+            )
+        )
+    from conversations.flows import home
+
+    live = await home.refresh(ctx, [plan.employee, *plan.leaders])
+    # The reminder the button sat on shows the new status (updated in place where possible).
+    return (
+        live
+        + Reply(tuple(theirs))
+        + Reply(
+            (
+                Message(
+                    to=ToActor(),
+                    text=saved,
+                    blocks=(Note(saved), *refreshed.blocks),
+                    buttons=refreshed.buttons,
+                    replaces=ctx.event.context.message_ref,
+                ),
+            )
         )
     )
 
@@ -684,7 +735,8 @@ async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> R
             )
         elif latest.state == PlanState.PROPOSED:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
-                blocks.append(Note(ctx.t("plan.waiting")))
+                others = ", ".join(p.display_name for p in _others(ctx, plan))
+                blocks.append(Note(ctx.t("plan.waiting_for", other=others)))
             else:
                 blocks.append(Note(ctx.t("plan.approve_hint")))
                 buttons.append(

@@ -12,6 +12,7 @@ value from the payload. The leader's read path (`prep.view`) is `policy.read_pre
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from conversations import i18n, policy
 from conversations.codec import BadValue, decode_ints, encode, part
@@ -23,6 +24,7 @@ from conversations.domain import (
     PrepStatus,
     item_status,
 )
+from conversations.flows import forms
 from conversations.flows.common import (
     RoundView,
     accept,
@@ -66,7 +68,7 @@ async def resume(ctx: Ctx, rest: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "prep.no_round", mus=command_prefix(ctx))
-    return await _open(ctx, views[0])
+    return await _open(ctx, await forms.member_view(ctx, views[0]))
 
 
 async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
@@ -85,6 +87,8 @@ async def on_button(ctx: Ctx, action: str, value: str) -> Reply:
     if action == "prep.pick":
         return _pick_form(ctx, view, await _answers(ctx, view))
     index, step = _step_from(value, steps)
+    if action in ("prep.skip", "prep.back") and index != session.cursor:
+        return await _moved_on(ctx, view, session)
     if action == "prep.answer":
         accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
         answers = await _answers(ctx, view)
@@ -144,8 +148,12 @@ async def on_form(ctx: Ctx, form: str, state: str, values: Values) -> Reply:
         )
     session = await _answering(ctx, view, session)
     await _save(ctx, view, step, text)
-    target = len(steps) if origin == "review" else await _next_open(ctx, view, after=index)
-    return _saved(ctx) + await _goto(ctx, view, session, target, origin=origin)
+    if origin == "review":
+        return await _goto(ctx, view, session, len(steps), origin=origin)
+    # The question card keeps the saved answer (in place); the next question follows below it.
+    answered = _answered_card(ctx, view, index, step, text)
+    target = await _next_open(ctx, view, after=index)
+    return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
 
 async def answering(ctx: Ctx) -> bool:
@@ -166,7 +174,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     views = await rounds_as_member(ctx)
     if not views:
         return say(ctx, "text.unknown", mus=command_prefix(ctx))
-    view = views[0]
+    view = await forms.member_view(ctx, views[0])
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     steps = view.template.steps()
     if session is None:
@@ -185,7 +193,9 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     session = await _answering(ctx, view, session)
     await _save(ctx, view, step, stripped)
     target = await _next_open(ctx, view, after=session.cursor)
-    return _saved(ctx) + await _goto(ctx, view, session, target)
+    # No separate "Gemt" message: the next card says the answer was saved.
+    saved = Note(ctx.t("prep.saved_typed", n=session.cursor + 1))
+    return _confirmed(await _goto(ctx, view, session, target), saved)
 
 
 # ---------------------------------------------------------------- the leader's read path
@@ -212,6 +222,7 @@ async def leader_view(ctx: Ctx, value: str) -> Reply:
     session, answers = prep.session, prep.answers
     employees = await ctx.tx.people.get_many(person_ids=[employee_id])
     name = employees[0].display_name if employees else "?"
+    view = await forms.view_for(ctx, view, employee_id)  # their sub-group's form
     blocks: list[Block] = [
         Heading(ctx.t("prep.leader_title", name=name)),
         Note(ctx.t("prep.shared_at", when=_when(ctx, session))),
@@ -277,7 +288,7 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
         employee_id=ctx.person.id,
     )
     assert view is not None
-    return view
+    return await forms.member_view(ctx, view)
 
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
@@ -369,12 +380,13 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
             text=ctx.t("prep.welcome_title", template=view.template.title),
             blocks=tuple(intro),
         )
-        return Reply((welcome,)) + await _goto(ctx, view, session, 0)
+        # The invitation stays as it was; the welcome and question 1 follow below it.
+        return Reply((welcome,)) + await _goto(ctx, view, session, 0, in_place=False)
     target = next((i for i, s in enumerate(steps) if s.id not in answers), len(steps))
     if session.status == PrepStatus.SHARED:
         target = len(steps)
     resumed = say(ctx, "prep.resumed", done=len(answers), count=len(steps)) if answers else Reply()
-    return resumed + await _goto(ctx, view, session, target)
+    return resumed + await _goto(ctx, view, session, target, in_place=False)
 
 
 async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
@@ -420,23 +432,61 @@ def last_plan_blocks(ctx: Ctx, last: policy.LastPlan | None, *, title: str) -> l
 
 
 async def _goto(
-    ctx: Ctx, view: RoundView, session: PrepSession, index: int, *, origin: str = "q"
+    ctx: Ctx,
+    view: RoundView,
+    session: PrepSession,
+    index: int,
+    *,
+    origin: str = "q",
+    in_place: bool = True,
 ) -> Reply:
-    """Move the cursor (stored) and show that step, or the review after the last one."""
+    """Move the cursor (stored) and show that step, or the review after the last one.
+
+    `in_place` replaces the message the button sat on; otherwise the step is posted below.
+    """
     steps = view.template.steps()
     index = max(0, min(index, len(steps)))
     if session.cursor != index:
         session = await _move(ctx, view, session, index)
     if index >= len(steps):
-        return await _show_review(ctx, view, session, cursor=index)
+        return await _show_review(ctx, view, session, cursor=index, in_place=in_place)
     answers = await _answers(ctx, view)
-    return Reply(
-        (_question(ctx, view, index, steps[index], answers.get(steps[index].id), origin=origin),)
+    question = _question(
+        ctx, view, index, steps[index], answers.get(steps[index].id), origin=origin
+    )
+    return Reply((question if in_place else replace(question, replaces=None),))
+
+
+def _confirmed(reply: Reply, note: Note) -> Reply:
+    """The first message of `reply` with `note` on top (a confirmation without a message)."""
+    if not reply.items or not isinstance(first := reply.items[0], Message):
+        return reply
+    return Reply((replace(first, blocks=(note, *first.blocks)), *reply.items[1:]))
+
+
+def _answered_card(ctx: Ctx, view: RoundView, index: int, step: Step, text: str) -> Message:
+    """A question card once answered: the question and the saved answer, no live buttons."""
+    steps = view.template.steps()
+    return Message(
+        to=ToActor(),
+        text=_label(step),
+        blocks=(
+            Heading(ctx.t("prep.position", theme=step.theme.title, n=index + 1, count=len(steps))),
+            Paragraph(step.question.text),
+            Quote(text, label=ctx.t("prep.your_answer")),
+            Note(ctx.t("prep.saved")),
+        ),
+        replaces=ctx.event.context.message_ref,
     )
 
 
 def _label(step: Step) -> str:
     return f"{step.question.text} – {step.prompt}" if step.prompt else step.question.text
+
+
+def question_card(ctx: Ctx, view: RoundView, index: int, step: Step) -> Message:
+    """A question as an employee first meets it (the leader's preview shows these)."""
+    return _question(ctx, view, index, step, None, origin="q")
 
 
 def _question(
@@ -528,13 +578,9 @@ def _pick_form(ctx: Ctx, view: RoundView, answers: Mapping[str, PrepAnswer]) -> 
     )
 
 
-def _saved(ctx: Ctx) -> Reply:
-    return Reply(
-        (Message(to=ToActor(), text=ctx.t("prep.saved"), blocks=(Note(ctx.t("prep.saved")),)),)
-    )
-
-
-async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int) -> Reply:
+async def _show_review(
+    ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int, in_place: bool = True
+) -> Reply:
     if session.cursor != cursor:
         session = await _move(ctx, view, session, cursor)
     answers = await _answers(ctx, view)
@@ -558,7 +604,10 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
                 encode(view.round.id, open_index, steps[open_index].id),
             ),
         )
-    if session.status == PrepStatus.SHARED:
+    if session.conversation_held_at is not None:
+        blocks.append(Note(ctx.t("prep.locked")))
+        buttons = []  # nothing can change any more
+    elif session.status == PrepStatus.SHARED:
         blocks.append(Note(ctx.t("prep.review.shared", when=_when(ctx, session))))
     else:
         leaders = await leader_names(ctx, view)
@@ -576,7 +625,7 @@ async def _show_review(ctx: Ctx, view: RoundView, session: PrepSession, *, curso
                 text=ctx.t("prep.review.title"),
                 blocks=tuple(blocks),
                 buttons=tuple(buttons),
-                replaces=ctx.event.context.message_ref,
+                replaces=ctx.event.context.message_ref if in_place else None,
             ),
         )
     )
@@ -588,9 +637,32 @@ def _when(ctx: Ctx, session: PrepSession | None) -> str:
     return i18n.format_datetime(ctx.locale, session.shared_at.astimezone(ctx.tz))
 
 
+async def _moved_on(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
+    """A button on a card the person has moved past: say so, and show where they are now.
+
+    The old card is marked done in place (where the platform can edit it); the current step
+    follows below, so it stays the last thing in the chat.
+    """
+    done = ctx.t("prep.stale_card")
+    marked = Message(
+        to=ToActor(),
+        text=done,
+        blocks=(Note(done),),
+        replaces=ctx.event.context.message_ref,
+    )
+    if session.conversation_held_at is not None:
+        return Reply((marked,)) + say(ctx, "prep.locked")
+    return Reply((marked,)) + await _goto(ctx, view, session, session.cursor, in_place=False)
+
+
 async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
-    """Share once; the leaders get one notice. A second click only confirms."""
+    """Share once; the leaders get one notice. A second click only confirms.
+
+    The overview the button sat on is redrawn in place without it, so no live "Del" is left.
+    """
     leaders_text = await leader_names(ctx, view)
+    if session.conversation_held_at is not None and session.status == PrepStatus.SHARED:
+        return say(ctx, "prep.share_after_held")
     await policy.check(
         policy.access(ctx),
         policy.Do.SHARE_PREP,
@@ -599,20 +671,29 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
         employee_id=ctx.person.id,
     )
     await _apply(ctx, view, session, PrepAction.SHARE, leader=leaders_text)
+    session = await _session(ctx, view)
     await ctx.audit(action="prep.share", subject=f"round:{view.round.id}:person:{ctx.person.id}")
     leaders = await ctx.tx.people.get_many(person_ids=list(view.leader_ids))
     private = not ctx.settings.content_in_messages
     notices = tuple(_share_notice(leader, ctx.person, view, private=private) for leader in leaders)
+    from conversations.flows import home
+
+    live = await home.refresh(ctx, [ctx.person, *leaders])
     done = ctx.t("prep.shared_done", leader=leaders_text)
-    return Reply(
-        (
-            Message(
-                to=ToActor(),
-                text=done,
-                blocks=(Paragraph(done), Note(ctx.t("prep.edit_after_share"))),
-            ),
-            *notices,
+    review = await _show_review(ctx, view, session, cursor=session.cursor)
+    return (
+        review
+        + Reply(
+            (
+                Message(
+                    to=ToActor(),
+                    text=done,
+                    blocks=(Paragraph(done), Note(ctx.t("prep.edit_after_share"))),
+                ),
+                *notices,
+            )
         )
+        + live
     )
 
 

@@ -122,8 +122,7 @@ def describe(*, template: Template, locale: str) -> str:
         )
         if theme.intro:
             out.extend(_wrap(theme.intro, indent="   "))
-        ordered = sorted(theme.questions, key=lambda q: not q.priority)  # as they are asked
-        for q_no, question in enumerate(ordered, start=1):
+        for q_no, question in enumerate(theme.ordered(), start=1):  # as they are asked
             out.extend(_question(question, number=f"{t_no}.{q_no}", labels=labels))
 
     plan = template.plan

@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from conversations.templates.errors import WRONG_TYPE, LineMap, Problem, allowed_fields
 from conversations.templates.model import DuplicateIdError, Loc, Template, format_loc
 
 log = logging.getLogger(__name__)
@@ -28,22 +29,6 @@ log = logging.getLogger(__name__)
 BUILTIN_PACKAGE = "conversations.templates"
 SUFFIXES = (".yaml", ".yml")
 BUILTIN = "built-in"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong in a file: where (`field`, `line`) and what."""
-
-    message: str
-    field: str | None = None
-    line: int | None = None
-    column: int | None = None
-
-    def render(self) -> str:
-        where = self.field or ""
-        if not where and self.line is not None:
-            where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}" if where else self.message
 
 
 class TemplateError(Exception):
@@ -54,7 +39,11 @@ class TemplateError(Exception):
     def __init__(self, *, file: str, problems: Sequence[Problem]) -> None:
         self.file = file
         self.problems = tuple(problems)
-        super().__init__("\n".join(f"{file}: {p.render()}" for p in self.problems))
+        super().__init__(self.render("en"))
+
+    def render(self, lang: str = "en") -> str:
+        """Every problem on its own line, worded in `lang` (da or en)."""
+        return "\n".join(f"{self.file}: {p.render(lang)}" for p in self.problems)
 
     @property
     def fields(self) -> list[str]:
@@ -89,22 +78,37 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key '{key}' (first on line {seen[key]})",
-                key_node.start_mark,
-            )
+            raise _DuplicateKey(key=key, first=seen[key], mark=key_node.start_mark)
         seen[key] = line
     return loader.construct_mapping(node, deep=True)
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, *, key: Any, first: int, mark: yaml.Mark) -> None:
+        super().__init__(None, None, f"duplicate key '{key}' (first on line {first})", mark)
+        self.key = key
+        self.first = first
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _parse_yaml(*, text: str, file: str) -> Any:
+def parse_yaml(*, text: str, file: str) -> tuple[Any, LineMap]:
+    """The document's data, and where each value stands (for errors that name the line)."""
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except _DuplicateKey as exc:
+        mark = exc.problem_mark
+        problem = Problem(
+            f"invalid YAML: {exc.problem}",
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+            kind="duplicate_key",
+            values={"key": str(exc.key), "first_key_line": exc.first},
+        )
+        raise TemplateError(file=file, problems=[problem]) from exc
     except yaml.MarkedYAMLError as exc:
         what = exc.problem or "invalid YAML"
         context, cmark, pmark = exc.context, exc.context_mark, exc.problem_mark
@@ -117,24 +121,60 @@ def _parse_yaml(*, text: str, file: str) -> Any:
             f"invalid YAML: {what}",
             line=None if mark is None else mark.line + 1,
             column=None if mark is None else mark.column + 1,
+            kind="yaml",
+            values={"what": what},
         )
         raise TemplateError(file=file, problems=[problem]) from exc
     except yaml.YAMLError as exc:
-        raise TemplateError(file=file, problems=[Problem(f"invalid YAML: {exc}")]) from exc
+        raise TemplateError(
+            file=file, problems=[Problem(f"invalid YAML: {exc}", kind="yaml", values={"what": exc})]
+        ) from exc
+    finally:
+        loader.dispose()
+    return data, LineMap(node)
 
 
-def _problem(error: ErrorDetails) -> Problem:
+def _parse_yaml(*, text: str, file: str) -> Any:
+    return parse_yaml(text=text, file=file)[0]
+
+
+def _problem(error: ErrorDetails, lines: LineMap | None) -> Problem:
     loc: Loc = tuple(error["loc"])
     message = error["msg"]
-    cause = (error.get("ctx") or {}).get("error")
+    kind = error["type"]
+    ctx = dict(error.get("ctx") or {})
+    values: dict[str, Any] = {}
+    cause = ctx.get("error")
     if isinstance(cause, DuplicateIdError):
         # The model checked ids relative to itself; make both places absolute.
-        first = format_loc(loc + cause.first)
-        loc, message = loc + cause.path, f"id '{cause.item}' is used twice (first at {first})"
-    return Problem(message, field=format_loc(loc) or None)
+        first = loc + cause.first
+        loc, message = (
+            loc + cause.path,
+            f"id '{cause.item}' is used twice (first at {format_loc(first)})",
+        )
+        kind = "duplicate_id"
+        values = {
+            "item": cause.item,
+            "first_field": format_loc(first),
+            "first_line": lines.line(first) if lines is not None else None,
+        }
+    elif kind == "extra_forbidden":
+        values = {"key": str(loc[-1]), "allowed": allowed_fields(loc[:-1])}
+    elif kind in WRONG_TYPE:
+        kind, values = "wrong_type", {"got_type": type(error.get("input")).__name__}
+    elif kind == "string_too_long":
+        values = {"actual": len(str(error.get("input"))), **ctx}
+    elif kind in ("string_pattern_mismatch", "literal_error"):
+        values = {"input": str(error.get("input"))}
+    elif kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long"):
+        values = dict(ctx)
+    elif kind not in ("missing", "string_too_short"):
+        kind = "pydantic"
+    line = lines.line(loc) if lines is not None else None
+    return Problem(message, field=format_loc(loc) or None, line=line, kind=kind, values=values)
 
 
-def _problems(errors: Sequence[ErrorDetails]) -> list[Problem]:
+def _problems(errors: Sequence[ErrorDetails], lines: LineMap | None) -> list[Problem]:
     """One problem per real mistake: pydantic also reports a list as too short when its only
     item failed, which only distracts from the field that is actually wrong."""
     locs = [tuple(e["loc"]) for e in errors]
@@ -145,25 +185,56 @@ def _problems(errors: Sequence[ErrorDetails]) -> list[Problem]:
             len(other) > len(here) and other[: len(here)] == here for other in locs
         )
 
-    return [_problem(e) for n, e in enumerate(errors) if not follows_from_inner(n)]
+    return [_problem(e, lines) for n, e in enumerate(errors) if not follows_from_inner(n)]
 
 
-def validate_template(*, data: Any, file: str) -> Template:
-    """Validate parsed YAML (or a snapshot) into a `Template`, or raise `TemplateError`."""
+def validate_template(*, data: Any, file: str, lines: LineMap | None = None) -> Template:
+    """Validate parsed YAML (or a snapshot) into a `Template`, or raise `TemplateError`.
+
+    With `lines` (from `parse_yaml`) every problem also names its line in the file."""
     if data is None:
-        raise TemplateError(file=file, problems=[Problem("the file is empty")])
+        raise TemplateError(file=file, problems=[Problem("the file is empty", kind="empty")])
     if not isinstance(data, Mapping):
         kind = type(data).__name__
         raise TemplateError(
             file=file,
             problems=[
-                Problem(f"the top level must be a mapping (name:, title:, ...), not a {kind}")
+                Problem(
+                    f"the top level must be a mapping (name:, title:, ...), not a {kind}",
+                    line=lines.line(()) if lines is not None else None,
+                    kind="not_mapping",
+                    values={"got_type": kind},
+                )
             ],
         )
     try:
         return Template.model_validate(data)
     except ValidationError as exc:
-        raise TemplateError(file=file, problems=_problems(exc.errors())) from exc
+        raise TemplateError(file=file, problems=_problems(exc.errors(), lines)) from exc
+
+
+def read_text(*, path: Path | Traversable, file: str) -> str:
+    """A template file's text, or a `TemplateError` that says why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(
+            file=file, problems=[Problem(f"not UTF-8 text ({exc.reason})", kind="not_utf8")]
+        ) from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise TemplateError(
+            file=file,
+            problems=[
+                Problem(f"cannot read: {reason}", kind="unreadable", values={"reason": reason})
+            ],
+        ) from exc
+
+
+def parse_template(*, text: str, file: str) -> Template:
+    """A template from YAML text, every problem named by line and field."""
+    data, lines = parse_yaml(text=text, file=file)
+    return validate_template(data=data, file=file, lines=lines)
 
 
 def load_template(*, path: Path | Traversable, label: str | None = None) -> Template:
@@ -173,17 +244,9 @@ def load_template(*, path: Path | Traversable, label: str | None = None) -> Temp
     `label` is how errors name the file (default: the file name).
     """
     file = label or path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TemplateError(
-            file=file, problems=[Problem(f"not UTF-8 text ({exc.reason})")]
-        ) from exc
-    except OSError as exc:
-        raise TemplateError(
-            file=file, problems=[Problem(f"cannot read: {exc.strerror or exc}")]
-        ) from exc
-    template = validate_template(data=_parse_yaml(text=text, file=file), file=file)
+    text = read_text(path=path, file=file)
+    data, lines = parse_yaml(text=text, file=file)
+    template = validate_template(data=data, file=file, lines=lines)
     stem = _stem(path.name)
     if template.name != stem:
         raise TemplateError(
@@ -192,6 +255,9 @@ def load_template(*, path: Path | Traversable, label: str | None = None) -> Temp
                 Problem(
                     f"'{template.name}' must equal the file name without suffix ('{stem}')",
                     field="name",
+                    line=lines.line(("name",)),
+                    kind="name_mismatch",
+                    values={"name": template.name, "stem": stem},
                 )
             ],
         )
@@ -225,6 +291,7 @@ def split_dir_list(*, value: str | None) -> list[Path]:
 class _Entry:
     template: Template
     origin: str  # BUILTIN or the user file's path
+    path: Path | Traversable
 
 
 class TemplateLibrary:
@@ -252,7 +319,8 @@ class TemplateLibrary:
         for directory in self._extra_dirs:
             if not directory.is_dir():
                 error = TemplateError(
-                    file=str(directory), problems=[Problem("template directory does not exist")]
+                    file=str(directory),
+                    problems=[Problem("template directory does not exist", kind="no_dir")],
                 )
                 log.warning("%s", error)
                 errors.append(error)
@@ -288,7 +356,7 @@ class TemplateLibrary:
                 origin,
                 "built-in" if previous.origin == BUILTIN else f"one from {previous.origin}",
             )
-        entries[template.name] = _Entry(template=template, origin=origin)
+        entries[template.name] = _Entry(template=template, origin=origin, path=path)
 
     def names(self) -> list[str]:
         """Names of all usable templates, sorted."""
@@ -307,6 +375,13 @@ class TemplateLibrary:
         if entry is None:
             raise UnknownTemplateError(name=name, available=self.names())
         return entry.origin
+
+    def text(self, *, name: str) -> str:
+        """The template's file as written (comments and all), for `musbot templates export`."""
+        entry = self._entries.get(name)
+        if entry is None:
+            raise UnknownTemplateError(name=name, available=self.names())
+        return entry.path.read_text(encoding="utf-8")
 
     def snapshot(self, *, name: str) -> dict[str, Any]:
         """The template as plain JSON data, stored with a round so later edits of the file never

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +22,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+# Longest texts accepted; chat platforms cut or refuse longer ones.
+NAME_MAX = 64
+TITLE_MAX = 200
+QUESTION_MAX = 500
+PROMPT_MAX = 300
+TEXT_MAX = 3000
+GUIDANCE_MAX = 5000
+
+
 class Question(_Strict):
     """One preparation question.
 
@@ -30,25 +39,58 @@ class Question(_Strict):
     "Hvad kunne I gøre mere af?", "Hvordan kan du bidrage? Hvor skal du understøttes?").
     """
 
-    id: str = Field(pattern=SLUG_PATTERN)
-    text: str = Field(min_length=1)
-    help: str | None = None
-    prompts: tuple[str, ...] = ()
-    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=DEFAULT_MAX_LENGTH)
-    priority: bool = False  # a leader's priority question (asked first in its theme)
+    id: str = Field(
+        pattern=SLUG_PATTERN,
+        max_length=NAME_MAX,
+        description="Unique in the whole template; answers are stored under it.",
+    )
+    text: str = Field(min_length=1, max_length=QUESTION_MAX, description="The question.")
+    help: str | None = Field(
+        default=None,
+        max_length=TEXT_MAX,
+        description="Reflection questions or hints shown with the question.",
+    )
+    prompts: tuple[Annotated[str, Field(min_length=1, max_length=PROMPT_MAX)], ...] = Field(
+        default=(), description="The question is answered in these separate parts."
+    )
+    max_length: int = Field(
+        default=DEFAULT_MAX_LENGTH,
+        ge=1,
+        le=DEFAULT_MAX_LENGTH,
+        description="Longest answer in characters.",
+    )
+    priority: bool = Field(
+        default=False, description="A priority question: asked first in its theme."
+    )
 
 
 class Theme(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1)
-    intro: str | None = None
-    questions: tuple[Question, ...] = Field(min_length=1)
+    """A theme of the form. `optional` marks a block a team may keep whole, in part or not at
+    all when it adapts the form (Tønder's Skema 2 and 3)."""
+
+    id: str = Field(
+        pattern=SLUG_PATTERN, max_length=NAME_MAX, description="Unique in the template."
+    )
+    title: str = Field(min_length=1, max_length=TITLE_MAX, description="The theme's heading.")
+    intro: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="Shown before the theme's first question."
+    )
+    optional: bool = Field(
+        default=False,
+        description="A block the team may keep whole, in part or not at all (Skema 2/3).",
+    )
+    questions: tuple[Question, ...] = Field(min_length=1, description="One or more questions.")
+
+    def ordered(self) -> tuple[Question, ...]:
+        """The questions as they are asked: priority questions first, otherwise as written.
+        The one order for the employee's form, the leader's overview and `templates show`."""
+        return tuple(sorted(self.questions, key=lambda q: not q.priority))
 
 
 class PlanField(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    label: str = Field(min_length=1)
-    hint: str | None = None
+    id: str = Field(pattern=SLUG_PATTERN, max_length=NAME_MAX)
+    label: str = Field(min_length=1, max_length=TITLE_MAX)
+    hint: str | None = Field(default=None, max_length=TEXT_MAX)
     multiline: bool = True
     required: bool = False
 
@@ -56,9 +98,9 @@ class PlanField(_Strict):
 class PlanSpec(_Strict):
     """The fields of one development-plan item (BUF: læringsmål, tiltag, støtte, tidsplan)."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     fields: tuple[PlanField, ...] = Field(min_length=1)
-    intro: str | None = None
+    intro: str | None = Field(default=None, max_length=TEXT_MAX)
     max_items: int = Field(default=10, ge=1, le=50)
 
     @model_validator(mode="after")
@@ -68,16 +110,30 @@ class PlanSpec(_Strict):
 
 
 class Template(_Strict):
-    name: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1)
-    language: Literal["da", "en"]
-    description: str = Field(min_length=1)
-    source: str | None = None
-    employee_guidance: str | None = None
-    leader_guidance: str | None = None
-    themes: tuple[Theme, ...] = Field(min_length=1)
-    plan: PlanSpec
-    summary_agenda: tuple[str, ...] = ()
+    name: str = Field(
+        pattern=SLUG_PATTERN,
+        max_length=NAME_MAX,
+        description="The template's name (in a template directory: the file name).",
+    )
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, description="Shown when a leader picks a template."
+    )
+    language: Literal["da", "en"] = Field(description="The language the questions are in.")
+    description: str = Field(min_length=1, max_length=TEXT_MAX, description="What this MUS is for.")
+    source: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="Where the material comes from."
+    )
+    employee_guidance: str | None = Field(
+        default=None, max_length=GUIDANCE_MAX, description="How the employee prepares."
+    )
+    leader_guidance: str | None = Field(
+        default=None, max_length=GUIDANCE_MAX, description="How the leader prepares."
+    )
+    themes: tuple[Theme, ...] = Field(min_length=1, description="Asked in this order.")
+    plan: PlanSpec = Field(description="The development plan's fields.")
+    summary_agenda: tuple[Annotated[str, Field(min_length=1, max_length=TEXT_MAX)], ...] = Field(
+        default=(), description="Agenda items for the joint summary meeting."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Template:
@@ -101,8 +157,7 @@ class Template(_Strict):
         # several times while handling one event.
         steps: list[Step] = []
         for theme in self.themes:
-            ordered = sorted(theme.questions, key=lambda q: not q.priority)
-            for question in ordered:
+            for question in theme.ordered():
                 if not question.prompts:
                     steps.append(Step(id=question.id, theme=theme, question=question, prompt=None))
                 for n, prompt in enumerate(question.prompts, start=1):

@@ -21,6 +21,7 @@ def to_booking(row: Any) -> Booking:
         booked_by=row.booked_by,
         sequence=row.sequence,
         updated_at=row.updated_at,
+        place=row.place or "",
     )
 
 
@@ -34,6 +35,7 @@ class SqlBookingRepo(Repo):
         minutes: int,
         booked_by: int,
         at: datetime,
+        place: str = "",
     ) -> Booking:
         """Create (sequence 0, as iCalendar's SEQUENCE starts), or reschedule (sequence + 1).
 
@@ -48,6 +50,7 @@ class SqlBookingRepo(Repo):
             booked_by=booked_by,
             sequence=0,
             updated_at=at,
+            place=place,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["round_id", "employee_id"],
@@ -56,6 +59,7 @@ class SqlBookingRepo(Repo):
                 "minutes": stmt.excluded.minutes,
                 "booked_by": stmt.excluded.booked_by,
                 "updated_at": stmt.excluded.updated_at,
+                "place": stmt.excluded.place,
                 "sequence": bookings.c.sequence + 1,
             },
         ).returning(*bookings.c)

@@ -226,6 +226,9 @@ class SqlRoundRepo(Repo):
         """Local adaptation after the kickoff meeting; the snapshot is the round's own copy."""
         await self._update(round_id, template=template)
 
+    async def set_texts(self, *, round_id: int, kerneopgave: str, udviklingsmaal: str) -> None:
+        await self._update(round_id, kerneopgave=kerneopgave, udviklingsmaal=udviklingsmaal)
+
     async def _update(self, round_id: int, **values: Any) -> None:
         result = await self._session.execute(
             update(rounds).where(rounds.c.id == round_id).values(**values)

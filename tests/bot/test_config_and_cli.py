@@ -199,7 +199,9 @@ async def test_data_purge_lists_then_deletes_old_rounds_with_everything_in_them(
     assert await asyncio.to_thread(main, ["data", "purge", "--before", "2027-01-01"]) == 0
     assert "would be deleted; add --yes" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["data", "purge", "--before", "2027-01-01", "--yes"]) == 0
-    assert "still running" in capsys.readouterr().out  # kept: a running round needs a yes of its own
+    assert (
+        "still running" in capsys.readouterr().out
+    )  # kept: a running round needs a yes of its own
     argv = ["data", "purge", "--before", "2027-01-01", "--yes", "--include-running"]
     assert await asyncio.to_thread(main, argv) == 0
     assert "deleted 1 round(s)" in capsys.readouterr().out

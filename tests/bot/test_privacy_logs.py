@@ -110,7 +110,8 @@ async def test_a_round_at_debug_logs_no_content(
         form = (await h.press("UL", card.button("booking.open"))).form
         await h.submit("UL", form, {"starts_at": "2026-12-08T10:00", "minutes": "60"})
         card = await h.press("UL", status.button("status.member", label="Anna"))
-        await h.press("UL", card.button("booking.held"))
+        asked = await h.press("UL", card.button("booking.held"))
+        await h.press("UL", asked.button("booking.held_confirm"))
         plan = await h.press("UL", Button("", "plan.open", value))
         add = (await h.press("UL", plan.button("plan.item"))).form
         drafted = await h.submit(

@@ -66,6 +66,10 @@ class StubSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     """The bytes sent to each file upload URL, by file id."""
+    channel_names: dict[str, str] = field(default_factory=dict)
+    """Channel names for conversations.info (default: the id in lower case)."""
+    outside: set[str] = field(default_factory=set)
+    """Channels the bot is not a member of: conversations.info says so, posts get not_in_channel."""
     page_size: int | None = None
     """Force conversations.members pages this small, to exercise pagination."""
     base_url: str = ""
@@ -189,6 +193,10 @@ class StubSlack:
                         best = (message["seq"], ts, element)
         return (best[1], best[2]) if best else None
 
+    def texts_of(self, message: Mapping[str, Any]) -> str:
+        """Every text a stored message shows now (after any chat.update), joined."""
+        return "\n".join([str(message.get("text") or ""), *_block_texts(message["blocks"])])
+
     def texts(self, call: Call) -> str:
         """Every text a chat/response call would show, joined: for asserting on content."""
         parts = [str(call.get("text") or "")]
@@ -297,6 +305,8 @@ class StubSlack:
         channel = str(args.get("channel") or "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         problem = _check_message(args)
         if problem:
             return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
@@ -349,6 +359,14 @@ class StubSlack:
         page = members[start : start + size]
         cursor = str(start + size) if start + size < len(members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if channel not in self.members:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.channel_names.get(channel, channel.lower())
+        info = {"id": channel, "name": name, "is_member": channel not in self.outside}
+        return {"ok": True, "channel": info}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

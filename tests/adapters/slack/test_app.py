@@ -124,9 +124,7 @@ async def test_command_is_acked_before_slow_work_and_answered_ephemerally(
 
     core.script = slow
     try:
-        response = await asyncio.wait_for(
-            slack.command(user="U1", text="hjælp", channel="C1"), 10
-        )
+        response = await asyncio.wait_for(slack.command(user="U1", text="hjælp", channel="C1"), 10)
         assert response.status == 200 and await response.text() == ""
         assert not finished  # the ack did not wait for the core
     finally:

@@ -308,7 +308,10 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     clock.set(cph("2026-12-08", "11:15"))
     await person_card(slack)
     await press_ephemeral(slack, user="UL", action="booking.held")
-    assert "markeret som holdt" in ephemeral_text(stub)
+    assert "Er samtalen med Anna Andersen holdt?" in ephemeral_text(stub)
+    assert "ikke kommet endnu" not in ephemeral_text(stub)  # 11.15, after the booked time
+    await press_ephemeral(slack, user="UL", action="booking.held_confirm")
+    assert "er markeret som holdt" in ephemeral_text(stub)
     assert "Lene Leder har markeret jeres MUS-samtale som holdt" in dm_text(stub, "D1")
 
     # -- the leader drafts the plan with the BUF fields: buttons and modals, then proposes
@@ -448,6 +451,13 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     clock.set(cph("2027-03-30", "08:20"))
     await press_dm(slack, user="U1", action="plan.status", label="1: i gang")
     assert "Status opdateret: i gang" in dm_text(stub, "D1")
+    # -- Lene's copy says so, by name, with the new status (issue #15)
+    lene_copy = stub.texts(posts_to(stub, "DL")[-1])
+    assert "Anna Andersen har sat status: i gang" in lene_copy
+    assert "Styrke sprog og leg" in lene_copy and "i gang" in lene_copy
+    # -- and both App Homes were brought up to date without anyone opening them
+    homes = {c["user_id"]: c for c in stub.calls_to("views.publish")}
+    assert {"U1", "UL"} <= set(homes)
 
     # -- the leader sees it in the plan from the status view
     await person_card(slack)

@@ -41,13 +41,16 @@ async def test_a_whole_round_in_the_web_chat(web_chat: Chat) -> None:
     card = await lene.message("booking.open")
     await c.press("lene", button(card, "booking.open"), entry=card)
     form = (await lene.next("form"))["form"]
-    assert [i["kind"] for i in form["inputs"]] == ["datetime", "select"]
-    await c.submit("lene", form, {"starts_at": "2026-12-08T10:00", "minutes": "60"})
+    assert [i["kind"] for i in form["inputs"]] == ["datetime", "select", "text"]
+    await c.submit(
+        "lene", form, {"starts_at": "2026-12-08T10:00", "minutes": "60", "place": "Lokale 3"}
+    )
     await lene.next("form_closed")
     booked = await lene.message(".ics")
     [invite] = booked["attachments"]
     ics = await (await c.client.get(invite["url"])).text()
     assert "BEGIN:VEVENT" in ics and "DTSTART:20261208T090000Z" in ics
+    assert "METHOD:REQUEST" in ics and "LOCATION:Lokale 3" in ics
     employee_invite = await anna.message(".ics")
     assert employee_invite["pane"] == "dm"
 
@@ -55,6 +58,9 @@ async def test_a_whole_round_in_the_web_chat(web_chat: Chat) -> None:
     await c.press("lene", named(status, "status.member", "Anna Jensen"), entry=status)
     card = await lene.message("booking.held")
     await c.press("lene", button(card, "booking.held"), entry=card)
+    asked = await lene.message("booking.held_confirm")
+    assert "Er samtalen med Anna Jensen holdt?" in str(asked)
+    await c.press("lene", button(asked, "booking.held_confirm"), entry=asked)
     held = await lene.message("plan.open")
     await c.press("lene", button(held, "plan.open"), entry=held)
     plan = await lene.message("plan.item")

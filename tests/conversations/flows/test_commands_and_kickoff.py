@@ -58,7 +58,7 @@ async def test_bad_dates_and_missing_text_are_all_reported_and_nothing_starts(wo
     }
     assert "måned" in seen.errors["prep_deadline"]
     assert "findes ikke i kalenderen" in seen.errors["conversations_from"]
-    assert "3001 tegn" in seen.errors["udviklingsmaal"]
+    assert "3.001 tegn" in seen.errors["udviklingsmaal"]
     assert world.h.port.sent == []
     swapped = await world.h.submit(
         "UL",
@@ -97,9 +97,19 @@ async def test_a_failed_channel_post_tells_the_leader_clearly(world: World) -> N
     world.h.port.fail_next("not_in_channel", target="C1")
     form = (await world.h.command("UL", "start", channel="C1")).form
     seen = await world.h.submit("UL", form, {**VALID_ROUND, "members": ("U1", "U2")})
-    assert "Jeg kunne ikke sende beskeden til kanalen C1" in seen.text
+    assert "Opstartsbeskeden kom ikke frem til #c1" in seen.text
     assert "ikke medlem af kanalen" in seen.text
+    assert "Kanalen har fået opstartsbeskeden" not in seen.text
+    assert "[Send opstartsbeskeden igen]" in seen.text
     assert len(world.h.dms("U1")) == 1  # the members still got their prep
+
+
+async def test_the_form_refuses_a_channel_the_bot_is_not_in(world: World) -> None:
+    world.h.port.outside.add("C1")
+    form = (await world.h.command("UL", "start", channel="C1")).form
+    seen = await world.h.submit("UL", form, {**VALID_ROUND, "members": ("U1", "U2")})
+    assert "ikke medlem af #c1" in seen.errors["channel"]
+    assert not world.h.dms("U1")
 
 
 async def test_chosen_members_replace_the_channel_default(world: World) -> None:

@@ -48,7 +48,7 @@ async def test_answer_by_form_prefills_and_validates(world: World) -> None:
     empty = await world.h.submit("U1", form, {"answer": "   "})
     assert "tomt" in empty.errors["answer"]
     long = await world.h.submit("U1", form, {"answer": "å" * 3001})
-    assert "3001 tegn" in long.errors["answer"]
+    assert "3.001 tegn" in long.errors["answer"]
     assert await answers_of(world) == {}
     ok = await world.h.submit("U1", form, {"answer": "Via formularen"})
     assert "2/9" in ok.text
@@ -60,7 +60,7 @@ async def test_answer_by_form_prefills_and_validates(world: World) -> None:
 async def test_overlong_or_empty_typed_text_is_explained_and_nothing_is_saved(world: World) -> None:
     await open_prep(world)
     seen = await world.h.say("U1", "x" * 3200)
-    assert "3200 tegn" in seen.text and "kopiér" in seen.text
+    assert "3.200 tegn" in seen.text and "kopiér" in seen.text
     seen = await world.h.say("U1", "   ")
     assert "tom" in seen.text
     assert await answers_of(world) == {}
@@ -152,7 +152,7 @@ async def test_home_view_shows_own_progress_and_leader_overview(world: World) ->
     assert "I gang: 1 af 9" in home
     await world.h.command("UL", "hjem")
     leader_home = message_text(world.h.port.homes["UL"])
-    assert "0 af 3 har delt" in leader_home
+    assert "Delt forberedelse: 0/3" in leader_home
     assert "ingen aktiv MUS-forberedelse" not in leader_home  # a leader is not told "no prep"
     await world.h.command("U9", "hjem")
     assert "ingen aktiv MUS-forberedelse" in message_text(world.h.port.homes["U9"])
@@ -188,3 +188,27 @@ async def test_the_overview_midway_offers_to_continue_at_the_first_open_question
     review = await world.h.press("U1", seen.button("prep.review"))
     back = await world.h.press("U1", review.button("prep.goto"))
     assert "2/9" in back.text
+
+
+async def test_an_old_share_button_after_the_conversation_was_held_tells_the_truth(
+    world: World,
+) -> None:
+    from tests.conversations.reminders.test_plan_and_booking import held
+
+    await start_round(world.h)
+    opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
+    share = None
+    for n in range(1, 20):
+        seen = await world.h.say("U1", f"Svar {n}")
+        if any(b.action == "prep.share" for m in seen.messages for b in m.buttons):
+            share = seen.button("prep.share")
+            break
+    assert share is not None and opened
+    await world.h.press("U1", share)
+    await held(world)
+    late = await world.h.press("U1", share)
+    assert "Samtalen er holdt, og forberedelsen er låst" in late.text
+    assert "ser dine rettelser" not in late.text
+    review = await world.h.command("U1", "forbered")
+    assert "Dine rettelser ses med det samme" not in review.text
+    assert "kan ikke længere ændres" in review.text

@@ -39,7 +39,8 @@ async def test_the_round_moves_through_its_phases(world: World) -> None:
     # The first conversation held moves the round on (before its prep deadline, too).
     await book(world)
     card = await world.h.press("UL", Button("", "status.member", f"{round_id}:{anna}"))
-    await world.h.press("UL", card.button("booking.held"))
+    asked = await world.h.press("UL", card.button("booking.held"))
+    await world.h.press("UL", asked.button("booking.held_confirm"))
     assert await _phase(world) == Phase.CONVERSATIONS
     # A held conversation is neither booked again nor held twice (the booking lifecycle).
     rebook = await world.h.press("UL", Button("", "booking.open", f"{round_id}:{anna}"))
@@ -92,7 +93,8 @@ async def test_closing_locks_prep_stops_prep_and_booking_reminders_and_keeps_fol
     # Anna's plan is agreed, so its follow-up is scheduled; Bo's conversation is booked.
     await book(world)
     card = await world.h.press("UL", Button("", "status.member", f"{round_id}:{anna}"))
-    await world.h.press("UL", card.button("booking.held"))
+    asked = await world.h.press("UL", card.button("booking.held"))
+    await world.h.press("UL", asked.button("booking.held_confirm"))
     await draft_and_propose(world, by="UL", goal="Styrke sprogarbejdet")
     plan = await world.h.press("U1", Button("", "plan.open", f"{round_id}:{anna}"))
     await world.h.press("U1", plan.button("plan.approve"))

@@ -44,6 +44,9 @@ class RecordingPort:
     async def lookup(self, *, workspace_id: str, user_id: str) -> None:
         return None
 
+    async def channel_info(self, *, workspace_id: str, channel_id: str) -> None:
+        return None
+
 
 async def main(url: str, worker: str, now: str, log_path: str, delay: float) -> None:
     store = await create_store(url=url)

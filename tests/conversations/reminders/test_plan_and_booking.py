@@ -63,7 +63,8 @@ async def test_booking_refuses_bad_dates_and_non_leaders(world: World) -> None:
 async def held(world: World) -> Seen:
     await book(world)
     card = await member_card(world)
-    return await world.h.press("UL", card.button("booking.held"))
+    asked = await world.h.press("UL", card.button("booking.held"))
+    return await world.h.press("UL", asked.button("booking.held_confirm"))
 
 
 async def draft_and_propose(world: World, *, by: str, goal: str) -> None:

@@ -176,13 +176,18 @@ def test_missing_field_names_file_and_field_path(tmp_path: Path) -> None:
     data = builtin_data("toender")
     del data["themes"][2]["questions"][0]["text"]
     path = write(tmp_path / "toender.yaml", data)
-    assert load_error(path) == "toender.yaml: themes[2].questions[0].text: Field required"
+    assert (
+        load_error(path)
+        == "toender.yaml: line 68, themes[2].questions[0].text: is missing – expected the question's text"
+    )
 
 
 def test_missing_top_level_field(tmp_path: Path) -> None:
     data = builtin_data("kk-buf")
     del data["plan"]
-    assert load_error(write(tmp_path / "kk-buf.yaml", data)) == "kk-buf.yaml: plan: Field required"
+    assert load_error(write(tmp_path / "kk-buf.yaml", data)) == (
+        "kk-buf.yaml: line 1, plan: is missing – expected the development plan (title:, fields:)"
+    )
 
 
 def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
@@ -191,10 +196,11 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     data["themes"][1]["questions"][0]["id"] = "Has Spaces"
     data["plan"]["fields"][0]["lable"] = "typo"
     assert load_error(write(tmp_path / "randers.yaml", data)).splitlines() == [
-        "randers.yaml: language: Input should be 'da' or 'en'",
-        "randers.yaml: themes[1].questions[0].id: String should match pattern "
-        "'^[a-z0-9][a-z0-9_-]*$'",
-        "randers.yaml: plan.fields[0].lable: Extra inputs are not permitted",
+        "randers.yaml: line 3, language: 'de' is not allowed – expected da or en",
+        "randers.yaml: line 64, themes[1].questions[0].id: 'Has Spaces' cannot be used – "
+        "expected an id of lowercase letters, digits, - and _ (e.g. wellbeing-1)",
+        "randers.yaml: line 116, plan.fields[0].lable: unknown field 'lable' – fields allowed "
+        "here: id, label, hint, multiline, required",
     ]
 
 
@@ -202,7 +208,7 @@ def test_empty_question_list_is_reported_once(tmp_path: Path) -> None:
     data = builtin_data("generic")
     data["themes"][0]["questions"] = [{"id": "only"}]
     assert load_error(write(tmp_path / "generic.yaml", data)) == (
-        "generic.yaml: themes[0].questions[0].text: Field required"
+        "generic.yaml: line 39, themes[0].questions[0].text: is missing – expected the question's text"
     )
 
 
@@ -223,7 +229,7 @@ def test_duplicate_yaml_key_is_an_error_not_silently_overwritten(tmp_path: Path)
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\ntitle: A\ntitle: B\n", encoding="utf-8")
     assert load_error(path) == (
-        "mine.yaml: line 3, column 1: invalid YAML: duplicate key 'title' (first on line 2)"
+        "mine.yaml: line 3, column 1: the field 'title' appears twice (first on line 2)"
     )
 
 
@@ -231,8 +237,8 @@ def test_duplicate_question_id_points_at_both_places(tmp_path: Path) -> None:
     data = builtin_data("toender")
     data["themes"][3]["questions"][1]["id"] = data["themes"][3]["questions"][0]["id"]
     assert load_error(write(tmp_path / "toender.yaml", data)) == (
-        "toender.yaml: themes[3].questions[1].id: id 'leveregler-arbejde' is used twice "
-        "(first at themes[3].questions[0].id)"
+        "toender.yaml: line 87, themes[3].questions[1].id: id 'leveregler-arbejde' is used "
+        "twice (first on line 81, themes[3].questions[0].id)"
     )
 
 
@@ -240,19 +246,21 @@ def test_duplicate_theme_and_plan_field_ids(tmp_path: Path) -> None:
     data = builtin_data("kk-buf")
     data["themes"][2]["id"] = "trivsel"
     assert load_error(write(tmp_path / "kk-buf.yaml", data)) == (
-        "kk-buf.yaml: themes[2].id: id 'trivsel' is used twice (first at themes[1].id)"
+        "kk-buf.yaml: line 96, themes[2].id: id 'trivsel' is used twice "
+        "(first on line 74, themes[1].id)"
     )
     data = builtin_data("kk-buf")
     data["plan"]["fields"][3]["id"] = "tiltag"
     assert load_error(write(tmp_path / "kk-buf.yaml", data)) == (
-        "kk-buf.yaml: plan.fields[3].id: id 'tiltag' is used twice (first at plan.fields[1].id)"
+        "kk-buf.yaml: line 174, plan.fields[3].id: id 'tiltag' is used twice "
+        "(first on line 170, plan.fields[1].id)"
     )
 
 
 def test_name_must_equal_file_stem(tmp_path: Path) -> None:
     path = write(tmp_path / "my-copy.yaml", builtin_data("toender"))
     assert load_error(path) == (
-        "my-copy.yaml: name: 'toender' must equal the file name without suffix ('my-copy')"
+        "my-copy.yaml: line 1, name: 'toender' must equal the file name without suffix ('my-copy')"
     )
 
 
@@ -261,7 +269,7 @@ def test_name_must_equal_file_stem(tmp_path: Path) -> None:
     [
         ("", "the file is empty"),
         ("# only a comment\n", "the file is empty"),
-        ("- a\n- b\n", "the top level must be a mapping (name:, title:, ...), not a list"),
+        ("- a\n- b\n", "line 1: the top level must be a mapping (name:, title:, ...), not a list"),
     ],
 )
 def test_empty_or_not_a_mapping(tmp_path: Path, text: str, message: str) -> None:
@@ -277,7 +285,9 @@ def test_error_exposes_file_and_fields(tmp_path: Path) -> None:
         load_template(path=write(tmp_path / "toender.yaml", data), label="/etc/x/toender.yaml")
     assert caught.value.file == "/etc/x/toender.yaml"
     assert caught.value.fields == ["title"]
-    assert str(caught.value) == "/etc/x/toender.yaml: title: Field required"
+    assert str(caught.value) == (
+        "/etc/x/toender.yaml: line 1, title: is missing – expected a title (text)"
+    )
 
 
 # --- user directories -------------------------------------------------------------------------
@@ -335,8 +345,9 @@ def test_broken_user_files_do_not_take_down_the_builtins(
     messages = [str(e) for e in lib.errors()]
     assert messages[0].startswith(f"{tmp_path / 'broken.yaml'}: line 2, column 7: invalid YAML")
     assert messages[1:] == [
-        f"{tmp_path / 'toender.yaml'}: themes[0].questions[0].text: Field required",
-        f"{missing}: template directory does not exist",
+        f"{tmp_path / 'toender.yaml'}: line 46, themes[0].questions[0].text: is missing – "
+        "expected the question's text",
+        f"{missing}: the template directory does not exist",
     ]
 
 
@@ -397,7 +408,10 @@ def test_corrupt_snapshot_is_a_template_error(library: TemplateLibrary) -> None:
     del snapshot["themes"]
     with pytest.raises(TemplateError) as caught:
         TemplateLibrary.from_snapshot(snapshot)
-    assert str(caught.value) == "snapshot of 'toender': themes: Field required"
+    assert str(caught.value) == (
+        "snapshot of 'toender': themes: is missing – expected a list of themes "
+        "(- id:, title:, questions:)"
+    )
 
 
 def test_the_example_in_the_docs_loads(tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""Issue #15: pressing "Start forberedelsen" keeps the invitation; the questions follow below it
+and the current question is always the last message; an answer is confirmed on its own card,
+not by a separate "Gemt ✓" message. Asserted on what the stand-in Slack received."""
+
+from __future__ import annotations
+
+from tests.adapters.slack.harness import SlackHarness, message_im
+from tests.adapters.slack.test_scenario import (  # noqa: F401 (fixture)
+    answer_by_button,
+    slack,
+    start_round,
+)
+from tests.support.stub_slack import StubSlack
+
+
+def dm_messages(stub: StubSlack, dm: str) -> list[dict]:  # type: ignore[type-arg]
+    return sorted((m for (ch, _), m in stub.messages.items() if ch == dm), key=lambda m: m["seq"])
+
+
+async def test_the_invitation_stays_and_each_answer_is_confirmed_on_its_card(
+    slack: SlackHarness,  # noqa: F811
+    stub: StubSlack,
+) -> None:
+    await start_round(slack, stub)
+    ts, button = stub.latest("D1", action="prep.open") or ("", {})
+    invitation = dict(stub.messages[("D1", ts)])
+    await slack.click(
+        user="U1", action_id=button["action_id"], value=button["value"], channel="D1", message_ts=ts
+    )
+    await slack.settle()
+    assert stub.messages[("D1", ts)]["blocks"] == invitation["blocks"], "invitation untouched"
+    assert not [c for c in stub.calls_to("chat.update") if c["ts"] == ts]
+    last = dm_messages(stub, "D1")[-1]
+    assert "1/9" in stub.texts_of(last)
+
+    # question 1 answered through its form: its card now shows the answer, question 2 below
+    await answer_by_button(slack, stub, user="U1", dm="D1", text="Mit første svar")
+    messages = dm_messages(stub, "D1")
+    card_1 = next(m for m in messages if "Mit første svar" in stub.texts_of(m))
+    assert "Gemt ✓" in stub.texts_of(card_1)
+    assert not [e for b in card_1["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "2/9" in stub.texts_of(messages[-1])
+
+    # typed answers: no separate "Gemt ✓" messages; one new card per question
+    before = len(dm_messages(stub, "D1"))
+    for n in range(2, 6):
+        await slack.event(message_im(user="U1", text=f"Svar {n} skrevet i chatten"))
+        await slack.settle()
+    messages = dm_messages(stub, "D1")
+    assert len(messages) == before + 4
+    assert not [m for m in messages if stub.texts_of(m).strip() in ("Gemt ✓", "Gemt ✓ Gemt ✓")]
+    assert "Dit svar på spørgsmål 5 er gemt" in stub.texts_of(messages[-1])
+    assert "6/9" in stub.texts_of(messages[-1])
