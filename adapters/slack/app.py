@@ -151,6 +151,12 @@ class SlackApp(AsyncApp):
         if pending:
             await asyncio.wait(pending, timeout=grace)
 
+    async def close(self, *, grace: float = 10.0) -> None:
+        """Let accepted work finish, then close the Web API client's kept connections (this
+        port's and the outbox's `for_background` port's): every owner of the app calls this."""
+        await self.drain(grace=grace)
+        await self.port.close()
+
     # -------------------------------------------------- listeners
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:

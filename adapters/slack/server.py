@@ -264,7 +264,8 @@ def bot_token_check(
 
 
 async def stop_socket_mode(handler: AsyncSocketModeHandler) -> None:
-    """Close the Socket Mode connection, then let accepted work finish."""
+    """Close the Socket Mode connection, then let accepted work finish and close the app's
+    Web API sessions (nothing else owns them when the bot serves over Socket Mode only)."""
     await handler.close_async()
     if isinstance(handler.app, SlackApp):
-        await handler.app.drain()
+        await handler.app.close()

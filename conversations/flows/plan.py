@@ -609,12 +609,7 @@ async def _set_status(ctx: Ctx, plan: _Plan, item_id: str, status: str) -> Reply
         if copy is None:
             theirs.append(notice)
             continue
-        told = i18n.t(
-            other.locale,
-            "plan.status_set_by",
-            name=ctx.person.display_name,
-            status=i18n.t(other.locale, f"plan.status.{chosen.value}"),
-        )
+        told = notice.text  # who set which item to what, in the other party's language
         theirs.append(
             Message(
                 to=ToPerson(other.user_id),

@@ -39,14 +39,19 @@ def to_answer(row: Any) -> PrepAnswer:
 
 
 class SqlPrepRepo(Repo):
-    """One per transaction: a person's answers, once read, are kept up to date here by
-    `save_answer`, so a flow that reads them again after saving costs no second query."""
+    """One per transaction: a person's answers and session, once read, are kept up to date
+    here by `save_answer` and `apply`, so a flow that reads them again (the policy's read, the
+    lifecycle's check before storing) costs no second query."""
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._answers: dict[tuple[int, int], dict[str, PrepAnswer]] = {}
+        self._sessions: dict[tuple[int, int], PrepSession | None] = {}
 
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
+        key = (round_id, person_id)
+        if key in self._sessions:
+            return self._sessions[key]
         row = (
             await self._session.execute(
                 select(prep_sessions).where(
@@ -55,7 +60,9 @@ class SqlPrepRepo(Repo):
                 )
             )
         ).one_or_none()
-        return None if row is None else to_session(row)
+        found = None if row is None else to_session(row)
+        self._sessions[key] = found
+        return found
 
     async def apply(
         self,
@@ -67,11 +74,18 @@ class SqlPrepRepo(Repo):
         cursor: int | None = None,
     ) -> PrepSession:
         """Store the row the transition leaves behind (`lifecycles.prep.persisted`), in one
-        upsert; `ValueError` when it was decided on another state than the stored one."""
+        upsert; `ValueError` when it was decided on another state than the stored one.
+
+        The session this transaction already read is not read again: the upsert only touches
+        a row still in the transition's `before` state (status and held), so a transition
+        decided on stale data changes nothing, returns no row and is refused.
+        """
         previous = await self.get_session(round_id=round_id, person_id=person_id)
         row = persisted(
             previous, transition, round_id=round_id, person_id=person_id, at=at, cursor=cursor
         )
+        before = transition.before
+        held_at = prep_sessions.c.conversation_held_at
         values = {
             "cursor": row.cursor,
             "status": row.status.value,
@@ -81,9 +95,19 @@ class SqlPrepRepo(Repo):
         }
         stmt = self._insert(prep_sessions).values(round_id=round_id, person_id=person_id, **values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["round_id", "person_id"], set_=values
+            index_elements=["round_id", "person_id"],
+            set_=values,
+            where=(prep_sessions.c.status == before.status.value)
+            & (held_at.is_not(None) if before.held else held_at.is_(None)),
         ).returning(*prep_sessions.c)
-        return to_session((await self._session.execute(stmt)).one())
+        stored = (await self._session.execute(stmt)).one_or_none()
+        key = (round_id, person_id)
+        if stored is None:
+            self._sessions.pop(key, None)  # read it afresh next time
+            raise ValueError(f"prep transition from {before}, but the stored session changed")
+        saved = to_session(stored)
+        self._sessions[key] = saved
+        return saved
 
     async def sessions(self, *, round_id: int) -> list[PrepSession]:
         """Every session of the round, by person id (stable for overviews)."""

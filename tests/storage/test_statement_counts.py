@@ -100,7 +100,9 @@ async def test_a_typed_prep_answer_is_one_transaction_of_few_statements(store: S
     counter = await _typed_answer(store)
     assert counter.transactions == 1, counter.statements
     # Reached so far (was 19 statements in 2 transactions): see the xfail for the target.
-    assert counter.work <= 8, counter.statements
+    # 8 before organisation templates; the ninth reads the round's adapted form (a member's
+    # sub-group decides which questions follow). Folding it into the round's load is open.
+    assert counter.work <= 9, counter.statements
 
 
 @pytest.mark.xfail(strict=True, reason="issue 17 target (4 statements) not reached yet")

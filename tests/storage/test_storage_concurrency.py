@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from conversations.domain import Phase, PlanItem, PlanVersion, PrepAnswer
+from conversations.domain import Phase, PlanItem, PlanVersion, PrepAnswer, PrepStatus
 from conversations.lifecycles import prep as prep_lifecycle
 from conversations.lifecycles.base import Refusal
 from conversations.lifecycles.prep import PrepAction, PrepState
@@ -198,3 +198,37 @@ async def test_simultaneous_approvals_one_sees_both(store: SqlStore) -> None:
     tasks = [asyncio.create_task(approve(pid)) for pid in (leader.id, employee_id)]
     start.set()
     assert sorted(await asyncio.gather(*tasks)) == [1, 2]
+
+
+async def test_a_prep_transition_decided_on_a_stale_session_is_refused(store: SqlStore) -> None:
+    """The repository does not read the session again before storing a transition (it keeps
+    what the transaction read); the upsert itself checks the stored state, so a change made
+    meanwhile (here by another writer on the same connection) refuses the transition."""
+    from sqlalchemy import update
+
+    from storage.models import prep_sessions
+
+    round_id, person_id = await _round(store)
+    async with store.transaction() as tx:
+        start = prep_lifecycle.decide(PrepState.of(None, phase=Phase.PREP), PrepAction.START)
+        assert not isinstance(start, Refusal)
+        await tx.prep.apply(
+            round_id=round_id, person_id=person_id, transition=start, at=T0, cursor=0
+        )
+    async with store.transaction() as tx:
+        seen = await tx.prep.get_session(round_id=round_id, person_id=person_id)
+        share = prep_lifecycle.decide(PrepState.of(seen, phase=Phase.PREP), PrepAction.SHARE)
+        assert not isinstance(share, Refusal)
+        await tx.session.execute(  # type: ignore[attr-defined]
+            update(prep_sessions).values(status=PrepStatus.SHARED.value, shared_at=T0)
+        )
+        try:
+            await tx.prep.apply(
+                round_id=round_id, person_id=person_id, transition=share, at=T0, cursor=1
+            )
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a transition decided on a stale session was stored")
+        fresh = await tx.prep.get_session(round_id=round_id, person_id=person_id)
+        assert fresh is not None and fresh.cursor == 0  # read again, unchanged by the refusal

@@ -1,6 +1,6 @@
 """Organisation templates (versioned) and each round's adapted form (org_templates, round_forms).
 
-Revision ID: 0007_org_templates
+Revision ID: 0009_org_templates
 Revises: 0006_encryption
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_org_templates"
+revision: str = "0009_org_templates"
 down_revision: str | None = "0008_year_close"
 branch_labels = None
 depends_on = None

@@ -69,11 +69,13 @@ async def stub() -> AsyncIterator[StubSlack]:
 
 
 @pytest.fixture
-def port(stub: StubSlack) -> SlackPort:
+async def port(stub: StubSlack) -> AsyncIterator[SlackPort]:
     """A port without rate-limit retries, so each injected failure surfaces as it is."""
-    return SlackPort(
+    made = SlackPort(
         client=build_web_client(token=BOT_TOKEN, base_url=stub.api_url, rate_limit_retries=0)
     )
+    yield made
+    await made.close()
 
 
 @pytest.fixture

@@ -453,7 +453,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     assert "Status opdateret: i gang" in dm_text(stub, "D1")
     # -- Lene's copy says so, by name, with the new status (issue #15)
     lene_copy = stub.texts(posts_to(stub, "DL")[-1])
-    assert "Anna Andersen har sat status: i gang" in lene_copy
+    assert "Anna Andersen har sat punkt 1 i udviklingsplanen til: i gang" in lene_copy
     assert "Styrke sprog og leg" in lene_copy and "i gang" in lene_copy
     # -- and both App Homes were brought up to date without anyone opening them
     homes = {c["user_id"]: c for c in stub.calls_to("views.publish")}

@@ -142,8 +142,11 @@ async def test_network_failure_is_unavailable() -> None:
     port = SlackPort(
         client=build_web_client(token=BOT_TOKEN, base_url=f"http://127.0.0.1:{free}/api/")
     )
-    with pytest.raises(DeliveryError) as caught:
-        await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
+    finally:
+        await port.close()
     assert caught.value.kind == "unavailable"
 
 
@@ -153,21 +156,24 @@ async def test_short_rate_limits_are_retried_long_ones_are_not(stub: StubSlack) 
             token=BOT_TOKEN, base_url=stub.api_url, rate_limit_retries=2, max_retry_wait=5
         )
     )
-    stub.fail("chat.postMessage", status=429, retry_after=0)
-    assert await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
-    assert len(stub.calls_to("chat.postMessage")) == 2
+    try:
+        stub.fail("chat.postMessage", status=429, retry_after=0)
+        assert await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
+        assert len(stub.calls_to("chat.postMessage")) == 2
 
-    stub.fail("chat.postMessage", status=429, retry_after=60)
-    with pytest.raises(DeliveryError) as caught:
-        async with asyncio.timeout(5):
+        stub.fail("chat.postMessage", status=429, retry_after=60)
+        with pytest.raises(DeliveryError) as caught:
+            async with asyncio.timeout(5):
+                await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
+        assert caught.value.retry_after == 60
+        assert len(stub.calls_to("chat.postMessage")) == 3
+
+        stub.fail("chat.postMessage", status=429, retry_after=0, times=3)  # more than 2 retries
+        with pytest.raises(DeliveryError):
             await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
-    assert caught.value.retry_after == 60
-    assert len(stub.calls_to("chat.postMessage")) == 3
-
-    stub.fail("chat.postMessage", status=429, retry_after=0, times=3)  # more than 2 retries
-    with pytest.raises(DeliveryError):
-        await port.send(workspace_id=WS, message=Message(to=ToChannel("C1"), text="x"))
-    assert len(stub.calls_to("chat.postMessage")) == 6
+        assert len(stub.calls_to("chat.postMessage")) == 6
+    finally:
+        await port.close()
 
 
 async def test_channel_members_paginates_and_drops_bots_and_deactivated(

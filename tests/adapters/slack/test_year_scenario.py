@@ -155,6 +155,7 @@ async def test_two_years_of_a_five_person_team(
     clock.set(cph("2026-12-08", "11:15"))
     await card(slack, "Anna Andersen")
     await press_ephemeral(slack, user="UL", action="booking.held")
+    await press_ephemeral(slack, user="UL", action="booking.held_confirm")
     await press_ephemeral(slack, user="UL", action="plan.open")
     await press_ephemeral(slack, user="UL", action="plan.item")
     await fill(
