@@ -20,7 +20,7 @@ them on every step. Actions go through `check`, which audits every refusal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -428,18 +428,62 @@ async def read_last_plan(
 ) -> LastPlan | None:
     """The employee's agreed plan from their latest earlier round ("Udviklingsplan fra sidste
     MUS"), for the parties of this round: the conversation starts with "Siden sidste MUS"."""
-    await _read(access, Read.LAST_PLAN, round_=round_, round_id=round_id, employee_id=employee_id)
+    found = await read_last_plans(
+        access, round_=round_, round_id=round_id, employee_ids=[employee_id]
+    )
+    return found.get(employee_id)
+
+
+async def read_last_plans(
+    access: Access, *, round_: Round | None, round_id: int, employee_ids: Sequence[int]
+) -> dict[int, LastPlan]:
+    """`read_last_plan` for several employees of the round at once (the leader's status
+    view): each is checked and audited as its own read, the audit rows in one statement, and
+    the plans read in a few statements, not a few per employee. Any refusal refuses all."""
+    ids = list(dict.fromkeys(employee_ids))
+    kind = Read.LAST_PLAN
+    for employee_id in ids:
+        if not may_read(kind, access.roles(round_, employee_id)):
+            await _audit(access, f"{kind.value}_denied", round_id, employee_id, None)
+            raise Denied("error.not_allowed")
+    await access.tx.audit.record_many(
+        entries=[
+            {
+                "at": access.now,
+                "actor_id": access.actor.id,
+                "action": kind.value,
+                "subject": _subject(round_id, employee_id),
+            }
+            for employee_id in ids
+        ]
+    )
+    if not ids:
+        return {}
     assert round_ is not None
     tx = access.tx
-    for earlier in await tx.rounds.with_member(person_id=employee_id):  # newest first
-        if earlier.id == round_.id or earlier.created_at >= round_.created_at:
-            continue
-        versions = await tx.plans.versions(round_id=earlier.id, employee_id=employee_id)
-        agreed = agreed_version(versions)
-        if agreed is not None and agreed.items:
-            progress = await tx.plans.item_progress(round_id=earlier.id, employee_id=employee_id)
-            return LastPlan(round=earlier, version=agreed, progress=progress)
-    return None
+    earlier: dict[int, list[Round]] = {}  # newest first, as `rounds.with_member`
+    for employee_id, taken in (await tx.rounds.with_members(person_ids=ids)).items():
+        earlier[employee_id] = [
+            r for r in taken if r.id != round_.id and r.created_at < round_.created_at
+        ]
+    round_ids = sorted({r.id for rs in earlier.values() for r in rs})
+    if not round_ids:
+        return {}
+    versions = await tx.plans.versions_in(round_ids=round_ids, employee_ids=list(earlier))
+    chosen: dict[int, tuple[Round, PlanVersion]] = {}
+    for employee_id, rs in earlier.items():
+        for r in rs:
+            agreed = agreed_version(versions.get((r.id, employee_id), []))
+            if agreed is not None and agreed.items:
+                chosen[employee_id] = (r, agreed)
+                break
+    if not chosen:
+        return {}
+    progress = await tx.plans.item_progress_in(plans=[(r.id, e) for e, (r, _) in chosen.items()])
+    return {
+        e: LastPlan(round=r, version=v, progress=progress.get((r.id, e), {}))
+        for e, (r, v) in chosen.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)

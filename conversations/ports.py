@@ -147,6 +147,10 @@ class RoundRepo(Protocol):
         """Rounds the person takes part in as an employee (any phase), newest first."""
         ...
 
+    async def with_members(self, *, person_ids: Sequence[int]) -> dict[int, list[Round]]:
+        """Each person's rounds as an employee, newest first, by person id (one statement)."""
+        ...
+
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first."""
         ...
@@ -255,6 +259,10 @@ class AuditRepo(Protocol):
         detail: str | None = None,
     ) -> None: ...
 
+    async def record_many(self, *, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Several `record`s in one statement (keys: at, actor_id, action, subject, detail)."""
+        ...
+
     async def entries(
         self, *, subject_prefix: str | None = None, limit: int = 100
     ) -> list[AuditEntry]:
@@ -341,6 +349,18 @@ class PlanRepo(Protocol):
 
     async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
         """Every employee's item follow-up, by employee id (one statement)."""
+        ...
+
+    async def versions_in(
+        self, *, round_ids: Sequence[int], employee_ids: Sequence[int]
+    ) -> dict[tuple[int, int], list[PlanVersion]]:
+        """Versions of several plans, oldest first, by (round id, employee id) (bounded)."""
+        ...
+
+    async def item_progress_in(
+        self, *, plans: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], dict[str, ItemProgress]]:
+        """Item follow-up of several plans, by (round id, employee id) (one statement)."""
         ...
 
     async def set_item_status(

@@ -32,16 +32,17 @@ async def missing_in(
 ) -> tuple[list[tuple[int, Team]], set[int]]:
     """(person id, team) for each team member not in a round started on or after `since`,
     and every team member. Leaders of a team are not counted as its employees."""
-    missing: list[tuple[int, Team]] = []
-    everyone: set[int] = set()
-    for team in teams:
-        for person_id in team.member_ids:
-            if person_id in team.leader_ids:
-                continue
-            everyone.add(person_id)
-            rounds = await tx.rounds.with_member(person_id=person_id)
-            if not any(r.created_at.date() >= since for r in rounds):
-                missing.append((person_id, team))
+    employees = [
+        (person_id, team)
+        for team in teams
+        for person_id in team.member_ids
+        if person_id not in team.leader_ids
+    ]
+    everyone = {person_id for person_id, _ in employees}
+    # Every member's rounds in one statement, not a query per member.
+    taken = await tx.rounds.with_members(person_ids=sorted(everyone))
+    covered = {p for p, rs in taken.items() if any(r.created_at.date() >= since for r in rs)}
+    missing = [(person_id, team) for person_id, team in employees if person_id not in covered]
     return missing, everyone
 
 

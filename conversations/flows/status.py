@@ -138,6 +138,12 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     bookings = {b.employee_id: b for b in await ctx.tx.bookings.for_round(round_id=view.round.id)}
     plans = await ctx.tx.plans.versions_for_round(round_id=view.round.id)
     progress_by = await ctx.tx.plans.item_progress_for_round(round_id=view.round.id)
+    last_plans = await policy.read_last_plans(
+        policy.access(ctx),
+        round_=view.round,
+        round_id=view.round.id,
+        employee_ids=[person.id for person, _ in rows],
+    )
     for person, session in rows:
         state = state_of(session)
         line = ctx.t(f"status.line.{state.value}", name=person.display_name)
@@ -165,9 +171,7 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
             items = _item_summary(ctx, versions, progress_by.get(person.id, {}))
             if items:
                 extras.append(items)
-        last = await policy.read_last_plan(
-            policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=person.id
-        )
+        last = last_plans.get(person.id)
         if last is not None:
             extras.append(
                 ctx.t("status.last_plan", items=_counts(ctx, last.version, last.progress))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,23 @@ class SqlAuditRepo(Repo):
                 at=at, actor_id=actor_id, action=action, subject=subject, detail=detail
             )
         )
+
+    async def record_many(self, *, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Several rows in one INSERT (an overview's per-person reads): each mapping has the
+        arguments of `record` (`detail` may be left out)."""
+        if not entries:
+            return
+        rows = [
+            {
+                "at": e["at"],
+                "actor_id": e["actor_id"],
+                "action": e["action"],
+                "subject": e["subject"],
+                "detail": e.get("detail"),
+            }
+            for e in entries
+        ]
+        await self._session.execute(insert(audit_log).values(rows))
 
     async def entries(
         self, *, subject_prefix: str | None = None, limit: int = 100

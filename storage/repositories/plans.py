@@ -255,6 +255,56 @@ class SqlPlanRepo(Repo):
             found.setdefault(version.employee_id, []).append(version)
         return found
 
+    async def versions_in(
+        self, *, round_ids: Sequence[int], employee_ids: Sequence[int]
+    ) -> dict[tuple[int, int], list[PlanVersion]]:
+        """The versions of several plans, oldest first, by (round id, employee id), in two
+        statements. Every pair of a given round and employee is looked up."""
+        if not round_ids or not employee_ids:
+            return {}
+        rows = (
+            await self._session.execute(
+                select(plan_versions)
+                .where(
+                    plan_versions.c.round_id.in_(sorted(set(round_ids)))
+                    & plan_versions.c.employee_id.in_(sorted(set(employee_ids)))
+                )
+                .order_by(
+                    plan_versions.c.round_id, plan_versions.c.employee_id, plan_versions.c.number
+                )
+            )
+        ).all()
+        found: dict[tuple[int, int], list[PlanVersion]] = {}
+        for version in await self._with_approvals(rows):
+            found.setdefault((version.round_id, version.employee_id), []).append(version)
+        return found
+
+    async def item_progress_in(
+        self, *, plans: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], dict[str, ItemProgress]]:
+        """The item follow-up of several plans, by (round id, employee id), in one statement."""
+        wanted = set(plans)
+        if not wanted:
+            return {}
+        rows = await self._session.execute(
+            select(plan_item_progress)
+            .where(
+                plan_item_progress.c.round_id.in_(sorted({r for r, _ in wanted}))
+                & plan_item_progress.c.employee_id.in_(sorted({e for _, e in wanted}))
+            )
+            .order_by(
+                plan_item_progress.c.round_id,
+                plan_item_progress.c.employee_id,
+                plan_item_progress.c.item_id,
+            )
+        )
+        found: dict[tuple[int, int], dict[str, ItemProgress]] = {key: {} for key in wanted}
+        for row in rows:
+            key = (row.round_id, row.employee_id)
+            if key in wanted:
+                found[key][row.item_id] = to_progress(row)
+        return found
+
     async def set_item_status(
         self,
         *,

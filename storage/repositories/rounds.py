@@ -120,6 +120,28 @@ class SqlRoundRepo(Repo):
     async def with_member(self, *, person_id: int) -> list[Round]:
         return await self._linked(TeamRole.MEMBER, person_id=person_id)
 
+    async def with_members(self, *, person_ids: Sequence[int]) -> dict[int, list[Round]]:
+        """Each person's rounds as an employee, newest first, in one statement (each round
+        once, not once per person): for overviews of a team, not a query per member."""
+        wanted = set(person_ids)
+        if not wanted:
+            return {}
+        taking_part = select(round_people.c.round_id).where(
+            round_people.c.person_id.in_(sorted(wanted))
+            & (round_people.c.role == TeamRole.MEMBER.value)
+        )
+        stmt = (
+            _select()
+            .where(rounds.c.id.in_(taking_part))
+            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        )
+        found: dict[int, list[Round]] = {}
+        for round_ in await self._with_people(list(await self._session.execute(stmt))):
+            for person_id in round_.member_ids:
+                if person_id in wanted:
+                    found.setdefault(person_id, []).append(round_)
+        return found
+
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
         stmt = (
             _select()

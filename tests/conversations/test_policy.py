@@ -283,6 +283,34 @@ async def test_every_read_for_every_role(world: World, who: str, kind: Read, sha
         assert not [a for a, _, _ in new if a.endswith("_denied")]
 
 
+async def test_the_last_plans_of_a_round_are_read_at_once_and_audited_per_member(
+    world: World,
+) -> None:
+    """The status view's batch: one audit row per member read; any refusal refuses all."""
+    r1 = world.r1
+    members = list(r1.member_ids)
+    before = await _audit(world)
+    async with world.store.transaction() as tx:
+        found = await policy.read_last_plans(
+            _access(world, tx, "leader"), round_=r1, round_id=r1.id, employee_ids=members
+        )
+    assert found == {}  # no earlier round
+    new = [row for row in await _audit(world) if row not in before]
+    leader = world.people["leader"].id
+    assert sorted(new) == sorted(
+        (Read.LAST_PLAN.value, f"round:{r1.id}:person:{m}", leader) for m in members
+    )
+    assert len(members) > 1
+    before = await _audit(world)
+    async with world.store.transaction() as tx:
+        with pytest.raises(policy.Denied):
+            await policy.read_last_plans(
+                _access(world, tx, "mate"), round_=r1, round_id=r1.id, employee_ids=members
+            )
+    new = [row for row in await _audit(world) if row not in before]
+    assert [a for a, _, _ in new] == [f"{Read.LAST_PLAN.value}_denied"]
+
+
 async def test_the_leaders_booking_material_carries_shared_prep_and_own_notes_only(
     world: World,
 ) -> None:

@@ -448,6 +448,12 @@ class StoreContract:
                 r2024.id,
             ]
             assert [r.id for r in await tx.rounds.with_member(person_id=emp2.id)] == [r2024.id]
+            batch = await tx.rounds.with_members(person_ids=[emp1.id, emp2.id, lead.id])
+            assert {p: [r.id for r in rs] for p, rs in batch.items()} == {
+                emp1.id: [r2025.id, r2024.id],
+                emp2.id: [r2024.id],
+            }
+            assert await tx.rounds.with_members(person_ids=[]) == {}
             assert [r.id for r in await tx.rounds.led_by(person_id=emp2.id)] == [r2025.id]
             assert [r.id for r in await tx.rounds.led_by(person_id=lead.id)] == [r2024.id]
             [latest, *_] = await tx.rounds.for_team(team_id=team.id)
@@ -971,6 +977,30 @@ class StoreContract:
             assert versions == [v1, v2]  # oldest first; the first left as it was
             assert await tx.plans.latest(round_id=rnd.id, employee_id=e1.id) == v2
             assert await tx.plans.latest(round_id=rnd.id, employee_id=e2.id) == other
+            batch = await tx.plans.versions_in(round_ids=[rnd.id], employee_ids=[e1.id, e2.id])
+            assert batch == {(rnd.id, e1.id): [v1, v2], (rnd.id, e2.id): [other]}
+            assert await tx.plans.versions_in(round_ids=[rnd.id], employee_ids=[lead.id]) == {}
+            await tx.plans.set_item_status(
+                round_id=rnd.id,
+                employee_id=e1.id,
+                item_id="i1",
+                status=ItemStatus.DONE,
+                by=e1.id,
+                at=T0,
+            )
+            progress = await tx.plans.item_progress_in(plans=[(rnd.id, e1.id), (rnd.id, e2.id)])
+            assert list(progress[(rnd.id, e1.id)]) == ["i1"]
+            assert progress[(rnd.id, e2.id)] == {}
+            await tx.audit.record_many(
+                entries=[
+                    {"at": T0, "actor_id": lead.id, "action": "x.read", "subject": "s:1"},
+                    {"at": T0, "actor_id": lead.id, "action": "x.read", "subject": "s:2"},
+                ]
+            )
+            assert sorted(e.subject for e in await tx.audit.entries(subject_prefix="s:")) == [
+                "s:1",
+                "s:2",
+            ]
 
     async def test_plan_draft_edit_state_and_change_request(self, store: Store) -> None:
         async with store.transaction() as tx:
