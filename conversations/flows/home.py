@@ -98,6 +98,7 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         blocks += [
             Divider(),
             Heading(ctx.t("status.title", team=team_label(view))),
+            Paragraph(ctx.t("status.summary", shared=shared, count=len(rows))),
             Fields(
                 (
                     (ctx.t("home.phase"), ctx.t(f"home.phase.{view.round.phase.value}")),
