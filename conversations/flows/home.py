@@ -89,12 +89,11 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
         rows = await progress(ctx, view)
         shared = sum(1 for _, s in rows if state_of(s) == PrepStatus.SHARED)
         held_count = sum(1 for _, s in rows if s is not None and s.conversation_held_at is not None)
-        plans = [
-            await ctx.tx.plans.latest(round_id=view.round.id, employee_id=person.id)
-            for person, _ in rows
-        ]
-        awaiting = sum(1 for p in plans if p is not None and p.state == PlanState.PROPOSED)
-        agreed = sum(1 for p in plans if p is not None and p.state == PlanState.AGREED)
+        # One read for the round's plans (as the status view does), not one per member.
+        versions = await ctx.tx.plans.versions_for_round(round_id=view.round.id)
+        plans = [versions[person.id][-1] for person, _ in rows if versions.get(person.id)]
+        awaiting = sum(1 for p in plans if p.state == PlanState.PROPOSED)
+        agreed = sum(1 for p in plans if p.state == PlanState.AGREED)
         blocks += [
             Divider(),
             Heading(ctx.t("status.title", team=team_label(view))),
