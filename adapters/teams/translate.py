@@ -12,7 +12,9 @@ updating a card needs both, and the pair survives a restart.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -276,18 +278,34 @@ def _context(activity: Activity) -> Context:
 
 
 def _plain_text(activity: Activity) -> str:
-    """The typed text without the bot's @mention (needed in channels) and surrounding space."""
+    """The typed text as plain text: the bot's @mention (needed in channels) removed, every
+    other mention as ``@Name`` (the neutral form Slack's ``<@U…>`` takes), space trimmed.
+
+    Only a mention Teams vouches for with a `mention` entity is translated; ``<at>…</at>`` a
+    person typed without one stays literal text (and is escaped like any other when shown).
+    """
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or ():
         if entity.type != "mention":
             continue
         mentioned = getattr(entity, "mentioned", None)  # the SDK parses it into a `Mention`
-        mentioned_id = getattr(mentioned, "id", None)
-        label = getattr(entity, "text", None)
-        if mentioned_id == bot_id and label:
-            text = text.replace(str(label), " ")
+        label = str(getattr(entity, "text", None) or "")
+        if not label or label not in text:
+            continue
+        if getattr(mentioned, "id", None) == bot_id:
+            text = text.replace(label, " ")
+            continue
+        match = _AT_TAG.fullmatch(label)
+        if match is None:
+            continue  # not an `<at>` tag: never rewrite the person's own words
+        name = " ".join(str(getattr(mentioned, "name", None) or "").split())
+        name = name or " ".join(html.unescape(match.group(1)).split())
+        text = text.replace(label, f"@{name}" if name else " ", 1)
     return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+
+
+_AT_TAG = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 
 
 def _event_id(activity: Activity) -> str:

@@ -78,6 +78,28 @@ def test_channel_command_loses_the_mention_and_plain_channel_text_is_ignored() -
     assert translate(channel(text="<at>MUS</at> hej", entities=[mention])) is None
 
 
+def test_a_mention_in_a_typed_answer_becomes_the_persons_name() -> None:
+    """Issue #15: `<at>Lene</at>` with its `mention` entity -> `@Lene Leder` (Slack's neutral
+    form); `<at>…</at>` typed without an entity, or a label that is no tag, stays as typed."""
+    lene = {
+        "type": "mention",
+        "text": "<at>Lene</at>",
+        "mentioned": {"id": "29:lene", "name": "Lene Leder"},
+    }
+    typed = "Tal med <at>Lene</at> og <at>Bo</at> om det"
+    inbound = translate(activity(text=typed, entities=[lene]))
+    assert inbound is not None and isinstance(inbound.event, TextEvent)
+    assert inbound.event.text == "Tal med @Lene Leder og <at>Bo</at> om det"
+
+    nameless = {**lene, "text": "<at>Lene &amp; Co</at>", "mentioned": {"id": "29:lene"}}
+    inbound = translate(activity(text="Hej <at>Lene &amp; Co</at>", entities=[nameless]))
+    assert inbound is not None and inbound.event.text == "Hej @Lene & Co"  # type: ignore[union-attr]
+
+    not_a_tag = {**lene, "text": "Lene"}
+    inbound = translate(activity(text="Lene er god", entities=[not_a_tag]))
+    assert inbound is not None and inbound.event.text == "Lene er god"  # type: ignore[union-attr]
+
+
 def test_submit_with_button_data_is_a_button_event() -> None:
     data = {ACTION_KEY: "prep.skip", VALUE_KEY: "q3", OWNER_KEY: "aad-anna"}
     inbound = translate(activity(value=data, replyToId="card-1"))
