@@ -27,6 +27,7 @@ from adapters.teams.cards import (
     FORM_KEY,
     MULTI_KEY,
     OWNER_KEY,
+    REFRESH_VERB,
     STATE_KEY,
     TIME_SUFFIX,
     VALUE_KEY,
@@ -37,6 +38,7 @@ from conversations.events import (
     CommandEvent,
     Context,
     FormEvent,
+    HomeEvent,
     InboundEvent,
     InstallEvent,
     Platform,
@@ -60,6 +62,7 @@ class Inbound:
     submitted: dict[str, Any] = field(default_factory=dict)  # raw submit data, to refill a form
     execute: bool = False  # arrived as an Action.Execute invoke: answer in the HTTP response
     dialog: bool = False  # arrived as task/fetch: the answer is a dialog, not a chat message
+    refresh: bool = False  # the overview card's `refresh`: answer with the fresh overview card
 
 
 def make_ref(*, conversation_id: str, activity_id: str) -> str:
@@ -135,6 +138,15 @@ def translate(activity: Activity) -> Inbound | None:
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action")
         data = action.get("data") if isinstance(action, dict) else None
+        if isinstance(action, dict) and action.get("verb") == REFRESH_VERB:
+            # The person is looking at their overview card: it is their overview opened.
+            owner = data.get(OWNER_KEY) if isinstance(data, dict) else None
+            return Inbound(
+                event=HomeEvent(event_id=event_id, actor=who, context=context),
+                owner=str(owner) if owner else None,
+                execute=True,
+                refresh=True,
+            )
         if not isinstance(data, dict):
             return None
         return _submit(data, event_id=event_id, who=who, context=context, execute=True)

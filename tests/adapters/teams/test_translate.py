@@ -12,11 +12,19 @@ from adapters.teams.cards import (
     FORM_KEY,
     MULTI_KEY,
     OWNER_KEY,
+    REFRESH_VERB,
     STATE_KEY,
     VALUE_KEY,
 )
 from adapters.teams.translate import split_ref, translate
-from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
+from conversations.events import (
+    ButtonEvent,
+    CommandEvent,
+    FormEvent,
+    HomeEvent,
+    InstallEvent,
+    TextEvent,
+)
 
 BOT = {"id": "28:bot", "name": "MUS"}
 
@@ -174,3 +182,20 @@ def test_event_id_is_stable_without_an_activity_id() -> None:
     two = translate(activity(id=None, text="hej", timestamp="2025-01-01T10:00:00Z"))
     assert one is not None and two is not None
     assert one.event.event_id == two.event.event_id
+
+
+def test_the_overview_cards_refresh_is_the_overview_opened() -> None:
+    """Issue #15: Teams' automatic `refresh` of the overview card -> a HomeEvent for the viewer,
+    carrying the card's owner so the app can ignore anyone else's."""
+    action = {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {OWNER_KEY: "aad-lene"}}
+    inbound = translate(
+        activity(
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": action, "trigger": "automatic"},
+            replyToId="card-7",
+        )
+    )
+    assert inbound is not None and isinstance(inbound.event, HomeEvent)
+    assert inbound.refresh and inbound.execute
+    assert inbound.owner == "aad-lene" and inbound.event.actor.user_id == "aad-anna"
