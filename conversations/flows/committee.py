@@ -37,12 +37,11 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 
 async def command(ctx: Ctx, rest: str) -> Reply:
-    members = await ctx.tx.committee.members(workspace_id=ctx.workspace.id)
     out = Reply()
-    if ctx.person.id in members:
+    if await policy.in_committee(policy.access(ctx), workspace_id=ctx.workspace.id):
         out += await show_figures(ctx)
-    if ctx.is_admin():
-        out += await _form(ctx, members)
+    if policy.governs(ctx, policy.Govern.NAME_COMMITTEE):
+        out += await _form(ctx, await ctx.tx.committee.members(workspace_id=ctx.workspace.id))
     if not out.items:
         await policy.read_committee(policy.access(ctx), workspace_id=ctx.workspace.id)
     return out
