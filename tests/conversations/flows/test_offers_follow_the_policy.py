@@ -85,4 +85,3 @@ async def test_only_an_admin_is_offered_to_close_a_round_they_do_not_lead(
     assert "summary.close" not in _actions(nina)
     xenia = await world.h.command("UX", "afslut")  # an admin of the workspace
     assert "summary.close" in _actions(xenia)
-
