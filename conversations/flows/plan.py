@@ -823,12 +823,12 @@ async def _history(ctx: Ctx, plan: _Plan) -> Reply:
 
 async def _download(ctx: Ctx, plan: _Plan) -> Reply:
     """The plan as a PDF and as plain text, every version with its signatures."""
-    from conversations.plan_document import render_pdf, render_text
+    from conversations.plan_document import PlanDocument, render_pdf, render_text
 
     assert plan.read is not None  # read (and audited) as DOCUMENT by `_load`
     versions, progress = plan.read.versions, plan.read.progress
     people = {p.id: p for p in (plan.employee, *plan.leaders)}
-    document = dict(
+    document = PlanDocument(
         locale=ctx.locale,
         tz=ctx.tz,
         template=plan.view.template,
@@ -838,8 +838,8 @@ async def _download(ctx: Ctx, plan: _Plan) -> Reply:
         progress={k: v.status for k, v in progress.items()},
         kerneopgave=plan.view.round.kerneopgave,
     )
-    text = render_text(**document)  # type: ignore[arg-type]
-    pdf = render_pdf(**document)  # type: ignore[arg-type]
+    text = render_text(document)
+    pdf = render_pdf(document)
     name = ctx.t("plan.filename")
     return Reply(
         (
