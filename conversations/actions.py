@@ -539,8 +539,30 @@ class ActionMove(ButtonAction, prefix="action.move"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ActionSnooze(ButtonAction, prefix="action.snooze"):
+    """ "Remind me tomorrow" on an owner's reminder of an agreement, for that owner."""
+
+    round_id: int
+    action_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionEdit(ButtonAction, prefix="action.edit"):
+    """Open the form that changes an agreement (the leader's)."""
+
+    round_id: int
+    action_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ActionAddForm(FormState, prefix="action.add"):
     round_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionEditForm(FormState, prefix="action.edit"):
+    round_id: int
+    action_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
