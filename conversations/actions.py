@@ -542,8 +542,27 @@ class ActionMove(_Round, ButtonAction, prefix="action.move"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ActionSnooze(_Round, ButtonAction, prefix="action.snooze"):
+    """ "Remind me tomorrow" on an owner's reminder of an agreement, for that owner."""
+
+    action_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionEdit(_Round, ButtonAction, prefix="action.edit"):
+    """Open the form that changes an agreement (the leader's)."""
+
+    action_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ActionAddForm(_Round, FormState, prefix="action.add"):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionEditForm(_Round, FormState, prefix="action.edit"):
+    action_id: int
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -81,7 +81,9 @@ class Ctx:
         return self.now.astimezone(self.tz).date()
 
     def is_admin(self) -> bool:
-        return self.person.is_admin or self.person.user_id in self.settings.configured_admins
+        from conversations.policy import is_admin
+
+        return is_admin(self.person, configured=self.settings.configured_admins)
 
     def may_lead(self) -> bool:
         return (

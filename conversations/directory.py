@@ -9,7 +9,7 @@ gets it (from the platform), only slower.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from conversations.actions import LeadersForm, RoundStartForm
 from conversations.events import Actor, FormEvent, InboundEvent
@@ -60,11 +60,17 @@ class Directory:
                 self._people[user_id] = None
         return self._people[user_id]
 
-    async def prefetch(self, event: InboundEvent) -> None:
-        """Read what handling `event` will ask for (forms that name channels or people)."""
+    async def prefetch(self, event: InboundEvent, *, admins: Collection[str] = ()) -> None:
+        """Read what handling `event` will ask for (forms that name channels or people).
+
+        `admins`: the admins named in configuration; a round start stores those it has not
+        met (for the round's 13-month flag), so their profiles are read here too.
+        """
         if not isinstance(event, FormEvent):
             return
         if event.form == RoundStartForm.prefix:
+            for user_id in sorted(admins):
+                await self.lookup(user_id=user_id)
             if isinstance(channel := event.values.get("channel"), str) and channel.strip():
                 await self.channel_info(channel_id=channel.strip())
             chosen = _ids(event.values.get("members"))

@@ -70,7 +70,8 @@ class Engine:
         actor = await self._complete_actor(event, platform=platform)
         key = f"{actor.platform}:{actor.workspace_id}:{event.event_id}"
         directory = Directory(platform=platform, workspace_id=actor.workspace_id)
-        await directory.prefetch(event)  # network reads before the transaction, not inside it
+        # Network reads before the transaction, not inside it.
+        await directory.prefetch(event, admins=self.settings.configured_admins)
         now = self.clock.now()
         try:
             async with self.store.transaction() as tx:

@@ -95,6 +95,8 @@ class Do(StrEnum):
     WRITE_TEAM_ACTIONS = "actions.write"  # the leader writes the team's agreements
     UPDATE_TEAM_ACTION = "actions.update"  # an agreement's owner (or the leader) moves it on
     RESEND_KICKOFF = "round.kickoff.resend"  # post the kickoff to the team channel again
+    EDIT_TEAM_ACTION = "actions.edit"  # the leader changes what/when/who/how of an agreement
+    SNOOZE_TEAM_ACTION = "actions.snooze"  # an owner: "remind me tomorrow" on their reminder
 
 
 class Govern(StrEnum):
@@ -149,7 +151,13 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.WRITE_TEAM_ACTIONS: frozenset({_L}),
     Do.UPDATE_TEAM_ACTION: _PARTIES,  # and, for an employee, only as an owner: `check_owner`
     Do.RESEND_KICKOFF: frozenset({_L}),
+    Do.EDIT_TEAM_ACTION: frozenset({_L}),
+    Do.SNOOZE_TEAM_ACTION: _PARTIES,  # and only as an owner, leader or not: `check_owner`
 }
+
+# Team-action actions where the round's leader stands in for the owners; the others are the
+# owners' own (an owner's reminder is snoozed by that owner only).
+LEADER_STANDS_IN: frozenset[Do] = frozenset({Do.UPDATE_TEAM_ACTION})
 
 GOVERNORS: Mapping[Govern, frozenset[Role]] = {
     Govern.START_ROUND: frozenset({_L, _A}),
@@ -266,6 +274,23 @@ def access(ctx: Ctx) -> Access:
     return Access(tx=ctx.tx, actor=ctx.person, now=ctx.now, is_admin=ctx.is_admin())
 
 
+def is_admin(person: Person, *, configured: frozenset[str]) -> bool:
+    """THE rule of who is an admin: the platform says so, or MUSBOT_ADMINS names them (Teams
+    tells no admin flag)."""
+    return person.is_admin or person.user_id in configured
+
+
+async def admins(tx: Tx, *, workspace_id: int, configured: frozenset[str]) -> list[Person]:
+    """Every admin of the workspace by `is_admin`: those the platform flagged and those named
+    in configuration whom the bot knows (has stored), each once, flagged ones first."""
+    found = {p.id: p for p in await tx.people.admins(workspace_id=workspace_id)}
+    for user_id in sorted(configured):
+        person = await tx.people.get_by_user_id(workspace_id=workspace_id, user_id=user_id)
+        if person is not None:
+            found.setdefault(person.id, person)
+    return list(found.values())
+
+
 class Denied(Refuse):
     """A refused read or action (already audited). Shown as `key` (default: not allowed)."""
 
@@ -298,14 +323,21 @@ async def check(
 
 
 async def check_owner(
-    access: Access, *, round_: Round | None, round_id: int, owner_ids: tuple[int, ...]
+    access: Access,
+    *,
+    round_: Round | None,
+    round_id: int,
+    owner_ids: tuple[int, ...],
+    action: Do = Do.UPDATE_TEAM_ACTION,
 ) -> None:
     """An agreement of the team's action plan is moved on by one of its owners or by the
-    round's leader; any other member is refused (and audited)."""
+    round's leader (`LEADER_STANDS_IN`); its reminder is snoozed by an owner only. Anyone
+    else is refused (and audited)."""
     held = access.roles(round_, None)
-    owner = Role.EMPLOYEE in held and access.actor.id in owner_ids
-    if Role.LEADER not in held and not owner:
-        await _audit(access, f"{Do.UPDATE_TEAM_ACTION.value}_denied", round_id, None, None)
+    owner = bool(held & _PARTIES) and access.actor.id in owner_ids
+    stands_in = action in LEADER_STANDS_IN and Role.LEADER in held
+    if not may_do(action, held) or not (owner or stands_in):
+        await _audit(access, f"{action.value}_denied", round_id, None, None)
         raise Denied("error.not_allowed")
 
 

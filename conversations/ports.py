@@ -479,6 +479,22 @@ class TeamActionRepo(Protocol):
         """Move from `transition.before` only (ValueError if it moved meanwhile)."""
         ...
 
+    async def edit(
+        self,
+        *,
+        action_id: int,
+        transition: ActionItemTransition,
+        what: str,
+        due_on: date,
+        follow_up: str,
+        owner_ids: Sequence[int],
+        by: int,
+        at: datetime,
+    ) -> TeamAction:
+        """Replace what, when, who and how (an EDIT transition, from `transition.before`
+        only: ValueError if it moved meanwhile) and return the item as it now is."""
+        ...
+
 
 class CommitteeRepo(Protocol):
     """Who sits on the cooperation committee of a workspace (named by an admin)."""

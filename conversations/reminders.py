@@ -98,13 +98,50 @@ async def schedule_team_action(
     )
 
 
+def _team_action_prefix(item: TeamAction) -> str:
+    return f"teamaction:{item.round_id}:{item.id}:"
+
+
+async def snooze_team_action(
+    *, tx: Tx, item: TeamAction, owner: Person, now: datetime, hours: WorkingHours
+) -> datetime:
+    """ "Remind me tomorrow" on an owner's reminder: the next working morning, once a day."""
+    tomorrow = now.astimezone(zone(owner.timezone)).date() + timedelta(days=1)
+    due = morning_of(day=tomorrow, timezone=owner.timezone, hours=hours)
+    local = due.astimezone(zone(owner.timezone)).date()
+    await tx.outbox.schedule(
+        key=f"{team_action_key(item, owner.id)}:snooze:{local.isoformat()}",
+        kind=TEAM_ACTION_DUE,
+        round_id=item.round_id,
+        recipient_id=owner.id,
+        subject_id=None,
+        due_at=due,
+    )
+    return due
+
+
+async def cancel_team_action(*, tx: Tx, item: TeamAction) -> None:
+    """Every pending reminder of an agreement (each owner's, snoozed ones too) is withdrawn;
+    those already sent stay sent."""
+    prefix = _team_action_prefix(item)
+    for reminder in await tx.outbox.for_round(round_id=item.round_id):
+        if (
+            reminder.kind == TEAM_ACTION_DUE
+            and reminder.key.startswith(prefix)
+            and reminder.state == ReminderState.PENDING
+        ):
+            await tx.outbox.cancel(key=reminder.key)
+
+
 async def _team_action_due(
     *, tx: Tx, round_: Round, team: Team, reminder: Reminder, recipient: Person
 ) -> Message | None:
-    """Only while the agreement is open or under way, and only to one of its owners."""
+    """Only while the agreement is open or under way, only to one of its owners, and only for
+    the date it has now (a reminder for a date since changed says nothing)."""
     parts = reminder.key.split(":")
     try:
         action_id = int(parts[2])
+        day = date.fromisoformat(parts[4])
     except (IndexError, ValueError):
         return None
     item = await tx.team_actions.get(action_id=action_id)
@@ -113,6 +150,7 @@ async def _team_action_due(
         or item.round_id != round_.id
         or recipient.id not in item.owner_ids
         or item.state not in (ActionState.OPEN, ActionState.UNDER_WAY)
+        or item.due_on != day
     ):
         return None
     from conversations.flows.actionplan import team_action_message

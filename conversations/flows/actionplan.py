@@ -3,20 +3,27 @@
 The leader writes the joint agreements in chat: what, when, who (one or more of the round's
 people) and how it is followed up. Each is posted to the team channel, each owner is reminded
 on its date and moves it on from the reminder, and anyone in the team sees the plan's status
-with `/mus handleplan`. States move only by `lifecycles/action_item.py`; every read and every
-refusal goes through the policy.
+with `/mus handleplan`. The leader may change an agreement afterwards (what, when, who, how):
+the team channel hears of the change and the owners' pending reminder follows the new date.
+An owner may put their reminder off to tomorrow. States move only by
+`lifecycles/action_item.py`; every read and every refusal goes through the policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 
 from conversations import i18n, policy
 from conversations.actions import (
     ActionAdd,
     ActionAddForm,
+    ActionEdit,
+    ActionEditForm,
     ActionMove,
     ActionShow,
+    ActionSnooze,
     ButtonAction,
     FormState,
     StaleAction,
@@ -26,8 +33,12 @@ from conversations.domain import Person, Phase, Round, Team
 from conversations.flows.common import RoundView, accept, load_round, say
 from conversations.flows.status import team_label
 from conversations.lifecycles import action_item
-from conversations.lifecycles.action_item import ActionItemAction, ActionState
-from conversations.lifecycles.base import Effect
+from conversations.lifecycles.action_item import (
+    ActionItemAction,
+    ActionItemTransition,
+    ActionState,
+)
+from conversations.lifecycles.base import Effect, Refusal
 from conversations.messages import (
     Block,
     Button,
@@ -49,7 +60,12 @@ from conversations.messages import (
 )
 from conversations.parsing import ParseError, parse_date
 from conversations.refusal import Refuse
-from conversations.reminders import TEAM_ACTION_DUE, schedule_team_action, team_action_key
+from conversations.reminders import (
+    TEAM_ACTION_DUE,
+    cancel_team_action,
+    schedule_team_action,
+    snooze_team_action,
+)
 from conversations.year import TeamAction
 
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -57,6 +73,8 @@ TEXT_LIMIT = 500
 # The action plan is written after the summary meeting (and lives on after the round closes).
 WRITABLE = (Phase.SUMMARY, Phase.FOLLOW_UP)
 READABLE = (Phase.SUMMARY, Phase.FOLLOW_UP, Phase.CLOSED)
+# An agreement may be changed as long as it is followed up, after the round closed too.
+EDITABLE = READABLE
 
 
 async def _newest(ctx: Ctx, *, leading: bool) -> RoundView | None:
@@ -93,13 +111,21 @@ async def show(ctx: Ctx, view: RoundView) -> Reply:
     for n, action in enumerate(actions, start=1):
         blocks += _item_blocks(ctx.locale, action, people, n=n)
     buttons: list[Button] = []
-    writer = policy.may(
-        policy.access(ctx), policy.Do.WRITE_TEAM_ACTIONS, round_=view.round, employee_id=None
-    )
+    access = policy.access(ctx)
+    writer = policy.may(access, policy.Do.WRITE_TEAM_ACTIONS, round_=view.round, employee_id=None)
+    editor = policy.may(access, policy.Do.EDIT_TEAM_ACTION, round_=view.round, employee_id=None)
     if writer and view.round.phase in WRITABLE:
         buttons.append(
             ActionAdd(round_id=view.round.id).button(ctx.t("action.button.add"), style="primary")
         )
+    if editor and view.round.phase in EDITABLE:
+        buttons += [
+            ActionEdit(round_id=view.round.id, action_id=action.id).button(
+                ctx.t("action.button.edit", n=n)
+            )
+            for n, action in enumerate(actions, start=1)
+            if not isinstance(action_item.decide(action.state, ActionItemAction.EDIT), Refusal)
+        ]
     return Reply((Message(to=ToActor(), text=title, blocks=tuple(blocks), buttons=tuple(buttons)),))
 
 
@@ -120,6 +146,10 @@ def _item_blocks(
 
 
 async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
+    if isinstance(action, ActionSnooze):
+        return await _snooze(ctx, action)
+    if isinstance(action, ActionEdit):
+        return await _open_edit(ctx, action)
     if not isinstance(action, ActionShow | ActionAdd | ActionMove):
         return say(ctx, "error.stale_button")
     round_id = action.round_id
@@ -157,16 +187,35 @@ def _form(ctx: Ctx, view: RoundView) -> Form:
         title=ctx.t("action.form.title"),
         submit_label=ctx.t("action.form.submit"),
         intro=(Paragraph(ctx.t("action.form.intro")),),
-        inputs=(
-            TextInput(id="what", label=ctx.t("action.what"), multiline=True, max_length=TEXT_LIMIT),
-            DateInput(id="due_on", label=ctx.t("action.when")),
-            PeopleInput(id="owners", label=ctx.t("action.who"), hint=ctx.t("action.form.who_hint")),
-            TextInput(
-                id="follow_up",
-                label=ctx.t("action.how"),
-                hint=ctx.t("action.form.how_hint"),
-                max_length=TEXT_LIMIT,
-            ),
+        inputs=_inputs(ctx),
+    )
+
+
+def _inputs(
+    ctx: Ctx, item: TeamAction | None = None, owners: tuple[str, ...] = ()
+) -> tuple[TextInput | DateInput | PeopleInput, ...]:
+    """What, when, who, how: empty for a new agreement, filled in for a change."""
+    return (
+        TextInput(
+            id="what",
+            label=ctx.t("action.what"),
+            multiline=True,
+            max_length=TEXT_LIMIT,
+            initial=item.what if item else None,
+        ),
+        DateInput(id="due_on", label=ctx.t("action.when"), initial=item.due_on if item else None),
+        PeopleInput(
+            id="owners",
+            label=ctx.t("action.who"),
+            hint=ctx.t("action.form.who_hint"),
+            initial=owners,
+        ),
+        TextInput(
+            id="follow_up",
+            label=ctx.t("action.how"),
+            hint=ctx.t("action.form.how_hint"),
+            max_length=TEXT_LIMIT,
+            initial=item.follow_up if item else None,
         ),
     )
 
@@ -178,7 +227,46 @@ def _text(values: Values, key: str) -> str:
     return (value or "").strip()
 
 
+@dataclass(frozen=True, slots=True)
+class _Agreement:
+    """A filled-in agreement form, checked."""
+
+    what: str
+    due_on: date
+    follow_up: str
+    owners: list[Person]
+
+
+async def _checked(
+    ctx: Ctx, view: RoundView, values: Values, *, unchanged: date | None = None
+) -> _Agreement | FormErrors:
+    """The form's values, or what is wrong with them. `unchanged`: the date an edited
+    agreement has now, accepted even when it has passed (only a new date must be ahead)."""
+    errors: dict[str, str] = {}
+    what, how = _text(values, "what"), _text(values, "follow_up")
+    for key, text in (("what", what), ("follow_up", how)):
+        if not text:
+            errors[key] = ctx.t("error.required")
+        elif len(text) > TEXT_LIMIT:
+            errors[key] = ctx.t("error.too_long", length=len(text), limit=TEXT_LIMIT)
+    due = None
+    try:
+        due = parse_date(text=_text(values, "due_on"), today=ctx.today)
+        if due < ctx.today and due != unchanged:
+            errors["due_on"] = ctx.t("action.error.past")
+    except ParseError as problem:
+        errors["due_on"] = ctx.t(problem.key, value=problem.value)
+    owners, unknown = await _owners(ctx, view.round, values.get("owners"))
+    if unknown or not owners:
+        errors["owners"] = ctx.t("action.error.owners")
+    if errors or due is None:
+        return FormErrors(errors=errors)
+    return _Agreement(what=what, due_on=due, follow_up=how, owners=owners)
+
+
 async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
+    if isinstance(state, ActionEditForm):
+        return await _save_edit(ctx, state, values)
     if not isinstance(state, ActionAddForm):
         return say(ctx, "error.stale_button")
     round_id = state.round_id
@@ -192,25 +280,10 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     )
     assert view is not None
     _writable(view)
-    errors: dict[str, str] = {}
-    what, how = _text(values, "what"), _text(values, "follow_up")
-    for key, text in (("what", what), ("follow_up", how)):
-        if not text:
-            errors[key] = ctx.t("error.required")
-        elif len(text) > TEXT_LIMIT:
-            errors[key] = ctx.t("error.too_long", length=len(text), limit=TEXT_LIMIT)
-    due = None
-    try:
-        due = parse_date(text=_text(values, "due_on"), today=ctx.today)
-        if due < ctx.today:
-            errors["due_on"] = ctx.t("action.error.past")
-    except ParseError as problem:
-        errors["due_on"] = ctx.t(problem.key, value=problem.value)
-    owners, unknown = await _owners(ctx, view.round, values.get("owners"))
-    if unknown or not owners:
-        errors["owners"] = ctx.t("action.error.owners")
-    if errors or due is None:
-        return Reply((FormErrors(errors=errors),))
+    checked = await _checked(ctx, view, values)
+    if isinstance(checked, FormErrors):
+        return Reply((checked,))
+    what, due, how, owners = checked.what, checked.due_on, checked.follow_up, checked.owners
     created = accept(action_item.decide(ActionState.NONE, ActionItemAction.CREATE))
     item = await ctx.tx.team_actions.create(
         round_id=round_id,
@@ -235,11 +308,14 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     return say(ctx, "action.added") + Reply(tuple(out)) + shown
 
 
-def _channel_post(view: RoundView, item: TeamAction, people: Mapping[int, Person]) -> Message:
+def _channel_post(
+    view: RoundView, item: TeamAction, people: Mapping[int, Person], *, changed: bool = False
+) -> Message:
     """The agreement for the whole team, in the round's language (the text is the leader's:
-    adapters escape it, so `<!channel>` stays text)."""
+    adapters escape it, so `<!channel>` stays text). `changed`: the agreement as it is after
+    the leader changed it, headed as a change."""
     loc = view.template.language
-    title = i18n.t(loc, "action.posted", team=team_label(view))
+    title = i18n.t(loc, "action.changed" if changed else "action.posted", team=team_label(view))
     blocks: list[Block] = [Heading(title), *_item_blocks(loc, item, people, n=1)]
     blocks[1] = Quote(item.what, label=i18n.t(loc, "action.what"))
     blocks.append(Note(i18n.t(loc, "action.posted_hint")))
@@ -265,13 +341,115 @@ async def _owners(
     return people, unknown
 
 
+async def _item(ctx: Ctx, round_id: int, action_id: int, prefix: str) -> TeamAction:
+    item = await ctx.tx.team_actions.get(action_id=action_id)
+    if item is None or item.round_id != round_id:
+        raise StaleAction(prefix)
+    return item
+
+
+async def _snooze(ctx: Ctx, action: ActionSnooze) -> Reply:
+    """ "Mind mig om det i morgen" on an owner's reminder: that owner hears of it again the
+    next working morning (the leader, not an owner, has no reminder to put off)."""
+    item = await _item(ctx, action.round_id, action.action_id, ActionSnooze.prefix)
+    view = await load_round(ctx, action.round_id)
+    await policy.check_owner(
+        policy.access(ctx),
+        round_=view.round if view else None,
+        round_id=action.round_id,
+        owner_ids=item.owner_ids,
+        action=policy.Do.SNOOZE_TEAM_ACTION,
+    )
+    if item.state not in (ActionState.OPEN, ActionState.UNDER_WAY):
+        raise Refuse("action.refused.finished")
+    due = await snooze_team_action(
+        tx=ctx.tx, item=item, owner=ctx.person, now=ctx.now, hours=ctx.settings.hours()
+    )
+    return say(
+        ctx, "reminder.snoozed", when=i18n.format_datetime(ctx.locale, due.astimezone(ctx.tz))
+    )
+
+
+async def _may_edit(
+    ctx: Ctx, round_id: int, action_id: int, prefix: str
+) -> tuple[RoundView, TeamAction, ActionItemTransition]:
+    """The leader's change of an agreement: checked by the policy, then by the lifecycle."""
+    view = await load_round(ctx, round_id)
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.EDIT_TEAM_ACTION,
+        round_=view.round if view else None,
+        round_id=round_id,
+        employee_id=None,
+    )
+    assert view is not None
+    if view.round.phase not in EDITABLE:
+        raise Refuse("action.refused.before_summary")
+    item = await _item(ctx, round_id, action_id, prefix)
+    return view, item, accept(action_item.decide(item.state, ActionItemAction.EDIT))
+
+
+async def _open_edit(ctx: Ctx, action: ActionEdit) -> Reply:
+    _, item, _ = await _may_edit(ctx, action.round_id, action.action_id, ActionEdit.prefix)
+    owners = await ctx.people_by_id(item.owner_ids)
+    form = ActionEditForm(round_id=action.round_id, action_id=item.id).form(
+        title=ctx.t("action.edit.title"),
+        submit_label=ctx.t("action.edit.submit"),
+        intro=(Paragraph(ctx.t("action.edit.intro")),),
+        inputs=_inputs(ctx, item, tuple(owners[p].user_id for p in item.owner_ids if p in owners)),
+    )
+    return Reply((form,))
+
+
+async def _save_edit(ctx: Ctx, state: ActionEditForm, values: Values) -> Reply:
+    """What, when, who, how replaced. A new date (or a new owner) replaces the owners'
+    pending reminder; the team channel is told the agreement changed."""
+    view, before, edited = await _may_edit(
+        ctx, state.round_id, state.action_id, ActionEditForm.prefix
+    )
+    checked = await _checked(ctx, view, values, unchanged=before.due_on)
+    if isinstance(checked, FormErrors):
+        return Reply((checked,))
+    owner_ids = [p.id for p in checked.owners]
+    if (
+        checked.what == before.what
+        and checked.due_on == before.due_on
+        and checked.follow_up == before.follow_up
+        and tuple(owner_ids) == before.owner_ids
+    ):
+        return say(ctx, "action.edit.unchanged") + await show(ctx, view)
+    item = await ctx.tx.team_actions.edit(
+        action_id=before.id,
+        transition=edited,
+        what=checked.what,
+        due_on=checked.due_on,
+        follow_up=checked.follow_up,
+        owner_ids=owner_ids,
+        by=ctx.person.id,
+        at=ctx.now,
+    )
+    await ctx.audit(action="actions.edit", subject=f"round:{state.round_id}", detail=str(item.id))
+    if edited.causes(Effect.REPLACE_OWNER_REMINDERS):
+        if item.due_on != before.due_on or set(owner_ids) != set(before.owner_ids):
+            await cancel_team_action(tx=ctx.tx, item=before)
+        for owner in checked.owners:
+            # The same date and owner keep their key: a reminder already sent stays sent.
+            await schedule_team_action(
+                tx=ctx.tx, action=item, owner=owner, hours=ctx.settings.hours()
+            )
+    out: list[Message] = []
+    if edited.causes(Effect.POST_TO_CHANNEL) and view.team.channel_id:
+        out.append(_channel_post(view, item, {p.id: p for p in checked.owners}, changed=True))
+    return say(ctx, "action.edit.saved") + Reply(tuple(out)) + await show(ctx, view)
+
+
 async def _move(
     ctx: Ctx, view: RoundView | None, round_id: int, action_id: int, move: ActionItemAction
 ) -> Reply:
     """An owner (or the leader) moves an agreement on, from its reminder or the plan."""
-    item = await ctx.tx.team_actions.get(action_id=action_id)
-    if item is None or item.round_id != round_id:
+    if move in action_item.NOT_MOVES:
         raise StaleAction(ActionMove.prefix)
+    item = await _item(ctx, round_id, action_id, ActionMove.prefix)
     await policy.check_owner(
         policy.access(ctx),
         round_=view.round if view else None,
@@ -287,8 +465,7 @@ async def _move(
         action="actions.update", subject=f"round:{round_id}", detail=f"{action_id}={item.state}"
     )
     if moved.causes(Effect.CANCEL_OWNER_REMINDERS):
-        for owner_id in item.owner_ids:
-            await ctx.tx.outbox.cancel(key=team_action_key(item, owner_id))
+        await cancel_team_action(tx=ctx.tx, item=item)
     saved = ctx.t("action.saved", state=ctx.t(f"action.state.{item.state.value}"))
     message = team_action_message(
         people=await ctx.people_by_id(item.owner_ids),
@@ -332,6 +509,12 @@ def team_action_message(
         )
         for move in action_item.choices(item.state)
     ]
+    if recipient.id in item.owner_ids and item.state in (ActionState.OPEN, ActionState.UNDER_WAY):
+        buttons.append(
+            ActionSnooze(round_id=round_.id, action_id=item.id).button(
+                i18n.t(loc, "reminder.button.tomorrow")
+            )
+        )
     buttons.append(ActionShow(round_id=round_.id).button(i18n.t(loc, "action.button.show")))
     return Message(
         to=ToPerson(recipient.user_id), text=text, blocks=tuple(blocks), buttons=tuple(buttons)

@@ -173,12 +173,9 @@ async def save_as_template(ctx: Ctx, template: Template, values: Values) -> Repl
 
 async def _admins(ctx: Ctx) -> list[Person]:
     """The workspace's admins: those the platform says are, and those configured."""
-    found = {p.id: p for p in await ctx.tx.people.admins(workspace_id=ctx.workspace.id)}
-    for user_id in sorted(ctx.settings.configured_admins):
-        person = await ctx.tx.people.get_by_user_id(workspace_id=ctx.workspace.id, user_id=user_id)
-        if person is not None:
-            found[person.id] = person
-    return list(found.values())
+    return await policy.admins(
+        ctx.tx, workspace_id=ctx.workspace.id, configured=ctx.settings.configured_admins
+    )
 
 
 def _approval_request(admin: Person, *, leader: Person, template: Template) -> Message:

@@ -138,8 +138,13 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     return say(ctx, "evaluation.thanks" if stored else "evaluation.not_open")
 
 
+# `/mus evaluering` shows this many closed rounds, newest first (a message stays readable).
+SHOWN_ROUNDS = 5
+
+
 async def command(ctx: Ctx, rest: str) -> Reply:
-    """`/mus evaluering`: the leader's latest closed round's evaluation, in aggregate."""
+    """`/mus evaluering`: each of the leader's closed rounds' evaluation, in aggregate (each
+    round on its own: a small round stays hidden even beside a large one), newest first."""
     rounds = [
         r for r in await ctx.tx.rounds.led_by(person_id=ctx.person.id) if r.phase == Phase.CLOSED
     ]
@@ -147,10 +152,28 @@ async def command(ctx: Ctx, rest: str) -> Reply:
         if await rounds_as_leader(ctx):
             raise Refuse("evaluation.none_closed")
         raise Refuse("status.not_leader")
-    return await results(ctx, await load_round(ctx, rounds[0].id), round_id=rounds[0].id)
+    if len(rounds) == 1:
+        return await results(ctx, await load_round(ctx, rounds[0].id), round_id=rounds[0].id)
+    title = ctx.t("evaluation.all_title", n=len(rounds))
+    blocks: list[Block] = [Heading(title)]
+    for round_ in rounds[:SHOWN_ROUNDS]:
+        view = await load_round(ctx, round_.id)
+        blocks += await _round_blocks(ctx, view, round_id=round_.id, heading=True)
+    if len(rounds) > SHOWN_ROUNDS:
+        blocks.append(Note(ctx.t("evaluation.older", n=len(rounds) - SHOWN_ROUNDS)))
+    return Reply((Message(to=ToActor(), text=title, blocks=tuple(blocks)),))
 
 
 async def results(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
+    blocks = await _round_blocks(ctx, view, round_id=round_id, heading=False)
+    title = ctx.t("evaluation.results_title", team=team_label(view)) if view else ""
+    return Reply((Message(to=ToActor(), text=title, blocks=(Heading(title), *blocks)),))
+
+
+async def _round_blocks(
+    ctx: Ctx, view: RoundView | None, *, round_id: int, heading: bool
+) -> list[Block]:
+    """One round's aggregate, read through the policy (the round's leader only)."""
     await policy.read_round(
         policy.access(ctx),
         round_=view.round if view else None,
@@ -161,10 +184,14 @@ async def results(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
     k = ctx.settings.min_group_size
     responses = await ctx.tx.evaluations.responses(round_ids=[round_id])
     invited = await ctx.tx.evaluations.invited(round_ids=[round_id])
-    title = ctx.t("evaluation.results_title", team=team_label(view))
-    blocks: list[Block] = [Heading(title)]
+    blocks: list[Block] = []
+    if heading:
+        started = i18n.format_date(ctx.locale, view.round.created_at.astimezone(ctx.tz).date())
+        blocks.append(
+            Heading(ctx.t("evaluation.round_title", team=team_label(view), started=started))
+        )
     blocks += result_blocks(ctx, [(r.scores, r.comment) for r in responses], invited=invited, k=k)
-    return Reply((Message(to=ToActor(), text=title, blocks=tuple(blocks)),))
+    return blocks
 
 
 def result_blocks(

@@ -265,7 +265,7 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     await schedule_prep_nudges(
         tx=ctx.tx, round_=created, people=members, now=ctx.now, hours=ctx.settings.hours()
     )
-    admins = await ctx.tx.people.admins(workspace_id=ctx.workspace.id)
+    admins = await _admins(ctx)
     await schedule_unclosed_flag(
         tx=ctx.tx,
         round_=created,
@@ -430,6 +430,28 @@ async def _members(ctx: Ctx, parsed: _Parsed) -> tuple[list[Person], FormErrors 
         key = "members" if parsed.member_ids else "channel"
         return [], FormErrors(errors={key: ctx.t("start.error.no_members")})
     return people, None
+
+
+async def _admins(ctx: Ctx) -> list[Person]:
+    """The workspace's admins as the policy counts them (platform flag or MUSBOT_ADMINS).
+    An admin named in configuration whom the bot has not met yet is stored now, from the
+    platform's profile (read before the transaction: `Directory.prefetch`), so the round's
+    13-month flag can reach them too."""
+    for user_id in sorted(ctx.settings.configured_admins):
+        known = await ctx.tx.people.get_by_user_id(workspace_id=ctx.workspace.id, user_id=user_id)
+        if known is not None:
+            continue
+        actor = await ctx.directory.lookup(user_id=user_id)
+        await ctx.tx.people.upsert(
+            workspace_id=ctx.workspace.id,
+            user_id=user_id,
+            display_name=actor.display_name if actor else None,
+            locale=i18n.language(actor.locale) if actor and actor.locale else None,
+            timezone=actor.timezone if actor else None,
+        )
+    return await policy.admins(
+        ctx.tx, workspace_id=ctx.workspace.id, configured=ctx.settings.configured_admins
+    )
 
 
 def round_facts(locale: str, round_: Round, *, tz_name: str | None = None) -> Fields:

@@ -2,9 +2,12 @@
 
     (none) ──create──▶ OPEN ──start──▶ UNDER_WAY ──complete──▶ DONE
     OPEN, UNDER_WAY ──drop──▶ DROPPED          DONE, DROPPED ──reopen──▶ UNDER_WAY
+    OPEN, UNDER_WAY ──edit──▶ (the same state)
 
 Created by the round's leader after the summary meeting; each owner is reminded on its date
-and moves it on from the reminder. Done and dropped items are not reminded of.
+and moves it on from the reminder. Done and dropped items are not reminded of. The leader may
+edit what, when, who and how of an item still open or under way: the team hears of the change
+and the owners' reminder follows the new date (a finished item is reopened first).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class ActionItemAction(StrEnum):
     COMPLETE = "complete"
     DROP = "drop"
     REOPEN = "reopen"
+    EDIT = "edit"  # the leader changes what/when/who/how; the state stays
 
 
 ActionItemTransition = Transition[ActionState, ActionItemAction]
@@ -44,6 +48,7 @@ _EXISTS = Refusal("action.refused.exists")
 _SAME = Refusal("action.refused.same")
 _FINISHED = Refusal("action.refused.finished")
 _STOP = (Effect.CANCEL_OWNER_REMINDERS,)
+_EDITED = (Effect.POST_TO_CHANNEL, Effect.REPLACE_OWNER_REMINDERS)
 
 TABLE: dict[tuple[ActionState, ActionItemAction], Rule[ActionState] | Refusal] = {
     (_N, ActionItemAction.CREATE): Rule(
@@ -73,7 +78,16 @@ TABLE: dict[tuple[ActionState, ActionItemAction], Rule[ActionState] | Refusal] =
     (_U, ActionItemAction.REOPEN): _SAME,
     (_D, ActionItemAction.REOPEN): Rule(_U),
     (_X, ActionItemAction.REOPEN): Rule(_U),
+    (_N, ActionItemAction.EDIT): _MISSING,
+    (_O, ActionItemAction.EDIT): Rule(_O, _EDITED),
+    (_U, ActionItemAction.EDIT): Rule(_U, _EDITED),
+    (_D, ActionItemAction.EDIT): _FINISHED,
+    (_X, ActionItemAction.EDIT): _FINISHED,
 }
+
+
+# Not moves an owner makes from a reminder: creating and editing are the leader's, by form.
+NOT_MOVES = frozenset({ActionItemAction.CREATE, ActionItemAction.EDIT})
 
 
 def decide(state: ActionState, action: ActionItemAction) -> ActionItemTransition | Refusal:
@@ -89,7 +103,7 @@ def choices(state: ActionState) -> tuple[ActionItemAction, ...]:
     return tuple(
         a
         for a in ActionItemAction
-        if a != ActionItemAction.CREATE and not isinstance(TABLE[(state, a)], Refusal)
+        if a not in NOT_MOVES and not isinstance(TABLE[(state, a)], Refusal)
     )
 
 

@@ -44,6 +44,7 @@ class Effect(StrEnum):
     POST_TO_CHANNEL = "post_to_channel"  # the agreement is shown to the team
     SCHEDULE_OWNER_REMINDERS = "schedule_owner_reminders"  # each owner, on its date
     CANCEL_OWNER_REMINDERS = "cancel_owner_reminders"  # done or dropped: nothing to remind of
+    REPLACE_OWNER_REMINDERS = "replace_owner_reminders"  # edited: the new date, the new owners
 
 
 @dataclass(frozen=True, slots=True)

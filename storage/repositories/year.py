@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from conversations.lifecycles.action_item import ActionItemTransition, ActionState, lawful
+from conversations.lifecycles.action_item import (
+    ActionItemAction,
+    ActionItemTransition,
+    ActionState,
+    lawful,
+)
 from conversations.year import EvaluationResponse, TeamAction
 from storage.models import (
     committee_members,
@@ -88,6 +93,48 @@ class SqlTeamActionRepo(Repo):
             raise NotFound(f"team action {action_id}")
         if rowcount(result) == 0:
             raise ValueError(f"team action {action_id} is {found.state}, not {transition.before}")
+        return found
+
+    async def edit(
+        self,
+        *,
+        action_id: int,
+        transition: ActionItemTransition,
+        what: str,
+        due_on: date,
+        follow_up: str,
+        owner_ids: Sequence[int],
+        by: int,
+        at: datetime,
+    ) -> TeamAction:
+        if transition.action != ActionItemAction.EDIT or not lawful(transition):
+            raise ValueError(f"not a lawful edit: {transition}")
+        result = await self._session.execute(
+            update(team_actions)
+            .where(
+                (team_actions.c.id == action_id) & (team_actions.c.state == transition.before.value)
+            )
+            .values(what=what, due_on=due_on, follow_up=follow_up, updated_by=by, updated_at=at)
+        )
+        if rowcount(result) == 0:
+            found = await self.get(action_id=action_id)
+            if found is None:
+                raise NotFound(f"team action {action_id}")
+            raise ValueError(f"team action {action_id} is {found.state}, not {transition.before}")
+        await self._session.execute(
+            delete(team_action_owners).where(team_action_owners.c.action_id == action_id)
+        )
+        owners = unique(owner_ids)
+        if owners:
+            await self._session.execute(
+                insert(team_action_owners),
+                [
+                    {"action_id": action_id, "person_id": p, "position": n}
+                    for n, p in enumerate(owners)
+                ],
+            )
+        found = await self.get(action_id=action_id)
+        assert found is not None
         return found
 
     async def _rows(self, where: Any) -> list[TeamAction]:

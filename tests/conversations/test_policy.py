@@ -85,9 +85,11 @@ LEADER_ACTS = frozenset(
         Do.CLOSE_ROUND,
         Do.WRITE_TEAM_ACTIONS,
         Do.RESEND_KICKOFF,
+        Do.EDIT_TEAM_ACTION,
     }
 )
-TEAM_ACTS = frozenset({Do.UPDATE_TEAM_ACTION})  # round-level; owners only: test_check_owner
+# Round-level; owners only: test_check_owner, test_only_an_owner_snoozes_their_reminder.
+TEAM_ACTS = frozenset({Do.UPDATE_TEAM_ACTION, Do.SNOOZE_TEAM_ACTION})
 ACTS: dict[str, frozenset[Do]] = {
     "own": EMPLOYEE_ACTS | PLAN_ACTS | TEAM_ACTS,
     "leader": PLAN_ACTS | LEADER_ACTS | TEAM_ACTS,
@@ -108,6 +110,8 @@ ROUND_LEVEL = frozenset(
         Do.WRITE_TEAM_ACTIONS,
         Do.UPDATE_TEAM_ACTION,
         Do.RESEND_KICKOFF,
+        Do.EDIT_TEAM_ACTION,
+        Do.SNOOZE_TEAM_ACTION,
     }
 )
 
@@ -493,6 +497,41 @@ async def test_check_owner_lets_owners_and_the_leader_only(world: World, who: st
                 )
     denied = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
     assert denied == ([] if allowed else ["actions.update_denied"])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_only_an_owner_snoozes_their_reminder(world: World, who: str) -> None:
+    """Anna owns the agreement: she may put her reminder off; the leader (no owner) may not."""
+    allowed = who == "own"
+    async with world.store.transaction() as tx:
+        access = _access(world, tx, who)
+        check = policy.check_owner(
+            access,
+            round_=world.r1,
+            round_id=world.r1.id,
+            owner_ids=(world.anna.id,),
+            action=Do.SNOOZE_TEAM_ACTION,
+        )
+        if allowed:
+            await check
+        else:
+            with pytest.raises(policy.Denied):
+                await check
+    denied = [a for a, _, actor in await _audit(world) if actor == world.people[who].id]
+    assert denied == ([] if allowed else ["actions.snooze_denied"])
+
+
+async def test_admins_are_the_flagged_and_the_configured_ones(world: World) -> None:
+    """One rule for who is an admin: the platform's flag, or MUSBOT_ADMINS (Teams has no flag)."""
+    anna, admin = world.anna, world.people["admin"]
+    configured = frozenset({anna.user_id, "U-never-met"})
+    assert policy.is_admin(anna, configured=configured)
+    assert policy.is_admin(admin, configured=frozenset())
+    assert not policy.is_admin(world.people["mate"], configured=configured)
+    async with world.store.transaction() as tx:
+        found = await policy.admins(tx, workspace_id=anna.workspace_id, configured=configured)
+    assert admin.id in {p.id for p in found} and anna.id in {p.id for p in found}
+    assert world.people["mate"].id not in {p.id for p in found}
 
 
 @pytest.mark.parametrize("who", WHO)

@@ -6,6 +6,8 @@ the round is closed with `/mus afslut`, the anonymous evaluation is answered, an
 committee sees figures without names. Year two: `/mus start` works again and both sides see
 last year's plan; coverage lists exactly the people missed. The real slack-bolt app, the real
 Engine on the SQL store, the outbox Sweeper; every Web API call lands on the stand-in Slack.
+The year's dates, plan and expected texts are `tests.support.year`, shared with the Teams
+(`tests/adapters/teams/test_year_follow_up.py`) and web chat versions.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tests.adapters.slack.test_plan_scenario import (
     press_ephemeral,
 )
 from tests.adapters.slack.test_scenario import TEAM, epoch
+from tests.support import year
 from tests.support.stub_slack import StubSlack
 
 PEOPLE = {"U1": "Anna Andersen", "U2": "Bo Berg", "U3": "Carl Clausen", "U4": "Dorte Dahl"}
@@ -110,7 +113,7 @@ async def command(slack: SlackHarness, user: str, words: str, channel: str = TEA
     return ephemeral_text(slack.stub)
 
 
-async def start(slack: SlackHarness, *, deadline: str, first: str, last: str) -> None:
+async def start(slack: SlackHarness, *, prep_deadline: str, first: str, last: str) -> None:
     await slack.command(user="UL", text="start", channel=TEAM)
     await slack.settle()
     ack = await fill(
@@ -124,10 +127,10 @@ async def start(slack: SlackHarness, *, deadline: str, first: str, last: str) ->
             "kerneopgave": "Trygge rammer for børn",
             "udviklingsmaal": "Sprogarbejde i alle grupper.",
             "kickoff_at": None,
-            "prep_deadline": deadline,
+            "prep_deadline": prep_deadline,
             "conversations_from": first,
             "conversations_to": last,
-            "summary_at": epoch("2027-01-12", "13:00") if deadline < "2027" else None,
+            "summary_at": epoch("2027-01-12", "13:00") if prep_deadline < "2027" else None,
         },
     )
     assert "errors" not in ack, ack
@@ -143,16 +146,16 @@ async def test_two_years_of_a_five_person_team(
     slack: SlackHarness, stub: StubSlack, store: Store, clock: ManualClock, sweeper: Sweeper
 ) -> None:
     # ================================================================ year one
-    await start(slack, deadline="2026-12-04", first="2026-12-07", last="2026-12-18")
+    await start(slack, **year.YEAR_ONE)
     await card(slack, "Anna Andersen")
     await press_ephemeral(slack, user="UL", action="booking.open")
     await fill(
         slack,
         user="UL",
         form="booking.save",
-        values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
+        values={"starts_at": epoch(year.BOOKED_DAY, year.BOOKED_TIME), "minutes": "60"},
     )
-    clock.set(cph("2026-12-08", "11:15"))
+    clock.set(year.HELD_AT)
     await card(slack, "Anna Andersen")
     await press_ephemeral(slack, user="UL", action="booking.held")
     await press_ephemeral(slack, user="UL", action="booking.held_confirm")
@@ -162,19 +165,14 @@ async def test_two_years_of_a_five_person_team(
         slack,
         user="UL",
         form="plan.item",
-        values={
-            "laeringsmaal": "Styrke sprogarbejdet",
-            "tiltag": "Kursus",
-            "stoette": "Kollega",
-            "tidsplan": "Forår 2027",
-            "waits": "no",
-        },
+        values=year.PLAN_ITEM,
     )
     await press_ephemeral(slack, user="UL", action="plan.followup")
-    await fill(slack, user="UL", form="plan.followup", values={"follow_up_on": "2027-03-06"})
-    assert "ikke en arbejdsdag" in ephemeral_text(stub) and "8.3.2027 kl. 08.00" in ephemeral_text(
-        stub
+    await fill(
+        slack, user="UL", form="plan.followup", values={"follow_up_on": year.FIRST_FOLLOW_UP}
     )
+    noted = ephemeral_text(stub)
+    assert year.WEEKEND_NOTE in noted and year.FIRST_NUDGE_SHOWN in noted
     await press_ephemeral(slack, user="UL", action="plan.propose")
     await press_dm(slack, user="U1", action="plan.open")
     await press_dm(slack, user="U1", action="plan.approve")
@@ -218,24 +216,26 @@ async def test_two_years_of_a_five_person_team(
     assert "Fælles sprogdag" in ephemeral_text(stub) + dm_text(stub, "D4")
 
     # -- the follow-up: nudged on 8.3; the date is moved and re-approved; nudged again
-    clock.set(cph("2027-03-08", "08:00"))
+    clock.set(year.FIRST_NUDGE)
     await sweeper.sweep()
-    assert "Opfølgning på din udviklingsplan" in dm_text(stub, "D1")
-    assert "Mind mig om det i morgen" in dm_text(stub, "D1")
-    clock.set(cph("2027-03-09", "10:00"))
+    assert year.NUDGE_EMPLOYEE in dm_text(stub, "D1")
+    assert year.SNOOZE in dm_text(stub, "D1")
+    clock.set(year.MOVED_AT)
     await slack.command(user="U1", text="plan", channel="D1")
     await slack.settle()
     await press_dm(slack, user="U1", action="plan.revise")
     await press_dm(slack, user="U1", action="plan.followup")
-    await fill(slack, user="U1", form="plan.followup", values={"follow_up_on": "2027-06-01"})
+    await fill(
+        slack, user="U1", form="plan.followup", values={"follow_up_on": year.MOVED_FOLLOW_UP}
+    )
     await press_dm(slack, user="U1", action="plan.propose")
     await press_dm(slack, user="UL", action="plan.open")
     await press_dm(slack, user="UL", action="plan.approve")
     before = len(posts_to(stub, "D1"))
-    clock.set(cph("2027-06-01", "08:00"))
+    clock.set(year.MOVED_NUDGE)
     await sweeper.sweep()
     assert len(posts_to(stub, "D1")) == before + 1
-    assert "Opfølgning på din udviklingsplan" in dm_text(stub, "D1")
+    assert year.NUDGE_EMPLOYEE in dm_text(stub, "D1")
     await press_dm(slack, user="U1", action="plan.status", label="1: gennemført")
     assert "Anna Andersen har sat punkt 1" in dm_text(stub, "DL")  # seen by both
 
@@ -244,7 +244,7 @@ async def test_two_years_of_a_five_person_team(
     assert "Sendt (" in listed and "annulleret" not in listed
 
     # -- the round is closed: confirmation first, then the evaluation goes out
-    clock.set(cph("2027-06-10", "10:00"))
+    clock.set(year.CLOSE_AT)
     asked = await command(slack, "UL", "afslut")
     assert "Afslut MUS-runden" in asked and "opfølgning fortsætter" in asked
     await press_ephemeral(slack, user="UL", action="summary.close")
@@ -282,18 +282,16 @@ async def test_two_years_of_a_five_person_team(
     assert "Kun medlemmer af samarbejdsudvalget" in await command(slack, "UD", "udvalg")
 
     # ================================================================ year two
-    clock.set(cph("2027-10-04", "09:00"))
-    await start(slack, deadline="2027-10-29", first="2027-11-01", last="2027-11-26")
+    clock.set(year.YEAR_TWO_AT)
+    await start(slack, **year.YEAR_TWO)
     assert "Teamet har allerede en aktiv MUS-runde" not in ephemeral_text(stub)
     await press_dm(slack, user="U1", action="prep.open")
     shown = [stub.texts(c) for c in stub.calls if c.get("channel") == "D1"]
-    assert any(
-        "Din udviklingsplan fra sidste MUS" in t and "Styrke sprogarbejdet" in t for t in shown
-    )
+    assert any(year.LAST_PLAN_IN_PREP in t and year.PLAN_ITEM["laeringsmaal"] in t for t in shown)
     status = await command(slack, "UL", "status")
-    assert "fra sidste MUS: 1 gennemført" in status
+    assert year.LAST_PLAN_IN_STATUS in status
     anna = await card(slack, "Anna Andersen")
-    assert "Udviklingsplan fra sidste MUS" in anna and "Styrke sprogarbejdet" in anna
+    assert year.LAST_PLAN_ON_CARD in anna and year.PLAN_ITEM["laeringsmaal"] in anna
 
     # -- coverage: everyone is in this year's round; a year on nobody is
     assert "Alle medarbejdere" in await command(slack, "UL", "dækning")

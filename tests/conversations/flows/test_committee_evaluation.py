@@ -141,3 +141,33 @@ async def test_the_leaders_status_shows_who_in_their_teams_was_missed(world: Wor
     missed = status.text.split("de seneste 12 måneder:")[1].split("[")[0]
     assert "Anna Andersen (C1)" in missed and "Bo Berg (C1)" in missed
     assert "Niels Nabo" not in missed  # in this year's round
+
+
+async def test_each_closed_round_shows_its_own_aggregate_small_ones_hidden(world: World) -> None:
+    """`/mus evaluering` lists every closed round of the leader, each on its own: last year's
+    three answers are shown; this year's one answer stays hidden beside them."""
+    await start_round(world.h)
+    await close(world)
+    for user, comment in (("U1", "Godt forløb"), ("U2", ""), ("U3", "More time please")):
+        await answer(world, user, comment=comment)
+    world.clock.advance(days=330)
+    await start_round(
+        world.h,
+        prep_deadline="2027-10-29",
+        conversations_from="2027-11-01",
+        conversations_to="2027-11-26",
+        kickoff_at="",
+        summary_at="",
+    )
+    await close(world)
+    [newest] = [b for b in world.h.dms("U1")[-1].buttons if b.action == "evaluation.open"]
+    form = (await world.h.press("U1", newest)).form
+    await world.h.submit("U1", form, {**ANSWERS, "comment": "Kun mig i år"})
+    results = await world.h.command("UL", "evaluering")
+    shown = message_text(results.messages[-1])
+    assert "dine 2 afsluttede MUS-runder" in shown
+    this_year, last_year = shown.split("runden startet")[1:]
+    assert "Færre end 3" in this_year and "Kun mig i år" not in shown
+    assert "3 af 4 har svaret" in last_year and "Godt forløb" in last_year
+    refused = await world.h.command("U1", "evaluering")
+    assert "Godt forløb" not in refused.text

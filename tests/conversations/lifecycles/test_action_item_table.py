@@ -44,6 +44,11 @@ ITEM: dict[tuple[ActionState, A], Cell] = {
     (U, A.REOPEN): "action.refused.same",
     (D, A.REOPEN): (U, ()),
     (X, A.REOPEN): (U, ()),
+    (N, A.EDIT): "action.refused.missing",
+    (OP, A.EDIT): (OP, (E.POST_TO_CHANNEL, E.REPLACE_OWNER_REMINDERS)),
+    (U, A.EDIT): (U, (E.POST_TO_CHANNEL, E.REPLACE_OWNER_REMINDERS)),
+    (D, A.EDIT): "action.refused.finished",
+    (X, A.EDIT): "action.refused.finished",
 }
 
 
