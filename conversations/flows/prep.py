@@ -684,7 +684,9 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     """
     leaders_text = await leader_names(ctx, view)
     if session.conversation_held_at is not None and session.status == PrepStatus.SHARED:
-        return say(ctx, "prep.share_after_held")
+        # An old overview's "Del": redrawn locked in place (no buttons), then the short truth.
+        locked = await _show_review(ctx, view, session, cursor=session.cursor)
+        return locked + say(ctx, "prep.share_after_held")
     await policy.check(
         policy.access(ctx),
         policy.Do.SHARE_PREP,
