@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.clock import OffsetClock
 from bot.config import ConfigError, Settings
+from bot.outbox import advance_rounds
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def demo_clock(services: Services) -> ClockForward:
 
     async def forward(by: timedelta) -> dict[str, Any]:
         clock.advance(by)
+        await advance_rounds(store=services.store, clock=clock)
         result = await services.sweeper().sweep()
         log.info("web chat: the clock moved %s ahead to %s; %s", by, clock.now(), result)
         return {"now": clock.now().isoformat(), **asdict(result)}
@@ -81,9 +83,7 @@ def enable_web_chat(*, services: Services) -> None:
         raise ConfigError(problem)
     directory = load_directory()
     # The clock moves for everyone: only in a demo that serves nothing else, on loopback.
-    demo_only = not (
-        settings.slack_enabled or settings.teams_enabled or settings.web_chat_public
-    )
+    demo_only = not (settings.slack_enabled or settings.teams_enabled or settings.web_chat_public)
     chat = WebChat(
         directory=directory,
         handler=services.handler,

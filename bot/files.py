@@ -3,8 +3,11 @@
 Why here: the Teams adapter only knows "store this, give me a link" (`adapters.teams.files`);
 how long a link lives, where the bytes are kept and which server answers are the wiring's
 business. The link is a capability: anyone holding it may download the file until it expires,
-because a browser following it carries no Teams identity to check. So the token is long and
-random (`storage.files`), links expire after `LINK_TTL`, and the answer is never cached.
+because a browser following it carries no Teams identity to check. So each link is made for one
+person (one token per recipient, shown in the card sent to them only), the token is long and
+random (`storage.files`), links expire after `LINK_TTL` (short: the plan document and the data
+export can be asked for again, which makes a fresh link after the policy's check), every
+download is audited (`file.download`), and the answer is never cached.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from storage.files import FileRepo
 
 log = logging.getLogger(__name__)
 
-LINK_TTL = timedelta(days=14)
+LINK_TTL = timedelta(days=3)  # a weekend: long enough to open, short in a chat's history
 PURGE_EVERY = timedelta(hours=1)
 ROUTE = "/files/{token}/{filename}"
 
@@ -84,10 +87,16 @@ async def serve_file(request: web.Request) -> web.Response:
     """`GET /files/{token}/{filename}`: the bytes as a download, 404 for unknown or expired.
 
     The name in the path must match the stored one: a link is used exactly as it was made.
+    Each download is audited (by the repository, in the read's transaction); a wrong or
+    expired token is not (no file, nobody's data, and no way to fill the log from outside).
     """
     repo = request.app[FILES]
-    found = await repo.get(token=request.match_info["token"], now=request.app[FILES_CLOCK].now())
-    if found is None or found.filename != request.match_info["filename"]:
+    found = await repo.download(
+        token=request.match_info["token"],
+        filename=request.match_info["filename"],
+        now=request.app[FILES_CLOCK].now(),
+    )
+    if found is None:
         raise web.HTTPNotFound(
             text="no such file: the link is unknown or has expired",
             headers={"Cache-Control": "private, no-store"},

@@ -38,6 +38,7 @@ from conversations.domain import Reminder
 from conversations.messages import ToPerson
 from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
 from conversations.reminders import Due, render
+from conversations.round_clock import sweep_prep_deadlines
 from conversations.schedule import WorkingHours
 
 log = logging.getLogger(__name__)
@@ -341,11 +342,32 @@ async def forget_old_deliveries(*, store: Store, clock: Clock, keep_days: int = 
         return await tx.events.forget_before(before=clock.now() - timedelta(days=keep_days))
 
 
-def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 5.0) -> object:
+async def advance_rounds(*, store: Store, clock: Clock) -> list[int]:
+    """Rounds past their prep deadline move on to the conversations phase, by the round
+    lifecycle's table (`conversations.round_clock`): found by the clock, not only when
+    someone happens to open the round, so overviews and the committee's figures are current.
+    Every replica runs it; a round is moved once (a conditional UPDATE), the others skip it."""
+    try:
+        moved = await sweep_prep_deadlines(store=store, now=clock.now())
+    except Exception:  # the next run tries again; the scheduler must keep running
+        log.warning("rounds: moving rounds past their prep deadline failed", exc_info=True)
+        return []
+    if moved:
+        log.info(
+            "rounds: %d round(s) past the prep deadline are in the conversations phase", len(moved)
+        )
+    return moved
+
+
+def start_scheduler(
+    *, sweeper: Sweeper, interval_seconds: float = 5.0, rounds_every_seconds: float = 60.0
+) -> object:
     """APScheduler only triggers the sweep (and housekeeping); the rows are the truth.
 
     Often: an idle sweep is one indexed query, and a dead replica's rows (their lease no
-    longer renewed) are taken over within lease + interval seconds."""
+    longer renewed) are taken over within lease + interval seconds. Rounds are moved past
+    their prep deadline every `rounds_every_seconds` (a date changes once a day; a minute's
+    delay is nothing, and the rounds table is small)."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler()
@@ -357,6 +379,16 @@ def start_scheduler(*, sweeper: Sweeper, interval_seconds: float = 5.0) -> objec
         coalesce=True,
         next_run_time=datetime.now(),
         id="outbox-sweep",
+    )
+    scheduler.add_job(
+        advance_rounds,
+        "interval",
+        seconds=rounds_every_seconds,
+        kwargs={"store": sweeper.store, "clock": sweeper.clock},
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(),
+        id="round-deadlines",
     )
     scheduler.add_job(
         forget_old_deliveries,

@@ -215,29 +215,35 @@ def form_states() -> tuple[type[FormState], ...]:
 Origin = Literal["q", "review"]
 """Where a prep question was opened from: the walk through the questions, or the overview."""
 
+
+@dataclass(frozen=True, kw_only=True)
+class _Round:
+    """One round; the flow checks the actor may act on it (most round-level buttons)."""
+
+    round_id: int
+
+
 # ---------------------------------------------------------------- preparation (employee)
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrepOpen(ButtonAction, prefix="prep.open"):
-    round_id: int
+class PrepOpen(_Round, ButtonAction, prefix="prep.open"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrepReview(ButtonAction, prefix="prep.review"):
-    round_id: int
+class PrepReview(_Round, ButtonAction, prefix="prep.review"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrepShare(ButtonAction, prefix="prep.share"):
-    round_id: int
+class PrepShare(_Round, ButtonAction, prefix="prep.share"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrepPick(ButtonAction, prefix="prep.pick"):
+class PrepPick(_Round, ButtonAction, prefix="prep.pick"):
     """Open the form that picks a question to go to."""
-
-    round_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,8 +284,8 @@ class PrepAnswerForm(_PrepStep, FormState, prefix="prep.answer"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrepPickForm(FormState, prefix="prep.goto"):
-    round_id: int
+class PrepPickForm(_Round, FormState, prefix="prep.goto"):
+    pass
 
 
 # ---------------------------------------------------------------- about one employee (leader)
@@ -334,8 +340,8 @@ class BookingHeld(_Employee, ButtonAction, prefix="booking.held"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BookingPickForm(FormState, prefix="booking.pick"):
-    round_id: int
+class BookingPickForm(_Round, FormState, prefix="booking.pick"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,8 +361,8 @@ class MaterialBooking(_Employee, ButtonAction, prefix="material.booking"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StatusShow(ButtonAction, prefix="status.show"):
-    round_id: int
+class StatusShow(_Round, ButtonAction, prefix="status.show"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,13 +414,21 @@ class PlanPropose(_Employee, ButtonAction, prefix="plan.propose"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanApprove(_Employee, ButtonAction, prefix="plan.approve"):
+class _Version(_Employee):
+    """One version (by number) of one employee's plan: a button from an older version is
+    answered as such, never applied to the newest."""
+
     number: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanChange(_Employee, ButtonAction, prefix="plan.change"):
-    number: int
+class PlanApprove(_Version, ButtonAction, prefix="plan.approve"):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanChange(_Version, ButtonAction, prefix="plan.change"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -439,8 +453,8 @@ class PlanFollowUpForm(_Employee, FormState, prefix="plan.followup"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanChangeForm(_Employee, FormState, prefix="plan.change"):
-    number: int
+class PlanChangeForm(_Version, FormState, prefix="plan.change"):
+    pass
 
 
 # ---------------------------------------------------------------- the round
@@ -452,10 +466,8 @@ class RoundStart(ButtonAction, prefix="round.start"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RoundKickoffResend(ButtonAction, prefix="round.kickoff.resend"):
+class RoundKickoffResend(_Round, ButtonAction, prefix="round.kickoff.resend"):
     """Post the kickoff again (the bot was added to the channel after the round started)."""
-
-    round_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -469,42 +481,38 @@ class LeadersForm(FormState, prefix="leaders.save"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReminderSnooze(ButtonAction, prefix="reminder.snooze"):
-    round_id: int
+class ReminderSnooze(_Round, ButtonAction, prefix="reminder.snooze"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReminderList(ButtonAction, prefix="reminder.list"):
-    round_id: int
+class ReminderList(_Round, ButtonAction, prefix="reminder.list"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryShow(ButtonAction, prefix="summary.show"):
-    round_id: int
+class SummaryShow(_Round, ButtonAction, prefix="summary.show"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryAnnounce(ButtonAction, prefix="summary.announce"):
-    round_id: int
+class SummaryAnnounce(_Round, ButtonAction, prefix="summary.announce"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryFollowUp(ButtonAction, prefix="summary.follow_up"):
-    round_id: int
+class SummaryFollowUp(_Round, ButtonAction, prefix="summary.follow_up"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryClose(ButtonAction, prefix="summary.close"):
+class SummaryClose(_Round, ButtonAction, prefix="summary.close"):
     """Close the round: the confirmation's button (after `SummaryCloseAsk` or `/mus afslut`)."""
 
-    round_id: int
-
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryCloseAsk(ButtonAction, prefix="summary.close_ask"):
+class SummaryCloseAsk(_Round, ButtonAction, prefix="summary.close_ask"):
     """Ask first: what closing does, with the one button (`SummaryClose`) that does it."""
-
-    round_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -516,46 +524,41 @@ class ReminderLater(_Employee, ButtonAction, prefix="reminder.later"):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActionShow(ButtonAction, prefix="action.show"):
+class ActionShow(_Round, ButtonAction, prefix="action.show"):
     """The team's action plan (Skema 5)."""
 
-    round_id: int
-
 
 @dataclass(frozen=True, kw_only=True)
-class ActionAdd(ButtonAction, prefix="action.add"):
+class ActionAdd(_Round, ButtonAction, prefix="action.add"):
     """Open the form that adds an agreement to the team's action plan."""
 
-    round_id: int
-
 
 @dataclass(frozen=True, kw_only=True)
-class ActionMove(ButtonAction, prefix="action.move"):
+class ActionMove(_Round, ButtonAction, prefix="action.move"):
     """An owner (or the leader) moves an agreement on; the flow checks it is the round's."""
 
-    round_id: int
     action_id: int
     move: ActionItemAction
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActionAddForm(FormState, prefix="action.add"):
-    round_id: int
+class ActionAddForm(_Round, FormState, prefix="action.add"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvaluationOpen(ButtonAction, prefix="evaluation.open"):
-    round_id: int
+class EvaluationOpen(_Round, ButtonAction, prefix="evaluation.open"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvaluationResults(ButtonAction, prefix="evaluation.results"):
-    round_id: int
+class EvaluationResults(_Round, ButtonAction, prefix="evaluation.results"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvaluationForm(FormState, prefix="evaluation.answer"):
-    round_id: int
+class EvaluationForm(_Round, FormState, prefix="evaluation.answer"):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)

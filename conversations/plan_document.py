@@ -26,17 +26,24 @@ class _Line:
     text: str
 
 
-def _lines(
-    *,
-    locale: str,
-    tz: ZoneInfo,
-    template: Template,
-    employee: Person,
-    versions: Sequence[PlanVersion],
-    people: Mapping[int, Person],
-    progress: Mapping[str, ItemStatus],
-    kerneopgave: str,
-) -> list[_Line]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanDocument:
+    """What a plan document shows; both renderers take the same one."""
+
+    locale: str
+    tz: ZoneInfo
+    template: Template
+    employee: Person
+    versions: Sequence[PlanVersion]  # oldest first
+    people: Mapping[int, Person]  # who signed, by id
+    progress: Mapping[str, ItemStatus]  # item id -> its follow-up status
+    kerneopgave: str
+
+
+def _lines(document: PlanDocument) -> list[_Line]:
+    locale, tz, template = document.locale, document.tz, document.template
+    employee, versions, people = document.employee, document.versions, document.people
+    progress, kerneopgave = document.progress, document.kerneopgave
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731 - local shorthand
     out = [
         _Line("title", t("plan.title", name=employee.display_name)),
@@ -91,29 +98,10 @@ def _lines(
     return out
 
 
-def render_text(
-    *,
-    locale: str,
-    tz: ZoneInfo,
-    template: Template,
-    employee: Person,
-    versions: Sequence[PlanVersion],
-    people: Mapping[int, Person],
-    progress: Mapping[str, ItemStatus],
-    kerneopgave: str,
-) -> str:
+def render_text(document: PlanDocument) -> str:
     """Plain UTF-8 text: opens anywhere, pastes into anything."""
     lines: list[str] = []
-    for line in _lines(
-        locale=locale,
-        tz=tz,
-        template=template,
-        employee=employee,
-        versions=versions,
-        people=people,
-        progress=progress,
-        kerneopgave=kerneopgave,
-    ):
+    for line in _lines(document):
         if line.kind == "title":
             lines += [line.text, "=" * 60, ""]
         elif line.kind == "para":
@@ -157,23 +145,13 @@ def _unicode_font() -> tuple[Path, Path] | None:
     return None
 
 
-def render_pdf(
-    *,
-    locale: str,
-    tz: ZoneInfo,
-    template: Template,
-    employee: Person,
-    versions: Sequence[PlanVersion],
-    people: Mapping[int, Person],
-    progress: Mapping[str, ItemStatus],
-    kerneopgave: str,
-) -> bytes:
+def render_pdf(document: PlanDocument) -> bytes:
     """An A4 PDF of the same content as `render_text`, for printing and filing."""
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_title(i18n.t(locale, "plan.title", name=employee.display_name))
+    pdf.set_title(i18n.t(document.locale, "plan.title", name=document.employee.display_name))
     pdf.set_creator("MUS-bot")
     font = _unicode_font()
     if font is not None:
@@ -202,16 +180,7 @@ def render_pdf(
         "history": ("", 10.5, 2, 0.5),
         "blank": ("", 6, 0, 2),
     }
-    for line in _lines(
-        locale=locale,
-        tz=tz,
-        template=template,
-        employee=employee,
-        versions=versions,
-        people=people,
-        progress=progress,
-        kerneopgave=kerneopgave,
-    ):
+    for line in _lines(document):
         style, size, indent, after = styles[line.kind]
         if line.kind == "version":
             pdf.ln(2)

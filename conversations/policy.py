@@ -4,8 +4,9 @@ Roles are relative to one round and (for personal material) one employee in it:
 
 - EMPLOYEE: the employee the material is about (their prep, their plan, their booking);
 - LEADER: a leader of *this* round (a later round in the same channel changes nothing here);
-- ADMIN: a workspace admin. Admins name leaders and may close a round; they read nothing
-  confidential unless they are also the round's leader or the employee;
+- ADMIN: a workspace admin. Admins name leaders, approve templates for everyone, see coverage
+  of every team and may close any round; they read nothing confidential unless they are also
+  the round's leader or the employee;
 - COMMITTEE: the cooperation committee (issue #12). Placeholder: it may read nothing here.
 
 Anyone else (another employee, an employee of another team, the leader of another round, a
@@ -15,7 +16,9 @@ round is refused to everybody, so a forged id reveals nothing.
 Reads go through one `read_*` function per kind. Each checks, writes the audit row (the
 kind's action when allowed, `<action>_denied` when refused) and only then loads the data. An
 employee's reads of their *own* preparation are not audited: it is their own text, shown to
-them on every step. Actions go through `check`, which audits every refusal.
+them on every step. Actions go through `check`, which audits every refusal. What a flow
+*offers* (a button, a form, a list) is asked of `may`, `may_anywhere`, `governs` and
+`in_committee`: the same tables, nothing audited, since nobody has acted yet.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class Do(StrEnum):
     CLOSE_ROUND = "round.close"
     WRITE_TEAM_ACTIONS = "actions.write"  # the leader writes the team's agreements
     UPDATE_TEAM_ACTION = "actions.update"  # an agreement's owner (or the leader) moves it on
+    RESEND_KICKOFF = "round.kickoff.resend"  # post the kickoff to the team channel again
 
 
 class Govern(StrEnum):
@@ -100,6 +104,8 @@ class Govern(StrEnum):
     NAME_LEADERS = "leaders.set"  # admins only
     NAME_COMMITTEE = "committee.set"  # admins only
     COVERAGE = "coverage.view"  # who has not been offered a MUS: names, to leaders and admins
+    COVERAGE_ALL_TEAMS = "coverage.workspace"  # ... of every team, not only the teams one leads
+    APPROVE_TEMPLATE = "template.approve"  # offer a leader's template to the whole organisation
 
 
 _E, _L, _A = Role.EMPLOYEE, Role.LEADER, Role.ADMIN
@@ -142,6 +148,7 @@ ACTORS: Mapping[Do, frozenset[Role]] = {
     Do.CLOSE_ROUND: frozenset({_L, _A}),
     Do.WRITE_TEAM_ACTIONS: frozenset({_L}),
     Do.UPDATE_TEAM_ACTION: _PARTIES,  # and, for an employee, only as an owner: `check_owner`
+    Do.RESEND_KICKOFF: frozenset({_L}),
 }
 
 GOVERNORS: Mapping[Govern, frozenset[Role]] = {
@@ -149,6 +156,8 @@ GOVERNORS: Mapping[Govern, frozenset[Role]] = {
     Govern.NAME_LEADERS: frozenset({_A}),
     Govern.NAME_COMMITTEE: frozenset({_A}),
     Govern.COVERAGE: frozenset({_L, _A}),
+    Govern.COVERAGE_ALL_TEAMS: frozenset({_A}),
+    Govern.APPROVE_TEMPLATE: frozenset({_A}),
 }
 
 # ---------------------------------------------------------------- the pure rules
@@ -197,6 +206,11 @@ def may_govern(action: Govern, *, is_admin: bool, may_lead: bool) -> bool:
     return bool(held & GOVERNORS[action])
 
 
+def workspace_roles(*, is_admin: bool, committee: bool = False) -> frozenset[Role]:
+    """The roles one holds towards *every* round of the workspace, whoever its people are."""
+    return frozenset(r for r, has in ((_A, is_admin), (Role.COMMITTEE, committee)) if has)
+
+
 # ---------------------------------------------------------------- checks that audit
 
 
@@ -218,6 +232,33 @@ class Access:
             is_admin=self.is_admin,
             committee=self.committee,
         )
+
+
+# ---------------------------------------------------------------- what to offer (not audited)
+# A flow asks these to decide which buttons, forms and lists to show. They use the same tables
+# as the checks below, so an offer never shows what the check would refuse; they audit nothing
+# because nobody has acted yet, and the action itself still goes through `check` or `govern`.
+
+
+def may(access: Access, action: Do, *, round_: Round | None, employee_id: int | None) -> bool:
+    """Whether to offer `action` on `round_` (and the employee it is about) to the actor."""
+    return may_do(action, access.roles(round_, employee_id))
+
+
+def may_anywhere(access: Access, action: Do) -> bool:
+    """Whether the actor may take `action` on any round of the workspace, also rounds they
+    neither lead nor take part in (an admin closing a round its leader left open)."""
+    return may_do(action, workspace_roles(is_admin=access.is_admin, committee=access.committee))
+
+
+def governs(ctx: Ctx, action: Govern) -> bool:
+    """Whether to offer a workspace action (`govern` refuses and audits the attempt)."""
+    return may_govern(action, is_admin=ctx.is_admin(), may_lead=ctx.may_lead())
+
+
+async def in_committee(access: Access, *, workspace_id: int) -> bool:
+    """Whether to offer the committee's figures (reading them is `read_committee`, audited)."""
+    return access.actor.id in await access.tx.committee.members(workspace_id=workspace_id)
 
 
 def access(ctx: Ctx) -> Access:

@@ -173,6 +173,11 @@ class RoundRepo(Protocol):
         """Rounds whose conversation period ended before `day` (candidates for deletion)."""
         ...
 
+    async def past_prep_deadline(self, *, day: date) -> list[Round]:
+        """Rounds still in the prep phase whose prep deadline is before `day`, oldest first
+        (the scheduler moves them on: `conversations.round_clock`)."""
+        ...
+
     async def delete(self, *, round_id: int) -> bool:
         """Delete a round and everything in it: answers, notes, bookings, plans, reminders.
 

@@ -6,11 +6,13 @@ only credential (a browser fetching the link carries no Teams identity), so it i
 random, and every file expires.
 
 This is an adapter-side store, not part of the core's `Tx`: each call is its own short
-transaction, made after the core's transaction has committed.
+transaction, made after the core's transaction has committed. A download (`download`) writes
+its audit row in the same transaction as the read: no file leaves without one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete, select
 
-from storage.models import files
+from storage.models import audit_log, files, people
 from storage.repositories._base import rowcount
 from storage.types import as_utc
 
@@ -26,11 +28,17 @@ if TYPE_CHECKING:
     from storage.db import SqlStore
 
 TOKEN_BYTES = 32  # 43 URL-safe characters: 256 bits, beyond guessing
+DOWNLOAD = "file.download"  # the audit action of a download
 
 
 def new_token() -> str:
     """An unguessable token for one file."""
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_digest(token: str) -> str:
+    """How the audit log names a file: enough to tell downloads apart, useless as a link."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +72,11 @@ class FileRepo(Protocol):
 
     async def get(self, *, token: str, now: datetime) -> StoredFile | None:
         """The file, or None when the token is unknown or the file has expired at `now`."""
+        ...
+
+    async def download(self, *, token: str, filename: str, now: datetime) -> StoredFile | None:
+        """`get` for handing the file out, by its token and its exact name: the read is audited (`file.download`, with the
+        person it was made for; the actor is unknown, a browser carries no identity)."""
         ...
 
     async def purge(self, *, before: datetime) -> int:
@@ -103,14 +116,39 @@ class SqlFileRepo:
         return token
 
     async def get(self, *, token: str, now: datetime) -> StoredFile | None:
+        return await self._read(token=token, filename=None, now=now)
+
+    async def download(self, *, token: str, filename: str, now: datetime) -> StoredFile | None:
+        return await self._read(token=token, filename=filename, now=now)
+
+    async def _read(self, *, token: str, filename: str | None, now: datetime) -> StoredFile | None:
+        """`filename` given: a download, audited in this transaction."""
+        audit = filename is not None
+        wanted = (files.c.token == token) & (files.c.expires_at > as_utc(now))
+        if filename is not None:
+            wanted &= files.c.filename == filename
         async with self._store.transaction() as tx:
-            row = (
+            row = (await tx.session.execute(select(files).where(wanted))).one_or_none()
+            if row is not None and audit:
+                subject = f"file:{token_digest(token)}"
+                if row.owner_user_id is not None:
+                    owners = (
+                        await tx.session.execute(
+                            select(people.c.id).where(people.c.user_id == row.owner_user_id)
+                        )
+                    ).all()
+                    # By person id, so `musbot audit --person` and erasure find it.
+                    if len(owners) == 1:
+                        subject += f"/person:{owners[0].id}"
                 await tx.session.execute(
-                    select(files).where(
-                        (files.c.token == token) & (files.c.expires_at > as_utc(now))
+                    audit_log.insert().values(
+                        at=now,
+                        actor_id=None,
+                        action=DOWNLOAD,
+                        subject=subject,
+                        detail=row.mime_type.split(";")[0],
                     )
                 )
-            ).one_or_none()
         if row is None:
             return None
         return StoredFile(

@@ -51,7 +51,8 @@ class ChatHub:
         self._channels: dict[str, list[JSON]] = defaultdict(list)
         self._homes: dict[str, JSON] = {}
         self._forms: dict[str, JSON] = {}
-        self._files: dict[str, Attachment] = {}
+        # Each file with the people it was shown to: a per-person link fetches only its own.
+        self._files: dict[str, tuple[Attachment, frozenset[str]]] = {}
         self._subscribers: dict[str, set[asyncio.Queue[JSON | None]]] = defaultdict(set)
         self._echoed: OrderedDict[str, None] = OrderedDict()
 
@@ -119,6 +120,7 @@ class ChatHub:
         *,
         pane: str,
         only_you: bool,
+        audience: tuple[str, ...],
         author: JSON = BOT,
     ) -> JSON:
         return {
@@ -131,12 +133,12 @@ class ChatHub:
             "text": message.text,
             "blocks": render.blocks(message.blocks),
             "buttons": [render.button(b) for b in message.buttons],
-            "attachments": [self._file(a) for a in message.attachments],
+            "attachments": [self._file(a, audience) for a in message.attachments],
         }
 
-    def _file(self, attachment: Attachment) -> JSON:
-        token = secrets.token_urlsafe(16)
-        self._files[token] = attachment
+    def _file(self, attachment: Attachment, audience: tuple[str, ...]) -> JSON:
+        token = secrets.token_urlsafe(32)
+        self._files[token] = (attachment, frozenset(audience))
         while len(self._files) > self.file_limit:
             del self._files[next(iter(self._files))]
         return {
@@ -147,8 +149,13 @@ class ChatHub:
             "url": f"/web/files/{token}",
         }
 
-    def file(self, *, token: str) -> Attachment | None:
-        return self._files.get(token)
+    def file(self, *, token: str, scope: str) -> Attachment | None:
+        """The file, if `scope` (who the visitor may act as: "*" anyone, or one person) is
+        among the people it was shown to; None for an unknown token and for anyone else."""
+        found = self._files.get(token)
+        if found is None or (scope != "*" and scope not in found[1]):
+            return None
+        return found[0]
 
     def _put(self, history: list[JSON], entry: JSON, *, replaces: str | None) -> JSON:
         """Append, or update the entry `replaces` names in place (keeping its place)."""
@@ -174,7 +181,7 @@ class ChatHub:
             user_id = message.to.user_id
             entry = self._put(
                 self._personal[user_id],
-                self._entry(message, pane=DM, only_you=False),
+                self._entry(message, pane=DM, only_you=False, audience=(user_id,)),
                 replaces=message.replaces,
             )
             self._push([user_id], entry)
@@ -182,9 +189,10 @@ class ChatHub:
         if isinstance(message.to, ToChannel):
             channel = self.directory.channel(message.to.channel_id)
             members = channel.members if channel else ()
+            pane = channel_pane(message.to.channel_id)
             entry = self._put(
                 self._channels[message.to.channel_id],
-                self._entry(message, pane=channel_pane(message.to.channel_id), only_you=False),
+                self._entry(message, pane=pane, only_you=False, audience=tuple(members)),
                 replaces=message.replaces,
             )
             self._push(members, entry)
@@ -195,7 +203,7 @@ class ChatHub:
         """An in-place answer to what this person just did, seen by them only."""
         entry = self._put(
             self._personal[user_id],
-            self._entry(message, pane=pane, only_you=pane != DM),
+            self._entry(message, pane=pane, only_you=pane != DM, audience=(user_id,)),
             replaces=message.replaces,
         )
         self._push([user_id], entry)
@@ -215,7 +223,9 @@ class ChatHub:
         person = self.directory.person(user_id)
         author = {"id": user_id, "name": person.name if person else user_id, "bot": False}
         message = Message(to=ToPerson(user_id), text=text)
-        entry = self._entry(message, pane=pane, only_you=private and pane != DM, author=author)
+        entry = self._entry(
+            message, pane=pane, only_you=private and pane != DM, audience=(), author=author
+        )
         entry["blocks"] = [{"type": "paragraph", "text": text}]
         if pane == DM or private:
             self._put(self._personal[user_id], entry, replaces=None)

@@ -476,8 +476,10 @@ def _too_long() -> web.Response:
 async def file(request: web.Request) -> web.StreamResponse:
     chat = request.app[WEBCHAT]
     _own_request(request, chat)
-    _let_in(request, chat)
-    found = chat.hub.file(token=request.match_info["token"])
+    scope = _let_in(request, chat)
+    # A per-person link fetches only what that person was shown (the passphrase, and the
+    # loopback demo, act as anyone: their visitor could open the other person's pane anyway).
+    found = chat.hub.file(token=request.match_info["token"], scope=scope)
     if found is None:
         raise web.HTTPNotFound(text="no such file (files live until the bot restarts)")
     safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in found.filename)
@@ -487,7 +489,7 @@ async def file(request: web.Request) -> web.StreamResponse:
             # The flow's MIME type as given (it may carry a charset).
             "Content-Type": found.mime_type or "application/octet-stream",
             "Content-Disposition": f'attachment; filename="{safe}"',
-            "Cache-Control": "no-store",
+            "Cache-Control": "private, no-store",
         },
     )
 

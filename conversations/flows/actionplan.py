@@ -93,7 +93,10 @@ async def show(ctx: Ctx, view: RoundView) -> Reply:
     for n, action in enumerate(actions, start=1):
         blocks += _item_blocks(ctx.locale, action, people, n=n)
     buttons: list[Button] = []
-    if ctx.person.id in view.leader_ids and view.round.phase in WRITABLE:
+    writer = policy.may(
+        policy.access(ctx), policy.Do.WRITE_TEAM_ACTIONS, round_=view.round, employee_id=None
+    )
+    if writer and view.round.phase in WRITABLE:
         buttons.append(
             ActionAdd(round_id=view.round.id).button(ctx.t("action.button.add"), style="primary")
         )

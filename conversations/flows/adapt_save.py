@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from conversations import i18n
+from conversations import i18n, policy
 from conversations.actions import AdaptApprove, PrepGoto
 from conversations.context import Ctx
 from conversations.domain import Person, PrepStatus, Round
@@ -219,9 +219,7 @@ def _approval_request(admin: Person, *, leader: Person, template: Template) -> M
 
 async def approve_template(ctx: Ctx, name: str) -> Reply:
     """Only an admin offers a leader's template to the whole organisation."""
-    if not ctx.is_admin():
-        await ctx.audit(action="template.approve_denied", subject=f"template:{name[:64]}")
-        raise Refuse("error.not_allowed")
+    await policy.govern(ctx, policy.Govern.APPROVE_TEMPLATE, refusal="error.not_allowed")
     latest = await ctx.tx.templates.latest(name=name)
     if latest is None or latest.status != Status.PENDING:
         return say(ctx, "adapt.approve.not_pending")

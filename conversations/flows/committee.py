@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from conversations import figures, i18n, policy
+from conversations import figures, policy
 from conversations.actions import CommitteeForm, FormState
 from conversations.context import Ctx
 from conversations.domain import PrepStatus, Round, agreed_version
 from conversations.flows.common import say
 from conversations.flows.evaluation import result_blocks
+from conversations.flows.people_picker import people_form, picked, remember
 from conversations.messages import (
     Block,
     Divider,
@@ -27,7 +28,6 @@ from conversations.messages import (
     Message,
     Note,
     Paragraph,
-    PeopleInput,
     Reply,
     ToActor,
 )
@@ -37,12 +37,11 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 
 async def command(ctx: Ctx, rest: str) -> Reply:
-    members = await ctx.tx.committee.members(workspace_id=ctx.workspace.id)
     out = Reply()
-    if ctx.person.id in members:
+    if await policy.in_committee(policy.access(ctx), workspace_id=ctx.workspace.id):
         out += await show_figures(ctx)
-    if ctx.is_admin():
-        out += await _form(ctx, members)
+    if policy.governs(ctx, policy.Govern.NAME_COMMITTEE):
+        out += await _form(ctx, await ctx.tx.committee.members(workspace_id=ctx.workspace.id))
     if not out.items:
         await policy.read_committee(policy.access(ctx), workspace_id=ctx.workspace.id)
     return out
@@ -51,46 +50,17 @@ async def command(ctx: Ctx, rest: str) -> Reply:
 async def _form(ctx: Ctx, members: list[int]) -> Reply:
     await policy.govern(ctx, policy.Govern.NAME_COMMITTEE, refusal="leaders.not_admin")
     current = await ctx.tx.people.get_many(person_ids=members)
-    return Reply(
-        (
-            CommitteeForm().form(
-                title=ctx.t("committee.title"),
-                submit_label=ctx.t("committee.submit"),
-                intro=(Note(ctx.t("committee.intro")),),
-                inputs=(
-                    PeopleInput(
-                        id="members",
-                        label=ctx.t("committee.label"),
-                        initial=tuple(p.user_id for p in current),
-                        optional=True,
-                    ),
-                ),
-            ),
-        )
-    )
+    return people_form(ctx, CommitteeForm(), key="committee", field="members", current=current)
 
 
 async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     if not isinstance(state, CommitteeForm):
         return say(ctx, "error.stale_button")
     await policy.govern(ctx, policy.Govern.NAME_COMMITTEE, refusal="leaders.not_admin")
-    raw = values.get("members")
-    wanted = sorted(
-        set(raw if isinstance(raw, tuple) else (r.strip() for r in (raw or "").split(","))) - {""}
-    )
-    ids: list[int] = []
-    names: list[str] = []
-    for user_id in wanted:
-        found = await ctx.directory.lookup(user_id=user_id)
-        person = await ctx.tx.people.upsert(
-            workspace_id=ctx.workspace.id,
-            user_id=user_id,
-            display_name=found.display_name if found else None,
-            locale=i18n.language(found.locale) if found and found.locale else None,
-            timezone=found.timezone if found else None,
-        )
-        ids.append(person.id)
-        names.append(person.display_name)
+    wanted = picked(values, "members")
+    chosen = [await remember(ctx, user_id) for user_id in wanted]
+    ids = [p.id for p in chosen]
+    names = [p.display_name for p in chosen]
     await ctx.tx.committee.set_members(workspace_id=ctx.workspace.id, person_ids=ids)
     await ctx.audit(
         action="committee.set", subject=f"workspace:{ctx.workspace.id}", detail=",".join(wanted)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from conversations.context import Ctx
 from conversations.domain import Phase, Round, Team
-from conversations.lifecycles.base import Effect, Refusal, Transition
+from conversations.lifecycles.base import Refusal, Transition
 from conversations.lifecycles.round import (
     OPEN_PHASES,
     PREP_PHASES,
@@ -18,7 +18,7 @@ from conversations.lifecycles.round import (
 from conversations.lifecycles.round import decide as decide_round
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
 from conversations.refusal import Refuse
-from conversations.reminders import PREP_NUDGE
+from conversations.round_clock import pass_prep_deadline
 from conversations.templates.model import Template
 
 ACTIVE_PHASES = OPEN_PHASES
@@ -86,18 +86,10 @@ async def _view(ctx: Ctx, round_: Round) -> RoundView | None:
 
 
 async def catch_up(ctx: Ctx, round_: Round) -> Round:
-    """The round hears of the clock: once its prep deadline has passed it is in the
-    conversations phase (the lifecycle's PREP_DEADLINE_PASSED; a later phase is left alone)."""
-    if round_.phase != Phase.PREP or ctx.today <= round_.prep_deadline:
-        return round_
-    passed = accept(decide_round(round_.phase, RoundAction.PREP_DEADLINE_PASSED))
-    try:
-        moved = await ctx.tx.rounds.apply(round_id=round_.id, transition=passed)
-    except ValueError:  # another handler moved it on a moment ago
-        return await ctx.tx.rounds.get(round_id=round_.id) or round_
-    if passed.causes(Effect.CANCEL_PREP_NUDGES):
-        await ctx.tx.outbox.cancel_for_round(round_id=round_.id, kinds=(PREP_NUDGE,))
-    return moved
+    """The round hears of the clock as the reader sees it (`round_clock`): once its prep
+    deadline has passed it is in the conversations phase; a later phase is left alone."""
+    caught, _ = await pass_prep_deadline(tx=ctx.tx, round_=round_, today=ctx.today)
+    return caught
 
 
 async def advance(ctx: Ctx, view: RoundView, action: RoundAction) -> RoundTransition:

@@ -48,7 +48,7 @@ async def missing_in(
 
 async def command(ctx: Ctx, rest: str) -> Reply:
     await policy.govern(ctx, policy.Govern.COVERAGE, refusal="status.not_leader")
-    if ctx.is_admin():
+    if policy.governs(ctx, policy.Govern.COVERAGE_ALL_TEAMS):
         teams = await ctx.tx.teams.in_workspace(workspace_id=ctx.workspace.id)
     else:
         teams = await ctx.tx.teams.led_by(person_id=ctx.person.id)

@@ -191,8 +191,15 @@ def _announce(
 async def _resend(ctx: Ctx, round_id: int) -> Reply:
     """Post the kickoff again (the bot was added to the channel after the round started)."""
     round_ = await ctx.tx.rounds.get(round_id=round_id)
-    if round_ is None or ctx.person.id not in round_.leader_ids:
+    if round_ is None:
         return say(ctx, "error.stale_button")
+    await policy.check(
+        policy.access(ctx),
+        policy.Do.RESEND_KICKOFF,
+        round_=round_,
+        round_id=round_id,
+        employee_id=None,
+    )
     team = await ctx.tx.teams.get(team_id=round_.team_id)
     if team is None or not team.channel_id:
         return say(ctx, "error.stale_button")

@@ -4,61 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conversations import i18n, policy
+from conversations import policy
 from conversations.actions import FormState, LeadersForm
 from conversations.context import Ctx
 from conversations.flows.common import say
-from conversations.messages import Note, PeopleInput, Reply
+from conversations.flows.people_picker import people_form, picked, remember
+from conversations.messages import Reply
 
 
 async def open_leaders_form(ctx: Ctx, rest: str) -> Reply:
     await policy.govern(ctx, policy.Govern.NAME_LEADERS, refusal="leaders.not_admin")
     current = await ctx.tx.people.leaders(workspace_id=ctx.workspace.id)
-    return Reply(
-        (
-            LeadersForm().form(
-                title=ctx.t("leaders.title"),
-                submit_label=ctx.t("leaders.submit"),
-                intro=(Note(ctx.t("leaders.intro")),),
-                inputs=(
-                    PeopleInput(
-                        id="leaders",
-                        label=ctx.t("leaders.label"),
-                        initial=tuple(p.user_id for p in current),
-                        optional=True,
-                    ),
-                ),
-            ),
-        )
-    )
+    return people_form(ctx, LeadersForm(), key="leaders", field="leaders", current=current)
 
 
 async def on_form(
     ctx: Ctx, state: FormState, values: Mapping[str, str | tuple[str, ...] | None]
 ) -> Reply:
     await policy.govern(ctx, policy.Govern.NAME_LEADERS, refusal="leaders.not_admin")
-    raw = values.get("leaders")
-    wanted = set(
-        raw if isinstance(raw, tuple) else (r.strip() for r in (raw or "").split(",") if r.strip())
-    )
+    wanted = picked(values, "leaders")
     for person in await ctx.tx.people.leaders(workspace_id=ctx.workspace.id):
         if person.user_id not in wanted:
             await ctx.tx.people.set_can_lead(person_id=person.id, can_lead=False)
     names: list[str] = []
-    for user_id in sorted(wanted):
-        found = await ctx.directory.lookup(user_id=user_id)
-        person = await ctx.tx.people.upsert(
-            workspace_id=ctx.workspace.id,
-            user_id=user_id,
-            display_name=found.display_name if found else None,
-            locale=i18n.language(found.locale) if found and found.locale else None,
-            timezone=found.timezone if found else None,
-        )
+    for user_id in wanted:
+        person = await remember(ctx, user_id)
         await ctx.tx.people.set_can_lead(person_id=person.id, can_lead=True)
         names.append(person.display_name)
     await ctx.audit(
         action="leaders.set",
         subject=f"workspace:{ctx.workspace.id}",
-        detail=",".join(sorted(wanted)),
+        detail=",".join(wanted),
     )
     return say(ctx, "leaders.saved", names=", ".join(names) or "–")

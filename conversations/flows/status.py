@@ -62,7 +62,7 @@ from conversations.messages import (
 async def show_status(ctx: Ctx, rest: str) -> Reply:
     views = await rounds_as_leader(ctx)
     if not views:
-        if ctx.may_lead():
+        if policy.governs(ctx, policy.Govern.START_ROUND):
             raise Refuse("status.no_round", mus=command_prefix(ctx))
         raise Refuse("status.not_leader")
     replies = Reply()

@@ -58,7 +58,7 @@ async def close_command(ctx: Ctx, rest: str) -> Reply:
     """`/mus afslut`: asks first, for each round the person leads (an admin: every open round
     of the workspace), and says what closing does."""
     views = await rounds_as_leader(ctx)
-    if not views and ctx.is_admin():
+    if not views and policy.may_anywhere(policy.access(ctx), policy.Do.CLOSE_ROUND):
         views = [
             v
             for r in await ctx.tx.rounds.open_in_workspace(workspace_id=ctx.workspace.id)

@@ -217,6 +217,14 @@ class SqlRoundRepo(Repo):
         )
         return await self._with_people(list(await self._session.execute(stmt)))
 
+    async def past_prep_deadline(self, *, day: date) -> list[Round]:
+        stmt = (
+            _select()
+            .where((rounds.c.phase == Phase.PREP.value) & (rounds.c.prep_deadline < day))
+            .order_by(rounds.c.id)
+        )
+        return await self._with_people(list(await self._session.execute(stmt)))
+
     async def delete(self, *, round_id: int) -> bool:
         """Every table that belongs to a round refers to it ON DELETE CASCADE."""
         result = await self._session.execute(sa_delete(rounds).where(rounds.c.id == round_id))

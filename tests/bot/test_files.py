@@ -8,17 +8,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.inproc import ManualClock
 from bot.adapters import enable_adapters
 from bot.config import ConfigError, load_settings
-from bot.files import FileLinks, file_url
+from bot.files import LINK_TTL, FileLinks, add_file_routes, file_url
 from bot.server import build_app
 from bot.services import build_services
 from conversations.messages import Attachment
 from storage.db import SqlStore
-from storage.files import SqlFileRepo
+from storage.files import DOWNLOAD, SqlFileRepo, token_digest
 
 PLAN = Attachment(
     filename="udviklingsplan æøå.txt",
@@ -75,7 +76,7 @@ async def test_teams_with_a_public_url_serves_download_links(
     await enable_adapters(services=services)
     async with TestClient(TestServer(build_app(services=services))) as client:
         links = services.ports["teams"].files  # type: ignore[attr-defined]
-        assert isinstance(links, FileLinks) and links.ttl == timedelta(days=14)
+        assert isinstance(links, FileLinks) and links.ttl == LINK_TTL <= timedelta(days=3)
         url = await links(attachment=PLAN, owner_user_id="aad-anna")
         assert url.startswith("https://mus.example.org/files/")
         path = urlsplit(url).path
@@ -114,8 +115,53 @@ async def test_expired_files_are_purged_now_and_then(sqlite_store: SqlStore) -> 
     links = FileLinks(repo=repo, clock=clock, public_url="https://mus.example.org")
     first = await links(attachment=PLAN, owner_user_id=None)
     token = urlsplit(first).path.split("/")[2]
-    clock.advance(days=15)
+    clock.advance(seconds=(LINK_TTL + timedelta(days=1)).total_seconds())
     assert await repo.get(token=token, now=clock.now() - timedelta(days=2)) is not None
     await links(attachment=PLAN, owner_user_id=None)  # purges on the way
     assert await repo.get(token=token, now=clock.now() - timedelta(days=2)) is None
     assert await repo.purge(before=clock.now()) == 0
+
+
+async def test_each_download_is_audited_and_a_wrong_or_expired_link_gets_nothing(
+    sqlite_store: SqlStore,
+) -> None:
+    """The link is a capability (a browser carries no Teams identity): made for one person,
+    short-lived, unguessable, and every file that leaves is an audit row about that person."""
+    async with sqlite_store.transaction() as tx:
+        ws = await tx.workspaces.get_or_create(platform="teams", external_id="tenant")
+        anna = await tx.people.upsert(workspace_id=ws.id, user_id="aad-anna")
+    clock = ManualClock()
+    repo = SqlFileRepo(store=sqlite_store)
+    links = FileLinks(repo=repo, clock=clock, public_url="https://mus.example.org")
+    app = web.Application()
+    add_file_routes(app=app, repo=repo, clock=clock)
+
+    async def audit() -> list[tuple[str, str, int | None, str | None]]:
+        async with sqlite_store.transaction() as tx:
+            return [(e.action, e.subject, e.actor_id, e.detail) for e in await tx.audit.entries()]
+
+    async with TestClient(TestServer(app)) as client:
+        path = urlsplit(await links(attachment=PLAN, owner_user_id="aad-anna")).path
+        _, _, token, name = path.split("/")
+        for wrong in (
+            f"/files/{token[:-1]}x/{name}",  # a guessed or altered token
+            f"/files/{token}/other.txt",  # the right token, another name
+            f"/files/{'A' * len(token)}/{name}",
+        ):
+            got = await client.get(wrong)
+            assert got.status == 404 and PLAN.content not in await got.read()
+        assert await audit() == []  # nothing was read, so nothing about Anna is logged
+
+        got = await client.get(path)
+        assert got.status == 200 and await got.read() == PLAN.content
+        assert got.headers["Referrer-Policy"] == "no-referrer"
+        row = (DOWNLOAD, f"file:{token_digest(token)}/person:{anna.id}", None, "text/plain")
+        assert await audit() == [row]
+        assert token not in str(await audit())  # the log does not hand the link on
+        await client.get(path)
+        assert await audit() == [row, row]  # each download, not only the first
+
+        clock.advance(seconds=LINK_TTL.total_seconds())
+        expired = await client.get(path)
+        assert expired.status == 404 and PLAN.content not in await expired.read()
+        assert len(await audit()) == 2

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from conversations.domain import Approval, ItemStatus, Person, PlanItem, PlanState, PlanVersion
-from conversations.plan_document import render_pdf, render_text
+from conversations.plan_document import PlanDocument, render_pdf, render_text
 from conversations.templates.library import TemplateLibrary
 
 pypdf = pytest.importorskip("pypdf")
@@ -17,7 +18,7 @@ pypdf = pytest.importorskip("pypdf")
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
-def _document(locale: str = "da-DK") -> dict[str, object]:
+def _document(locale: str = "da-DK") -> PlanDocument:
     template = TemplateLibrary().get(name="kk-buf")
     first, second = (f.id for f in template.plan.fields[:2])
     anna = Person(id=1, workspace_id=1, user_id="U1", display_name="Anna Ærø-Østergård")
@@ -50,7 +51,7 @@ def _document(locale: str = "da-DK") -> dict[str, object]:
             approvals=approvals,
         )
 
-    return dict(
+    return PlanDocument(
         locale=locale,
         tz=CPH,
         template=template,
@@ -72,7 +73,7 @@ def _pdf_text(data: bytes) -> str:
 
 def test_the_pdf_has_items_follow_up_both_approvals_with_time_and_the_history() -> None:
     document = _document()
-    data = render_pdf(**document)  # type: ignore[arg-type]
+    data = render_pdf(document)
     assert data.startswith(b"%PDF-")
     text = " ".join(_pdf_text(data).split())
     assert "Udviklingsplan: Anna Ærø-Østergård" in text
@@ -83,7 +84,7 @@ def test_the_pdf_has_items_follow_up_both_approvals_with_time_and_the_history() 
     assert text.count("Godkendt af Anna Ærø-Østergård den 11.1.2027 kl. 14.30") == 2
     assert "version 1" in text and "version 2" in text and "Alle versioner" in text
     # Everything the text version says is in the PDF too.
-    plain = render_text(**document)  # type: ignore[arg-type]
+    plain = render_text(document)
     for line in plain.splitlines():
         words = " ".join(line.replace("=", "").replace("-" * 60, "").split())
         if words:
@@ -91,7 +92,7 @@ def test_the_pdf_has_items_follow_up_both_approvals_with_time_and_the_history() 
 
 
 def test_the_pdf_in_english() -> None:
-    text = " ".join(_pdf_text(render_pdf(**_document("en-GB"))).split())  # type: ignore[arg-type]
+    text = " ".join(_pdf_text(render_pdf(_document("en-GB"))).split())
     assert "Development plan" in text or "development plan" in text
 
 
@@ -99,7 +100,6 @@ def test_without_a_unicode_font_the_pdf_still_renders(monkeypatch: pytest.Monkey
     import conversations.plan_document as plan_document
 
     monkeypatch.setattr(plan_document, "_unicode_font", lambda: None)
-    document = _document()
-    document["kerneopgave"] = "Trygge rammer 🌻 for børn"
-    text = " ".join(_pdf_text(render_pdf(**document)).split())  # type: ignore[arg-type]
+    document = replace(_document(), kerneopgave="Trygge rammer 🌻 for børn")
+    text = " ".join(_pdf_text(render_pdf(document)).split())
     assert "Anna Ærø-Østergård" in text and "Trygge rammer ? for børn" in text

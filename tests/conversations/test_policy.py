@@ -84,6 +84,7 @@ LEADER_ACTS = frozenset(
         Do.START_FOLLOW_UP,
         Do.CLOSE_ROUND,
         Do.WRITE_TEAM_ACTIONS,
+        Do.RESEND_KICKOFF,
     }
 )
 TEAM_ACTS = frozenset({Do.UPDATE_TEAM_ACTION})  # round-level; owners only: test_check_owner
@@ -106,6 +107,7 @@ ROUND_LEVEL = frozenset(
         Do.CLOSE_ROUND,
         Do.WRITE_TEAM_ACTIONS,
         Do.UPDATE_TEAM_ACTION,
+        Do.RESEND_KICKOFF,
     }
 )
 
@@ -400,6 +402,31 @@ async def test_every_action_for_every_role(world: World, who: str, act: Do) -> N
         assert new == [(f"{act.value}_denied", _subject(world, act), actor.id)]
 
 
+@pytest.mark.parametrize("who", WHO)
+async def test_what_is_offered_is_what_the_check_allows_and_asking_audits_nothing(
+    world: World, who: str
+) -> None:
+    """`policy.may` (which buttons a flow shows) answers from the same table as `check`."""
+    before = await _audit(world)
+    async with world.store.transaction() as tx:
+        access = _access(world, tx, who)
+        offered = {
+            act
+            for act in Do
+            if policy.may(
+                access,
+                act,
+                round_=world.r1,
+                employee_id=None if act in ROUND_LEVEL else world.anna.id,
+            )
+        }
+        anywhere = {act for act in Do if policy.may_anywhere(access, act)}
+    assert offered == ACTS[who]
+    # Only an admin acts on rounds they have no part in, and only to close them.
+    assert anywhere == ({Do.CLOSE_ROUND} if who == "admin" else set())
+    assert await _audit(world) == before
+
+
 def test_an_employee_acts_for_herself_only() -> None:
     """The pure rule behind the table: EMPLOYEE means the person the material is about."""
     r = Round(
@@ -444,6 +471,8 @@ def test_workspace_actions(is_admin: bool, may_lead: bool, start: bool, name_lea
         policy.Govern.NAME_LEADERS: name_leaders,
         policy.Govern.NAME_COMMITTEE: name_leaders,  # admins only, like naming leaders
         policy.Govern.COVERAGE: start,  # leaders and admins see who was not offered a MUS
+        policy.Govern.COVERAGE_ALL_TEAMS: name_leaders,  # admins: every team, not only their own
+        policy.Govern.APPROVE_TEMPLATE: name_leaders,  # admins offer a template to everyone
     }
 
 

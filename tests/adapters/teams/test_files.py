@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ import pytest
 
 from adapters.inproc import ManualClock
 from adapters.teams.refs import StoreRefStore
-from bot.files import FileLinks, add_file_routes
+from bot.files import LINK_TTL, FileLinks, add_file_routes
 from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.events import CommandEvent, InboundEvent
@@ -41,6 +40,7 @@ class Files:
     bot: Bot
     clock: ManualClock
     repo: SqlFileRepo
+    store: SqlStore
 
     async def fetch(self, url: str) -> tuple[int, dict[str, str], bytes]:
         async with self.bot.client.session.get(url) as response:
@@ -67,7 +67,7 @@ async def files(store: SqlStore, stub: StubConnector) -> AsyncIterator[Files]:
         mounts=[lambda app: add_file_routes(app=app, repo=repo, clock=clock)],
     )
     links.public_url = str(bot.client.make_url("/"))  # the port is known once it listens
-    yield Files(bot=bot, clock=clock, repo=repo)
+    yield Files(bot=bot, clock=clock, repo=repo, store=store)
     await bot.client.close()
 
 
@@ -144,7 +144,10 @@ async def test_booking_in_teams_gives_both_a_link_to_the_invite(files: Files) ->
     token = urlsplit(url).path.split("/")[2]
     stored = await files.repo.get(token=token, now=files.clock.now())
     assert stored is not None and stored.owner_user_id == ANNA.aad
-    assert stored.expires_at - stored.created_at == timedelta(days=14)
+    assert stored.expires_at - stored.created_at == LINK_TTL
+    async with files.store.transaction() as tx:  # the download is in the audit log
+        audit = [(e.action, e.subject, e.actor_id) for e in await tx.audit.entries()]
+    assert [a for a in audit if a[0] == "file.download" and "/person:" in a[1]]
 
     # Lene's answer in her own chat carries its own link next to "mark as held".
     answer = bot.stub.posted(chat(LENE))[-1].card or {}
@@ -154,8 +157,8 @@ async def test_booking_in_teams_gives_both_a_link_to_the_invite(files: Files) ->
     assert lene_url != url
     assert (await files.fetch(lene_url))[2] == body
 
-    # Links are capabilities that run out: 14 days later, 404.
-    files.clock.advance(days=14)
+    # Links are capabilities that run out: LINK_TTL later, 404.
+    files.clock.advance(seconds=LINK_TTL.total_seconds())
     status, headers, _ = await files.fetch(url)
     assert status == 404 and headers["Cache-Control"] == "private, no-store"
 

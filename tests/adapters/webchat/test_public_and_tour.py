@@ -216,3 +216,39 @@ async def test_a_per_person_link_acts_as_that_person_only(
         assert (await client.get("/web/people")).status == 401
     finally:
         await client.close()
+
+
+async def test_a_per_person_link_fetches_only_files_that_person_was_shown(
+    library: TemplateLibrary, sqlite_store: SqlStore
+) -> None:
+    from conversations.messages import Attachment, Message, ToPerson
+
+    client, chat, _ = await _chat(library, sqlite_store, public=True)
+    plan = Attachment(filename="plan.txt", content=b"Annas udviklingsplan", mime_type="text/plain")
+    try:
+        await chat.port.send(
+            workspace_id="demo",
+            message=Message(to=ToPerson("anna"), text="Din plan", attachments=(plan,)),
+        )
+        [entry] = chat.hub.snapshot(user_id="anna")["entries"]
+        url = entry["attachments"][0]["url"]
+
+        as_mads = access_token(secret=SECRET, scope="mads")  # another person's link
+        client.session.cookie_jar.update_cookies({"musbot_web": as_mads})
+        refused = await client.get(url)
+        assert refused.status == 404 and b"udviklingsplan" not in await refused.read()
+
+        client.session.cookie_jar.clear()
+        client.session.cookie_jar.update_cookies(
+            {"musbot_web": access_token(secret=SECRET, scope="anna")}
+        )
+        got = await client.get(url)
+        assert got.status == 200 and await got.read() == plan.content
+        assert got.headers["Cache-Control"] == "private, no-store"
+        wrong = await client.get(url[:-1] + ("A" if not url.endswith("A") else "B"))
+        assert wrong.status == 404
+
+        client.session.cookie_jar.clear()  # no passphrase, no link: not let in at all
+        assert (await client.get(url)).status == 401
+    finally:
+        await client.close()
