@@ -144,6 +144,13 @@ class InstrumentedHandler:
             )
             self.metrics.requests.labels(adapter=adapter, outcome=outcome).inc()
 
+    async def record_sent(
+        self, *, platform: str, workspace_id: str, key: str, ref: str, user_id: str | None
+    ) -> None:
+        await self.inner.record_sent(
+            platform=platform, workspace_id=workspace_id, key=key, ref=ref, user_id=user_id
+        )
+
     def __getattr__(self, name: str) -> Any:
         # Anything else (the engine's clock, settings) is the engine's.
         return getattr(self.inner, name)

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from conversations.domain import Reminder
+from conversations.messages import ToPerson
 from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
 from conversations.reminders import Due, render
 from conversations.round_clock import sweep_prep_deadlines
@@ -216,7 +217,7 @@ class Sweeper:
             )
             return None
         try:
-            await port.send(workspace_id=due.workspace_external_id, message=due.message)
+            ref = await port.send(workspace_id=due.workspace_external_id, message=due.message)
         except DeliveryError as error:
             if error.kind == "rate_limited":
                 wait = error.retry_after or 1.0
@@ -247,6 +248,17 @@ class Sweeper:
                 reminder_id=reminder.id, worker=self.worker, at=self.clock.now()
             ):
                 log.warning("reminder %s: claim lost before it was marked sent", reminder.key)
+            if due.message.key and ref:
+                # A keyed message (an invitation) can be updated later (`Message.replaces_key`).
+                to = due.message.to
+                await tx.sent_messages.record(
+                    platform=due.platform,
+                    workspace_id=due.workspace_external_id,
+                    key=due.message.key,
+                    ref=ref,
+                    user_id=to.user_id if isinstance(to, ToPerson) else None,
+                    at=self.clock.now(),
+                )
         result.sent += 1
         return None
 

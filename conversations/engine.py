@@ -98,7 +98,13 @@ class Engine:
                     directory=directory,
                     settings=self.settings,
                 )
-                reply = place_answers(await dispatch(ctx), context=event.context)
+                reply = await resolve_keys(
+                    tx,
+                    await dispatch(ctx),
+                    platform=actor.platform,
+                    workspace_id=actor.workspace_id,
+                )
+                reply = place_answers(reply, context=event.context)
         except Exception:
             self._workspaces.clear()  # a rolled-back first event may have created it
             log.exception("handling %s failed", key)
@@ -120,11 +126,12 @@ class Engine:
         items = list(reply.items)
         results: list[list[Outbound]] = [[] for _ in items]
         gate = asyncio.Semaphore(self.fan_out)
+        keyed: list[tuple[str, str, str | None]] = []  # (key, ref, user id) of keyed messages
 
         async def send(index: int, item: Message) -> None:
             async with gate:
                 try:
-                    await platform.send(workspace_id=workspace_id, message=item)
+                    ref = await platform.send(workspace_id=workspace_id, message=item)
                 except DeliveryError as error:
                     log.warning("delivery to %s failed: %s", item.to, error)
                     if item.on_failure is not None:
@@ -135,6 +142,9 @@ class Engine:
                     )
                     results[index].append(_delivery_failed(person, item, error, name=name))
                 else:
+                    if item.key and ref:
+                        user_id = item.to.user_id if isinstance(item.to, ToPerson) else None
+                        keyed.append((item.key, ref, user_id))
                     if item.on_sent is not None:
                         results[index].append(item.on_sent)
 
@@ -153,7 +163,39 @@ class Engine:
                 results[index].append(item)
         if direct:
             await asyncio.gather(*direct)
+        if keyed:
+            await self._record(platform=platform.platform, workspace_id=workspace_id, keyed=keyed)
         return Reply(tuple(out for group in results for out in group))
+
+    async def record_sent(
+        self, *, platform: str, workspace_id: str, key: str, ref: str, user_id: str | None
+    ) -> None:
+        """`EventHandler.record_sent`: an adapter posted a keyed in-place answer."""
+        await self._record(
+            platform=platform, workspace_id=workspace_id, keyed=[(key, ref, user_id)]
+        )
+
+    async def _record(
+        self, *, platform: str, workspace_id: str, keyed: list[tuple[str, str, str | None]]
+    ) -> None:
+        """Remember where keyed messages went, in one transaction after they were sent.
+
+        A failure here loses only the chance to update those messages later (they are then
+        posted anew, or left as they are): it is logged, never the person's problem.
+        """
+        try:
+            async with self.store.transaction() as tx:
+                for key, ref, user_id in keyed:
+                    await tx.sent_messages.record(
+                        platform=platform,
+                        workspace_id=workspace_id,
+                        key=key,
+                        ref=ref,
+                        user_id=user_id,
+                        at=self.clock.now(),
+                    )
+        except Exception:
+            log.exception("recording %d sent message ref(s) failed", len(keyed))
 
     async def _recipient_name(
         self, item: Message, *, workspace_id: str, platform: PlatformPort
@@ -222,6 +264,27 @@ class Engine:
                 self._workspaces.clear()
             self._workspaces[key] = found
         return found
+
+
+async def resolve_keys(tx: Tx, reply: Reply, *, platform: str, workspace_id: str) -> Reply:
+    """`Message.replaces_key` -> `Message.replaces`: the platform ref recorded under the key.
+
+    Nothing recorded (a message sent before keys were kept, or never sent): the message is
+    posted anew, or dropped when it only makes sense as an update (`update_only`).
+    """
+    if not any(isinstance(i, Message) and i.replaces_key for i in reply.items):
+        return reply
+    items: list[Outbound] = []
+    for item in reply.items:
+        if isinstance(item, Message) and item.replaces_key and not item.replaces:
+            ref = await tx.sent_messages.get(
+                platform=platform, workspace_id=workspace_id, key=item.replaces_key
+            )
+            if ref is None and item.update_only:
+                continue
+            item = replace(item, replaces=ref)
+        items.append(item)
+    return Reply(tuple(items))
 
 
 def place_answers(reply: Reply, *, context: Context) -> Reply:

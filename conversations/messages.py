@@ -204,6 +204,14 @@ class Message:
     `text` is the plain fallback (notifications, screen readers). `replaces` is a
     `Context.message_ref` from an inbound event: the adapter updates that message in place
     where the platform allows it, and posts a new one otherwise.
+
+    `key` names a message the core may want to change later, when no event points at it (the
+    current question card, a sent invitation): a stable neutral name such as
+    `prep-question:<round>:<person>`. Whoever delivers it records key -> the platform's ref
+    (the engine for proactive messages, the adapter for in-place answers; the latest message
+    under a key wins). `replaces_key` asks for the message recorded under that key to be
+    updated: the engine resolves it to `replaces` before delivery. When nothing is recorded
+    under it the message is posted anew, or, with `update_only`, not at all.
     """
 
     to: Destination
@@ -212,6 +220,9 @@ class Message:
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replaces: str | None = None
+    key: str | None = None
+    replaces_key: str | None = None
+    update_only: bool = False
     # What the actor is told once this proactive message went out, or instead of the generic
     # failure notice when it could not (so a confirmation never claims a post that failed).
     on_sent: Message | None = None

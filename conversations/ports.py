@@ -574,6 +574,7 @@ class Tx(Protocol):
     events: ProcessedEventRepo
     audit: AuditRepo
     conversation_refs: ConversationRefRepo
+    sent_messages: SentMessageRepo
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
@@ -683,6 +684,30 @@ class ConversationRefRepo(Protocol):
     async def get(self, *, platform: str, workspace_id: str, key: str) -> dict[str, Any] | None: ...
 
 
+class SentMessageRepo(Protocol):
+    """Where keyed messages (`Message.key`) ended up: neutral key -> the platform's message ref.
+
+    Written by whoever delivered the message, read by the engine to resolve
+    `Message.replaces_key`. `user_id` is the person whose chat the message is in (so erasing
+    a person erases their refs); None for a channel.
+    """
+
+    async def record(
+        self,
+        *,
+        platform: str,
+        workspace_id: str,
+        key: str,
+        ref: str,
+        user_id: str | None,
+        at: datetime,
+    ) -> None:
+        """Create or replace (the latest message under a key wins)."""
+        ...
+
+    async def get(self, *, platform: str, workspace_id: str, key: str) -> str | None: ...
+
+
 class EventHandler(Protocol):
     """What adapters call: the core's entry point (implemented by `conversations.engine.Engine`).
 
@@ -693,3 +718,10 @@ class EventHandler(Protocol):
     """
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply: ...
+
+    async def record_sent(
+        self, *, platform: str, workspace_id: str, key: str, ref: str, user_id: str | None
+    ) -> None:
+        """An adapter posted an in-place answer carrying `Message.key`: remember where (its
+        platform ref), so a later `Message.replaces_key` can update it. Never raises."""
+        ...

@@ -39,6 +39,7 @@ from conversations.ports import (
     ProcessedEventRepo,
     RoundFormRepo,
     RoundRepo,
+    SentMessageRepo,
     Store,
     TeamActionRepo,
     TeamRepo,
@@ -56,6 +57,7 @@ from storage.repositories import (
     SqlPrepRepo,
     SqlProcessedEventRepo,
     SqlRoundRepo,
+    SqlSentMessageRepo,
     SqlTeamRepo,
     SqlWorkspaceRepo,
 )
@@ -212,6 +214,7 @@ class SqlTx:
     events: ProcessedEventRepo
     audit: AuditRepo
     conversation_refs: ConversationRefRepo
+    sent_messages: SentMessageRepo
     bookings: BookingRepo
     plans: PlanRepo
     outbox: OutboxRepo
@@ -232,6 +235,7 @@ class SqlTx:
         self.events = SqlProcessedEventRepo(session)
         self.audit = SqlAuditRepo(session)
         self.conversation_refs = SqlConversationRefRepo(session)
+        self.sent_messages = SqlSentMessageRepo(session)
         self.bookings = SqlBookingRepo(session)
         self.plans = SqlPlanRepo(session)
         self.outbox = SqlOutboxRepo(session)

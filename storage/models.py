@@ -253,6 +253,22 @@ class ConversationRefRow(SQLModel, table=True):
     ref: dict[str, Any] = Field(sa_column=Column(EncryptedJSON(), nullable=False))
 
 
+class SentMessageRow(SQLModel, table=True):
+    """Where a keyed message went (`Message.key`): the platform's ref, to update it later.
+
+    `user_id` is the person whose chat it is in (erasing them erases it); None for a channel.
+    """
+
+    __tablename__ = "sent_messages"
+
+    platform: str = Field(max_length=20, primary_key=True)
+    workspace_external_id: str = Field(max_length=255, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    ref: str = Field(sa_column=Column(String(500), nullable=False))
+    user_id: str | None = Field(default=None, max_length=255, index=True)
+    updated_at: datetime = _utc()
+
+
 class BookingRow(SQLModel, table=True):
     """The date of one employee's conversation in a round; `sequence` counts reschedules."""
 
@@ -453,6 +469,7 @@ leader_notes = _table(LeaderNoteRow)
 processed_events = _table(ProcessedEventRow)
 audit_log = _table(AuditRow)
 conversation_refs = _table(ConversationRefRow)
+sent_messages = _table(SentMessageRow)
 bookings = _table(BookingRow)
 plan_versions = _table(PlanVersionRow)
 plan_approvals = _table(PlanApprovalRow)

@@ -36,6 +36,7 @@ from storage.models import (
     reminders,
     round_people,
     rounds,
+    sent_messages,
     team_action_owners,
     team_actions,
     team_people,
@@ -132,6 +133,15 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
         ),
         ("files", files, files.c.owner_user_id == person.user_id),
         ("conversation_refs", conversation_refs, ref_where),
+        (
+            "sent_messages",
+            sent_messages,
+            and_(
+                sent_messages.c.platform == workspace.platform,
+                sent_messages.c.workspace_external_id == workspace.external_id,
+                sent_messages.c.user_id == person.user_id,
+            ),
+        ),
         ("team_people", team_people, team_people.c.person_id == person_id),
         ("round_people", round_people, round_people.c.person_id == person_id),
         # Issue #12: owning an action-plan agreement, sitting on the committee, having been
@@ -408,6 +418,23 @@ async def purge(
             and_(conversation_refs.c.key.startswith("channel:"), ~known_channel),
             and_(is_user_ref, ~known_user),
         ),
+    )
+    known_recipient = (
+        select(people.c.id)
+        .join(workspaces, workspaces.c.id == people.c.workspace_id)
+        .where(
+            (workspaces.c.platform == sent_messages.c.platform)
+            & (workspaces.c.external_id == sent_messages.c.workspace_external_id)
+            & (people.c.user_id == sent_messages.c.user_id)
+        )
+        .exists()
+    )
+    # Refs of messages to people no longer known, and of channel messages (no channel keys
+    # are kept today; one that is gets posted anew at worst).
+    await run(
+        "sent_messages",
+        sent_messages,
+        or_(sent_messages.c.user_id.is_(None), ~known_recipient),
     )
     known_owner = exists().where(people.c.user_id == files.c.owner_user_id)
     await run(

@@ -360,7 +360,15 @@ class SlackApp(AsyncApp):
             dm = await self.port.dm_channel(user_id=user_id)
         if channel is None or channel == dm:
             assert dm is not None
-            await self.port.post(channel=dm, payloads=payloads, replaces=message.replaces)
+            ref = await self.port.post(channel=dm, payloads=payloads, replaces=message.replaces)
+            if message.key and ref:
+                await self.event_handler.record_sent(
+                    platform=self.port.platform,
+                    workspace_id=origin.event.actor.workspace_id,
+                    key=message.key,
+                    ref=ref,
+                    user_id=user_id,
+                )
             return
         # A shared channel (or somebody else's DM): shown to the actor only, ephemerally. The
         # message pressed there is not one the bot could rewrite for the actor alone.

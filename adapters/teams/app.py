@@ -109,7 +109,9 @@ class TeamsBot(ActivityHandler):
             )
             return None
         await self.port.warm(workspace_id=actor.workspace_id)
-        answer = _Answer(turn_context=turn_context, port=self.port, inbound=inbound)
+        answer = _Answer(
+            turn_context=turn_context, port=self.port, inbound=inbound, handler=self.handler
+        )
         if inbound.refresh:
             # The overview card's refresh: the core answers a HomeEvent with the person's
             # overview, which is the invoke's answer here instead of a new card in the chat.
@@ -128,8 +130,16 @@ class TeamsBot(ActivityHandler):
 class _Answer:
     """Renders one `Reply` for the turn it answers."""
 
-    def __init__(self, *, turn_context: TurnContext, port: TeamsPort, inbound: translate.Inbound):
+    def __init__(
+        self,
+        *,
+        turn_context: TurnContext,
+        port: TeamsPort,
+        inbound: translate.Inbound,
+        handler: EventHandler,
+    ):
         self.port = port
+        self.handler = handler  # told where keyed answers went (`EventHandler.record_sent`)
         self.inbound = inbound
         self.event = inbound.event
         self.actor = inbound.event.actor
@@ -217,12 +227,11 @@ class _Answer:
         # Whether this answer may replace a card was decided once, by the engine
         # (`conversations.engine.place_answers`): never a card others read.
         replaces = message.replaces
+        shown_at: str | None = None  # the ref of the card that now shows the message
         if replaces and replaces == self.pressed:
             self.pressed_replaced = True
             if await self._replace_pressed(cards[0], summary=message.text):
-                cards = cards[1:]
-                if not cards:
-                    return
+                shown_at, cards = replaces, cards[1:]
         elif replaces:
             try:
                 await self.port.update_card(
@@ -232,18 +241,26 @@ class _Answer:
                     card=cards[0],
                     summary=message.text,
                 )
-                cards = cards[1:]
+                shown_at, cards = replaces, cards[1:]
             except DeliveryError as error:
                 log.info("teams: could not update %s (%s); posting anew", replaces, error)
-            if not cards:
-                return
-        await self.port.post_cards(
-            client=self.connector,
-            workspace_id=self.workspace_id,
-            conversation_id=await self._target(),
-            cards=cards,
-            summary=message.text,
-        )
+        if cards:
+            posted = await self.port.post_cards(
+                client=self.connector,
+                workspace_id=self.workspace_id,
+                conversation_id=await self._target(),
+                cards=cards,
+                summary=message.text,
+            )
+            shown_at = shown_at or posted
+        if message.key and shown_at:
+            await self.handler.record_sent(
+                platform=self.port.platform,
+                workspace_id=self.workspace_id,
+                key=message.key,
+                ref=shown_at,
+                user_id=self.actor.user_id,
+            )
 
     async def _replace_pressed(self, card: Card, *, summary: str | None = None) -> bool:
         """Show `card` instead of the one the actor acted on; False if that was not possible."""

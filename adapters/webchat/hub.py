@@ -44,6 +44,9 @@ class ChatHub:
         self._unread: dict[str, int] = defaultdict(int)
         self._seq = itertools.count(1)
         self._refs = itertools.count(1)
+        # Refs are unique to this process: one recorded before a restart (`Message.key`) can
+        # never name a different message in the new, empty history.
+        self._boot = secrets.token_hex(3)
         self._personal: dict[str, list[JSON]] = defaultdict(list)
         self._channels: dict[str, list[JSON]] = defaultdict(list)
         self._homes: dict[str, JSON] = {}
@@ -123,7 +126,7 @@ class ChatHub:
         return {
             "type": "message",
             "seq": next(self._seq),
-            "ref": f"w{next(self._refs)}",
+            "ref": f"w{self._boot}-{next(self._refs)}",
             "pane": pane,
             "author": author,
             "only_you": only_you,

@@ -209,7 +209,15 @@ class WebChat:
         people, channels = self._pickers()
         for item in reply.items:
             if isinstance(item, Message):
-                self.hub.answer(user_id=user_id, pane=inbound.pane, message=item)
+                ref = self.hub.answer(user_id=user_id, pane=inbound.pane, message=item)
+                if item.key:
+                    await self.handler.record_sent(
+                        platform=self.port.platform,
+                        workspace_id=event.actor.workspace_id,
+                        key=item.key,
+                        ref=ref,
+                        user_id=user_id,
+                    )
             elif isinstance(item, Form):
                 form = render.form(item, tz=self._tz(user_id), people=people, channels=channels)
                 self.hub.open_form(user_id=user_id, pane=inbound.pane, form=form)

@@ -59,6 +59,7 @@ from conversations.flows.adapt_edit import (
 from conversations.flows.adapt_save import (
     approve_template,
     notify_new,
+    refresh_invitations,
     release,
     save_as_template,
     save_groups,
@@ -88,10 +89,12 @@ from conversations.flows.common import (
 )
 from conversations.flows.forms import (
     BASE,
+    audience,
     form_template,
 )
 from conversations.messages import (
     FormErrors,
+    Message,
     Reply,
 )
 from conversations.templates.model import Template
@@ -218,4 +221,15 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     await ctx.audit(action="round.adapt", subject=f"round:{view.round.id}", detail=detail)
     view = replace(view, template=adapted) if key == BASE else view
     notices = await notify_new(ctx, view, form, key, adapted, added) if added else ()
-    return say(ctx, "adapt.saved") + Reply(notices) + overview(ctx, view, form, key)
+    invitations: tuple[Message, ...] = ()
+    if len(adapted.steps()) != len(template.steps()):
+        # "Du får 9 spørgsmål" in an invitation sent before becomes the count of this form.
+        invitations = await refresh_invitations(
+            ctx, view.round, form, audience(view, form, key), template=adapted
+        )
+    return (
+        say(ctx, "adapt.saved")
+        + Reply(notices)
+        + Reply(invitations)
+        + overview(ctx, view, form, key)
+    )

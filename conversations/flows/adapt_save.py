@@ -4,13 +4,13 @@ one gentle message about a new question."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from conversations import i18n, policy
 from conversations.actions import AdaptApprove, PrepGoto
 from conversations.context import Ctx
-from conversations.domain import Person, PrepStatus
+from conversations.domain import Person, PrepStatus, Round
 from conversations.flows import forms
 from conversations.flows.adapt_views import TEXT_LIMIT, overview
 from conversations.flows.common import (
@@ -78,7 +78,12 @@ async def save_texts(ctx: Ctx, view: RoundView, form: RoundForm, key: str, value
     round_ = replace(
         view.round, kerneopgave=texts["kerneopgave"], udviklingsmaal=texts["udviklingsmaal"]
     )
-    return say(ctx, "adapt.texts_saved") + overview(ctx, replace(view, round=round_), form, key)
+    invitations = await refresh_invitations(ctx, round_, form, view.member_ids)
+    return (
+        say(ctx, "adapt.texts_saved")
+        + Reply(invitations)
+        + overview(ctx, replace(view, round=round_), form, key)
+    )
 
 
 async def save_groups(
@@ -119,13 +124,25 @@ async def save_groups(
                 template=view.template.model_dump(mode="json"),  # starts as the team's form
             )
         )
+    before = form
     form = replace(form, groups=tuple(groups))
     await ctx.tx.round_forms.save(form=form)
+    moved = [
+        m
+        for m in view.member_ids
+        if len(forms.template_for(view.round, before, m).steps())
+        != len(forms.template_for(view.round, form, m).steps())
+    ]
+    invitations = await refresh_invitations(ctx, view.round, form, moved)
     await ctx.audit(
         action="round.adapt", subject=f"round:{view.round.id}", detail=f"groups={len(groups)}"
     )
     shown = groups[-1].key if new_members else (key if form.group(key) or key == BASE else BASE)
-    return say(ctx, "adapt.groups_saved", count=len(groups)) + overview(ctx, view, form, shown)
+    return (
+        say(ctx, "adapt.groups_saved", count=len(groups))
+        + Reply(invitations)
+        + overview(ctx, view, form, shown)
+    )
 
 
 async def save_as_template(ctx: Ctx, template: Template, values: Values) -> Reply:
@@ -266,6 +283,45 @@ async def set_release_on(
     return say(ctx, "adapt.release_on.saved", day=i18n.format_date(ctx.locale, day)) + (
         overview(ctx, view, form, key)
     )
+
+
+async def refresh_invitations(
+    ctx: Ctx,
+    round_: Round,
+    form: RoundForm,
+    person_ids: Sequence[int],
+    *,
+    template: Template | None = None,
+) -> tuple[Message, ...]:
+    """Invitations already sent to members who have not started yet show the form as it is
+    now (its question count, the core task): updated in place, never sent again.
+
+    `template` is the form these people meet, when the caller has just changed it (the
+    round's own copy may not be re-read yet); otherwise each person's own form is used.
+    """
+    from conversations.flows.kickoff import invitation
+
+    if forms.is_held(form, ctx.today):
+        return ()  # no invitation is out yet; the one sent at release will be right
+    started = {
+        s.person_id
+        for s in await ctx.tx.prep.sessions(round_id=round_.id)
+        if s.status != PrepStatus.NOT_STARTED
+    }
+    waiting = [p for p in person_ids if p not in started]
+    if not waiting:
+        return ()
+    leader = await ctx.tx.people.get(person_id=round_.started_by)
+    out: list[Message] = []
+    for person in await ctx.tx.people.get_many(person_ids=waiting):
+        updated = invitation(
+            round_=round_,
+            member=person,
+            template=template or forms.template_for(round_, form, person.id),
+            leader_name=leader.display_name if leader else "",
+        )
+        out.append(replace(updated, replaces_key=updated.key, update_only=True))
+    return tuple(out)
 
 
 async def notify_new(

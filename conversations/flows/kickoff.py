@@ -520,8 +520,14 @@ def member_dm(ctx: Ctx, *, round_: Round, member: Person, template: Template) ->
     )
 
 
+def invitation_key(round_id: int, person_id: int) -> str:
+    """`Message.key` of a member's invitation, so a later adaptation can update it."""
+    return f"prep-invitation:{round_id}:{person_id}"
+
+
 def invitation(*, round_: Round, member: Person, template: Template, leader_name: str) -> Message:
-    """The invitation to prepare; the count is that of the member's own (adapted) form."""
+    """The invitation to prepare; the count is that of the member's own (adapted) form
+    (`forms.template_for`, the form the prep flow shows them)."""
     loc = member.locale
     text = i18n.t(loc, "kickoff.dm", name=member.display_name, leader=leader_name)
     steps = len(template.steps())
@@ -539,6 +545,7 @@ def invitation(*, round_: Round, member: Person, template: Template, leader_name
         buttons=(
             PrepOpen(round_id=round_.id).button(i18n.t(loc, "prep.button.open"), style="primary"),
         ),
+        key=invitation_key(round_.id, member.id),
     )
 
 

@@ -213,10 +213,22 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         return Reply((Message(to=ToActor(), text=too_long, blocks=(Paragraph(too_long), hint)),))
     session = await _answering(ctx, view, session)
     await _save(ctx, view, step, stripped)
-    target = await _next_open(ctx, view, after=session.cursor)
-    # No separate "Gemt" message: the next card says the answer was saved.
-    saved = Note(ctx.t("prep.saved_typed", n=session.cursor + 1))
-    return _confirmed(await _goto(ctx, view, session, target), saved)
+    index = session.cursor
+    target = await _next_open(ctx, view, after=index)
+    # No separate "Gemt" message: the card of the question just answered (posted earlier, so
+    # no event points at it: found by its key) shows the saved answer and loses its buttons;
+    # the next question follows below it, last in the chat.
+    answered = replace(
+        _answered_card(ctx, view, index, step, stripped),
+        replaces=None,
+        replaces_key=question_key(view.round.id, ctx.person.id),
+    )
+    return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
+
+
+def question_key(round_id: int, person_id: int) -> str:
+    """`Message.key` of a person's current question card (the latest one shown wins)."""
+    return f"prep-question:{round_id}:{person_id}"
 
 
 # ---------------------------------------------------------------- the leader's read path
@@ -481,13 +493,6 @@ async def _goto(
     return Reply((question if in_place else replace(question, replaces=None),))
 
 
-def _confirmed(reply: Reply, note: Note) -> Reply:
-    """The first message of `reply` with `note` on top (a confirmation without a message)."""
-    if not reply.items or not isinstance(first := reply.items[0], Message):
-        return reply
-    return Reply((replace(first, blocks=(note, *first.blocks)), *reply.items[1:]))
-
-
 def _answered_card(ctx: Ctx, view: RoundView, index: int, step: Step, text: str) -> Message:
     """A question card once answered: the question and the saved answer, no live buttons."""
     steps = view.template.steps()
@@ -510,7 +515,7 @@ def _label(step: Step) -> str:
 
 def question_card(ctx: Ctx, view: RoundView, index: int, step: Step) -> Message:
     """A question as an employee first meets it (the leader's preview shows these)."""
-    return _question(ctx, view, index, step, None, origin="q")
+    return replace(_question(ctx, view, index, step, None, origin="q"), key=None)
 
 
 def _question(
@@ -555,6 +560,7 @@ def _question(
         blocks=tuple(blocks),
         buttons=tuple(buttons),
         replaces=ctx.event.context.message_ref,
+        key=question_key(view.round.id, ctx.person.id),
     )
 
 
@@ -678,7 +684,9 @@ async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     """
     leaders_text = await leader_names(ctx, view)
     if session.conversation_held_at is not None and session.status == PrepStatus.SHARED:
-        return say(ctx, "prep.share_after_held")
+        # An old overview's "Del": redrawn locked in place (no buttons), then the short truth.
+        locked = await _show_review(ctx, view, session, cursor=session.cursor)
+        return locked + say(ctx, "prep.share_after_held")
     await policy.check(
         policy.access(ctx),
         policy.Do.SHARE_PREP,

@@ -11,6 +11,7 @@ from storage.repositories.people import SqlPersonRepo
 from storage.repositories.plans import SqlPlanRepo
 from storage.repositories.prep import SqlPrepRepo
 from storage.repositories.rounds import SqlRoundRepo
+from storage.repositories.sent_messages import SqlSentMessageRepo
 from storage.repositories.teams import SqlTeamRepo
 from storage.repositories.workspaces import SqlWorkspaceRepo
 
@@ -26,6 +27,7 @@ __all__ = [
     "SqlPrepRepo",
     "SqlProcessedEventRepo",
     "SqlRoundRepo",
+    "SqlSentMessageRepo",
     "SqlTeamRepo",
     "SqlWorkspaceRepo",
 ]

@@ -102,7 +102,9 @@ async def test_a_typed_prep_answer_is_one_transaction_of_few_statements(store: S
     # Reached so far (was 19 statements in 2 transactions): see the xfail for the target.
     # 8 before organisation templates; the ninth reads the round's adapted form (a member's
     # sub-group decides which questions follow). Folding it into the round's load is open.
-    assert counter.work <= 9, counter.statements
+    # The tenth finds the answered question's card by its key (`sent_messages`), so that card
+    # shows the answer instead of a separate "Gemt" message (issue 15, "less noise").
+    assert counter.work <= 10, counter.statements
 
 
 @pytest.mark.xfail(strict=True, reason="issue 17 target (4 statements) not reached yet")

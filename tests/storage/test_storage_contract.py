@@ -759,6 +759,25 @@ class StoreContract:
                 is None
             )
 
+    # ------------------------------------------------------------ sent messages (Message.key)
+
+    async def test_sent_messages(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            key = "prep-question:1:2"
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=key) is None
+            await tx.sent_messages.record(
+                platform="slack", workspace_id="T1", key=key, ref="D1:1.1", user_id="U1", at=T0
+            )
+            await tx.sent_messages.record(  # the latest message under a key wins
+                platform="slack", workspace_id="T1", key=key, ref="D1:2.2", user_id="U1", at=T0
+            )
+        async with store.transaction() as tx:
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=key) == (
+                "D1:2.2"
+            )
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T2", key=key) is None
+            assert await tx.sent_messages.get(platform="teams", workspace_id="T1", key=key) is None
+
     # ------------------------------------------------------------ what SQL refuses, every store refuses
 
     async def test_workspace_rename(self, store: Store) -> None:

@@ -138,6 +138,14 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
             await tx.conversation_refs.save(
                 platform="slack", workspace_id="T1", key=person.user_id, ref={"u": person.user_id}
             )
+            await tx.sent_messages.record(
+                platform="slack",
+                workspace_id="T1",
+                key=f"prep-question:{round_.id}:{person.id}",
+                ref=f"D-{person.user_id}:1.1",
+                user_id=person.user_id,
+                at=T0,
+            )
             await tx.audit.record(
                 at=T0,
                 actor_id=leader.id,

@@ -34,6 +34,7 @@ class FakeCore:
         self.script: Script = lambda event: Reply()
         self.delivery_errors: list[DeliveryError] = []
         self.sent_refs: list[str | None] = []
+        self.recorded: dict[str, str] = {}  # Message.key -> ref, as adapters report them
         self._seen: set[str] = set()
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
@@ -59,6 +60,11 @@ class FakeCore:
             except DeliveryError as error:
                 self.delivery_errors.append(error)
         return Reply(tuple(in_place))
+
+    async def record_sent(
+        self, *, platform: str, workspace_id: str, key: str, ref: str, user_id: str | None
+    ) -> None:
+        self.recorded[key] = ref
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Issue #15: pressing "Start forberedelsen" keeps the invitation; the questions follow below it
 and the current question is always the last message; an answer is confirmed on its own card,
-not by a separate "Gemt ✓" message. Asserted on what the stand-in Slack received."""
+not by a separate "Gemt ✓" message, whether it was typed or given in the form (a typed
+answer updates the card it answered, found by its `Message.key`). Asserted on what the stand-in Slack received."""
 
 from __future__ import annotations
 
@@ -41,13 +42,24 @@ async def test_the_invitation_stays_and_each_answer_is_confirmed_on_its_card(
     assert not [e for b in card_1["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert "2/9" in stub.texts_of(messages[-1])
 
-    # typed answers: no separate "Gemt ✓" messages; one new card per question
+    # typed answers: no separate "Gemt ✓" messages; the card of the question answered is
+    # updated in place (chat.update: the saved answer, no live buttons), the next one below
     before = len(dm_messages(stub, "D1"))
     for n in range(2, 6):
+        card_ts, _ = stub.latest("D1", action="prep.skip") or ("", {})
+        updates = len(stub.calls_to("chat.update"))
         await slack.event(message_im(user="U1", text=f"Svar {n} skrevet i chatten"))
         await slack.settle()
+        assert [c for c in stub.calls_to("chat.update")[updates:] if c["ts"] == card_ts]
+        card = stub.messages[("D1", card_ts)]
+        assert f"Svar {n} skrevet i chatten" in stub.texts_of(card)
+        assert "Gemt ✓" in stub.texts_of(card)
+        assert not [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert f"{n + 1}/9" in stub.texts_of(dm_messages(stub, "D1")[-1]), "current one last"
     messages = dm_messages(stub, "D1")
-    assert len(messages) == before + 4
+    assert len(messages) == before + 4  # one new card per question, nothing else
     assert not [m for m in messages if stub.texts_of(m).strip() in ("Gemt ✓", "Gemt ✓ Gemt ✓")]
-    assert "Dit svar på spørgsmål 5 er gemt" in stub.texts_of(messages[-1])
-    assert "6/9" in stub.texts_of(messages[-1])
+    live = [m for m in messages if any(b["type"] == "actions" for b in m["blocks"])]
+    assert [stub.texts_of(m) for m in live if "/9" in stub.texts_of(m)] == [
+        stub.texts_of(messages[-1])
+    ], "only the current question card has live buttons"

@@ -74,6 +74,7 @@ class ScriptedHandler:
     respond: Respond | None = None
     events: list[InboundEvent] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    recorded: dict[str, str] = field(default_factory=dict)  # Message.key -> ref
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         event = typed_command(event)  # as the engine does: "mus <command>" typed is a command
@@ -83,6 +84,11 @@ class ScriptedHandler:
         self.seen.add(key)
         self.events.append(event)
         return await self.respond(event, platform) if self.respond else Reply()
+
+    async def record_sent(
+        self, *, platform: str, workspace_id: str, key: str, ref: str, user_id: str | None
+    ) -> None:
+        self.recorded[key] = ref
 
 
 @dataclass

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from adapters.inproc.harness import message_text
 from bot.outbox import Sweeper
+from conversations.messages import ToPerson
 from tests.conversations.flows.conftest import World, start_round
 
 
@@ -125,6 +126,28 @@ async def test_release_on_a_date_sends_the_invitations_that_morning(world: World
     assert "Du får 9 spørgsmål" in invitation
     opened = await world.h.press("U1", world.h.dms("U1")[-1].buttons[0])
     assert "1/9" in opened.text
+
+
+async def test_an_invitation_the_outbox_sent_follows_a_later_adaptation(world: World) -> None:
+    """The outbox records where a released invitation went (its key), so adding a question
+    afterwards updates that very message instead of leaving "Du får 9 spørgsmål" behind."""
+    seen = await _tilpas(world, release="later")
+    form = (await world.h.press("UL", seen.button("adapt.release_on"))).form
+    await world.h.submit("UL", form, {"day": "2026-11-25"})
+    world.clock.set(datetime.fromisoformat("2026-11-25T09:00:00+01:00"))
+    sweeper = Sweeper(
+        store=world.store, ports={"test": world.h.port}, clock=world.clock, worker="w"
+    )
+    await sweeper.sweep_once()
+    (sent_ref, invitation) = [
+        (r, m) for r, m in world.h.port.sent if m.key and m.to == ToPerson("U1")
+    ][-1]
+    assert "Du får 9 spørgsmål" in message_text(invitation)
+    before = len(world.h.port.sent)
+    await _add(world, await world.h.command("UL", "tilpas"), "trivsel", "Hvad giver energi?")
+    updates = [(r, m) for r, m in world.h.port.sent[before:] if m.key == invitation.key]
+    assert [r for r, _ in updates] == [sent_ref], "the same message, updated once"
+    assert "Du får 10 spørgsmål" in message_text(updates[0][1])
 
 
 async def test_the_leader_releases_when_ready_and_nobody_is_invited_twice(world: World) -> None:
