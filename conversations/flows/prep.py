@@ -45,14 +45,15 @@ from conversations.domain import (
 )
 from conversations.flows import forms
 from conversations.flows.common import (
+    PREP_PHASES,
     RoundView,
     accept,
     command_prefix,
     leader_names,
     load_round,
     option_label,
-    rounds_as_member,
     say,
+    view_of,
 )
 from conversations.lifecycles import prep as lifecycle
 from conversations.lifecycles.prep import PrepAction, PrepState
@@ -75,6 +76,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.templates.model import Step, Template
+from conversations.templates.stored import RoundForm
 
 Values = Mapping[str, str | tuple[str, ...] | None]
 
@@ -83,10 +85,10 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 async def resume(ctx: Ctx, rest: str) -> Reply:
     """`/mus forbered`: continue where the person stopped (the next unanswered question)."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    mine = await _member_rounds(ctx)
+    if not mine:
         return say(ctx, "prep.no_round", mus=command_prefix(ctx))
-    return await _open(ctx, await forms.member_view(ctx, views[0]))
+    return await _open(ctx, forms.own_view(ctx, *mine[0]))
 
 
 async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
@@ -179,23 +181,28 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
 
 async def answering(ctx: Ctx) -> bool:
     """True while a question is open for the person to answer by typing (text is the answer)."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    mine = await _member_rounds(ctx)
+    if not mine:
         return False
-    session = await ctx.tx.prep.get_session(round_id=views[0].round.id, person_id=ctx.person.id)
+    view = mine[0][0]
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     return (
         session is not None
-        and session.cursor < len(views[0].template.steps())
+        and session.cursor < len(view.template.steps())
         and session.conversation_held_at is None
     )
 
 
 async def on_text(ctx: Ctx, text: str) -> Reply:
-    """A typed DM: the answer to the question the person is on."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    """A typed DM: the answer to the question the person is on.
+
+    Its statements: the delivery's claim (with the person), one read of the round with its
+    team, form, session and answers (`PrepRepo.own`), the answer, the cursor.
+    """
+    mine = await _member_rounds(ctx)
+    if not mine:
         return say(ctx, "text.unknown", mus=command_prefix(ctx))
-    view = await forms.member_view(ctx, views[0])
+    view = forms.own_view(ctx, *mine[0])
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     steps = view.template.steps()
     if session is None:
@@ -300,9 +307,24 @@ def answer_blocks(
 # ---------------------------------------------------------------- internals
 
 
+async def _member_rounds(ctx: Ctx) -> list[tuple[RoundView, RoundForm | None]]:
+    """The person's rounds in preparation as an employee, newest first, with their forms: one
+    read, which also brings the person's own sessions and answers (`PrepRepo.own`)."""
+    found = []
+    for own in await ctx.tx.prep.own(person_id=ctx.person.id, phases=PREP_PHASES):
+        view = await view_of(ctx, own.round, own.team)
+        if view is not None:
+            found.append((view, own.form))
+    return found
+
+
 async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
-    """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing."""
-    view = await load_round(ctx, round_id)
+    """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing.
+
+    One read brings the round, its team and form, and the actor's own session and answers.
+    """
+    own = await ctx.tx.prep.own(person_id=ctx.person.id, round_id=round_id)
+    view = await view_of(ctx, own[0].round, own[0].team) if own else None
     await policy.check(
         policy.access(ctx),
         policy.Do.WORK_ON_PREP,
@@ -311,7 +333,7 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
         employee_id=ctx.person.id,
     )
     assert view is not None
-    return await forms.member_view(ctx, view)
+    return forms.own_view(ctx, view, own[0].form)
 
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:
