@@ -17,6 +17,7 @@ from conversations.templates.stored import RoundForm
 from storage.models import TeamRole, prep_answers, prep_sessions, round_forms, round_people, rounds
 from storage.repositories._base import Repo
 from storage.repositories.rounds import round_and_team, select_with_team
+from storage.types import EncryptedString
 
 
 def to_session(row: Any) -> PrepSession:
@@ -158,6 +159,7 @@ class SqlPrepRepo(Repo):
         opened with the column's type, as a plain SELECT would)."""
         rows = json.loads(value) if isinstance(value, str | bytes) else (value or [])
         text_type = prep_answers.c.text.type
+        assert isinstance(text_type, EncryptedString)
         dialect = self._session.get_bind().dialect
         return {
             item["question_id"]: PrepAnswer(
