@@ -75,17 +75,27 @@ class Engine:
         now = self.clock.now()
         try:
             async with self.store.transaction() as tx:
-                if not await tx.events.claim(key=key, at=now):
+                workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
+                claimed, stored = await tx.events.claim_from(
+                    key=key, at=now, workspace_id=workspace.id, user_id=actor.user_id
+                )
+                if not claimed:
                     log.info("duplicate delivery %s ignored", key)
                     return Reply()
-                workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
-                person = await tx.people.upsert(
-                    workspace_id=workspace.id,
-                    user_id=actor.user_id,
-                    display_name=actor.display_name,
-                    locale=i18n.language(actor.locale) if actor.locale else None,
-                    timezone=actor.timezone,
-                    is_admin=actor.is_admin,
+                locale = i18n.language(actor.locale) if actor.locale else None
+                given = (actor.display_name, locale, actor.timezone, actor.is_admin)
+                # The stored row came with the claim; written only when the event says more.
+                person = (
+                    stored
+                    if stored is not None and _agrees(stored, given)
+                    else await tx.people.upsert(
+                        workspace_id=workspace.id,
+                        user_id=actor.user_id,
+                        display_name=actor.display_name,
+                        locale=locale,
+                        timezone=actor.timezone,
+                        is_admin=actor.is_admin,
+                    )
                 )
                 ctx = Ctx(
                     tx=tx,
@@ -285,6 +295,13 @@ async def resolve_keys(tx: Tx, reply: Reply, *, platform: str, workspace_id: str
             item = replace(item, replaces=ref)
         items.append(item)
     return Reply(tuple(items))
+
+
+def _agrees(person: Person, given: tuple[object, object, object, object]) -> bool:
+    """Every profile detail the event gives (name, language, time zone, admin flag; None: not
+    given) is what is stored already, so the upsert would change nothing."""
+    stored = (person.display_name, person.locale, person.timezone, person.is_admin)
+    return all(value is None or value == known for value, known in zip(given, stored, strict=True))
 
 
 def place_answers(reply: Reply, *, context: Context) -> Reply:

@@ -21,6 +21,7 @@ from conversations.domain import (
     ItemStatus,
     LeaderNote,
     Person,
+    Phase,
     PlanItem,
     PlanVersion,
     PrepAnswer,
@@ -151,6 +152,12 @@ class RoundRepo(Protocol):
         """Each person's rounds as an employee, newest first, by person id (one statement)."""
         ...
 
+    async def linked_with_teams(
+        self, *, person_id: int, as_leader: bool
+    ) -> list[tuple[Round, Team]]:
+        """`led_by` (`as_leader`) or `with_member`, each round with its team (one statement)."""
+        ...
+
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first."""
         ...
@@ -195,7 +202,42 @@ class RoundRepo(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OwnPrep:
+    """A round as one of its employees prepares it: what answering a question needs."""
+
+    round: Round
+    team: Team
+    form: RoundForm | None  # None: nobody adapted the round's form (it is out)
+    session: PrepSession | None
+    answers: Mapping[str, PrepAnswer]
+    # Where the person's current question card was posted (`prep_card_key`), read in the same
+    # statement, so a typed answer updates that card without a read of its own.
+    card_ref: str | None = None
+
+
+PREP_CARD_KEY_PREFIX = "prep-question:"
+
+
+def prep_card_key(*, round_id: int, person_id: int) -> str:
+    """`Message.key` of a person's current question card (the latest one shown wins)."""
+    return f"{PREP_CARD_KEY_PREFIX}{round_id}:{person_id}"
+
+
 class PrepRepo(Protocol):
+    async def own(
+        self, *, person_id: int, round_id: int | None = None, phases: Sequence[Phase] = ()
+    ) -> list[OwnPrep]:
+        """In one read: round `round_id` (member or not: the policy decides), or else the
+        rounds `person_id` is an employee of (in `phases`, when given), newest first, each
+        with its team, form, and the person's own session and answers.
+
+        The person's session and answers are then known to this transaction: `get_session`
+        and `answers` on those rounds cost no further statement. Nothing here decides who may
+        see what; it reads only `person_id`'s own rows.
+        """
+        ...
+
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None: ...
 
     async def apply(
@@ -246,6 +288,12 @@ class ProcessedEventRepo(Protocol):
         Runs inside the handler's transaction, so a handler that fails releases the claim and
         the platform's retry is processed again.
         """
+        ...
+
+    async def claim_from(
+        self, *, key: str, at: datetime, workspace_id: int, user_id: str
+    ) -> tuple[bool, Person | None]:
+        """`claim`, and the sender's stored row (None: not met yet) in the same statement."""
         ...
 
     async def forget_before(self, *, before: datetime) -> int:

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-import holidays
-
 from conversations.context import zone
 
 
 @cache
 def _danish_holidays(year: int) -> frozenset[date]:
+    import holidays  # on first use: a few MB the idle server does not need
+
     return frozenset(holidays.country_holidays("DK", years=year).keys())
 
 

@@ -5,6 +5,10 @@ file, its backups and a PostgreSQL dump, yet repositories and the core must not 
 column types in `storage.types` call `Keyring.seal`/`open` for every value, so encryption is
 transparent to everything above `storage/`.
 
+`cryptography` is imported when a value is first sealed or opened, not at start (it is
+several MB of an idle server's memory): a key's form and the start's canary check (the
+token's HMAC-SHA256, as Fernet defines it) need only the standard library.
+
 Keys are Fernet keys (AES-128-CBC + HMAC-SHA256, from `cryptography`), newest first: the
 newest encrypts, all of them decrypt (`MultiFernet`), so a key can be rotated without
 downtime (`musbot keys rotate` re-encrypts with the newest, then the old key may go).
@@ -16,15 +20,21 @@ a row written before encryption existed, read as it is and sealed by the next ro
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import logging
 import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet, MultiFernet
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +65,7 @@ class Keyring:
             raise EncryptionKeyError("no encryption key configured")
         for index, key in enumerate(self.keys):
             try:
-                Fernet(key)
+                _key_bytes(key)
             except (ValueError, TypeError) as exc:
                 raise EncryptionKeyError(
                     f"encryption key #{index + 1} from {self.source} is not a Fernet key "
@@ -64,11 +74,33 @@ class Keyring:
 
     @property
     def _multi(self) -> MultiFernet:
-        return MultiFernet([Fernet(key) for key in self.keys])
+        return _fernets(self.keys)[0]
 
     @property
     def _newest(self) -> Fernet:
-        return Fernet(self.keys[0])
+        return _fernets(self.keys)[1]
+
+    def authentic(self, stored: str) -> bool:
+        """True when one of the keys signed the sealed text `stored` (its HMAC checks out).
+
+        What the start's canary check needs, with the standard library only: a Fernet token
+        is `0x80 | time | iv | ciphertext | HMAC-SHA256(first half of the key, all before)`.
+        """
+        if not stored.startswith(PREFIX):
+            return False
+        try:
+            token = base64.urlsafe_b64decode(stored[len(PREFIX) :].encode("ascii"))
+        except (ValueError, binascii.Error):
+            return False
+        if len(token) < 1 + 8 + 16 + 16 + 32 or token[0] != 0x80:
+            return False
+        signed, mac = token[:-32], token[-32:]
+        return any(
+            hmac.compare_digest(
+                hmac.new(_key_bytes(key)[:16], signed, hashlib.sha256).digest(), mac
+            )
+            for key in self.keys
+        )
 
     # -- bytes
 
@@ -80,7 +112,7 @@ class Keyring:
             return data  # written before encryption; the next rotation seals it
         try:
             return self._multi.decrypt(data[len(PREFIX_BYTES) :])
-        except InvalidToken:
+        except _invalid_token():
             raise DecryptionError(
                 "a stored value cannot be decrypted with the configured keys"
             ) from None
@@ -102,14 +134,39 @@ class Keyring:
             return False
         try:
             self._newest.decrypt(raw[len(PREFIX_BYTES) :])
-        except InvalidToken:
+        except _invalid_token():
             return False
         return True
 
 
 def new_key() -> str:
-    """A fresh random key, as text for MUSBOT_ENCRYPTION_KEYS."""
-    return Fernet.generate_key().decode("ascii")
+    """A fresh random key, as text for MUSBOT_ENCRYPTION_KEYS (what `Fernet.generate_key`
+    makes: 32 random bytes, url-safe base64)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+
+def _key_bytes(key: str) -> bytes:
+    """A Fernet key's 32 bytes; `ValueError` when it is not one (as `Fernet(key)` checks)."""
+    raw = base64.urlsafe_b64decode(key)
+    if len(raw) != 32:
+        raise ValueError("a Fernet key is 32 url-safe base64-encoded bytes")
+    return raw
+
+
+@lru_cache(maxsize=8)
+def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
+    """All the keys (to open) and the newest (to check a rotation), made once per keyring;
+    `cryptography` is imported here, on first use."""
+    from cryptography.fernet import Fernet, MultiFernet
+
+    fernets = [Fernet(key) for key in keys]
+    return MultiFernet(fernets), fernets[0]
+
+
+def _invalid_token() -> type[Exception]:
+    from cryptography.fernet import InvalidToken
+
+    return InvalidToken
 
 
 def parse_keys(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-import holidays
-
 from conversations import i18n, policy
 from conversations.actions import (
     BookingForm,
@@ -221,6 +219,8 @@ def _warning(ctx: Ctx, view: RoundView, starts_at: datetime) -> str | None:
                 end=i18n.format_date(ctx.locale, round_.conversations_to),
             )
         )
+    import holidays  # on first use, not at start (memory)
+
     names = holidays.country_holidays(
         "DK", years=day.year, language="da" if ctx.locale == "da" else "en_US"
     )

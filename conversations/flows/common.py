@@ -60,26 +60,32 @@ async def load_round(ctx: Ctx, round_id: int) -> RoundView | None:
 
 async def rounds_as_member(ctx: Ctx, *, phases: tuple[Phase, ...] = PREP_PHASES) -> list[RoundView]:
     """The person's rounds as an employee, newest first."""
-    return await _views(ctx, await ctx.tx.rounds.with_member(person_id=ctx.person.id), phases)
+    return await _views(ctx, as_leader=False, phases=phases)
 
 
 async def rounds_as_leader(ctx: Ctx) -> list[RoundView]:
     """Active rounds the person leads, newest first."""
-    return await _views(ctx, await ctx.tx.rounds.led_by(person_id=ctx.person.id), ACTIVE_PHASES)
+    return await _views(ctx, as_leader=True, phases=ACTIVE_PHASES)
 
 
-async def _views(ctx: Ctx, found: list[Round], phases: tuple[Phase, ...]) -> list[RoundView]:
+async def _views(ctx: Ctx, *, as_leader: bool, phases: tuple[Phase, ...]) -> list[RoundView]:
+    """The rounds with their teams in one statement (not a team query per round)."""
+    found = await ctx.tx.rounds.linked_with_teams(person_id=ctx.person.id, as_leader=as_leader)
     views: list[RoundView] = []
-    for round_ in found:
-        if round_.phase in phases and (view := await _view(ctx, round_)) is not None:
+    for round_, team in found:
+        if round_.phase in phases and (view := await view_of(ctx, round_, team)) is not None:
             views.append(view)
     return views
 
 
 async def _view(ctx: Ctx, round_: Round) -> RoundView | None:
-    """The round with its team and template, if the team is in the actor's workspace."""
     team = await ctx.tx.teams.get(team_id=round_.team_id)
-    if team is None or team.workspace_id != ctx.workspace.id:
+    return None if team is None else await view_of(ctx, round_, team)
+
+
+async def view_of(ctx: Ctx, round_: Round, team: Team) -> RoundView | None:
+    """The round with its team and template, if the team is in the actor's workspace."""
+    if team.workspace_id != ctx.workspace.id:
         return None
     round_ = await catch_up(ctx, round_)
     return RoundView(round=round_, team=team, template=Template.model_validate(round_.template))

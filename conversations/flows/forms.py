@@ -59,7 +59,11 @@ async def view_for(ctx: Ctx, view: RoundView, person_id: int) -> RoundView:
 
 async def member_view(ctx: Ctx, view: RoundView) -> RoundView:
     """The actor's own form; a refusal that says when it opens while it is held back."""
-    form = await ctx.tx.round_forms.get(round_id=view.round.id)
+    return own_view(ctx, view, await ctx.tx.round_forms.get(round_id=view.round.id))
+
+
+def own_view(ctx: Ctx, view: RoundView, form: RoundForm | None) -> RoundView:
+    """`member_view` with the round's form already read (`PrepRepo.own` reads it)."""
     if is_held(form, ctx.today):
         assert form is not None
         if form.release_on is not None:

@@ -45,14 +45,15 @@ from conversations.domain import (
 )
 from conversations.flows import forms
 from conversations.flows.common import (
+    PREP_PHASES,
     RoundView,
     accept,
     command_prefix,
     leader_names,
     load_round,
     option_label,
-    rounds_as_member,
     say,
+    view_of,
 )
 from conversations.lifecycles import prep as lifecycle
 from conversations.lifecycles.prep import PrepAction, PrepState
@@ -74,7 +75,9 @@ from conversations.messages import (
     ToActor,
     ToPerson,
 )
+from conversations.ports import prep_card_key
 from conversations.templates.model import Step, Template
+from conversations.templates.stored import RoundForm
 
 Values = Mapping[str, str | tuple[str, ...] | None]
 
@@ -83,10 +86,11 @@ Values = Mapping[str, str | tuple[str, ...] | None]
 
 async def resume(ctx: Ctx, rest: str) -> Reply:
     """`/mus forbered`: continue where the person stopped (the next unanswered question)."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    mine = await _member_rounds(ctx)
+    if not mine:
         return say(ctx, "prep.no_round", mus=command_prefix(ctx))
-    return await _open(ctx, await forms.member_view(ctx, views[0]))
+    view, form, _card = mine[0]
+    return await _open(ctx, forms.own_view(ctx, view, form))
 
 
 async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
@@ -179,23 +183,29 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
 
 async def answering(ctx: Ctx) -> bool:
     """True while a question is open for the person to answer by typing (text is the answer)."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    mine = await _member_rounds(ctx)
+    if not mine:
         return False
-    session = await ctx.tx.prep.get_session(round_id=views[0].round.id, person_id=ctx.person.id)
+    view = mine[0][0]
+    session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     return (
         session is not None
-        and session.cursor < len(views[0].template.steps())
+        and session.cursor < len(view.template.steps())
         and session.conversation_held_at is None
     )
 
 
 async def on_text(ctx: Ctx, text: str) -> Reply:
-    """A typed DM: the answer to the question the person is on."""
-    views = await rounds_as_member(ctx)
-    if not views:
+    """A typed DM: the answer to the question the person is on.
+
+    Its statements: the delivery's claim (with the person), one read of the round with its
+    team, form, session and answers (`PrepRepo.own`), the answer, the cursor.
+    """
+    mine = await _member_rounds(ctx)
+    if not mine:
         return say(ctx, "text.unknown", mus=command_prefix(ctx))
-    view = await forms.member_view(ctx, views[0])
+    view, form, card_ref = mine[0]
+    view = forms.own_view(ctx, view, form)
     session = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
     steps = view.template.steps()
     if session is None:
@@ -216,19 +226,18 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     index = session.cursor
     target = await _next_open(ctx, view, after=index)
     # No separate "Gemt" message: the card of the question just answered (posted earlier, so
-    # no event points at it: found by its key) shows the saved answer and loses its buttons;
-    # the next question follows below it, last in the chat.
+    # no event points at it: its ref came with the round's read, `OwnPrep.card_ref`) shows
+    # the saved answer and loses its buttons; the next question follows below it, last in the
+    # chat. No ref recorded (a card from before refs were kept): the answered card is posted.
     answered = replace(
-        _answered_card(ctx, view, index, step, stripped),
-        replaces=None,
-        replaces_key=question_key(view.round.id, ctx.person.id),
+        _answered_card(ctx, view, index, step, stripped), replaces=card_ref, replaces_key=None
     )
     return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
 
 def question_key(round_id: int, person_id: int) -> str:
     """`Message.key` of a person's current question card (the latest one shown wins)."""
-    return f"prep-question:{round_id}:{person_id}"
+    return prep_card_key(round_id=round_id, person_id=person_id)
 
 
 # ---------------------------------------------------------------- the leader's read path
@@ -312,9 +321,25 @@ def answer_blocks(
 # ---------------------------------------------------------------- internals
 
 
+async def _member_rounds(ctx: Ctx) -> list[tuple[RoundView, RoundForm | None, str | None]]:
+    """The person's rounds in preparation as an employee, newest first, with their forms and
+    where their current question card is: one read, which also brings the person's own
+    sessions and answers (`PrepRepo.own`)."""
+    found = []
+    for own in await ctx.tx.prep.own(person_id=ctx.person.id, phases=PREP_PHASES):
+        view = await view_of(ctx, own.round, own.team)
+        if view is not None:
+            found.append((view, own.form, own.card_ref))
+    return found
+
+
 async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
-    """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing."""
-    view = await load_round(ctx, round_id)
+    """The round, if the actor is one of its employees; otherwise a refusal that reveals nothing.
+
+    One read brings the round, its team and form, and the actor's own session and answers.
+    """
+    own = await ctx.tx.prep.own(person_id=ctx.person.id, round_id=round_id)
+    view = await view_of(ctx, own[0].round, own[0].team) if own else None
     await policy.check(
         policy.access(ctx),
         policy.Do.WORK_ON_PREP,
@@ -323,7 +348,7 @@ async def _own_round(ctx: Ctx, round_id: int) -> RoundView:
         employee_id=ctx.person.id,
     )
     assert view is not None
-    return await forms.member_view(ctx, view)
+    return forms.own_view(ctx, view, own[0].form)
 
 
 async def _session(ctx: Ctx, view: RoundView) -> PrepSession:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.ports import NotFound
@@ -27,9 +26,14 @@ class Repo:
         Typed `Any` because the two dialect classes are distinct but share this API.
         """
         dialect = self._session.get_bind().dialect.name
+        # The dialect in use is loaded already; importing the other one would cost memory.
         if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
             return postgresql.insert(table)
         if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
             return sqlite.insert(table)
         raise NotImplementedError(f"no upsert for dialect {dialect!r}")
 

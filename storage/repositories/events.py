@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from storage.models import processed_events
+from conversations.domain import Person
+from storage.models import people, processed_events
 from storage.repositories._base import Repo, rowcount
+from storage.repositories.people import to_person
 
 
 class SqlProcessedEventRepo(Repo):
@@ -25,6 +27,29 @@ class SqlProcessedEventRepo(Repo):
             .returning(processed_events.c.key)
         )
         return (await self._session.execute(stmt)).first() is not None
+
+    async def claim_from(
+        self, *, key: str, at: datetime, workspace_id: int, user_id: str
+    ) -> tuple[bool, Person | None]:
+        """`claim`, with the sender's stored row in the same statement (one round trip
+        less on every event): the claim's `RETURNING` carries the person's columns as scalar
+        subqueries (both SQLite and PostgreSQL allow them there), each typed as its column."""
+        sender = (people.c.workspace_id == workspace_id) & (people.c.user_id == user_id)
+        columns = [
+            select(column).where(sender).scalar_subquery().label(column.name) for column in people.c
+        ]
+        stmt = (
+            self._insert(processed_events)
+            .values(key=key, processed_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(processed_events.c.key, *columns)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            return False, None
+        if row.id is None:
+            return True, None
+        return True, to_person(row)
 
     async def forget_before(self, *, before: datetime) -> int:
         """Drop ids processed before `before`. Returns the count."""

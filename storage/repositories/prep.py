@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.domain import PrepAnswer, PrepSession, PrepStatus
+from conversations.domain import Phase, PrepAnswer, PrepSession, PrepStatus
 from conversations.lifecycles.prep import PrepTransition, persisted
-from storage.models import prep_answers, prep_sessions
+from conversations.ports import PREP_CARD_KEY_PREFIX, OwnPrep
+from conversations.templates.stored import RoundForm
+from storage.models import (
+    TeamRole,
+    prep_answers,
+    prep_sessions,
+    round_forms,
+    round_people,
+    rounds,
+    sent_messages,
+)
 from storage.repositories._base import Repo
+from storage.repositories.rounds import round_and_team, select_with_team
+from storage.types import EncryptedString
 
 
 def to_session(row: Any) -> PrepSession:
@@ -38,6 +52,47 @@ def to_answer(row: Any) -> PrepAnswer:
     )
 
 
+_ANSWER_KEYS = ("question_id", "text", "skipped", "updated_at", "revision")
+
+
+def _answers_json(dialect: str, person_id: int) -> Any:
+    """The person's answers in the round as one JSON array (a scalar subquery: one value per
+    round, so the round's large template snapshot is not repeated once per answer)."""
+    pairs: list[Any] = []
+    for key in _ANSWER_KEYS:
+        pairs += [literal_column(f"'{key}'"), prep_answers.c[key]]
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_object(*pairs))
+    else:
+        aggregate = func.json_group_array(func.json_object(*pairs))
+    return (
+        select(aggregate)
+        .where((prep_answers.c.round_id == rounds.c.id) & (prep_answers.c.person_id == person_id))
+        .scalar_subquery()
+    )
+
+
+def _card_ref(person_id: int) -> Any:
+    """The ref of the person's current question card in each round (`ports.prep_card_key`),
+    as a correlated subquery of the round's row. Round and person ids are the database's own,
+    so the key names one chat whatever the platform."""
+    key = literal(PREP_CARD_KEY_PREFIX) + cast(rounds.c.id, String) + literal(f":{person_id}")
+    return (
+        select(sent_messages.c.ref)
+        .where(sent_messages.c.key == key)
+        .order_by(sent_messages.c.updated_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _moment(value: str) -> datetime:
+    """A timestamp as JSON carries it: SQLite's stored UTC wall clock, or PostgreSQL's ISO
+    text with an offset."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class SqlPrepRepo(Repo):
     """One per transaction: a person's answers and session, once read, are kept up to date
     here by `save_answer` and `apply`, so a flow that reads them again (the policy's read, the
@@ -47,6 +102,107 @@ class SqlPrepRepo(Repo):
         super().__init__(session)
         self._answers: dict[tuple[int, int], dict[str, PrepAnswer]] = {}
         self._sessions: dict[tuple[int, int], PrepSession | None] = {}
+
+    async def own(
+        self, *, person_id: int, round_id: int | None = None, phases: Sequence[Phase] = ()
+    ) -> list[OwnPrep]:
+        """One statement: the rounds (with their people), each joined to its team (one row),
+        its form and the person's session (at most one row each), the team's people and the
+        person's answers as per-round aggregates. The session and answers are kept for this
+        transaction, as `get_session` and `answers` keep what they read."""
+        s, f = prep_sessions.alias("s"), round_forms.alias("f")
+        dialect = self._session.get_bind().dialect
+        stmt = (
+            select_with_team()
+            .add_columns(
+                f.c.held.label("f_held"),
+                f.c.release_on.label("f_release_on"),
+                f.c.released_at.label("f_released_at"),
+                f.c.data.label("f_data"),
+                s.c.cursor.label("s_cursor"),
+                s.c.status.label("s_status"),
+                s.c.shared_at.label("s_shared_at"),
+                s.c.conversation_held_at.label("s_held_at"),
+                s.c.updated_at.label("s_updated_at"),
+                _answers_json(dialect.name, person_id).label("answers"),
+                _card_ref(person_id).label("card_ref"),
+            )
+            .outerjoin(f, f.c.round_id == rounds.c.id)
+            .outerjoin(s, and_(s.c.round_id == rounds.c.id, s.c.person_id == person_id))
+        )
+        if round_id is not None:
+            stmt = stmt.where(rounds.c.id == round_id)
+        else:
+            member = select(round_people.c.round_id).where(
+                (round_people.c.person_id == person_id)
+                & (round_people.c.role == TeamRole.MEMBER.value)
+            )
+            stmt = stmt.where(rounds.c.id.in_(member))
+            if phases:
+                stmt = stmt.where(rounds.c.phase.in_([p.value for p in phases]))
+            stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        found = []
+        for row in await self._session.execute(stmt):
+            round_, team = round_and_team(row)
+            form = (
+                None
+                if row.f_data is None
+                else RoundForm.from_data(
+                    row.f_data,
+                    round_id=round_.id,
+                    held=row.f_held,
+                    release_on=row.f_release_on,
+                    released_at=row.f_released_at,
+                )
+            )
+            session = (
+                None
+                if row.s_status is None
+                else PrepSession(
+                    round_id=round_.id,
+                    person_id=person_id,
+                    cursor=row.s_cursor,
+                    status=PrepStatus(row.s_status),
+                    shared_at=row.s_shared_at,
+                    conversation_held_at=row.s_held_at,
+                    updated_at=row.s_updated_at,
+                )
+            )
+            answers = self._decode_answers(row.answers, round_.id, person_id)
+            key = (round_.id, person_id)
+            self._sessions[key] = session
+            self._answers[key] = answers
+            found.append(
+                OwnPrep(
+                    round=round_,
+                    team=team,
+                    form=form,
+                    session=session,
+                    answers=dict(answers),
+                    card_ref=None if row.card_ref is None else str(row.card_ref),
+                )
+            )
+        return found
+
+    def _decode_answers(self, value: Any, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
+        """The JSON array of `_answers_json`, with each column's own conversion (the text is
+        opened with the column's type, as a plain SELECT would)."""
+        rows = json.loads(value) if isinstance(value, str | bytes) else (value or [])
+        text_type = prep_answers.c.text.type
+        assert isinstance(text_type, EncryptedString)
+        dialect = self._session.get_bind().dialect
+        return {
+            item["question_id"]: PrepAnswer(
+                round_id=round_id,
+                person_id=person_id,
+                question_id=item["question_id"],
+                text=text_type.process_result_value(item["text"], dialect),
+                skipped=bool(item["skipped"]),
+                updated_at=_moment(item["updated_at"]),
+                revision=int(item["revision"]),
+            )
+            for item in rows
+        }
 
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
         key = (round_id, person_id)

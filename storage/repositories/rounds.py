@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
 
-from conversations.domain import Phase, Round
+from conversations.domain import Phase, Round, Team
 from conversations.lifecycles.round import RoundTransition, lawful
-from storage.models import TeamRole, round_people, rounds, teams
+from storage.models import TeamRole, round_people, rounds, team_people, teams
 from storage.repositories._base import NotFound, Repo, rowcount
 
 
@@ -36,24 +36,70 @@ def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[i
     )
 
 
-def _select() -> Any:
+def select_with_people() -> Any:
     """Rounds with their people in one statement: a correlated aggregate of round_people (not
     a join, which would repeat each round's large template snapshot once per person)."""
-    rp = round_people.alias("rp")
+    return select(rounds, _people_of(round_people, rounds.c.id).label("people"))
+
+
+def _people_of(table: Any, owner: Any) -> Any:
+    """ "role:position:person_id" of everyone in `table` (round_people or team_people) whose
+    owner column matches `owner`, as one string: a correlated aggregate, not a join."""
+    alias = table.alias()
     item = (
-        rp.c.role
+        alias.c.role
         + literal(":")
-        + cast(rp.c.position, String)
+        + cast(alias.c.position, String)
         + literal(":")
-        + cast(rp.c.person_id, String)
+        + cast(alias.c.person_id, String)
     )
-    people = (
-        select(func.aggregate_strings(item, ","))
-        .where(rp.c.round_id == rounds.c.id)
-        .scalar_subquery()
-        .label("people")
+    key = alias.c.round_id if table is round_people else alias.c.team_id
+    return select(func.aggregate_strings(item, ",")).where(key == owner).scalar_subquery()
+
+
+def split_people(text: str | None) -> dict[str, list[int]]:
+    """`_people_of`'s string as person ids per role, in position order."""
+    people: dict[str, list[tuple[int, int]]] = {}
+    for item in (text or "").split(","):
+        if item:
+            role, position, person_id = item.split(":")
+            people.setdefault(role, []).append((int(position), int(person_id)))
+    return {role: [p for _, p in sorted(found)] for role, found in people.items()}
+
+
+def select_with_team() -> Any:
+    """`select_with_people()` joined to each round's team (one row: a team row is small), the
+    team's people aggregated like the round's: a round and its team in one statement."""
+    return (
+        select_with_people()
+        .add_columns(
+            teams.c.workspace_id.label("t_workspace_id"),
+            teams.c.name.label("t_name"),
+            teams.c.channel_id.label("t_channel_id"),
+            _people_of(team_people, rounds.c.team_id).label("t_people"),
+        )
+        .join(teams, teams.c.id == rounds.c.team_id)
     )
-    return select(rounds, people)
+
+
+def round_and_team(row: Any) -> tuple[Round, Team]:
+    """A row of `select_with_team()`."""
+    people = split_people(row.people)
+    round_ = to_round(
+        row,
+        leader_ids=people.get(TeamRole.LEADER.value, []),
+        member_ids=people.get(TeamRole.MEMBER.value, []),
+    )
+    in_team = split_people(row.t_people)
+    team = Team(
+        id=row.team_id,
+        workspace_id=row.t_workspace_id,
+        name=row.t_name,
+        channel_id=row.t_channel_id,
+        leader_ids=tuple(in_team.get(TeamRole.LEADER.value, [])),
+        member_ids=tuple(in_team.get(TeamRole.MEMBER.value, [])),
+    )
+    return round_, team
 
 
 class SqlRoundRepo(Repo):
@@ -111,7 +157,8 @@ class SqlRoundRepo(Repo):
         )
 
     async def get(self, *, round_id: int) -> Round | None:
-        row = (await self._session.execute(_select().where(rounds.c.id == round_id))).one_or_none()
+        stmt = select_with_people().where(rounds.c.id == round_id)
+        row = (await self._session.execute(stmt)).one_or_none()
         return None if row is None else (await self._with_people([row]))[0]
 
     async def led_by(self, *, person_id: int) -> list[Round]:
@@ -131,7 +178,7 @@ class SqlRoundRepo(Repo):
             & (round_people.c.role == TeamRole.MEMBER.value)
         )
         stmt = (
-            _select()
+            select_with_people()
             .where(rounds.c.id.in_(taking_part))
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         )
@@ -144,35 +191,46 @@ class SqlRoundRepo(Repo):
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
         stmt = (
-            _select()
+            select_with_people()
             .join(round_people, round_people.c.round_id == rounds.c.id)
             .where((round_people.c.person_id == person_id) & (round_people.c.role == role.value))
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         )
         return await self._with_people(list(await self._session.execute(stmt)))
 
+    async def linked_with_teams(
+        self, *, person_id: int, as_leader: bool
+    ) -> list[tuple[Round, Team]]:
+        """`led_by` (or `with_member`) with each round's team, in one statement."""
+        role = TeamRole.LEADER if as_leader else TeamRole.MEMBER
+        taking_part = select(round_people.c.round_id).where(
+            (round_people.c.person_id == person_id) & (round_people.c.role == role.value)
+        )
+        stmt = (
+            select_with_team()
+            .where(rounds.c.id.in_(taking_part))
+            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+        )
+        return [round_and_team(row) for row in await self._session.execute(stmt)]
+
     async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
-        """Rounds from `_select()` rows: their leaders and members came in the same statement
-        (no second query), as "role:position:person_id" strings, put in position order here."""
+        """Rounds from `select_with_people()` rows: their leaders and members came in the same
+        statement (no second query), as "role:position:person_id" strings, in position order."""
         found = []
         for row in rows:
-            people: dict[str, list[tuple[int, int]]] = {}
-            for item in (row.people or "").split(","):
-                if item:
-                    role, position, person_id = item.split(":")
-                    people.setdefault(role, []).append((int(position), int(person_id)))
+            people = split_people(row.people)
             found.append(
                 to_round(
                     row,
-                    leader_ids=[p for _, p in sorted(people.get(TeamRole.LEADER.value, []))],
-                    member_ids=[p for _, p in sorted(people.get(TeamRole.MEMBER.value, []))],
+                    leader_ids=people.get(TeamRole.LEADER.value, []),
+                    member_ids=people.get(TeamRole.MEMBER.value, []),
                 )
             )
         return found
 
     async def for_team(self, *, team_id: int, include_closed: bool = False) -> list[Round]:
         """Newest first (by creation time, then id for rounds created in the same instant)."""
-        stmt = _select().where(rounds.c.team_id == team_id)
+        stmt = select_with_people().where(rounds.c.team_id == team_id)
         if not include_closed:
             stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
@@ -185,7 +243,7 @@ class SqlRoundRepo(Repo):
 
     async def in_workspace(self, *, workspace_id: int) -> list[Round]:
         stmt = (
-            _select()
+            select_with_people()
             .join(teams, teams.c.id == rounds.c.team_id)
             .where(teams.c.workspace_id == workspace_id)
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
@@ -211,7 +269,7 @@ class SqlRoundRepo(Repo):
 
     async def ended_before(self, *, day: date) -> list[Round]:
         stmt = (
-            _select()
+            select_with_people()
             .where(rounds.c.conversations_to < day)
             .order_by(rounds.c.conversations_to, rounds.c.id)
         )
@@ -219,7 +277,7 @@ class SqlRoundRepo(Repo):
 
     async def past_prep_deadline(self, *, day: date) -> list[Round]:
         stmt = (
-            _select()
+            select_with_people()
             .where((rounds.c.phase == Phase.PREP.value) & (rounds.c.prep_deadline < day))
             .order_by(rounds.c.id)
         )

@@ -40,14 +40,10 @@ class SqlTeamRepo(Repo):
         return found[0] if found else None
 
     async def get_by_channel(self, *, workspace_id: int, channel_id: str) -> Team | None:
-        team_id = (
-            await self._session.execute(
-                select(teams.c.id).where(
-                    (teams.c.workspace_id == workspace_id) & (teams.c.channel_id == channel_id)
-                )
-            )
-        ).scalar_one_or_none()
-        return None if team_id is None else await self.get(team_id=team_id)
+        found = await self._load_where(
+            (teams.c.workspace_id == workspace_id) & (teams.c.channel_id == channel_id)
+        )
+        return found[0] if found else None
 
     async def update(
         self,
@@ -73,12 +69,7 @@ class SqlTeamRepo(Repo):
         return await self._require(team_id)
 
     async def in_workspace(self, *, workspace_id: int) -> list[Team]:
-        ids = (
-            await self._session.execute(
-                select(teams.c.id).where(teams.c.workspace_id == workspace_id).order_by(teams.c.id)
-            )
-        ).scalars()
-        return await self._load(list(ids))
+        return await self._load_where(teams.c.workspace_id == workspace_id)
 
     async def led_by(self, *, person_id: int) -> list[Team]:
         return await self._teams_linked(TeamRole.LEADER, person_id=person_id)
@@ -87,15 +78,11 @@ class SqlTeamRepo(Repo):
         return await self._teams_linked(TeamRole.MEMBER, person_id=person_id)
 
     async def _teams_linked(self, role: TeamRole, *, person_id: int) -> list[Team]:
-        """Teams where the person has `role`, oldest team first."""
-        ids = (
-            await self._session.execute(
-                select(team_people.c.team_id)
-                .where((team_people.c.person_id == person_id) & (team_people.c.role == role.value))
-                .order_by(team_people.c.team_id)
-            )
-        ).scalars()
-        return await self._load(list(ids))
+        """Teams where the person has `role`, oldest team first (one statement)."""
+        linked = select(team_people.c.team_id).where(
+            (team_people.c.person_id == person_id) & (team_people.c.role == role.value)
+        )
+        return await self._load_where(teams.c.id.in_(linked))
 
     async def _replace(self, role: TeamRole, *, team_id: int, person_ids: Sequence[int]) -> None:
         await self._session.execute(
@@ -121,10 +108,15 @@ class SqlTeamRepo(Repo):
         (an outer join: a team row is small, repeating it per person costs little)."""
         if not team_ids:
             return []
+        by_id = {team.id: team for team in await self._load_where(teams.c.id.in_(team_ids))}
+        return [by_id[tid] for tid in team_ids if tid in by_id]
+
+    async def _load_where(self, condition: Any) -> list[Team]:
+        """The teams `condition` picks, by id, with their people, in 1 statement."""
         rows = await self._session.execute(
             select(teams, team_people.c.person_id, team_people.c.role)
             .outerjoin(team_people, team_people.c.team_id == teams.c.id)
-            .where(teams.c.id.in_(team_ids))
+            .where(condition)
             .order_by(teams.c.id, team_people.c.position)
         )
         found: dict[int, Any] = {}
@@ -144,7 +136,7 @@ class SqlTeamRepo(Repo):
             )
             for row in found.values()
         }
-        return [by_id[tid] for tid in team_ids if tid in by_id]
+        return list(by_id.values())
 
 
 def _require_leaders(leader_ids: Sequence[int]) -> None:

@@ -314,3 +314,22 @@ async def test_an_interrupted_rotation_continues_where_it_stopped(
         assert note is not None and note.text == marker("O", "note")
     finally:
         await only_new.close()
+
+
+def test_the_start_check_knows_a_key_by_the_tokens_hmac_alone() -> None:
+    """`Keyring.authentic` (the canary check at start, without importing `cryptography`):
+    true for what one of the keys sealed, false for another key's token or for garbage; a
+    key that is not 32 url-safe base64 bytes is refused as `Fernet` refuses it."""
+    from storage.crypto import Keyring
+
+    old, newest, stranger = new_key(), new_key(), new_key()
+    ring = Keyring(keys=(newest, old))
+    assert ring.authentic(ring.seal("musbot-key-canary"))
+    assert ring.authentic(Keyring(keys=(old,)).seal("written with the old key"))
+    assert not ring.authentic(Keyring(keys=(stranger,)).seal("another database"))
+    sealed = ring.seal("x")
+    assert not ring.authentic(sealed[:-4] + ("AAAA" if sealed[-4:] != "AAAA" else "BBBB"))
+    assert not ring.authentic("plain text, never sealed")
+    assert not ring.authentic("mbx1:not base64 at all!")
+    with pytest.raises(EncryptionKeyError):
+        Keyring(keys=("c2hvcnQ=",))

@@ -40,6 +40,7 @@ from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage
 from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
 from conversations.ports import NotFound, Store, Tx
+from conversations.templates.stored import RoundForm
 from storage.db import SqlStore
 from tests.support.rounds import advance_round, close_round
 
@@ -629,6 +630,73 @@ class StoreContract:
             assert answers["q2"].revision == 1 and answers["q2"].text == "Æ"
             assert list(await tx.prep.answers(round_id=rnd.id, person_id=e2.id)) == ["q1"]
 
+    async def test_own_prep_in_one_read(self, store: Store) -> None:
+        """`own`: the round with its team, form, and only the person's own session and
+        answers, as the single reads would give them (text opened, times in UTC)."""
+        async with store.transaction() as tx:
+            team, (lead, e1, e2), _ = await _round(tx)
+            rnd = await tx.rounds.create(
+                team_id=team.id,
+                template_name="tonder",
+                template=TEMPLATE,
+                kerneopgave="k",
+                udviklingsmaal="u",
+                kickoff_at=None,
+                prep_deadline=date(2025, 3, 15),
+                conversations_from=date(2025, 3, 17),
+                conversations_to=date(2025, 4, 11),
+                summary_at=None,
+                started_by=lead.id,
+                created_at=T0,
+                leader_ids=[lead.id],
+                member_ids=[e1.id, e2.id],
+            )
+            assert [o.session for o in await tx.prep.own(person_id=e1.id)] == [None]
+            start = _prep_step(None, PrepAction.START)
+            session = await tx.prep.apply(
+                round_id=rnd.id, person_id=e1.id, transition=start, at=T0, cursor=1
+            )
+            later = (T0 + HOUR).astimezone(CPH)
+            for person, text in ((e1, 'Godt, ÆØÅ "citat" {}'), (e2, "Hemmeligt")):
+                await tx.prep.save_answer(
+                    round_id=rnd.id,
+                    person_id=person.id,
+                    question_id="q1",
+                    text=text,
+                    skipped=False,
+                    at=later,
+                )
+            await tx.prep.save_answer(
+                round_id=rnd.id, person_id=e1.id, question_id="q2", text=None, skipped=True, at=T0
+            )
+        async with store.transaction() as tx:
+            (own,) = await tx.prep.own(person_id=e1.id)
+            assert own.team == team and own.form is None
+            form = RoundForm(
+                round_id=rnd.id, held=True, release_on=date(2025, 3, 3), original=TEMPLATE
+            )
+            await tx.round_forms.save(form=form)
+        async with store.transaction() as tx:  # the single reads, for comparison
+            plain = (
+                await tx.rounds.get(round_id=rnd.id),
+                await tx.round_forms.get(round_id=rnd.id),
+                await tx.prep.get_session(round_id=rnd.id, person_id=e1.id),
+                await tx.prep.answers(round_id=rnd.id, person_id=e1.id),
+            )
+        async with store.transaction() as tx:
+            (own,) = await tx.prep.own(person_id=e1.id)
+            assert (own.round, own.form, own.session, own.answers) == plain
+            assert own.session == session and own.team == team
+            assert own.answers["q1"].text == 'Godt, ÆØÅ "citat" {}'
+            assert own.answers["q1"].updated_at == later and own.answers["q1"].updated_at.tzinfo
+            assert (own.answers["q2"].text, own.answers["q2"].skipped) == (None, True)
+            # By round id, member or not (the policy decides): only the person's own rows.
+            (as_leader,) = await tx.prep.own(person_id=lead.id, round_id=rnd.id)
+            assert as_leader.session is None and as_leader.answers == {}
+            assert await tx.prep.own(person_id=lead.id) == []  # not an employee of it
+            assert await tx.prep.own(person_id=e1.id, phases=(Phase.CLOSED,)) == []
+            assert await tx.prep.own(person_id=e1.id, round_id=rnd.id + 99) == []
+
     # ------------------------------------------------------------ leader notes
 
     async def test_leader_notes_private_per_leader(self, store: Store) -> None:
@@ -666,6 +734,22 @@ class StoreContract:
             assert await tx.events.claim(key="teams:Ev1", at=T0)
         async with store.transaction() as tx:
             assert not await tx.events.claim(key="slack:Ev1", at=T0 + timedelta(minutes=5))
+
+    async def test_claim_from_brings_the_sender(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            ws, (ann,) = await _people(tx, "ANN")
+            assert await tx.events.claim_from(
+                key="slack:Ev1", at=T0, workspace_id=ws.id, user_id="ANN"
+            ) == (True, ann)
+            again = await tx.events.claim_from(
+                key="slack:Ev1", at=T0, workspace_id=ws.id, user_id="ANN"
+            )
+            assert again == (False, None)  # a redelivery: nothing to do
+            new = await tx.events.claim_from(
+                key="slack:Ev2", at=T0, workspace_id=ws.id, user_id="NOBODY"
+            )
+            assert new == (True, None)  # not met yet
+            assert not await tx.events.claim(key="slack:Ev2", at=T0)
 
     async def test_forget_before(self, store: Store) -> None:
         async with store.transaction() as tx:
