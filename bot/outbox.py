@@ -133,19 +133,33 @@ class Sweeper:
     )
 
     async def sweep(self) -> SweepResult:
-        """Send everything due now, batch by batch, until nothing is due (or due soon)."""
+        """Send everything due now, batch by batch, until nothing is due (or due soon).
+
+        The next batch is claimed and rendered while the last one is being sent (two
+        transactions that would otherwise leave the platform idle between batches); its
+        rows are sent once the last batch is done, so a recipient is never sent to from two
+        batches at once (the claim leaves out recipients whose rows are in a worker's hands).
+        """
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
+        results: list[SweepResult] = []
+        sending: asyncio.Task[None] | None = None
         try:
-            total = SweepResult()
             self._wake = None
             while True:
-                result = await self.sweep_once()
-                for name in total.__dataclass_fields__:
-                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                result = SweepResult()
+                results.append(result)
+                ready = await self._claim(result)
+                freed = sending is not None
+                if sending is not None:
+                    await sending
+                    sending = None
                 if result.claimed:
+                    sending = asyncio.create_task(self._send_all(ready, result))
                     continue
+                if freed:
+                    continue  # the batch just sent may have freed recipients with more due
                 if self._wake is None:
                     break
                 wait = (self._wake - self.clock.now()).total_seconds()
@@ -153,10 +167,18 @@ class Sweeper:
                     break
                 self._wake = None
                 await asyncio.sleep(max(wait, 0.02))
+            total = SweepResult()
+            for one in results:
+                for name in total.__dataclass_fields__:
+                    setattr(total, name, getattr(total, name) + getattr(one, name))
             if self.on_result is not None:
                 self.on_result(total)
             return total
         finally:
+            if sending is not None:
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sending
             if task is not None:
                 self._in_flight.discard(task)
 
@@ -170,6 +192,11 @@ class Sweeper:
     async def sweep_once(self) -> SweepResult:
         """Claim one batch and send it: recipients concurrently, each one's rows in order."""
         result = SweepResult()
+        await self._send_all(await self._claim(result), result)
+        return result
+
+    async def _claim(self, result: SweepResult) -> list[tuple[Reminder, Due]]:
+        """Claim a batch and render it; the rows ready to send."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             claimed = await tx.outbox.claim_due(
@@ -181,8 +208,13 @@ class Sweeper:
             )
         result.claimed = len(claimed)
         if not claimed:
-            return result
-        ready = await self._render_all(claimed, result)
+            return []
+        return await self._render_all(claimed, result)
+
+    async def _send_all(self, ready: list[tuple[Reminder, Due]], result: SweepResult) -> None:
+        """Send a rendered batch: recipients concurrently, each one's rows in order."""
+        if not ready:
+            return
         by_recipient: dict[int, list[tuple[Reminder, Due]]] = {}
         for reminder, due in ready:
             by_recipient.setdefault(reminder.recipient_id, []).append((reminder, due))
@@ -210,7 +242,6 @@ class Sweeper:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-        return result
 
     async def _heartbeat(self, held: set[int]) -> None:
         """Renew the lease on the rows still being worked on, until cancelled."""
