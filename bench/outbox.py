@@ -337,6 +337,8 @@ def plan_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "kills": 0,
                 }
             )
+    if args.kill_only:
+        plans = []
     if postgres_admin_url() and args.kills and "postgresql" in backends:
         plans.append(
             {
@@ -434,6 +436,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--platforms", default="slack,teams", help="comma-separated: slack,teams")
     p.add_argument("--backends", default="", help="comma-separated (default: all available)")
     p.add_argument("--orders", default="spread,person", help="comma-separated: spread,person")
+    p.add_argument("--kill-only", action="store_true", help="only the SIGKILL scenario")
     return p
 
 
