@@ -18,8 +18,8 @@ from datetime import time
 
 from bot.adapters import enable_adapters
 from bot.config import load_settings
-from bot.server import build_app
 from bot.outbox import Sweeper, start_scheduler
+from bot.server import build_app
 from bot.services import build_services
 from conversations.schedule import WorkingHours
 

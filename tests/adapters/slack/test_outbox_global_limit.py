@@ -86,7 +86,8 @@ def _nudges_to(stub: StubSlack, channel: str) -> int:
     return sum(
         1
         for (where, _), message in stub.messages.items()
-        if where == channel and "din MUS-forberedelse skal være klar senest" in stub.texts_of(message)
+        if where == channel
+        and "din MUS-forberedelse skal være klar senest" in stub.texts_of(message)
     )
 
 
@@ -120,5 +121,7 @@ async def test_a_global_429_pauses_the_whole_sender_once_and_loses_nothing(
     async with store.transaction() as tx:
         ws = await tx.workspaces.get_or_create(platform="slack", external_id=stub.team_id)
         (round_,) = await tx.rounds.open_in_workspace(workspace_id=ws.id)
-        ours = [r for r in await tx.outbox.for_round(round_id=round_.id) if r.key.startswith("test:")]
+        ours = [
+            r for r in await tx.outbox.for_round(round_id=round_.id) if r.key.startswith("test:")
+        ]
     assert {r.state for r in ours} == {ReminderState.SENT}
