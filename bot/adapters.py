@@ -81,7 +81,9 @@ def enable_web_chat(*, services: Services) -> None:
         raise ConfigError(problem)
     directory = load_directory()
     # The clock moves for everyone: only in a demo that serves nothing else, on loopback.
-    demo_only = not (settings.slack_enabled or settings.teams_enabled or settings.web_chat_public)
+    demo_only = not (
+        settings.slack_enabled or settings.teams_enabled or settings.web_chat_public
+    )
     chat = WebChat(
         directory=directory,
         handler=services.handler,
