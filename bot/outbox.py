@@ -128,6 +128,9 @@ class Sweeper:
     _in_flight: set[asyncio.Task[object]] = field(default_factory=set, init=False, repr=False)
     _wake: datetime | None = field(default=None, init=False, repr=False)
     _pauses: dict[tuple[str, str], _Pause] = field(default_factory=dict, init=False, repr=False)
+    _leases: dict[int, tuple[set[int], asyncio.Task[None]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _buckets: dict[tuple[str, str, str], _Bucket] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -179,6 +182,8 @@ class Sweeper:
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sending
+            for held, _ in list(self._leases.values()):  # a batch claimed ahead, left unsent
+                await self._release(held)
             if task is not None:
                 self._in_flight.discard(task)
 
@@ -209,7 +214,35 @@ class Sweeper:
         result.claimed = len(claimed)
         if not claimed:
             return []
-        return await self._render_all(claimed, result)
+        # Renewed from now on, not from when sending starts: a batch claimed ahead waits for
+        # the one before it, and its lease must not run out meanwhile (another worker would
+        # take its rows, and both would send them).
+        held = {reminder.id for reminder in claimed}
+        self._leases[id(held)] = (held, asyncio.create_task(self._heartbeat(held)))
+        try:
+            ready = await self._render_all(claimed, result)
+        except BaseException:
+            await self._release(held)
+            raise
+        held.intersection_update(reminder.id for reminder, _ in ready)
+        if not ready:
+            await self._release(held)
+        return ready
+
+    async def _release(self, held: set[int]) -> None:
+        """Stop renewing a batch's leases."""
+        _, heartbeat = self._leases.pop(id(held), (held, None))
+        if heartbeat is not None:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    def _held_set(self, ready: list[tuple[Reminder, Due]]) -> set[int]:
+        ids = {reminder.id for reminder, _ in ready}
+        for held, _ in self._leases.values():
+            if held == ids:
+                return held
+        return ids
 
     async def _send_all(self, ready: list[tuple[Reminder, Due]], result: SweepResult) -> None:
         """Send a rendered batch: recipients concurrently, each one's rows in order."""
@@ -218,7 +251,7 @@ class Sweeper:
         by_recipient: dict[int, list[tuple[Reminder, Due]]] = {}
         for reminder, due in ready:
             by_recipient.setdefault(reminder.recipient_id, []).append((reminder, due))
-        held = {reminder.id for reminder, _ in ready}
+        held = self._held_set(ready)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one_recipient(rows: list[tuple[Reminder, Due]]) -> None:
@@ -235,13 +268,10 @@ class Sweeper:
                         held.difference_update(r.id for r in rest)
                         return
 
-        heartbeat = asyncio.create_task(self._heartbeat(held))
         try:
             await asyncio.gather(*(one_recipient(rows) for rows in by_recipient.values()))
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await self._release(held)
 
     async def _heartbeat(self, held: set[int]) -> None:
         """Renew the lease on the rows still being worked on, until cancelled."""
