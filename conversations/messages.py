@@ -254,7 +254,8 @@ class HomeView:
     blocks: tuple[Block, ...]
     buttons: tuple[Button, ...] = ()
     # A refresh nobody asked for (something changed): a platform without a standing overview
-    # page (Teams posts the overview as a chat card) leaves it out rather than add noise.
+    # page (Teams posts the overview as a chat card) updates its last overview in place, or
+    # leaves it out, rather than add noise.
     unasked: bool = False
 
 

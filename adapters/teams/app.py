@@ -8,7 +8,9 @@ adapter only decides *how* Teams shows it:
   because MUS answers are confidential (the greeting on install stays where the app was added);
 * a `Form` is a card with inputs in the chat; `FormErrors` redraw that card with the errors;
   after a successful submit the card is replaced by a read-only copy (Teams leaves inputs live);
-* Action.Execute invokes are answered in the HTTP response with the updated card;
+* Action.Execute invokes are answered in the HTTP response with the updated card; the
+  overview card's Universal Actions `refresh` (sent when its person views it) is answered with
+  the person's fresh overview, as the core computes it for a `HomeEvent`;
 * attachments become download links on the card (see `adapters.teams.files`).
 
 Action.Execute invokes are handled in `on_invoke_activity` (the SDK's own route for them,
@@ -107,9 +109,18 @@ class TeamsBot(ActivityHandler):
             )
             return None
         await self.port.warm(workspace_id=actor.workspace_id)
+        answer = _Answer(turn_context=turn_context, port=self.port, inbound=inbound)
+        if inbound.refresh:
+            # The overview card's refresh: the core answers a HomeEvent with the person's
+            # overview, which is the invoke's answer here instead of a new card in the chat.
+            with self.port.capture_home(user_id=actor.user_id) as capture:
+                reply = await self.handler.handle(inbound.event, platform=self.port)
+                await self.port.flush()
+                await answer.render(reply.items)
+            answer.in_place = capture.card
+            return answer
         reply = await self.handler.handle(inbound.event, platform=self.port)
         await self.port.flush()
-        answer = _Answer(turn_context=turn_context, port=self.port, inbound=inbound)
         await answer.render(reply.items)
         return answer
 

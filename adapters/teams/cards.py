@@ -57,6 +57,9 @@ DATE_SUFFIX = "__date"
 TIME_SUFFIX = "__time"
 FIELD_PREFIX = "field:"
 FORM_ERROR_ID = "mus-form-errors"
+# The overview card's Universal Actions `refresh`: Teams sends an `adaptiveCard/action` invoke
+# with this verb whenever one of `userIds` looks at the card, and shows the card answered.
+REFRESH_VERB = "mus_home_refresh"
 
 ActionStyle = Literal["submit", "execute"]
 Card = dict[str, Any]
@@ -224,6 +227,34 @@ def _button_action(button: Button, *, action_style: ActionStyle, owner: str | No
     if button.style != "default":
         action["style"] = _BUTTON_STYLE[button.style]
     return action
+
+
+def with_refresh(card: Card, *, owner: str, user_ids: Sequence[str]) -> Card:
+    """`card` that Teams refreshes when one of `user_ids` (Teams user MRIs, ``29:…``) views it.
+
+    The refresh is an Action.Execute with `REFRESH_VERB`; its data names the card's `owner`
+    (our user id), so an invoke by anyone else is ignored like a button press would be. An
+    empty `user_ids` makes Teams offer "Refresh card" in the card's menu instead.
+    """
+    refreshed = copy.deepcopy(card)
+    refreshed["refresh"] = {
+        "action": {
+            "type": "Action.Execute",
+            "title": "Refresh",
+            "verb": REFRESH_VERB,
+            "data": {OWNER_KEY: owner},
+        },
+        "userIds": list(user_ids),
+    }
+    return refreshed
+
+
+def merged_card(cards: Sequence[Card]) -> Card:
+    """Several cards of one message as one (an invoke answers with a single card)."""
+    if len(cards) == 1:
+        return cards[0]
+    merged = {**cards[-1], "body": [element for card in cards for element in card.get("body", [])]}
+    return merged
 
 
 def dialog_response(*, title: str | None, card: Card | None, fallback: str) -> dict[str, Any]:

@@ -8,14 +8,17 @@ through `adapters.teams.connector` (rate limits, 429 retries, neutral errors).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.activity import ChannelAccount
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from adapters.teams import translate
-from adapters.teams.cards import ActionStyle, Card, message_cards
+from adapters.teams.cards import ActionStyle, Card, merged_card, message_cards, with_refresh
 from adapters.teams.connector import Connector, ConnectorFactory, Target
 from adapters.teams.files import Download, FileLink
 from adapters.teams.limiter import TeamsLimiter
@@ -36,6 +39,18 @@ from conversations.ports import ChannelInfo, DeliveryError
 log = logging.getLogger(__name__)
 
 __all__ = ["TENANT_KEY", "TeamsPort", "form_key"]
+
+
+@dataclass
+class HomeCapture:
+    """The overview card asked for by a refresh invoke (answered in its HTTP response)."""
+
+    user_id: str
+    card: Card | None = None
+
+
+# Set while a refresh invoke is handled: that person's overview is answered, not posted.
+_CAPTURE: ContextVar[HomeCapture | None] = ContextVar("teams_home_capture", default=None)
 
 
 class TeamsPort:
@@ -97,7 +112,6 @@ class TeamsPort:
         to = message.to
         if isinstance(to, ToActor):
             raise DeliveryError("invalid", detail="ToActor is answered in the turn, not sent")
-        target: Target = "person" if isinstance(to, ToPerson) else "channel"
         owner = to.user_id if isinstance(to, ToPerson) else None
         cards = message_cards(
             message=message,
@@ -106,6 +120,12 @@ class TeamsPort:
             downloads=await self.downloads(attachments=message.attachments, owner_user_id=owner),
             locale=await self._stored_locale(workspace_id=workspace_id, user_id=owner),
         )
+        return await self._deliver(workspace_id=workspace_id, message=message, cards=cards)
+
+    async def _deliver(self, *, workspace_id: str, message: Message, cards: list[Card]) -> str:
+        """Post `cards` (rendered from `message`) where `message.to` says, or update in place."""
+        to = message.to
+        target: Target = "person" if isinstance(to, ToPerson) else "channel"
         if message.replaces:
             ref = await self._update_ref(
                 workspace_id=workspace_id, ref=message.replaces, cards=cards, message=message
@@ -139,17 +159,62 @@ class TeamsPort:
 
     async def publish_home(self, *, workspace_id: str, view: HomeView) -> None:
         """Teams has no bot home page (a personal tab needs a web app): the overview is a card
-        in the person's 1:1 chat, which is where they asked for it. A refresh nobody asked for
-        is left out: it would be a new card in the chat each time something changed."""
-        if view.unasked:
+        in the person's 1:1 chat, which is where they asked for it.
+
+        The card keeps itself current: it carries a Universal Actions `refresh` for its person,
+        so Teams asks for it again whenever they look at it (answered in that invoke, see
+        `capture_home`). A refresh nobody asked for (something changed) updates the person's
+        last overview card in place; without one it is left out rather than add a new card to
+        the chat each time something changes.
+        """
+        await self.flush()  # as in `send`: refs learnt in the core's transaction go first
+        capture = _CAPTURE.get()
+        if capture is not None and capture.user_id == view.user_id and not view.unasked:
+            capture.card = merged_card(await self.home_cards(workspace_id=workspace_id, view=view))
             return
-        title = next((b.text for b in view.blocks if isinstance(b, Heading)), "MUS")
-        await self.send(
+        if view.unasked:
+            ref = await self.registry.home(workspace_id=workspace_id, user_id=view.user_id)
+            if ref is None:
+                return
+            card = merged_card(await self.home_cards(workspace_id=workspace_id, view=view))
+            try:
+                await self._update_ref(
+                    workspace_id=workspace_id, ref=ref, cards=[card], message=_home_message(view)
+                )
+            except DeliveryError as error:
+                log.info("teams: overview card %s not refreshed (%s)", ref, error)
+            return
+        ref = await self._deliver(
             workspace_id=workspace_id,
-            message=Message(
-                to=ToPerson(view.user_id), text=title, blocks=view.blocks, buttons=view.buttons
-            ),
+            message=_home_message(view),
+            cards=await self.home_cards(workspace_id=workspace_id, view=view),
         )
+        await self.registry.save_home(workspace_id=workspace_id, user_id=view.user_id, ref=ref)
+
+    async def home_cards(self, *, workspace_id: str, view: HomeView) -> list[Card]:
+        """The overview as cards, the last refreshing itself for the person it shows
+        (Teams wants their user MRI, the ``29:…`` id; unknown, Teams offers a manual refresh)."""
+        cards = message_cards(
+            message=_home_message(view),
+            action_style=self.action_style,
+            owner=view.user_id,
+            locale=await self._stored_locale(workspace_id=workspace_id, user_id=view.user_id),
+        )
+        mri = self.registry.peek_user(workspace_id=workspace_id, user_id=view.user_id).get(
+            "teams_id"
+        )
+        cards[-1] = with_refresh(cards[-1], owner=view.user_id, user_ids=[str(mri)] if mri else [])
+        return cards
+
+    @contextmanager
+    def capture_home(self, *, user_id: str) -> Iterator[HomeCapture]:
+        """While a refresh invoke is handled: the person's overview is kept for its answer."""
+        capture = HomeCapture(user_id=user_id)
+        token = _CAPTURE.set(capture)
+        try:
+            yield capture
+        finally:
+            _CAPTURE.reset(token)
 
     async def channel_members(self, *, workspace_id: str, channel_id: str) -> list[Actor]:
         """The team's members (a standard channel's members are the team's), bots left out."""
@@ -380,3 +445,8 @@ class TeamsPort:
             display_name=getattr(account, "name", None) or None,
             email=getattr(account, "email", None) or None,
         )
+
+
+def _home_message(view: HomeView) -> Message:
+    title = next((b.text for b in view.blocks if isinstance(b, Heading)), "MUS")
+    return Message(to=ToPerson(view.user_id), text=title, blocks=view.blocks, buttons=view.buttons)

@@ -13,7 +13,8 @@ Keys (all within one workspace = one tenant):
 * ``dm:<user id>`` - the 1:1 chat with the bot;
 * ``channel:<channel id>`` - conversation id, team id, service URL;
 * ``channels`` - the channel picker's index (id -> "Team › channel");
-* ``form:<message ref>`` - a form card as sent, to show it again with errors.
+* ``form:<message ref>`` - a form card as sent, to show it again with errors;
+* ``home:<user id>`` - the person's last overview card, updated in place when it changes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def channel_key(channel_id: str) -> str:
 
 def form_key(message_ref: str) -> str:
     return f"form:{message_ref}"
+
+
+def home_key(user_id: str) -> str:
+    return f"home:{user_id}"
 
 
 def is_bot(account: Any) -> bool:
@@ -217,3 +222,12 @@ class Registry:
         stored = await self.refs.get(workspace_id=workspace_id, key=form_key(ref))
         card = (stored or {}).get("card")
         return card if isinstance(card, dict) else None
+
+    async def save_home(self, *, workspace_id: str, user_id: str, ref: str) -> None:
+        await self.refs.save(workspace_id=workspace_id, key=home_key(user_id), ref={"ref": ref})
+
+    async def home(self, *, workspace_id: str, user_id: str) -> str | None:
+        """The message ref of the person's last overview card, if one was posted."""
+        stored = await self.refs.get(workspace_id=workspace_id, key=home_key(user_id))
+        ref = (stored or {}).get("ref")
+        return ref if isinstance(ref, str) else None

@@ -12,7 +12,9 @@ updating a card needs both, and the pair survives a restart.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +27,7 @@ from adapters.teams.cards import (
     FORM_KEY,
     MULTI_KEY,
     OWNER_KEY,
+    REFRESH_VERB,
     STATE_KEY,
     TIME_SUFFIX,
     VALUE_KEY,
@@ -35,6 +38,7 @@ from conversations.events import (
     CommandEvent,
     Context,
     FormEvent,
+    HomeEvent,
     InboundEvent,
     InstallEvent,
     Platform,
@@ -58,6 +62,7 @@ class Inbound:
     submitted: dict[str, Any] = field(default_factory=dict)  # raw submit data, to refill a form
     execute: bool = False  # arrived as an Action.Execute invoke: answer in the HTTP response
     dialog: bool = False  # arrived as task/fetch: the answer is a dialog, not a chat message
+    refresh: bool = False  # the overview card's `refresh`: answer with the fresh overview card
 
 
 def make_ref(*, conversation_id: str, activity_id: str) -> str:
@@ -133,6 +138,15 @@ def translate(activity: Activity) -> Inbound | None:
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action")
         data = action.get("data") if isinstance(action, dict) else None
+        if isinstance(action, dict) and action.get("verb") == REFRESH_VERB:
+            # The person is looking at their overview card: it is their overview opened.
+            owner = data.get(OWNER_KEY) if isinstance(data, dict) else None
+            return Inbound(
+                event=HomeEvent(event_id=event_id, actor=who, context=context),
+                owner=str(owner) if owner else None,
+                execute=True,
+                refresh=True,
+            )
         if not isinstance(data, dict):
             return None
         return _submit(data, event_id=event_id, who=who, context=context, execute=True)
@@ -276,18 +290,34 @@ def _context(activity: Activity) -> Context:
 
 
 def _plain_text(activity: Activity) -> str:
-    """The typed text without the bot's @mention (needed in channels) and surrounding space."""
+    """The typed text as plain text: the bot's @mention (needed in channels) removed, every
+    other mention as ``@Name`` (the neutral form Slack's ``<@U…>`` takes), space trimmed.
+
+    Only a mention Teams vouches for with a `mention` entity is translated; ``<at>…</at>`` a
+    person typed without one stays literal text (and is escaped like any other when shown).
+    """
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or ():
         if entity.type != "mention":
             continue
         mentioned = getattr(entity, "mentioned", None)  # the SDK parses it into a `Mention`
-        mentioned_id = getattr(mentioned, "id", None)
-        label = getattr(entity, "text", None)
-        if mentioned_id == bot_id and label:
-            text = text.replace(str(label), " ")
+        label = str(getattr(entity, "text", None) or "")
+        if not label or label not in text:
+            continue
+        if getattr(mentioned, "id", None) == bot_id:
+            text = text.replace(label, " ")
+            continue
+        match = _AT_TAG.fullmatch(label)
+        if match is None:
+            continue  # not an `<at>` tag: never rewrite the person's own words
+        name = " ".join(str(getattr(mentioned, "name", None) or "").split())
+        name = name or " ".join(html.unescape(match.group(1)).split())
+        text = text.replace(label, f"@{name}" if name else " ", 1)
     return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+
+
+_AT_TAG = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 
 
 def _event_id(activity: Activity) -> str:

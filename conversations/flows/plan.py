@@ -308,6 +308,17 @@ def _others(ctx: Ctx, plan: _Plan) -> list[Person]:
     return [plan.employee]
 
 
+def _awaited(plan: _Plan, latest: PlanVersion | None) -> list[Person]:
+    """Whose approval a proposed version still needs: the employee's, a leader's, or both."""
+    if latest is None or latest.state != PlanState.PROPOSED:
+        return []
+    signers = {a.person_id for a in latest.approvals}
+    missing = [] if plan.employee.id in signers else [plan.employee]
+    if not signers & set(plan.view.leader_ids):
+        missing += plan.leaders
+    return missing
+
+
 def _notice(person: Person, plan: _Plan, key: str, **values: object) -> Message:
     text = i18n.t(person.locale, key, **values)
     return Message(
@@ -345,7 +356,16 @@ async def _draft(ctx: Ctx, plan: _Plan, latest: PlanVersion | None) -> PlanVersi
     may_draft = True
     if PlanStage.of(latest) in (PlanStage.NONE, PlanStage.AGREED):
         may_draft = await _may_draft(ctx, plan)
-    edit = accept(_decide(latest, PlanAction.EDIT, may_draft=may_draft))
+    awaited = _awaited(plan, latest)
+    edit = accept(
+        _decide(
+            latest,
+            PlanAction.EDIT,
+            may_draft=may_draft,
+            awaits_actor=any(p.id == ctx.person.id for p in awaited),
+        ),
+        other=", ".join(p.display_name for p in awaited if p.id != ctx.person.id),
+    )
     if not edit.causes(Effect.NEW_DRAFT):
         assert latest is not None
         return latest
@@ -749,7 +769,8 @@ async def _show(ctx: Ctx, plan: _Plan, read: policy.PlanRead | None = None) -> R
             )
         elif latest.state == PlanState.PROPOSED:
             if any(a.person_id == ctx.person.id for a in latest.approvals):
-                others = ", ".join(p.display_name for p in _others(ctx, plan))
+                awaited = _awaited(plan, latest) or _others(ctx, plan)
+                others = ", ".join(p.display_name for p in awaited)
                 blocks.append(Note(ctx.t("plan.waiting_for", other=others)))
             else:
                 blocks.append(Note(ctx.t("plan.approve_hint")))

@@ -55,6 +55,7 @@ class PlanFacts:
     complete: bool = True  # the draft has items and a follow-up date
     actor_signed: bool = False  # the actor has already signed the newest version
     agreed_after: bool = False  # with the actor's signature, employee and a leader have signed
+    awaits_actor: bool = False  # the proposed version still needs the actor's own approval
 
 
 PlanTransition = Transition[PlanStage, PlanAction]
@@ -80,7 +81,8 @@ def decide(
         if stage == PlanStage.DRAFT:
             return go(PlanStage.DRAFT)
         if stage == PlanStage.PROPOSED:
-            return Refusal("plan.waiting")
+            # Named by the flow: whose approval it waits for (`{other}`), or the actor's own.
+            return Refusal("plan.waiting_on_you" if facts.awaits_actor else "plan.waiting")
         if stage == PlanStage.SUPERSEDED:
             return _STALE
         if not facts.may_draft:

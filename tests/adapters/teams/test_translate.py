@@ -12,11 +12,19 @@ from adapters.teams.cards import (
     FORM_KEY,
     MULTI_KEY,
     OWNER_KEY,
+    REFRESH_VERB,
     STATE_KEY,
     VALUE_KEY,
 )
 from adapters.teams.translate import split_ref, translate
-from conversations.events import ButtonEvent, CommandEvent, FormEvent, InstallEvent, TextEvent
+from conversations.events import (
+    ButtonEvent,
+    CommandEvent,
+    FormEvent,
+    HomeEvent,
+    InstallEvent,
+    TextEvent,
+)
 
 BOT = {"id": "28:bot", "name": "MUS"}
 
@@ -76,6 +84,28 @@ def test_channel_command_loses_the_mention_and_plain_channel_text_is_ignored() -
     assert not inbound.event.context.is_direct
     assert inbound.event.context.channel_id == "19:chan@thread.tacv2"
     assert translate(channel(text="<at>MUS</at> hej", entities=[mention])) is None
+
+
+def test_a_mention_in_a_typed_answer_becomes_the_persons_name() -> None:
+    """Issue #15: `<at>Lene</at>` with its `mention` entity -> `@Lene Leder` (Slack's neutral
+    form); `<at>…</at>` typed without an entity, or a label that is no tag, stays as typed."""
+    lene = {
+        "type": "mention",
+        "text": "<at>Lene</at>",
+        "mentioned": {"id": "29:lene", "name": "Lene Leder"},
+    }
+    typed = "Tal med <at>Lene</at> og <at>Bo</at> om det"
+    inbound = translate(activity(text=typed, entities=[lene]))
+    assert inbound is not None and isinstance(inbound.event, TextEvent)
+    assert inbound.event.text == "Tal med @Lene Leder og <at>Bo</at> om det"
+
+    nameless = {**lene, "text": "<at>Lene &amp; Co</at>", "mentioned": {"id": "29:lene"}}
+    inbound = translate(activity(text="Hej <at>Lene &amp; Co</at>", entities=[nameless]))
+    assert inbound is not None and inbound.event.text == "Hej @Lene & Co"  # type: ignore[union-attr]
+
+    not_a_tag = {**lene, "text": "Lene"}
+    inbound = translate(activity(text="Lene er god", entities=[not_a_tag]))
+    assert inbound is not None and inbound.event.text == "Lene er god"  # type: ignore[union-attr]
 
 
 def test_submit_with_button_data_is_a_button_event() -> None:
@@ -152,3 +182,20 @@ def test_event_id_is_stable_without_an_activity_id() -> None:
     two = translate(activity(id=None, text="hej", timestamp="2025-01-01T10:00:00Z"))
     assert one is not None and two is not None
     assert one.event.event_id == two.event.event_id
+
+
+def test_the_overview_cards_refresh_is_the_overview_opened() -> None:
+    """Issue #15: Teams' automatic `refresh` of the overview card -> a HomeEvent for the viewer,
+    carrying the card's owner so the app can ignore anyone else's."""
+    action = {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {OWNER_KEY: "aad-lene"}}
+    inbound = translate(
+        activity(
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": action, "trigger": "automatic"},
+            replyToId="card-7",
+        )
+    )
+    assert inbound is not None and isinstance(inbound.event, HomeEvent)
+    assert inbound.refresh and inbound.execute
+    assert inbound.owner == "aad-lene" and inbound.event.actor.user_id == "aad-anna"

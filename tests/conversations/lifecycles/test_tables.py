@@ -201,6 +201,7 @@ PLAN_GUARDED: list[tuple[PlanStage, PlanAction, PlanFacts, Cell]] = [
     (D, PlanAction.EDIT, PlanFacts(may_draft=False), (D, ())),
     (D, PlanAction.PROPOSE, PlanFacts(current=False), "plan.stale"),
     (D, PlanAction.PROPOSE, PlanFacts(complete=False), "plan.error.incomplete"),
+    (PR, PlanAction.EDIT, PlanFacts(awaits_actor=True), "plan.waiting_on_you"),
     (PR, PlanAction.APPROVE, PlanFacts(current=False), "plan.stale"),
     (PR, PlanAction.APPROVE, PlanFacts(actor_signed=True), "plan.already_approved"),
     (PR, PlanAction.APPROVE, PlanFacts(agreed_after=True), (A, AGREE)),
