@@ -1,8 +1,11 @@
-"""The outbox against a rate-limiting stand-in Slack: the share of the allowed rate reached.
+"""The outbox against a rate-limiting stand-in Slack or Teams: the share of the allowed rate.
 
-The stand-in (bench/standin.py) enforces Slack's limits for chat.postMessage: a token bucket
-per channel (1 message a second, bursts of 3) and a global one (30/s, bursts of 30), and
-answers HTTP 429 with Retry-After over them. The baseline is what those limits allow: the
+The Slack stand-in (bench/standin.py) enforces Slack's limits for chat.postMessage: a token
+bucket per channel (1 message a second, bursts of 3) and a global one (30/s, bursts of 30),
+and answers HTTP 429 with Retry-After over them. The Teams stand-in does the same for the Bot
+Framework connector with Teams' limits: 7/s per conversation (bursts of 7) and 30/s per
+tenant (bursts of 30); the replica sends through the real Teams port (Agents SDK connector
+client, its limiter), to 1:1 chats stored as if each person had talked to the bot before. The baseline is what those limits allow: the
 shortest time the workload could take (per channel: (n - burst) / rate; globally:
 (N - burst) / rate; the larger), computed for the same workload in the same run. Reported:
 `fraction = shortest possible time / time taken`.
@@ -15,6 +18,8 @@ scheduler). The kill scenario runs two replicas on PostgreSQL and SIGKILLs one `
 what a DM channel should get).
 
     python -m bench.outbox [--tiny] [--reps 3] [--people 60] [--per-person 10] [--kills 20]
+                           [--platforms slack,teams] [--backends sqlite,postgresql]
+                           [--orders spread,person]
 """
 
 from __future__ import annotations
@@ -42,16 +47,27 @@ from bench.common import (
     write_result,
 )
 from bench.seed import seed_prep
-from bench.standin import TOKEN, Limits, SlackStandIn
+from bench.standin import TEAM_ID, TOKEN, Limits, SlackStandIn, TeamsLimits, TeamsStandIn
 from conversations.reminders import PREP_NUDGE
 from storage.db import SqlStore, create_store
 from storage.models import people as people_table
 from storage.models import round_people
 
 LIMITS = Limits(per_channel_rate=1.0, per_channel_burst=3.0, global_rate=30.0, global_burst=30.0)
+TEAMS_LIMITS = TeamsLimits(
+    per_conversation_rate=7.0, per_conversation_burst=7.0, tenant_rate=30.0, tenant_burst=30.0
+)
+TEAMS_BOT = "28:musbot-bench"
 
 
-def shortest_time(counts: list[int], limits: Limits) -> float:
+def shortest_time(counts: list[int], limits: Limits | TeamsLimits) -> float:
+    if isinstance(limits, TeamsLimits):
+        limits = Limits(
+            per_channel_rate=limits.per_conversation_rate,
+            per_channel_burst=limits.per_conversation_burst,
+            global_rate=limits.tenant_rate,
+            global_burst=limits.tenant_burst,
+        )
     per_channel = max(
         (max(0.0, n - limits.per_channel_burst) / limits.per_channel_rate for n in counts),
         default=0.0,
@@ -60,9 +76,25 @@ def shortest_time(counts: list[int], limits: Limits) -> float:
     return max(per_channel, overall)
 
 
-async def seed(*, url: str, people: int, per_person: int, order: str) -> tuple[list[str], int]:
-    """People at question 1, and `per_person` prep nudges each, due now."""
-    users = await seed_prep(url=url, teams=-(-people // 15), team_size=min(15, people))
+def channel_of(user: str, *, platform: str) -> str:
+    """Where a person's DMs land on the stand-in."""
+    return f"a:dm-{user}" if platform == "teams" else "D" + user.removeprefix("U")
+
+
+async def seed(
+    *,
+    url: str,
+    people: int,
+    per_person: int,
+    order: str,
+    platform: str = "slack",
+    service_url: str = "",
+) -> tuple[list[str], int]:
+    """People at question 1, and `per_person` prep nudges each, due now. On Teams also the
+    refs a bot has once people have talked to it: the tenant's and each person's 1:1 chat."""
+    users = await seed_prep(
+        url=url, teams=-(-people // 15), team_size=min(15, people), platform=platform
+    )
     users = users[:people]
     store = await create_store(url=url)
     now = datetime.now(UTC)
@@ -77,6 +109,18 @@ async def seed(*, url: str, people: int, per_person: int, order: str) -> tuple[l
                 )
             ).all()
             where = {user_id: (person_id, round_id) for user_id, person_id, round_id in rows}
+            if platform == "teams":
+                refs = {"tenant": {"service_url": service_url, "bot_id": TEAMS_BOT}}
+                for user in users:
+                    refs[f"dm:{user}"] = {
+                        "conversation_id": channel_of(user, platform=platform),
+                        "service_url": service_url,
+                    }
+                    refs[f"user:{user}"] = {"teams_id": f"29:{user}", "locale": "da-DK"}
+                for key, ref in refs.items():
+                    await tx.conversation_refs.save(
+                        platform="teams", workspace_id=TEAM_ID, key=key, ref=ref
+                    )
             total = 0
             for p, user in enumerate(users):
                 person_id, round_id = where[user]
@@ -112,17 +156,20 @@ async def outstanding(store: SqlStore) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def spawn_worker(*, url: str, api_url: str) -> subprocess.Popen[str]:
+def spawn_worker(*, url: str, api_url: str, platform: str = "slack") -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "MUSBOT_DATABASE_URL": url,
         "MUSBOT_WEB_CHAT": "false",
         "MUSBOT_LOG_LEVEL": "WARNING",
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": api_url,
     }
+    if platform == "teams":  # unsigned local mode: the connector is on a loopback address
+        env.update(MUSBOT_TEAMS_ALLOW_UNAUTHENTICATED="true", MUSBOT_HOST="127.0.0.1")
+    else:
+        env.update(
+            SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=api_url
+        )
     process = subprocess.Popen(
         ["python", "-m", "bench.outbox_worker"],
         cwd=ROOT,
@@ -168,15 +215,34 @@ async def scenario(
     kills: int,
     give_up_after: float,
     tmp: Path,
+    platform: str = "slack",
 ) -> dict[str, Any]:
     url = await create_database(backend, tmp=tmp)
-    standin = await SlackStandIn(limits=LIMITS).start()
+    limits: Limits | TeamsLimits
+    standin: SlackStandIn | TeamsStandIn
+    if platform == "teams":
+        limits = TEAMS_LIMITS
+        teams = await TeamsStandIn(limits=TEAMS_LIMITS).start()
+        standin, api_url = teams, teams.url
+    else:
+        limits = LIMITS
+        slack = await SlackStandIn(limits=LIMITS).start()
+        standin, api_url = slack, slack.api_url
     workers: list[subprocess.Popen[str]] = []
     watch: SqlStore | None = None
     try:
-        users, total = await seed(url=url, people=people, per_person=per_person, order=order)
+        users, total = await seed(
+            url=url,
+            people=people,
+            per_person=per_person,
+            order=order,
+            platform=platform,
+            service_url=api_url,
+        )
         watch = await create_store(url=url)
-        workers = [spawn_worker(url=url, api_url=standin.api_url) for _ in range(replicas)]
+        workers = [
+            spawn_worker(url=url, api_url=api_url, platform=platform) for _ in range(replicas)
+        ]
         await asyncio.gather(*(ready(w) for w in workers))
         started = time.perf_counter()
         for w in workers:
@@ -190,7 +256,7 @@ async def scenario(
                 victim = killed % len(workers)
                 workers[victim].kill()  # SIGKILL: no shutdown, rows left mid-send
                 workers[victim].wait()
-                workers[victim] = spawn_worker(url=url, api_url=standin.api_url)
+                workers[victim] = spawn_worker(url=url, api_url=api_url, platform=platform)
                 await ready(workers[victim])
                 go(workers[victim])
                 killed += 1
@@ -200,11 +266,12 @@ async def scenario(
                 break
         taken = time.perf_counter() - started
         counts = standin.posts_by_channel()
-        expected = {"D" + u.removeprefix("U"): per_person for u in users}
+        expected = {channel_of(u, platform=platform): per_person for u in users}
         duplicates = sum(max(0, counts.get(c, 0) - n) for c, n in expected.items())
-        ideal = shortest_time(list(expected.values()), LIMITS)
+        ideal = shortest_time(list(expected.values()), limits)
         done = left == 0
         return {
+            "platform": platform,
             "backend": backend,
             "order": order,
             "replicas": replicas,
@@ -228,22 +295,65 @@ async def scenario(
         await drop_database(url)
 
 
-async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+def plan_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Which scenarios this run measures (the options narrow them down)."""
     backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() and not args.tiny else [])
     if args.tiny and postgres_admin_url():
         backends = ["postgresql"]
+    if args.backends:
+        backends = [b for b in args.backends.split(",") if b]
+    platforms = [p for p in args.platforms.split(",") if p]
+    orders = [o for o in args.orders.split(",") if o]
     plans: list[dict[str, Any]] = []
-    for backend in [] if args.tiny else backends:
-        for order in ("spread", "person"):
-            plans.append({"backend": backend, "order": order, "replicas": 1, "kills": 0})
-        if backend == "postgresql":
-            plans.append({"backend": backend, "order": "spread", "replicas": 2, "kills": 0})
-    if args.tiny:  # the hardest case only: one person's messages queued together
-        plans.append({"backend": backends[0], "order": "person", "replicas": 1, "kills": 0})
-    if postgres_admin_url() and args.kills:
+    for platform in platforms:
+        for backend in [] if args.tiny else backends:
+            for order in orders:
+                plans.append(
+                    {
+                        "platform": platform,
+                        "backend": backend,
+                        "order": order,
+                        "replicas": 1,
+                        "kills": 0,
+                    }
+                )
+            if backend == "postgresql" and platform == "slack" and "spread" in orders:
+                plans.append(
+                    {
+                        "platform": platform,
+                        "backend": backend,
+                        "order": "spread",
+                        "replicas": 2,
+                        "kills": 0,
+                    }
+                )
+        if args.tiny:  # the hardest case only: one person's messages queued together
+            plans.append(
+                {
+                    "platform": platform,
+                    "backend": backends[0],
+                    "order": "person",
+                    "replicas": 1,
+                    "kills": 0,
+                }
+            )
+    if args.kill_only:
+        plans = []
+    if postgres_admin_url() and args.kills and "postgresql" in backends:
         plans.append(
-            {"backend": "postgresql", "order": "spread", "replicas": 2, "kills": args.kills}
+            {
+                "platform": platforms[0],
+                "backend": "postgresql",
+                "order": "spread",
+                "replicas": 2,
+                "kills": args.kills,
+            }
         )
+    return plans
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    plans = plan_runs(args)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.reps):
@@ -259,7 +369,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 results.append(r)
                 print(
-                    f"rep {rep + 1} {r['backend']:10} {r['order']:6} replicas={r['replicas']}"
+                    f"rep {rep + 1} {r['platform']:5} {r['backend']:10} {r['order']:6}"
+                    f" replicas={r['replicas']}"
                     f" kills={r['kills']:<2} {r['messages']} msgs in {r['seconds']:6.1f} s"
                     f" (shortest {r['shortest_possible_seconds']:5.1f} s):"
                     f" fraction {fmt(r['fraction_of_allowed_rate'], 2)}"
@@ -283,12 +394,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     print()
-    print("| backend | order | replicas | kills | fraction of allowed rate | lost | duplicates |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| platform | backend | order | replicas | kills | fraction of allowed rate | lost |"
+        " duplicates |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for row in table:
         f = row["fraction_of_allowed_rate"]
         print(
-            f"| {row['backend']} | {row['order']} | {row['replicas']} | {row['kills']} | "
+            f"| {row['platform']} | {row['backend']} | {row['order']} | {row['replicas']} |"
+            f" {row['kills']} | "
             f"{fmt(f['median'], 2)} ({fmt(f['min'], 2)}-{fmt(f['max'], 2)}) | {row['lost']} | "
             f"{row['duplicates']} |"
         )
@@ -298,6 +413,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "people": args.people,
             "per_person": args.per_person,
             "limits": LIMITS.__dict__,
+            "teams_limits": TEAMS_LIMITS.__dict__,
             "baseline": "the stand-in's limits: shortest possible time for the same workload",
         },
         "table": table,
@@ -317,6 +433,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kills", type=int, default=20)
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--name", default="outbox")
+    p.add_argument("--platforms", default="slack,teams", help="comma-separated: slack,teams")
+    p.add_argument("--backends", default="", help="comma-separated (default: all available)")
+    p.add_argument("--orders", default="spread,person", help="comma-separated: spread,person")
+    p.add_argument("--kill-only", action="store_true", help="only the SIGKILL scenario")
     return p
 
 

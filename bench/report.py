@@ -32,13 +32,15 @@ def main() -> None:
     if doc:
         print(f"### Outbox\n\n{_head(doc)}\n")
         print(
-            "| backend | order | replicas | SIGKILLs | fraction of allowed rate | 429s | lost | duplicates |"
+            "| platform | backend | order | replicas | SIGKILLs | fraction of allowed rate | 429s"
+            " | lost | duplicates |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for row in doc["table"]:
             f = row["fraction_of_allowed_rate"]
             print(
-                f"| {row['backend']} | {row['order']} | {row['replicas']} | {row['kills']} | "
+                f"| {row.get('platform', 'slack')} | {row['backend']} | {row['order']} |"
+                f" {row['replicas']} | {row['kills']} | "
                 f"{fmt(f['median'], 2)} ({fmt(f['min'], 2)}-{fmt(f['max'], 2)}) | "
                 f"{fmt(row['rejected_429']['median'], 0)} | {row['lost']} | {row['duplicates']} |"
             )

@@ -33,12 +33,16 @@ def round_values(*, channel: str, today: date) -> dict[str, str]:
     }
 
 
-async def seed_prep(*, url: str, teams: int, team_size: int, prefix: str = "") -> list[str]:
-    """`teams` rounds of `team_size` members each, all at question 1; their user ids."""
+async def seed_prep(
+    *, url: str, teams: int, team_size: int, prefix: str = "", platform: str = "slack"
+) -> list[str]:
+    """`teams` rounds of `team_size` members each, all at question 1; their user ids.
+
+    `platform` "teams" stores them as a Teams tenant's (the tenant id is the same TEAM_ID)."""
     store = await create_store(url=url, migrate=True)
     now = datetime.now(UTC)
     engine = Engine(store=store, templates=TemplateLibrary(), clock=ManualClock(now))
-    h = Harness(handler=engine, workspace=TEAM_ID, port=InProcPort(platform="slack"))
+    h = Harness(handler=engine, workspace=TEAM_ID, port=InProcPort(platform=platform))
     members: list[str] = []
     try:
         for t in range(teams):

@@ -5,6 +5,9 @@ It answers the calls the bots make (auth.test, users.info, conversations.open,
 chat.postMessage/update/postEphemeral, views.open/update/publish), and can enforce Slack's
 rate limits: a token bucket per channel (about 1 message a second, with a burst) and a global
 one; a call over the limit gets HTTP 429 with Retry-After, as Slack answers.
+
+`TeamsStandIn` is the same for the Bot Framework connector (Teams' limits: 7 a second per
+conversation, 30 a second per tenant), for the outbox benchmark.
 """
 
 from __future__ import annotations
@@ -208,3 +211,94 @@ def _user(user_id: str) -> dict[str, Any]:
         "is_admin": user_id.startswith("UL"),
         "profile": {"display_name": f"Person {user_id}", "real_name": f"Person {user_id}"},
     }
+
+
+@dataclass
+class TeamsLimits:
+    """Teams' documented limits for a bot: per conversation ("thread") and per tenant."""
+
+    per_conversation_rate: float = 7.0
+    per_conversation_burst: float = 7.0
+    tenant_rate: float = 30.0
+    tenant_burst: float = 30.0
+
+
+@dataclass
+class TeamsStandIn:
+    """A lean stand-in for the Bot Framework connector (the `serviceUrl` of one tenant), for
+    the outbox benchmark (tests/support/stub_connector.py is the thorough one).
+
+    New messages (POST /v3/conversations/{id}/activities) pass a token bucket per
+    conversation and one for the tenant; over either, HTTP 429 with Retry-After. Creating a
+    1:1 chat answers the existing one. Records each accepted message's conversation.
+    """
+
+    limits: TeamsLimits | None = None
+    posts: list[Post] = field(default_factory=list)
+    rejected: int = 0
+    _buckets: dict[str, Bucket] = field(default_factory=dict)
+    _tenant: Bucket | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def start(self, port: int = 0) -> TeamsStandIn:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.limits:
+            self._tenant = Bucket(self.limits.tenant_rate, self.limits.tenant_burst)
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def posts_by_channel(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for post in self.posts:
+            counts[post.channel] += 1
+        return dict(counts)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        member = body["members"][0]["id"]
+        return web.json_response({"id": f"a:dm-{member}"}, status=201)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        await request.read()
+        conversation = request.match_info["cid"]
+        now = time.perf_counter()
+        if self.limits is not None:
+            bucket = self._buckets.get(conversation)
+            if bucket is None:
+                bucket = self._buckets[conversation] = Bucket(
+                    self.limits.per_conversation_rate, self.limits.per_conversation_burst
+                )
+            assert self._tenant is not None
+            wait = bucket.take(now)
+            if wait == 0:
+                wait = self._tenant.take(now)
+                if wait:
+                    bucket.tokens += 1  # not spent: the tenant's limit refused
+            if wait:
+                self.rejected += 1
+                return web.json_response(
+                    {"error": {"code": "Throttled", "message": "Too many requests"}},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
+        self.posts.append(Post(at=now, channel=conversation, text=""))
+        return web.json_response({"id": f"act-{next(self._ids)}"}, status=201)

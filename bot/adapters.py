@@ -195,9 +195,10 @@ def _enable_teams(services: Services) -> None:
     files = _teams_files(services)
 
     def mount(app: web.Application) -> None:
-        services.ports["teams"] = add_teams_routes(
+        port = add_teams_routes(
             app=app, handler=services.handler, refs=refs, settings=teams_settings, files=files
         )
+        services.ports["teams"] = port.for_background()  # the outbox's: 429s not slept out
 
     services.mounts.append(mount)
     services.adapters.append("teams")

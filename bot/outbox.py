@@ -3,40 +3,50 @@
 Reminders are rows; this only moves them along. Each step is its own short transaction, and no
 platform call happens inside one (SQLite holds its write lock for a whole transaction):
 
-1. claim up to `batch` due rows for this worker, with a short lease (PostgreSQL: SKIP LOCKED,
-   so several processes never claim the same row) that a heartbeat renews while the rows are
-   being sent;
+1. claim up to `batch` due rows for this worker, spread over recipients (`per_recipient` each,
+   the longest queues first, none for a recipient another worker is sending to), with a short
+   lease (PostgreSQL: SKIP LOCKED, so several processes never claim the same row) that a
+   heartbeat renews while the rows are being sent;
 2. render each from current data (a reminder that no longer applies is cancelled; one outside
    the recipient's working hours is moved to the next allowed moment);
 3. send through the platform's port, several recipients at once (`concurrency`) and each
-   recipient's messages one after the other, in order; then mark it sent. A 429 is never
-   slept out: the row, and the recipient's later rows in the batch, are rescheduled for after
-   its Retry-After, and the sweep goes on with other recipients (and comes back for them when
-   they are due, if that is within `linger` seconds). A 5xx or network error backs off
-   exponentially; a permanent error is recorded once as failed (the leader sees it in
-   `/mus status`).
+   recipient's messages one after the other, in order, each conversation paced at the rate
+   its port states (`conversation_pace`, with `headroom`); then mark it sent, in its own
+   transaction, at once.
+
+A 429 is never slept out inside a send. Since every conversation is paced below its own limit,
+a 429 is taken to be the workspace's (global) limit: everything this worker sends to that
+workspace waits out its Retry-After once (answers to requests already in flight when the pause
+began belong to the same pause), and the refused message is sent again after it. A Retry-After
+longer than `max_hold` reschedules the row, and the recipient's later rows, for after it
+instead, and the sweep goes on with other recipients (coming back for them if that is within
+`linger` seconds). A 5xx or network error backs off exponentially; a permanent error is
+recorded once as failed (the leader sees it in `/mus status`).
 
 A process killed between 1 and 3 leaves rows "sending" until their lease runs out, seconds
 later, since nobody renews it; another sweep then takes them. The only window for a
-duplicate is a kill between a platform accepting a message and step 3 committing, which is
-milliseconds; the window for loss is none.
+duplicate is a kill between a platform accepting a message and step 3 committing its mark
+(one short transaction; at most one message per recipient being sent to at once, see
+docs/reminders.md); the window for loss is none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from conversations.domain import Reminder
 from conversations.messages import ToPerson
-from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
+from conversations.ports import Clock, DeliveryError, Pace, PlatformPort, Store, Tx
 from conversations.reminders import Due, render
 from conversations.round_clock import sweep_prep_deadlines
 from conversations.schedule import WorkingHours
@@ -56,6 +66,32 @@ class SweepResult:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    rate_limited: int = 0
+    """429s answered to this worker's sends."""
+    paused: int = 0
+    """Times a workspace's sends were paused for a 429's Retry-After (once per 429 episode)."""
+
+
+@dataclass
+class _Pause:
+    began: float
+    until: float
+
+
+@dataclass
+class _Bucket:
+    """A conversation's pace: `rate` a second, up to `burst` at once (a token bucket)."""
+
+    rate: float
+    burst: float
+    tokens: float
+    at: float
+
+    def delay(self, now: float) -> float:
+        """Seconds until a message may go (0: now), without taking the slot."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 
 @dataclass
@@ -74,27 +110,61 @@ class Sweeper:
     """Recipients being sent to at once (each recipient's messages go one at a time)."""
     linger: float = 15.0
     """A sweep waits for rate-limited rows due again within this many seconds."""
+    per_recipient: int = 1
+    """Rows per recipient in one batch: a batch is spread over recipients, so a queue of one
+    person's messages is sent at the workspace's rate, not at that person's."""
+    max_hold: float = 15.0
+    """A 429's Retry-After up to this is waited out in memory (the rows stay claimed)..."""
+    max_holds: int = 5
+    """... this many times for one row; then it is rescheduled like a longer one."""
+    headroom: float = 0.9
+    """Conversations are paced at this share of the rate their port states, so the jitter
+    between here and the platform's own clock earns no 429."""
     max_attempts: int = 8
     base_backoff: float = 30.0
     # Told each sweep's totals (the metrics); never raises into the sweep.
     on_result: Callable[[SweepResult], None] | None = None
+    # Pauses and pacing run on these (not `clock`, which says what time it is for people).
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _in_flight: set[asyncio.Task[object]] = field(default_factory=set, init=False, repr=False)
     _wake: datetime | None = field(default=None, init=False, repr=False)
+    _pauses: dict[tuple[str, str], _Pause] = field(default_factory=dict, init=False, repr=False)
+    _leases: dict[int, tuple[set[int], asyncio.Task[None]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _buckets: dict[tuple[str, str, str], _Bucket] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     async def sweep(self) -> SweepResult:
-        """Send everything due now, batch by batch, until nothing is due (or due soon)."""
+        """Send everything due now, batch by batch, until nothing is due (or due soon).
+
+        The next batch is claimed and rendered while the last one is being sent (two
+        transactions that would otherwise leave the platform idle between batches); its
+        rows are sent once the last batch is done, so a recipient is never sent to from two
+        batches at once (the claim leaves out recipients whose rows are in a worker's hands).
+        """
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
+        results: list[SweepResult] = []
+        sending: asyncio.Task[None] | None = None
         try:
-            total = SweepResult()
             self._wake = None
             while True:
-                result = await self.sweep_once()
-                for name in total.__dataclass_fields__:
-                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                result = SweepResult()
+                results.append(result)
+                ready = await self._claim(result)
+                freed = sending is not None
+                if sending is not None:
+                    await sending
+                    sending = None
                 if result.claimed:
+                    sending = asyncio.create_task(self._send_all(ready, result))
                     continue
+                if freed:
+                    continue  # the batch just sent may have freed recipients with more due
                 if self._wake is None:
                     break
                 wait = (self._wake - self.clock.now()).total_seconds()
@@ -102,10 +172,20 @@ class Sweeper:
                     break
                 self._wake = None
                 await asyncio.sleep(max(wait, 0.02))
+            total = SweepResult()
+            for one in results:
+                for name in total.__dataclass_fields__:
+                    setattr(total, name, getattr(total, name) + getattr(one, name))
             if self.on_result is not None:
                 self.on_result(total)
             return total
         finally:
+            if sending is not None:
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sending
+            for held, _ in list(self._leases.values()):  # a batch claimed ahead, left unsent
+                await self._release(held)
             if task is not None:
                 self._in_flight.discard(task)
 
@@ -119,26 +199,68 @@ class Sweeper:
     async def sweep_once(self) -> SweepResult:
         """Claim one batch and send it: recipients concurrently, each one's rows in order."""
         result = SweepResult()
+        await self._send_all(await self._claim(result), result)
+        return result
+
+    async def _claim(self, result: SweepResult) -> list[tuple[Reminder, Due]]:
+        """Claim a batch and render it; the rows ready to send."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
             claimed = await tx.outbox.claim_due(
-                now=now, limit=self.batch, worker=self.worker, lease_seconds=self.lease_seconds
+                now=now,
+                limit=self.batch,
+                worker=self.worker,
+                lease_seconds=self.lease_seconds,
+                per_recipient=self.per_recipient,
             )
         result.claimed = len(claimed)
         if not claimed:
-            return result
-        ready = await self._render_all(claimed, result)
+            return []
+        # Renewed from now on, not from when sending starts: a batch claimed ahead waits for
+        # the one before it, and its lease must not run out meanwhile (another worker would
+        # take its rows, and both would send them).
+        held = {reminder.id for reminder in claimed}
+        self._leases[id(held)] = (held, asyncio.create_task(self._heartbeat(held)))
+        try:
+            ready = await self._render_all(claimed, result)
+        except BaseException:
+            await self._release(held)
+            raise
+        held.intersection_update(reminder.id for reminder, _ in ready)
+        if not ready:
+            await self._release(held)
+        return ready
+
+    async def _release(self, held: set[int]) -> None:
+        """Stop renewing a batch's leases."""
+        _, heartbeat = self._leases.pop(id(held), (held, None))
+        if heartbeat is not None:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    def _held_set(self, ready: list[tuple[Reminder, Due]]) -> set[int]:
+        ids = {reminder.id for reminder, _ in ready}
+        for held, _ in self._leases.values():
+            if held == ids:
+                return held
+        return ids
+
+    async def _send_all(self, ready: list[tuple[Reminder, Due]], result: SweepResult) -> None:
+        """Send a rendered batch: recipients concurrently, each one's rows in order."""
+        if not ready:
+            return
         by_recipient: dict[int, list[tuple[Reminder, Due]]] = {}
         for reminder, due in ready:
             by_recipient.setdefault(reminder.recipient_id, []).append((reminder, due))
-        held = {reminder.id for reminder, _ in ready}
+        held = self._held_set(ready)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one_recipient(rows: list[tuple[Reminder, Due]]) -> None:
             async with gate:
                 for index, (reminder, due) in enumerate(rows):
                     try:
-                        wait = await self._send(reminder, due, result)
+                        wait = await self._send_paced(reminder, due, result)
                     finally:
                         held.discard(reminder.id)
                     if wait is not None:
@@ -148,14 +270,10 @@ class Sweeper:
                         held.difference_update(r.id for r in rest)
                         return
 
-        heartbeat = asyncio.create_task(self._heartbeat(held))
         try:
             await asyncio.gather(*(one_recipient(rows) for rows in by_recipient.values()))
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-        return result
+            await self._release(held)
 
     async def _heartbeat(self, held: set[int]) -> None:
         """Renew the lease on the rows still being worked on, until cancelled."""
@@ -205,7 +323,79 @@ class Sweeper:
                     ready.append((reminder, rendered))
         return ready
 
-    async def _send(self, reminder: Reminder, due: Due, result: SweepResult) -> float | None:
+    async def _send_paced(self, reminder: Reminder, due: Due, result: SweepResult) -> float | None:
+        """Send one row when its workspace is not paused and its conversation has room; a
+        429 pauses the workspace and the row goes again after it (if within `max_hold`).
+        Returns a wait when the row was rescheduled for a 429 (its recipient's rest follow)."""
+        port = self.ports.get(due.platform)
+        workspace = (due.platform, due.workspace_external_id)
+        pace = getattr(port, "conversation_pace", None)
+        conversation = (*workspace, repr(due.message.to))
+        for tries in itertools.count():
+            await self._ready(workspace, conversation, pace if isinstance(pace, Pace) else None)
+            started = self.monotonic()
+            # Refused again and again: leave it to a later sweep (the rows are not held forever).
+            hold = self.max_hold if tries < self.max_holds else 0.0
+            wait = await self._send(reminder, due, result, hold=hold)
+            if wait is None or wait < 0:
+                return None if wait is None else -wait
+            # A 429 within `max_hold`: the row stays claimed, the workspace waits, then again.
+            result.rate_limited += 1
+            self._pause(workspace, wait=wait, started=started, result=result)
+            bucket = self._buckets.get(conversation)
+            if bucket is not None:
+                bucket.tokens = 0.0  # had it been this conversation's own limit
+        raise AssertionError("unreachable")
+
+    async def _ready(
+        self, workspace: tuple[str, str], conversation: tuple[str, str, str], pace: Pace | None
+    ) -> None:
+        """Wait out the workspace's pause, then for a slot in the conversation's pace."""
+        while True:
+            now = self.monotonic()
+            pause = self._pauses.get(workspace)
+            if pause is not None and pause.until > now:
+                await self.sleep(pause.until - now)
+                continue
+            if pace is None:
+                return
+            bucket = self._buckets.get(conversation)
+            if bucket is None:
+                if len(self._buckets) >= 50_000:
+                    self._buckets.clear()  # idle ones are full anyway: forgetting them is safe
+                bucket = self._buckets[conversation] = _Bucket(
+                    rate=pace.per_second * self.headroom,
+                    burst=float(pace.burst),
+                    tokens=float(pace.burst),
+                    at=now,
+                )
+            delay = bucket.delay(now)
+            if delay > 0:
+                await self.sleep(delay)
+                continue
+            bucket.tokens -= 1
+            return
+
+    def _pause(
+        self, workspace: tuple[str, str], *, wait: float, started: float, result: SweepResult
+    ) -> None:
+        """Pause the workspace's sends for `wait`, unless a pause began after this request was
+        sent: its 429 is part of that one (every request in flight gets one), not another."""
+        now = self.monotonic()
+        current = self._pauses.get(workspace)
+        if current is not None and current.began >= started:
+            current.until = max(current.until, now + wait)
+            return
+        self._pauses[workspace] = _Pause(began=now, until=now + wait)
+        result.paused += 1
+        log.info("outbox: %s answered 429; its sends pause for %.1f s", workspace[0], wait)
+
+    async def _send(
+        self, reminder: Reminder, due: Due, result: SweepResult, *, hold: float = 0.0
+    ) -> float | None:
+        """Send and record the outcome. None when done with the row (sent, failed, backed
+        off); a positive wait for a 429 to wait out in memory (Retry-After within `hold`); a
+        negative one when the row was rescheduled for a longer 429."""
         port = self.ports.get(due.platform)
         if port is None:
             # The adapter is not running in this process (yet): try again later, not failed.
@@ -221,8 +411,11 @@ class Sweeper:
         except DeliveryError as error:
             if error.kind == "rate_limited":
                 wait = error.retry_after or 1.0
+                if wait <= hold:
+                    return wait
+                result.rate_limited += 1
                 await self._retry(reminder, delay=wait, error=str(error), result=result)
-                return wait
+                return -wait
             if not error.permanent:
                 await self._backoff(reminder, error=str(error), result=result)
             else:

@@ -454,12 +454,20 @@ class OutboxRepo(Protocol):
         ...
 
     async def claim_due(
-        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_seconds: float,
+        per_recipient: int | None = None,
     ) -> list[Reminder]:
         """Mark up to `limit` due rows SENDING for `worker` until now + lease, and return them.
 
         Due: PENDING with due_at <= now, or SENDING whose lease expired (a worker died).
         Concurrent workers never get the same row (PostgreSQL: FOR UPDATE SKIP LOCKED).
+        `per_recipient`: at most that many rows per recipient, none for a recipient with a
+        row in a worker's hands, the longest queues first (a batch spread over recipients).
         """
         ...
 
@@ -658,6 +666,18 @@ DeliveryFailure = Literal[
     "forbidden",  # missing scope or permission
     "invalid",  # the platform rejected the message itself
 ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pace:
+    """How fast one conversation may be written to: `per_second` on average, `burst` at once.
+
+    A port that states one (as `conversation_pace`) has the outbox pace each conversation
+    to it; a port that paces itself (Teams' limiter) or has no limit states none.
+    """
+
+    per_second: float
+    burst: int = 1
 
 
 class DeliveryError(Exception):

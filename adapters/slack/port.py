@@ -31,7 +31,7 @@ from adapters.slack.render import JSON, RenderError, render_home, render_message
 from adapters.slack.translate import message_ref, parse_message_ref
 from conversations.events import Actor
 from conversations.messages import Attachment, HomeView, Message, ToChannel, ToPerson
-from conversations.ports import ChannelInfo, DeliveryError, DeliveryFailure
+from conversations.ports import ChannelInfo, DeliveryError, DeliveryFailure, Pace
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +255,9 @@ class SlackPort:
     """
 
     platform = "slack"
+    conversation_pace = Pace(per_second=1.0, burst=3)
+    """chat.postMessage: about 1 message a second per channel, short bursts allowed (Slack's
+    documented "special" limit); the outbox paces each conversation by it."""
 
     def __init__(
         self,

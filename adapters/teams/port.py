@@ -74,6 +74,24 @@ class TeamsPort:
         self.action_style: ActionStyle = action_style
         self.files = files  # stores attachments behind download links; None: no public URL
 
+    def for_background(self) -> TeamsPort:
+        """This port for the outbox: a 429 surfaces at once as `DeliveryError("rate_limited",
+        retry_after=...)` instead of being slept out inside the send (which would hold the
+        message's slot while the others run into the same limit); the outbox pauses the
+        tenant's sends for it. Limiter, refs and file links are this port's."""
+        port = TeamsPort(
+            refs=self.registry.refs,
+            factory=self.connector.factory,
+            limiter=self.connector.limiter,
+            action_style=self.action_style,
+            files=self.files,
+        )
+        port.registry = self.registry
+        port.refs = self.registry.refs
+        port.connector.max_retries = 0
+        port.connector.jitter = self.connector.jitter
+        return port
+
     @property
     def limiter(self) -> TeamsLimiter:
         return self.connector.limiter

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from conversations.domain import Reminder, ReminderState
 from conversations.lifecycles.reminder import ReminderAction, sources, target
@@ -47,6 +47,37 @@ def _due(now: datetime) -> Any:
     """PENDING and due, or SENDING with an expired lease (its worker died)."""
     return ((reminders.c.state == ReminderState.PENDING.value) & (reminders.c.due_at <= now)) | (
         (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until < now)
+    )
+
+
+def _spread(*, now: datetime, limit: int, per_recipient: int) -> Any:
+    """Ids of up to `limit` due rows, at most `per_recipient` per recipient, busy recipients
+    (a live claim on one of their rows) left out, the longest queues first.
+
+    A subquery of its own: PostgreSQL allows no `FOR UPDATE` beside window functions, so
+    the caller locks the rows this picks (skipping those another worker locked meanwhile).
+    """
+    busy = select(reminders.c.recipient_id).where(
+        (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until >= now)
+    )
+    recipient = reminders.c.recipient_id
+    due = (
+        select(
+            reminders.c.id,
+            reminders.c.due_at,
+            func.row_number()
+            .over(partition_by=recipient, order_by=(reminders.c.due_at, reminders.c.id))
+            .label("place"),
+            func.count().over(partition_by=recipient).label("waiting"),
+        )
+        .where(_due(now) & recipient.not_in(busy))
+        .subquery()
+    )
+    return (
+        select(due.c.id)
+        .where(due.c.place <= per_recipient)
+        .order_by(due.c.waiting.desc(), due.c.due_at, due.c.id)
+        .limit(limit)
     )
 
 
@@ -150,9 +181,22 @@ class SqlOutboxRepo(Repo):
         return rowcount(result)
 
     async def claim_due(
-        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_seconds: float,
+        per_recipient: int | None = None,
     ) -> list[Reminder]:
         """Mark up to `limit` due rows SENDING for `worker` until now + lease; earliest first.
+
+        With `per_recipient`, the batch is spread over recipients instead: at most that many
+        rows each (their earliest), none for a recipient who has a row in a worker's hands
+        (so two workers never send to one person at once, and a person's order holds), and
+        the recipients with the most waiting first: a recipient's own rate limit decides when
+        their queue is done, so theirs starts earliest (and a queue of one person's messages
+        no longer fills a whole batch, sending at that one person's rate).
 
         PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` then UPDATE, in this transaction, so
         concurrent workers each lock their own rows and never wait for or share one. SQLite:
@@ -162,12 +206,18 @@ class SqlOutboxRepo(Repo):
         if limit <= 0:
             return []
         lease_until = as_utc(now) + timedelta(seconds=lease_seconds)
-        pick = (
-            select(reminders.c.id)
-            .where(_due(now))
-            .order_by(reminders.c.due_at, reminders.c.id)
-            .limit(limit)
-        )
+        if per_recipient is None:
+            pick = (
+                select(reminders.c.id)
+                .where(_due(now))
+                .order_by(reminders.c.due_at, reminders.c.id)
+                .limit(limit)
+            )
+        else:
+            pick = select(reminders.c.id).where(
+                reminders.c.id.in_(_spread(now=now, limit=limit, per_recipient=per_recipient))
+                & _due(now)  # checked again on the locked row, should it have changed since
+            )
         if self._session.get_bind().dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         ids = list((await self._session.execute(pick)).scalars())

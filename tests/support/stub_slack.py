@@ -13,6 +13,7 @@ the bot sends lands in `stub.calls`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Mapping
@@ -53,6 +54,16 @@ class Failure:
 
 
 @dataclass(slots=True)
+class GlobalLimit:
+    """The next `requests` posts, to any channel, answered 429 with Retry-After together."""
+
+    requests: int
+    retry_after: float
+    arrived: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
 class StubSlack:
     """The stand-in server. `await start()` before use, `await close()` after."""
 
@@ -73,6 +84,10 @@ class StubSlack:
     page_size: int | None = None
     """Force conversations.members pages this small, to exercise pagination."""
     base_url: str = ""
+    global_limit: GlobalLimit | None = None
+    """Set by `limit_globally`: the workspace's limit, hit by several posts at once."""
+    rejected: list[Call] = field(default_factory=list)
+    """chat.postMessage calls answered 429 by the global limit."""
     _runner: web.AppRunner | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -161,6 +176,13 @@ class StubSlack:
             )
         )
 
+    def limit_globally(self, *, requests: int, retry_after: float) -> None:
+        """Slack's global (workspace) limit, reached while `requests` posts are in flight:
+        the next `requests` chat.postMessage calls, to any channels, are held until all of
+        them have arrived (or 5 s passed), then each is answered HTTP 429 with Retry-After,
+        as Slack answers every call over the limit."""
+        self.global_limit = GlobalLimit(requests=requests, retry_after=retry_after)
+
     # ------------------------------------------------------------ inspection
 
     def calls_to(self, method: str) -> list[Call]:
@@ -216,6 +238,19 @@ class StubSlack:
         method = request.match_info["method"]
         args = await _read_args(request)
         await self._record(method, args, request.headers)
+        limit = self.global_limit
+        if method == "chat.postMessage" and limit is not None and limit.arrived < limit.requests:
+            limit.arrived += 1
+            self.rejected.append(self.calls[-1])
+            if limit.arrived == limit.requests:
+                limit.released.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(limit.released.wait(), 5.0)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(int(limit.retry_after))},
+            )
         failure = self._next_failure(method, args)
         if failure is not None:
             headers = {}
