@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from storage.models import sent_messages
 from storage.repositories._base import Repo
@@ -51,3 +51,12 @@ class SqlSentMessageRepo(Repo):
             )
         ).scalar_one_or_none()
         return None if ref is None else str(ref)
+
+    async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
+        await self._session.execute(
+            delete(sent_messages).where(
+                (sent_messages.c.platform == platform)
+                & (sent_messages.c.workspace_external_id == workspace_id)
+                & (sent_messages.c.ref == ref)
+            )
+        )
