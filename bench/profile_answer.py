@@ -91,12 +91,21 @@ async def main_async(args: argparse.Namespace) -> None:
             )
             warm, plain, profiled = people[:1], people[1 : 1 + per_pass], people[1 + per_pass :]
             await _answers(server, standin, warm, 5)  # first-request costs (auth.test, caches)
+            calls0 = dict(standin.methods)
             cpu0, wall0 = server.cpu(), time.perf_counter()
             done = await _answers(server, standin, plain, args.answers)
             cpu, wall = server.cpu() - cpu0, time.perf_counter() - wall0
             print(
                 f"without profiler: {done} answers, server CPU {cpu / done * 1e3:.2f} ms/answer, "
                 f"wall {wall / done * 1e3:.2f} ms/answer"
+            )
+            calls = {
+                m: (n - calls0.get(m, 0)) / done
+                for m, n in sorted(standin.methods.items())
+                if n > calls0.get(m, 0)
+            }
+            print(
+                "Slack API calls per answer:", ", ".join(f"{m} {n:.2f}" for m, n in calls.items())
             )
             os.kill(server.pid, signal.SIGUSR1)
             await asyncio.sleep(0.2)
