@@ -12,7 +12,10 @@ Two passes over the same kind of answers: first without the profiler (CPU ms per
 off again (SIGUSR2, which also writes the stats); the top functions are printed.
 
     python -m bench.profile_answer [--answers 300] [--top 40] [--sort tottime|cumulative]
-        [--backend sqlite|postgresql] [--stats PATH]
+        [--backend sqlite|postgresql] [--stats PATH] [--floor]
+
+`--floor` also measures bench/apps.py's minimal durable floor the same way, just before and
+just after MUS-bot's unprofiled pass, and prints the ratio (a quick check, not the benchmark).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any
 
 from bench.apps import SIGNING_SECRET
 from bench.common import create_database, drop_database, free_port, start_server
-from bench.interaction import drive
+from bench.interaction import drive, start_app
 from bench.seed import seed_prep, steps_per_person
 from bench.standin import TOKEN, SlackStandIn
 
@@ -65,8 +68,36 @@ async def _answers(server: Any, standin: SlackStandIn, people: list[str], n: int
     return int(result["interactions"])
 
 
+async def floor_cpu(*, backend: str, answers: int, tmp: Path) -> float:
+    """CPU ms per answer of the minimal durable floor (bench/apps.py), same driver, same load."""
+    db = await create_database(backend, tmp=tmp)
+    standin = await SlackStandIn().start()
+    server = None
+    try:
+        server = await start_app("floor", api_url=standin.api_url, db=db)
+        people = [f"U{n}X0" for n in range(answers // 10 + 2)]
+        await drive(
+            url=server.url, standin=standin, people=people[:1], answers_each=3, concurrency=1
+        )
+        cpu0 = server.cpu()
+        result = await drive(
+            url=server.url, standin=standin, people=people[1:], answers_each=10, concurrency=1
+        )
+        return (server.cpu() - cpu0) / result["interactions"] * 1e3
+    finally:
+        if server is not None:
+            server.stop()
+        await standin.close()
+        await drop_database(db)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     each = steps_per_person() - 1
+    floor = 0.0
+    if args.floor:
+        with tempfile.TemporaryDirectory() as tmp:
+            floor = await floor_cpu(backend=args.backend, answers=args.answers, tmp=Path(tmp))
+        print(f"floor (bench/apps.py floor), before: server CPU {floor:.2f} ms/answer")
     per_pass = math.ceil(args.answers / each)
     with tempfile.TemporaryDirectory() as tmp:
         db = await create_database(args.backend, tmp=Path(tmp))
@@ -107,6 +138,12 @@ async def main_async(args: argparse.Namespace) -> None:
             print(
                 "Slack API calls per answer:", ", ".join(f"{m} {n:.2f}" for m, n in calls.items())
             )
+            if args.floor:
+                after = await floor_cpu(backend=args.backend, answers=args.answers, tmp=Path(tmp))
+                print(
+                    f"floor, after: server CPU {after:.2f} ms/answer; MUS-bot/floor "
+                    f"{cpu / done * 1e3 / ((floor + after) / 2):.2f}x"
+                )
             os.kill(server.pid, signal.SIGUSR1)
             await asyncio.sleep(0.2)
             done = await _answers(server, standin, profiled, args.answers)
@@ -135,6 +172,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     p.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     p.add_argument("--stats", default=None, help="keep the cProfile stats at this path")
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the minimal durable floor (before, after)",
+    )
     p.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     return p
 
