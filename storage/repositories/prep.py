@@ -361,6 +361,8 @@ def _own(dialect: str, by_round: bool, phases: tuple[str, ...]) -> Any:
         (round_people.c.person_id == person_id) & (round_people.c.role == TeamRole.MEMBER.value)
     )
     stmt = stmt.where(rounds.c.id.in_(member))
-    if phases:
-        stmt = stmt.where(rounds.c.phase.in_(phases))
+    if phases:  # one parameter each: an expanding IN would be rendered again on every call
+        stmt = stmt.where(
+            rounds.c.phase.in_([bindparam(f"phase{i}", phase) for i, phase in enumerate(phases)])
+        )
     return stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
