@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from conversations import i18n
@@ -137,6 +138,14 @@ class Engine:
         results: list[list[Outbound]] = [[] for _ in items]
         gate = asyncio.Semaphore(self.fan_out)
         keyed: list[tuple[str, str, str | None]] = []  # (key, ref, user id) of keyed messages
+        # Messages overwritten in place by unkeyed content (an overview drawn over a question
+        # card): a key that named what stood there must not lead a later update to it. (A
+        # keyed message's own record re-points its key.)
+        overwritten = [
+            item.replaces
+            for item in items
+            if isinstance(item, Message) and item.replaces is not None and item.key is None
+        ]
 
         async def send(index: int, item: Message) -> None:
             async with gate:
@@ -173,8 +182,13 @@ class Engine:
                 results[index].append(item)
         if direct:
             await asyncio.gather(*direct)
-        if keyed:
-            await self._record(platform=platform.platform, workspace_id=workspace_id, keyed=keyed)
+        if keyed or overwritten:
+            await self._record(
+                platform=platform.platform,
+                workspace_id=workspace_id,
+                keyed=keyed,
+                overwritten=overwritten,
+            )
         return Reply(tuple(out for group in results for out in group))
 
     async def record_sent(
@@ -186,15 +200,25 @@ class Engine:
         )
 
     async def _record(
-        self, *, platform: str, workspace_id: str, keyed: list[tuple[str, str, str | None]]
+        self,
+        *,
+        platform: str,
+        workspace_id: str,
+        keyed: list[tuple[str, str, str | None]],
+        overwritten: Sequence[str] = (),
     ) -> None:
-        """Remember where keyed messages went, in one transaction after they were sent.
+        """Remember where keyed messages went, in one transaction after they were sent, and
+        forget keys of messages since overwritten in place by something else.
 
         A failure here loses only the chance to update those messages later (they are then
         posted anew, or left as they are): it is logged, never the person's problem.
         """
         try:
             async with self.store.transaction() as tx:
+                for ref in overwritten:
+                    await tx.sent_messages.forget(
+                        platform=platform, workspace_id=workspace_id, ref=ref
+                    )
                 for key, ref, user_id in keyed:
                     await tx.sent_messages.record(
                         platform=platform,

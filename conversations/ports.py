@@ -775,6 +775,11 @@ class SentMessageRepo(Protocol):
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> str | None: ...
 
+    async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
+        """The message at `ref` was overwritten in place by unkeyed content (an overview drawn
+        over a question card): no key may point at it any more."""
+        ...
+
 
 class EventHandler(Protocol):
     """What adapters call: the core's entry point (implemented by `conversations.engine.Engine`).

@@ -260,6 +260,12 @@ class SentMessageRow(SQLModel, table=True):
     """
 
     __tablename__ = "sent_messages"
+    __table_args__ = (
+        # A person's question card is found by its key alone (`PrepRepo.own`), and a message
+        # overwritten in place by its ref (`forget`).
+        Index("ix_sent_messages_key", "key"),
+        Index("ix_sent_messages_ref", "platform", "workspace_external_id", "ref"),
+    )
 
     platform: str = Field(max_length=20, primary_key=True)
     workspace_external_id: str = Field(max_length=255, primary_key=True)

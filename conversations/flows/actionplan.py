@@ -12,7 +12,7 @@ An owner may put their reminder off to tomorrow. States move only by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from conversations import i18n, policy
@@ -301,11 +301,31 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
             await schedule_team_action(
                 tx=ctx.tx, action=item, owner=owner, hours=ctx.settings.hours()
             )
-    out: list[Message] = []
-    if created.causes(Effect.POST_TO_CHANNEL) and view.team.channel_id:
-        out.append(_channel_post(view, item, {p.id: p for p in owners}))
-    shown = await show(ctx, view)
-    return say(ctx, "action.added") + Reply(tuple(out)) + shown
+    shared = created.causes(Effect.POST_TO_CHANNEL)
+    post = (
+        _channel_post(view, item, {p.id: p for p in owners})
+        if shared and view.team.channel_id
+        else None
+    )
+    return _told(ctx, post, saved="action.added") + await show(ctx, view)
+
+
+def _told(ctx: Ctx, post: Message | None, *, saved: str) -> Reply:
+    """The leader is told the truth about the channel: shared once the post went out, not
+    shared when it failed (the bot not in the channel) or the team has no channel."""
+    if post is None:
+        return say(ctx, f"{saved}.no_channel")
+    done = ctx.t(f"{saved}.shared")
+    failed = ctx.t(f"{saved}.not_shared")
+    return Reply(
+        (
+            replace(
+                post,
+                on_sent=Message(to=ToActor(), text=done, blocks=(Paragraph(done),)),
+                on_failure=Message(to=ToActor(), text=failed, blocks=(Paragraph(failed),)),
+            ),
+        )
+    )
 
 
 def _channel_post(
@@ -437,10 +457,14 @@ async def _save_edit(ctx: Ctx, state: ActionEditForm, values: Values) -> Reply:
             await schedule_team_action(
                 tx=ctx.tx, action=item, owner=owner, hours=ctx.settings.hours()
             )
-    out: list[Message] = []
-    if edited.causes(Effect.POST_TO_CHANNEL) and view.team.channel_id:
-        out.append(_channel_post(view, item, {p.id: p for p in checked.owners}, changed=True))
-    return say(ctx, "action.edit.saved") + Reply(tuple(out)) + await show(ctx, view)
+    shared = edited.causes(Effect.POST_TO_CHANNEL)
+    owners_by_id = {p.id: p for p in checked.owners}
+    post = (
+        _channel_post(view, item, owners_by_id, changed=True)
+        if shared and view.team.channel_id
+        else None
+    )
+    return _told(ctx, post, saved="action.edit.saved") + await show(ctx, view)
 
 
 async def _move(

@@ -78,7 +78,11 @@ async def show_home(ctx: Ctx, rest: str) -> Reply:
             PrepStatus.NOT_STARTED: "prep.button.open",
             PrepStatus.IN_PROGRESS: "home.button.continue",
         }.get(state, "home.button.review")
-        buttons.append(PrepOpen(round_id=view.round.id).button(ctx.t(label), style="primary"))
+        if held:
+            # Locked: answers given can be read; a preparation never begun cannot start now.
+            label = "home.button.review" if done or state != PrepStatus.NOT_STARTED else ""
+        if label:
+            buttons.append(PrepOpen(round_id=view.round.id).button(ctx.t(label), style="primary"))
         if held or plan is not None:
             buttons.append(
                 PlanOpen(round_id=view.round.id, employee_id=ctx.person.id).button(

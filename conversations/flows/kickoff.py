@@ -284,6 +284,8 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     else:
         dms = tuple(member_dm(ctx, round_=created, member=m, template=template) for m in members)
         confirmation = _confirmation(ctx, round_=created, team=team, members=members)
+    from conversations.flows import home  # home shows round facts from here
+
     return Reply(
         (
             _announce(
@@ -296,7 +298,7 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
             ),
             *dms,
         )
-    )
+    ) + await home.refresh(ctx, [ctx.person])  # the leader's overview now shows the round
 
 
 def _held_confirmation(ctx: Ctx, *, round_: Round, members: list[Person]) -> Message:

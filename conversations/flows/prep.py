@@ -441,8 +441,15 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
             text=ctx.t("prep.welcome_title", template=view.template.title),
             blocks=tuple(intro),
         )
-        # The invitation stays as it was; the welcome and question 1 follow below it.
-        return Reply((welcome,)) + await _goto(ctx, view, session, 0, in_place=False)
+        # The invitation stays as it was; the welcome and question 1 follow below it. Their
+        # overview (Slack App Home, the web chat's panel) no longer says "Ikke startet endnu".
+        from conversations.flows import home
+
+        return (
+            Reply((welcome,))
+            + await _goto(ctx, view, session, 0, in_place=False)
+            + await home.refresh(ctx, [ctx.person])
+        )
     target = next((i for i, s in enumerate(steps) if s.id not in answers), len(steps))
     if session.status == PrepStatus.SHARED:
         target = len(steps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 
 from storage.models import sent_messages
 from storage.repositories._base import Repo, insert_for
@@ -45,6 +45,15 @@ class SqlSentMessageRepo(Repo):
             )
         ).scalar_one_or_none()
         return None if ref is None else str(ref)
+
+    async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
+        await self._session.execute(
+            delete(sent_messages).where(
+                (sent_messages.c.platform == platform)
+                & (sent_messages.c.workspace_external_id == workspace_id)
+                & (sent_messages.c.ref == ref)
+            )
+        )
 
 
 def _record(dialect: str) -> Any:

@@ -861,6 +861,16 @@ class StoreContract:
             )
             assert await tx.sent_messages.get(platform="slack", workspace_id="T2", key=key) is None
             assert await tx.sent_messages.get(platform="teams", workspace_id="T1", key=key) is None
+            # Overwritten in place by something unkeyed: no key leads there any more; another
+            # workspace's message with the same ref text is not touched.
+            await tx.sent_messages.record(
+                platform="slack", workspace_id="T2", key=key, ref="D1:2.2", user_id="U1", at=T0
+            )
+            await tx.sent_messages.forget(platform="slack", workspace_id="T1", ref="D1:2.2")
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=key) is None
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T2", key=key) == (
+                "D1:2.2"
+            )
 
     # ------------------------------------------------------------ what SQL refuses, every store refuses
 

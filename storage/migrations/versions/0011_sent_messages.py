@@ -29,8 +29,14 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
     )
     op.create_index("ix_sent_messages_user_id", "sent_messages", ["user_id"])
+    op.create_index("ix_sent_messages_key", "sent_messages", ["key"])
+    op.create_index(
+        "ix_sent_messages_ref", "sent_messages", ["platform", "workspace_external_id", "ref"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sent_messages_ref", table_name="sent_messages")
+    op.drop_index("ix_sent_messages_key", table_name="sent_messages")
     op.drop_index("ix_sent_messages_user_id", table_name="sent_messages")
     op.drop_table("sent_messages")

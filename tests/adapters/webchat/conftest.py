@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from adapters.webchat.server import ClockForward
 from conversations.engine import Engine
 from conversations.templates.library import TemplateLibrary
 from storage.db import SqlStore
+from tests.support.browser import chromium, musbot_run
 
 CHANNEL = "C-SOLSIKKEN"
 PANE = f"channel:{CHANNEL}"
@@ -171,3 +173,20 @@ async def start_round(c: Chat, *, leader: str = "lene") -> Stream:
     await c.submit(leader, form, ROUND)
     await stream.next("form_closed")
     return stream
+
+
+# ---------------------------------------------------------------- the browser tests
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`musbot run` on a free port with a fresh SQLite file; yields the page's URL."""
+    with musbot_run(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def driver() -> Iterator[Any]:
+    """Headless Chromium (skipped without it unless MUSBOT_REQUIRE_BROWSER=1)."""
+    with chromium() as browser:
+        yield browser

@@ -1,184 +1,18 @@
 """The whole start of a round in a real browser: headless Chromium against `musbot run`.
 
-Needs Debian's `chromium` and `chromium-driver` and the `selenium` package (`.ci/browser.sh`
-installs them). Skipped without them, unless MUSBOT_REQUIRE_BROWSER=1 (CI), where it fails.
-The last screen is saved under `test-artifacts/` (and its path printed).
+The server, the browser and `Page` are in tests/support/browser.py (the fixtures in this
+folder's conftest). The last screen is saved under `test-artifacts/` (and its path printed).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.browser import CHANNEL_INPUT, CHANNEL_LOG, Page
+
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-REQUIRE_ENV = "MUSBOT_REQUIRE_BROWSER"
-
-
-def _missing() -> str | None:
-    if shutil.which("chromium") is None:
-        return "chromium is not installed"
-    if not os.path.exists(CHROMEDRIVER):
-        return f"{CHROMEDRIVER} is missing (chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is not installed"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """`musbot run` on a free port with a fresh SQLite file; yields the page's URL."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))},
-        "MUSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'musbot.db'}",
-        "MUSBOT_PORT": str(port),
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("MUSBOT_HOST", "MUSBOT_WEB_CHAT"):
-        env.pop(name, None)
-    log = (tmp_path / "server.log").open("w+", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while "seeded the demo workspace" not in (tmp_path / "server.log").read_text("utf-8"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"musbot run did not start:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-@pytest.fixture
-def driver() -> Iterator[Any]:
-    missing = _missing()
-    if missing is not None:
-        if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
-            pytest.fail(f"{REQUIRE_ENV}=1 but {missing}: run .ci/browser.sh", pytrace=False)
-        pytest.skip(f"browser test: {missing} (run .ci/browser.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1500,1100",
-        "--lang=da-DK",
-    ):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-
-
-class Page:
-    """The web chat as a person uses it, through the keyboard and the mouse."""
-
-    def __init__(self, browser: Any, url: str) -> None:
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        self.browser = browser
-        self.url = url
-        self.wait = WebDriverWait(browser, 20)
-
-    def find(self, css: str) -> Any:
-        from selenium.webdriver.common.by import By
-
-        return self.browser.find_element(By.CSS_SELECTOR, css)
-
-    def all(self, css: str) -> list[Any]:
-        from selenium.webdriver.common.by import By
-
-        return list(self.browser.find_elements(By.CSS_SELECTOR, css))
-
-    def until_text(self, css: str, text: str) -> None:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
-
-        self.wait.until(
-            ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text),
-            message=f"{text!r} never appeared in {css}",
-        )
-
-    def until(self, check: Any, message: str) -> Any:
-        return self.wait.until(lambda _: check(), message=message)
-
-    def act_as(self, user: str, name: str) -> None:
-        from selenium.webdriver.support.ui import Select
-
-        Select(self.find("#person")).select_by_value(user)
-        self.until_text("#connection", name)
-
-    def type_in(self, css: str, text: str) -> None:
-        from selenium.webdriver.common.keys import Keys
-
-        box = self.find(css)
-        box.send_keys(text, Keys.ENTER)
-
-    def press_last(self, pane: str, action: str) -> None:
-        """Click the newest button with this action in a pane (re-found: messages get replaced)."""
-
-        def click() -> bool:
-            buttons = self.all(f"{pane} button[data-action='{action}']")
-            if not buttons or not buttons[-1].is_enabled():
-                return False
-            buttons[-1].click()
-            return True
-
-        self.until(click, f"no {action} button in {pane}")
-
-    def dialog_open(self) -> bool:
-        return bool(self.browser.execute_script("return document.querySelector('dialog').open"))
-
-    def active(self) -> Any:
-        return self.browser.switch_to.active_element
-
-    def screenshot(self, name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / name
-        self.browser.save_screenshot(str(path))
-        print(f"\nscreenshot: {path}")
-        return path
-
-
-CHANNEL_LOG = "#log-C-SOLSIKKEN"
-CHANNEL_INPUT = "#input-C-SOLSIKKEN"
 
 
 def test_a_leader_starts_a_round_and_sees_an_employee_share(server: str, driver: Any) -> None:

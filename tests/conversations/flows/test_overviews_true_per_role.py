@@ -62,3 +62,27 @@ async def test_the_leaders_overview_follows_a_share_without_being_asked(world: W
             break
     assert "Delt forberedelse: 1/3" in message_text(world.h.port.homes["UL"])
     assert "Delt med din leder" in message_text(world.h.port.homes["U1"])
+
+
+async def test_the_employees_overview_follows_their_start_without_being_asked(
+    world: World,
+) -> None:
+    await start_round(world.h)
+    await world.h.command("U1", "hjem")
+    assert "Ikke startet endnu" in message_text(world.h.port.homes["U1"])
+    invitation = world.h.dms("U1")[-1]
+    await world.h.press("U1", next(b for b in invitation.buttons if b.action == "prep.open"))
+    anna = message_text(world.h.port.homes["U1"])  # pushed, not asked for
+    assert "Ikke startet endnu" not in anna and "I gang: 0 af" in anna
+    assert "[Fortsæt forberedelsen]" in anna
+
+
+async def test_a_preparation_never_begun_is_not_offered_after_the_conversation(
+    world: World,
+) -> None:
+    """Anna never opened her preparation; the conversation was held all the same."""
+    await start_round(world.h)
+    await held(world)
+    anna = await home_of(world, "U1")
+    assert "Samtalen er holdt" in anna
+    assert "[Start forberedelsen]" not in anna and "[Fortsæt forberedelsen]" not in anna
