@@ -47,13 +47,9 @@ class SqlSentMessageRepo(Repo):
         return None if ref is None else str(ref)
 
     async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
-        await self._session.execute(
-            delete(sent_messages).where(
-                (sent_messages.c.platform == platform)
-                & (sent_messages.c.workspace_external_id == workspace_id)
-                & (sent_messages.c.ref == ref)
-            )
-        )
+        stmt = self._statement("forget", build=lambda _: _FORGET)
+        params = {"platform": platform, "workspace_external_id": workspace_id, "ref": ref}
+        await self._session.execute(stmt, params)
 
 
 def _record(dialect: str) -> Any:
@@ -79,3 +75,14 @@ _RECORDED = (
     sent_messages.c.user_id,
     sent_messages.c.updated_at,
 )
+
+
+_FORGET = delete(sent_messages).where(
+    (sent_messages.c.platform == bindparam("platform", type_=sent_messages.c.platform.type))
+    & (
+        sent_messages.c.workspace_external_id
+        == bindparam("workspace_external_id", type_=sent_messages.c.workspace_external_id.type)
+    )
+    & (sent_messages.c.ref == bindparam("ref", type_=sent_messages.c.ref.type))
+)
+"""`SqlSentMessageRepo.forget`'s statement (the same on every dialect: built once)."""
