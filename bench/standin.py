@@ -70,6 +70,8 @@ class SlackStandIn:
     posts: list[Post] = field(default_factory=list)
     rejected: int = 0
     calls: int = 0
+    methods: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Calls by API method (bench/profile_answer.py prints them per answer)."""
     keep_text: bool = False
     _waiters: dict[str, list[asyncio.Future[float]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -139,6 +141,7 @@ class SlackStandIn:
     async def _handle(self, request: web.Request) -> web.Response:
         self.calls += 1
         method = request.match_info["method"]
+        self.methods[method] += 1
         args = await self._args(request)
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             return self._post(method, args)

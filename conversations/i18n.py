@@ -38,6 +38,8 @@ _BABEL_LOCALES = {"da": "da_DK", "en": "en_GB"}
 
 def format_number(locale: str | None, value: int | float) -> str:
     """A number as the reader writes it (babel): 20.000 in Danish, 20,000 in English."""
+    if type(value) is int and -1000 < value < 1000:
+        return str(value)  # no grouping, the same in every supported language: babel is slow
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=_BABEL_LOCALES[language(locale)]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -13,6 +13,9 @@ from conversations.ports import NotFound
 
 __all__ = ["NotFound", "Repo", "lock_key", "rowcount", "unique"]  # NotFound: the port's own
 
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+"""Statements built once per process, by (dialect, name, shape): see `Repo._statement`."""
+
 
 class Repo:
     """Base of the SQL repositories: bound to the one session of a `SqlTx`."""
@@ -20,22 +23,46 @@ class Repo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    @property
+    def _dialect(self) -> str:
+        return str(self._session.get_bind().dialect.name)
+
+    def _statement(self, *key: Any, build: Callable[[str], Any]) -> Any:
+        """The statement `build(dialect)` makes for `key` (a name and whatever changes its
+        shape), built once per process and then executed with bound parameters.
+
+        Why: on the hot paths (every typed answer) building a statement costs more CPU than
+        running it: SQLAlchemy constructs each clause, its column collections and its cache
+        key anew. A statement object used again keeps its (memoized) cache key, so its
+        compiled form is found in the engine's cache at once. The values go in as
+        `bindparam`s, never into the cached statement.
+        """
+        full = (self._dialect, *key)
+        found = _STATEMENTS.get(full)
+        if found is None:
+            found = _STATEMENTS[full] = build(full[0])
+        return found
+
     def _insert(self, table: Table) -> Any:
         """`INSERT` that understands `on_conflict_do_nothing/update` on SQLite and PostgreSQL.
 
         Typed `Any` because the two dialect classes are distinct but share this API.
         """
-        dialect = self._session.get_bind().dialect.name
-        # The dialect in use is loaded already; importing the other one would cost memory.
-        if dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql
+        return insert_for(self._dialect, table)
 
-            return postgresql.insert(table)
-        if dialect == "sqlite":
-            from sqlalchemy.dialects import sqlite
 
-            return sqlite.insert(table)
-        raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+def insert_for(dialect: str, table: Table) -> Any:
+    """`Repo._insert` for a dialect name (for statements built once, `Repo._statement`)."""
+    # The dialect in use is loaded already; importing the other one would cost memory.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
 
 
 def rowcount(result: Any) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, literal_column, select
+from sqlalchemy import String, and_, bindparam, cast, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import Phase, PrepAnswer, PrepSession, PrepStatus
@@ -23,7 +23,7 @@ from storage.models import (
     rounds,
     sent_messages,
 )
-from storage.repositories._base import Repo
+from storage.repositories._base import Repo, insert_for
 from storage.repositories.rounds import round_and_team, select_with_team
 from storage.types import EncryptedString
 
@@ -55,7 +55,7 @@ def to_answer(row: Any) -> PrepAnswer:
 _ANSWER_KEYS = ("question_id", "text", "skipped", "updated_at", "revision")
 
 
-def _answers_json(dialect: str, person_id: int) -> Any:
+def _answers_json(dialect: str, person_id: Any) -> Any:
     """The person's answers in the round as one JSON array (a scalar subquery: one value per
     round, so the round's large template snapshot is not repeated once per answer)."""
     pairs: list[Any] = []
@@ -72,11 +72,16 @@ def _answers_json(dialect: str, person_id: int) -> Any:
     )
 
 
-def _card_ref(person_id: int) -> Any:
+def _card_ref(person_id: Any) -> Any:
     """The ref of the person's current question card in each round (`ports.prep_card_key`),
     as a correlated subquery of the round's row. Round and person ids are the database's own,
     so the key names one chat whatever the platform."""
-    key = literal(PREP_CARD_KEY_PREFIX) + cast(rounds.c.id, String) + literal(f":{person_id}")
+    key = (
+        literal(PREP_CARD_KEY_PREFIX)
+        + cast(rounds.c.id, String)
+        + literal(":")
+        + cast(person_id, String)
+    )
     return (
         select(sent_messages.c.ref)
         .where(sent_messages.c.key == key)
@@ -110,39 +115,13 @@ class SqlPrepRepo(Repo):
         its form and the person's session (at most one row each), the team's people and the
         person's answers as per-round aggregates. The session and answers are kept for this
         transaction, as `get_session` and `answers` keep what they read."""
-        s, f = prep_sessions.alias("s"), round_forms.alias("f")
-        dialect = self._session.get_bind().dialect
-        stmt = (
-            select_with_team()
-            .add_columns(
-                f.c.held.label("f_held"),
-                f.c.release_on.label("f_release_on"),
-                f.c.released_at.label("f_released_at"),
-                f.c.data.label("f_data"),
-                s.c.cursor.label("s_cursor"),
-                s.c.status.label("s_status"),
-                s.c.shared_at.label("s_shared_at"),
-                s.c.conversation_held_at.label("s_held_at"),
-                s.c.updated_at.label("s_updated_at"),
-                _answers_json(dialect.name, person_id).label("answers"),
-                _card_ref(person_id).label("card_ref"),
-            )
-            .outerjoin(f, f.c.round_id == rounds.c.id)
-            .outerjoin(s, and_(s.c.round_id == rounds.c.id, s.c.person_id == person_id))
-        )
+        shape = (round_id is not None, tuple(p.value for p in phases))
+        stmt = self._statement("own", *shape, build=lambda dialect: _own(dialect, *shape))
+        params: dict[str, Any] = {"person_id": person_id}
         if round_id is not None:
-            stmt = stmt.where(rounds.c.id == round_id)
-        else:
-            member = select(round_people.c.round_id).where(
-                (round_people.c.person_id == person_id)
-                & (round_people.c.role == TeamRole.MEMBER.value)
-            )
-            stmt = stmt.where(rounds.c.id.in_(member))
-            if phases:
-                stmt = stmt.where(rounds.c.phase.in_([p.value for p in phases]))
-            stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+            params["round_id"] = round_id
         found = []
-        for row in await self._session.execute(stmt):
+        for row in await self._session.execute(stmt, params):
             round_, team = round_and_team(row)
             form = (
                 None
@@ -241,22 +220,19 @@ class SqlPrepRepo(Repo):
             previous, transition, round_id=round_id, person_id=person_id, at=at, cursor=cursor
         )
         before = transition.before
-        held_at = prep_sessions.c.conversation_held_at
-        values = {
+        held = before.held
+        stmt = self._statement("apply", held, build=lambda dialect: _apply(dialect, held))
+        params = {
+            "round_id": round_id,
+            "person_id": person_id,
             "cursor": row.cursor,
             "status": row.status.value,
             "shared_at": row.shared_at,
             "conversation_held_at": row.conversation_held_at,
             "updated_at": at,
+            "before_status": before.status.value,
         }
-        stmt = self._insert(prep_sessions).values(round_id=round_id, person_id=person_id, **values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["round_id", "person_id"],
-            set_=values,
-            where=(prep_sessions.c.status == before.status.value)
-            & (held_at.is_not(None) if before.held else held_at.is_(None)),
-        ).returning(*prep_sessions.c)
-        stored = (await self._session.execute(stmt)).one_or_none()
+        stored = (await self._session.execute(stmt, params)).one_or_none()
         key = (round_id, person_id)
         if stored is None:
             self._sessions.pop(key, None)  # read it afresh next time
@@ -302,26 +278,91 @@ class SqlPrepRepo(Repo):
         The increment happens in the database (`revision = revision + 1` in the upsert), so
         concurrent saves each get their own revision instead of losing one.
         """
-        stmt = self._insert(prep_answers).values(
-            round_id=round_id,
-            person_id=person_id,
-            question_id=question_id,
-            text=text,
-            skipped=skipped,
-            updated_at=at,
-            revision=1,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["round_id", "person_id", "question_id"],
-            set_={
-                "text": stmt.excluded.text,
-                "skipped": stmt.excluded.skipped,
-                "updated_at": stmt.excluded.updated_at,
-                "revision": prep_answers.c.revision + 1,
-            },
-        ).returning(*prep_answers.c)
-        saved = to_answer((await self._session.execute(stmt)).one())
+        stmt = self._statement("save_answer", build=_save_answer)
+        params = {
+            "round_id": round_id,
+            "person_id": person_id,
+            "question_id": question_id,
+            "text": text,
+            "skipped": skipped,
+            "updated_at": at,
+        }
+        saved = to_answer((await self._session.execute(stmt, params)).one())
         known = self._answers.get((round_id, person_id))
         if known is not None:
             known[question_id] = saved
         return saved
+
+
+def _param(column: Any) -> Any:
+    return bindparam(column.name, type_=column.type)
+
+
+def _save_answer(dialect: str) -> Any:
+    """`SqlPrepRepo.save_answer`'s upsert (built once: `Repo._statement`)."""
+    c = prep_answers.c
+    given = (c.round_id, c.person_id, c.question_id, c.text, c.skipped, c.updated_at)
+    stmt = insert_for(dialect, prep_answers).values(
+        {**{column: _param(column) for column in given}, c.revision: 1}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "person_id", "question_id"],
+        set_={
+            "text": stmt.excluded.text,
+            "skipped": stmt.excluded.skipped,
+            "updated_at": stmt.excluded.updated_at,
+            "revision": c.revision + 1,
+        },
+    ).returning(*c)
+
+
+def _apply(dialect: str, held: bool) -> Any:
+    """`SqlPrepRepo.apply`'s upsert for a transition from a state with (or without) a held
+    conversation; the state's status is the `before_status` parameter."""
+    c = prep_sessions.c
+    changed = (c.cursor, c.status, c.shared_at, c.conversation_held_at, c.updated_at)
+    stmt = insert_for(dialect, prep_sessions).values(
+        {column: _param(column) for column in (c.round_id, c.person_id, *changed)}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "person_id"],
+        set_={column.name: _param(column) for column in changed},
+        where=(c.status == bindparam("before_status", type_=c.status.type))
+        & (c.conversation_held_at.is_not(None) if held else c.conversation_held_at.is_(None)),
+    ).returning(*c)
+
+
+def _own(dialect: str, by_round: bool, phases: tuple[str, ...]) -> Any:
+    """`SqlPrepRepo.own`'s read (built once per shape: `Repo._statement`); parameters
+    `person_id` and, `by_round`, `round_id`."""
+    s, f = prep_sessions.alias("s"), round_forms.alias("f")
+    person_id = bindparam("person_id", type_=prep_sessions.c.person_id.type)
+    stmt = (
+        select_with_team()
+        .add_columns(
+            f.c.held.label("f_held"),
+            f.c.release_on.label("f_release_on"),
+            f.c.released_at.label("f_released_at"),
+            f.c.data.label("f_data"),
+            s.c.cursor.label("s_cursor"),
+            s.c.status.label("s_status"),
+            s.c.shared_at.label("s_shared_at"),
+            s.c.conversation_held_at.label("s_held_at"),
+            s.c.updated_at.label("s_updated_at"),
+            _answers_json(dialect, person_id).label("answers"),
+            _card_ref(person_id).label("card_ref"),
+        )
+        .outerjoin(f, f.c.round_id == rounds.c.id)
+        .outerjoin(s, and_(s.c.round_id == rounds.c.id, s.c.person_id == person_id))
+    )
+    if by_round:
+        return stmt.where(rounds.c.id == bindparam("round_id", type_=rounds.c.id.type))
+    member = select(round_people.c.round_id).where(
+        (round_people.c.person_id == person_id) & (round_people.c.role == TeamRole.MEMBER.value)
+    )
+    stmt = stmt.where(rounds.c.id.in_(member))
+    if phases:  # one parameter each: an expanding IN would be rendered again on every call
+        stmt = stmt.where(
+            rounds.c.phase.in_([bindparam(f"phase{i}", phase) for i, phase in enumerate(phases)])
+        )
+    return stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from storage.models import sent_messages
-from storage.repositories._base import Repo
+from storage.repositories._base import Repo, insert_for
 
 
 class SqlSentMessageRepo(Repo):
@@ -22,23 +23,16 @@ class SqlSentMessageRepo(Repo):
         at: datetime,
     ) -> None:
         """Create or replace: the latest message under a key is the one to update."""
-        stmt = self._insert(sent_messages).values(
-            platform=platform,
-            workspace_external_id=workspace_id,
-            key=key,
-            ref=ref,
-            user_id=user_id,
-            updated_at=at,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_external_id", "key"],
-            set_={
-                "ref": stmt.excluded.ref,
-                "user_id": stmt.excluded.user_id,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        await self._session.execute(stmt)
+        stmt = self._statement("record", build=_record)
+        params = {
+            "platform": platform,
+            "workspace_external_id": workspace_id,
+            "key": key,
+            "ref": ref,
+            "user_id": user_id,
+            "updated_at": at,
+        }
+        await self._session.execute(stmt, params)
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> str | None:
         ref = (
@@ -53,10 +47,42 @@ class SqlSentMessageRepo(Repo):
         return None if ref is None else str(ref)
 
     async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
-        await self._session.execute(
-            delete(sent_messages).where(
-                (sent_messages.c.platform == platform)
-                & (sent_messages.c.workspace_external_id == workspace_id)
-                & (sent_messages.c.ref == ref)
-            )
-        )
+        stmt = self._statement("forget", build=lambda _: _FORGET)
+        params = {"platform": platform, "workspace_external_id": workspace_id, "ref": ref}
+        await self._session.execute(stmt, params)
+
+
+def _record(dialect: str) -> Any:
+    """`SqlSentMessageRepo.record`'s upsert (built once: `Repo._statement`)."""
+    stmt = insert_for(dialect, sent_messages).values(
+        {column: bindparam(column.name, type_=column.type) for column in _RECORDED}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["platform", "workspace_external_id", "key"],
+        set_={
+            "ref": stmt.excluded.ref,
+            "user_id": stmt.excluded.user_id,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+_RECORDED = (
+    sent_messages.c.platform,
+    sent_messages.c.workspace_external_id,
+    sent_messages.c.key,
+    sent_messages.c.ref,
+    sent_messages.c.user_id,
+    sent_messages.c.updated_at,
+)
+
+
+_FORGET = delete(sent_messages).where(
+    (sent_messages.c.platform == bindparam("platform", type_=sent_messages.c.platform.type))
+    & (
+        sent_messages.c.workspace_external_id
+        == bindparam("workspace_external_id", type_=sent_messages.c.workspace_external_id.type)
+    )
+    & (sent_messages.c.ref == bindparam("ref", type_=sent_messages.c.ref.type))
+)
+"""`SqlSentMessageRepo.forget`'s statement (the same on every dialect: built once)."""

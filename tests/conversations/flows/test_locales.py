@@ -47,3 +47,13 @@ def test_english_falls_back_to_danish_for_unknown_languages() -> None:
     assert i18n.language("de-DE") == "da"
     assert i18n.language("en_US") == "en"
     assert i18n.t("fr", "prep.saved") == i18n.t("da", "prep.saved")
+
+
+def test_numbers_read_as_babel_writes_them_in_each_language() -> None:
+    """Small integers skip babel (it is slow on every message): the text must not change."""
+    from babel.numbers import format_decimal
+
+    for lang, babel_locale in (("da", "da_DK"), ("en", "en_GB")):
+        for value in (*range(-1200, 1200, 7), 0, 999, -999, 1000, 20000, 2.5, 1234.5):
+            assert i18n.format_number(lang, value) == format_decimal(value, locale=babel_locale)
+    assert i18n.t("da", "error.too_long", length=20000, limit=999).count("20.000") == 1
