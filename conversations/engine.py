@@ -139,12 +139,17 @@ class Engine:
         gate = asyncio.Semaphore(self.fan_out)
         keyed: list[tuple[str, str, str | None]] = []  # (key, ref, user id) of keyed messages
         # Messages overwritten in place by unkeyed content (an overview drawn over a question
-        # card): a key that named what stood there must not lead a later update to it. (A
-        # keyed message's own record re-points its key.)
+        # card): a key that named what stood there must not lead a later update to it. Not
+        # needed where the overwrite came through a key this reply re-points (a typed answer's
+        # card: the next question takes the key), which saves a write per answer.
+        rekeyed = {item.key for item in items if isinstance(item, Message) and item.key}
         overwritten = [
             item.replaces
             for item in items
-            if isinstance(item, Message) and item.replaces is not None and item.key is None
+            if isinstance(item, Message)
+            and item.replaces is not None
+            and item.key is None
+            and item.replaces_key not in rekeyed
         ]
 
         async def send(index: int, item: Message) -> None:

@@ -230,7 +230,10 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     # the saved answer and loses its buttons; the next question follows below it, last in the
     # chat. No ref recorded (a card from before refs were kept): the answered card is posted.
     answered = replace(
-        _answered_card(ctx, view, index, step, stripped), replaces=card_ref, replaces_key=None
+        _answered_card(ctx, view, index, step, stripped),
+        replaces=card_ref,
+        # Already resolved (`card_ref`); named so the engine sees the key is re-pointed.
+        replaces_key=question_key(view.round.id, ctx.person.id) if card_ref else None,
     )
     return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
