@@ -118,12 +118,15 @@ def _missing_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespac
     if args.command is None:
         parser.print_help()
         return True
-    inner = {"db": "db_command", "templates": "templates_command", "data": "data_command",
-             "manifest": "manifest_command", "keys": "keys_command"}.get(args.command)
+    inner = {
+        "db": "db_command",
+        "templates": "templates_command",
+        "data": "data_command",
+        "manifest": "manifest_command",
+        "keys": "keys_command",
+    }.get(args.command)
     if inner and getattr(args, inner, None) is None:
-        sub_action = next(
-            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-        )
+        sub_action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         sub_action.choices[args.command].print_help()
         return True
     return False
@@ -268,7 +271,9 @@ def _demo_links(settings: Settings) -> int:
     )
     for person in directory.people:
         print(f"{person.name}: {links[person.id]}")
-    print("each link opens the web chat as that person only; keep them as private as the passphrase")
+    print(
+        "each link opens the web chat as that person only; keep them as private as the passphrase"
+    )
     return 0
 
 

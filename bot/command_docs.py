@@ -92,9 +92,7 @@ def slack_doc_table() -> str:
 
 
 def _with_hint(text: str) -> str:
-    return re.sub(
-        r'usage_hint: ".*"', f'usage_hint: "{slack_usage_hint()}"', text, count=1
-    )
+    return re.sub(r'usage_hint: ".*"', f'usage_hint: "{slack_usage_hint()}"', text, count=1)
 
 
 def _with_lists(text: str) -> str:

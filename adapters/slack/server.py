@@ -239,9 +239,7 @@ async def run_socket_mode(
         await stop_socket_mode(handler)
 
 
-def bot_token_check(
-    *, bolt: AsyncApp, every: float = 60.0
-) -> Callable[[], Awaitable[str | None]]:
+def bot_token_check(*, bolt: AsyncApp, every: float = 60.0) -> Callable[[], Awaitable[str | None]]:
     """A readiness check that the bot token still works (`auth.test`, at most once a minute)."""
     state: dict[str, Any] = {"at": None, "problem": None}
 

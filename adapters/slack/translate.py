@@ -36,6 +36,7 @@ from conversations.events import (
 Body = Mapping[str, Any]
 FormValue = str | tuple[str, ...] | None
 
+
 def message_ref(*, channel_id: str, ts: str) -> str:
     """The opaque `Context.message_ref` / `Message.replaces` for a Slack message."""
     return f"{channel_id}:{ts}"

@@ -31,7 +31,9 @@ ADAPTERS = Path(__file__).resolve().parents[2] / "adapters"
 def test_slack_notes_are_complete(locale: str, key: str, values: dict[str, int]) -> None:
     text = note_text(locale, key, **values)
     assert text and "{" not in text
-    assert text == i18n.t(locale, f"surface.{key}", platform="Slack", limit=values.get("limit", 100))
+    assert text == i18n.t(
+        locale, f"surface.{key}", platform="Slack", limit=values.get("limit", 100)
+    )
 
 
 @pytest.mark.parametrize("locale", ["da-DK", "en-GB"])

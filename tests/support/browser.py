@@ -123,9 +123,7 @@ class Page:
         self.browser = browser
         self.url = url
         # A message can be replaced (redrawn in place) between finding it and reading it.
-        self.wait = WebDriverWait(
-            browser, 20, ignored_exceptions=(StaleElementReferenceException,)
-        )
+        self.wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
 
     def find(self, css: str) -> Any:
         from selenium.webdriver.common.by import By
