@@ -59,6 +59,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.parsing import ParseError, parse_datetime
+from conversations.ports import prep_card_key
 from conversations.reminders import schedule_booking_reminders
 
 DURATIONS = ("30", "45", "60", "90")
@@ -443,6 +444,7 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
     plan = PlanOpen(round_id=view.round.id, employee_id=employee.id)
     text = ctx.t("booking.held_done", name=employee.display_name)
     employee_text = i18n.t(employee.locale, "booking.held_employee", leader=ctx.person.display_name)
+    locked = i18n.t(employee.locale, "prep.locked")
     return Reply(
         (
             Message(
@@ -456,6 +458,14 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
                 text=employee_text,
                 blocks=(Paragraph(employee_text),),
                 buttons=(plan.button(i18n.t(employee.locale, "plan.button.draft")),),
+            ),
+            # The employee's last question card (if any) loses its buttons: prep is locked.
+            Message(
+                to=ToPerson(employee.user_id),
+                text=locked,
+                blocks=(Note(locked),),
+                replaces_key=prep_card_key(round_id=view.round.id, person_id=employee.id),
+                update_only=True,
             ),
         )
     ) + await home.refresh(ctx, [ctx.person, employee])

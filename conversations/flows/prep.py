@@ -457,7 +457,21 @@ async def _open(ctx: Ctx, view: RoundView) -> Reply:
     if session.status == PrepStatus.SHARED:
         target = len(steps)
     resumed = say(ctx, "prep.resumed", done=len(answers), count=len(steps)) if answers else Reply()
-    return resumed + await _goto(ctx, view, session, target, in_place=False)
+    fresh = await _goto(ctx, view, session, target, in_place=False)
+    return Reply((_left_behind(ctx, view),)) + resumed + fresh
+
+
+def _left_behind(ctx: Ctx, view: RoundView) -> Message:
+    """The question card shown last loses its buttons before a fresh one is posted below, so
+    only the current card is live (found by its key; nothing is sent if none is known)."""
+    text = ctx.t("prep.left_behind")
+    return Message(
+        to=ToPerson(ctx.person.user_id),
+        text=text,
+        blocks=(Note(text),),
+        replaces_key=question_key(view.round.id, ctx.person.id),
+        update_only=True,
+    )
 
 
 async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
@@ -709,7 +723,8 @@ async def _moved_on(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:
     )
     if session.conversation_held_at is not None:
         return Reply((marked,)) + say(ctx, "prep.locked")
-    return Reply((marked,)) + await _goto(ctx, view, session, session.cursor, in_place=False)
+    fresh = await _goto(ctx, view, session, session.cursor, in_place=False)
+    return Reply((marked, _left_behind(ctx, view))) + fresh
 
 
 async def _share(ctx: Ctx, view: RoundView, session: PrepSession) -> Reply:

@@ -63,3 +63,27 @@ async def test_the_invitation_stays_and_each_answer_is_confirmed_on_its_card(
     assert [stub.texts_of(m) for m in live if "/9" in stub.texts_of(m)] == [
         stub.texts_of(messages[-1])
     ], "only the current question card has live buttons"
+
+
+async def test_reopening_leaves_one_live_question_card(
+    slack: SlackHarness,  # noqa: F811
+    stub: StubSlack,
+) -> None:
+    """Pressing "Start forberedelsen" again (or a stale button) posts the current question
+    anew, last in the chat; the card shown before it loses its buttons in place."""
+    await start_round(slack, stub)
+    ts, button = stub.latest("D1", action="prep.open") or ("", {})
+    for _ in range(2):
+        await slack.click(
+            user="U1",
+            action_id=button["action_id"],
+            value=button["value"],
+            channel="D1",
+            message_ts=ts,
+        )
+        await slack.settle()
+    messages = dm_messages(stub, "D1")
+    live = [m for m in messages if any(b["type"] == "actions" for b in m["blocks"])]
+    questions = [m for m in live if "/9" in stub.texts_of(m)]
+    assert [stub.texts_of(m) for m in questions] == [stub.texts_of(messages[-1])]
+    assert any("Du fortsætter længere nede" in stub.texts_of(m) for m in messages)

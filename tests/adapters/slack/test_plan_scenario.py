@@ -525,3 +525,29 @@ async def test_a_short_retry_after_is_waited_out_by_the_web_client(
     assert len(posts_to(stub, "D1")) == 3  # the kickoff DM, the 429, and the client's retry
     anna, _ = await nudges(store, now)
     assert anna.state == ReminderState.SENT and anna.attempts == 1 and anna.last_error is None
+
+
+async def test_holding_the_conversation_takes_the_buttons_off_her_question_card(
+    slack: SlackHarness, stub: StubSlack, clock: ManualClock
+) -> None:
+    """Issue 15: after the conversation is held her preparation is locked; the question card
+    she left open says so in place, with no live buttons."""
+    await start_round(slack, stub)
+    await press_dm(slack, user="U1", action="prep.open")
+    card_ts, _ = stub.latest("D1", action="prep.skip") or ("", {})
+    assert card_ts
+    await person_card(slack)
+    await press_ephemeral(slack, user="UL", action="booking.open")
+    await fill_in(
+        slack,
+        user="UL",
+        form="booking.save",
+        values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
+    )
+    clock.set(cph("2026-12-08", "11:15"))
+    await person_card(slack)
+    await press_ephemeral(slack, user="UL", action="booking.held")
+    await press_ephemeral(slack, user="UL", action="booking.held_confirm")
+    card = stub.messages[("D1", card_ts)]
+    assert "kan ikke længere ændres" in stub.texts_of(card)
+    assert not [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
