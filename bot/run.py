@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import signal
 
@@ -58,6 +59,11 @@ async def run(*, settings: Settings) -> int:
         )
     for hook in services.after_start:
         await hook()
+    # Everything built at start (templates, SQLAlchemy's caches, bolt) lives as long as the
+    # process: keep it out of the cyclic collector, whose full passes over it stall the event
+    # loop (and every ack waiting on it) for tens of milliseconds under load.
+    gc.collect()
+    gc.freeze()
     from bot.outbox import start_scheduler
 
     sweeper = services.sweeper()
