@@ -452,6 +452,8 @@ async def _held(ctx: Ctx, view: RoundView, employee: Person) -> Reply:
                 text=text,
                 blocks=(Paragraph(text),),
                 buttons=(plan.button(ctx.t("plan.button.draft"), style="primary"),),
+                # Over the question it answers ("Er samtalen … holdt?"), so no live "Ja" stays.
+                replaces=ctx.event.context.message_ref,
             ),
             Message(
                 to=ToPerson(employee.user_id),
