@@ -110,9 +110,23 @@ def test_a_question_card_left_behind_loses_its_buttons(server: str, driver: Any)
         page.all(f"{DM} button[data-action='prep.open']")[0].click()
         page.until_text(f"{DM} article[data-ref='{ref}']", "Du fortsætter længere nede")
         page.until(lambda: "2/9" in page.last_message().text, "question 2 did not come last")
-        assert buttons_of(page.find(f"{DM} article[data-ref='{ref}']")) == []
-        live = [m for m in page.all(f"{DM} article.msg.bot") if buttons_of(m) and "/9" in m.text]
-        assert len(live) == 1, "only the current question card has live buttons"
+        page.until(
+            lambda: buttons_of(page.find(f"{DM} article[data-ref='{ref}']")) == [],
+            "the card left behind kept its buttons",
+        )
+        page.until(
+            lambda: (
+                len(
+                    [
+                        m
+                        for m in page.all(f"{DM} article.msg.bot")
+                        if buttons_of(m) and "/9" in m.text
+                    ]
+                )
+                == 1
+            ),
+            "more than the current question card has live buttons",
+        )
         answer(page, "Andet svar", then="3/9")
         shown = "\n".join(page.messages())
         assert "Andet svar" in shown and "4/9" not in shown
