@@ -98,6 +98,14 @@ async def schedule_team_action(
     )
 
 
+def _next_morning(*, now: datetime, person: Person, hours: WorkingHours) -> tuple[datetime, date]:
+    """ "Remind me tomorrow": the first working morning after today in the person's zone, and
+    its local day (which keys the snooze, so a second press the same day changes nothing)."""
+    tomorrow = now.astimezone(zone(person.timezone)).date() + timedelta(days=1)
+    due = morning_of(day=tomorrow, timezone=person.timezone, hours=hours)
+    return due, due.astimezone(zone(person.timezone)).date()
+
+
 def _team_action_prefix(item: TeamAction) -> str:
     return f"teamaction:{item.round_id}:{item.id}:"
 
@@ -106,9 +114,7 @@ async def snooze_team_action(
     *, tx: Tx, item: TeamAction, owner: Person, now: datetime, hours: WorkingHours
 ) -> datetime:
     """ "Remind me tomorrow" on an owner's reminder: the next working morning, once a day."""
-    tomorrow = now.astimezone(zone(owner.timezone)).date() + timedelta(days=1)
-    due = morning_of(day=tomorrow, timezone=owner.timezone, hours=hours)
-    local = due.astimezone(zone(owner.timezone)).date()
+    due, local = _next_morning(now=now, person=owner, hours=hours)
     await tx.outbox.schedule(
         key=f"{team_action_key(item, owner.id)}:snooze:{local.isoformat()}",
         kind=TEAM_ACTION_DUE,
@@ -217,9 +223,7 @@ async def snooze_prep(
     *, tx: Tx, round_id: int, person: Person, now: datetime, hours: WorkingHours
 ) -> datetime:
     """ "Remind me tomorrow": the next working morning after today, once."""
-    tomorrow = now.astimezone(zone(person.timezone)).date() + timedelta(days=1)
-    due = morning_of(day=tomorrow, timezone=person.timezone, hours=hours)
-    day = due.astimezone(zone(person.timezone)).date()
+    due, day = _next_morning(now=now, person=person, hours=hours)
     await tx.outbox.schedule(
         key=prep_key(round_id, person.id, day),
         kind=PREP_NUDGE,
@@ -306,9 +310,7 @@ async def snooze_follow_up(
     hours: WorkingHours,
 ) -> datetime:
     """ "Remind me tomorrow" on a follow-up nudge: the next working morning, once a day."""
-    tomorrow = now.astimezone(zone(person.timezone)).date() + timedelta(days=1)
-    due = morning_of(day=tomorrow, timezone=person.timezone, hours=hours)
-    local = due.astimezone(zone(person.timezone)).date()
+    due, local = _next_morning(now=now, person=person, hours=hours)
     await tx.outbox.schedule(
         key=f"{follow_up_key(round_id, employee_id, person.id, day)}:snooze:{local.isoformat()}",
         kind=PLAN_FOLLOW_UP,
