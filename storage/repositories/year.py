@@ -56,15 +56,7 @@ class SqlTeamActionRepo(Repo):
             .returning(team_actions.c.id)
         )
         assert isinstance(action_id, int)
-        owners = unique(owner_ids)
-        if owners:
-            await self._session.execute(
-                insert(team_action_owners),
-                [
-                    {"action_id": action_id, "person_id": p, "position": n}
-                    for n, p in enumerate(owners)
-                ],
-            )
+        await self._add_owners(action_id=action_id, owner_ids=owner_ids)
         found = await self.get(action_id=action_id)
         assert found is not None
         return found
@@ -124,6 +116,13 @@ class SqlTeamActionRepo(Repo):
         await self._session.execute(
             delete(team_action_owners).where(team_action_owners.c.action_id == action_id)
         )
+        await self._add_owners(action_id=action_id, owner_ids=owner_ids)
+        found = await self.get(action_id=action_id)
+        assert found is not None
+        return found
+
+    async def _add_owners(self, *, action_id: int, owner_ids: Sequence[int]) -> None:
+        """The owners in the order given, each once (their order is how they are listed)."""
         owners = unique(owner_ids)
         if owners:
             await self._session.execute(
@@ -133,9 +132,6 @@ class SqlTeamActionRepo(Repo):
                     for n, p in enumerate(owners)
                 ],
             )
-        found = await self.get(action_id=action_id)
-        assert found is not None
-        return found
 
     async def _rows(self, where: Any) -> list[TeamAction]:
         rows = list(
