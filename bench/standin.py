@@ -64,6 +64,18 @@ class Post:
     text: str
 
 
+async def _serve(app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+    """Serve `app` on loopback (`port` 0: any free one); the runner and the port it got."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    server = site._server
+    assert server is not None
+    port_ = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    return runner, int(port_)
+
+
 @dataclass
 class SlackStandIn:
     limits: Limits | None = None
@@ -92,13 +104,7 @@ class SlackStandIn:
     async def start(self, port: int = 0) -> SlackStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await _serve(app, port)
         if self.limits:
             self._global = Bucket(self.limits.global_rate, self.limits.global_burst)
         return self
@@ -254,13 +260,7 @@ class TeamsStandIn:
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await _serve(app, port)
         if self.limits:
             self._tenant = Bucket(self.limits.tenant_rate, self.limits.tenant_burst)
         return self
