@@ -28,6 +28,7 @@ from tests.adapters.slack.test_year_scenario import (  # noqa: F401  (fixtures)
     fill,
     slack,
     start,
+    summary_and_agreement,
     sweeper,
 )
 from tests.support import year
@@ -41,25 +42,7 @@ def answers_since(stub: StubSlack, seen: int) -> str:
 
 async def _agreement(slack: SlackHarness, clock: ManualClock) -> None:
     await start(slack, **year.YEAR_ONE)
-    clock.set(cph("2027-01-05", "10:00"))
-    await command(slack, "UL", "opsamling")
-    await press_ephemeral(slack, user="UL", action="summary.announce")
-    await press_ephemeral(slack, user="UL", action="summary.follow_up")
-    clock.set(cph("2027-01-13", "10:00"))
-    await command(slack, "UL", "handleplan")
-    await press_ephemeral(slack, user="UL", action="action.add")
-    ack = await fill(
-        slack,
-        user="UL",
-        form="action.add",
-        values={
-            "what": "Fælles sprogdag",
-            "due_on": "2027-02-15",
-            "owners": ["U2", "U3"],
-            "follow_up": "På personalemødet",
-        },
-    )
-    assert "errors" not in ack, ack
+    await summary_and_agreement(slack, clock, what="Fælles sprogdag")
 
 
 async def test_an_edit_the_channel_did_not_get_is_not_called_shared(

@@ -142,6 +142,30 @@ async def card(slack: SlackHarness, name: str) -> str:
     return ephemeral_text(slack.stub)
 
 
+async def summary_and_agreement(slack: SlackHarness, clock: ManualClock, *, what: str) -> None:
+    """The summary meeting is called; afterwards the leader writes one agreement of the team's
+    action plan (Skema 5), due 15.2.2027, owned by Bo and Carl."""
+    clock.set(cph("2027-01-05", "10:00"))
+    assert "Opsamling" in await command(slack, "UL", "opsamling")
+    await press_ephemeral(slack, user="UL", action="summary.announce")
+    await press_ephemeral(slack, user="UL", action="summary.follow_up")
+    clock.set(cph("2027-01-13", "10:00"))
+    await command(slack, "UL", "handleplan")
+    await press_ephemeral(slack, user="UL", action="action.add")
+    ack = await fill(
+        slack,
+        user="UL",
+        form="action.add",
+        values={
+            "what": what,
+            "due_on": "2027-02-15",
+            "owners": ["U2", "U3"],
+            "follow_up": "På personalemødet",
+        },
+    )
+    assert "errors" not in ack, ack
+
+
 async def test_two_years_of_a_five_person_team(
     slack: SlackHarness, stub: StubSlack, store: Store, clock: ManualClock, sweeper: Sweeper
 ) -> None:
@@ -179,25 +203,7 @@ async def test_two_years_of_a_five_person_team(
     assert "version 1 (aftalt)" in dm_text(stub, "D1")
 
     # -- the summary meeting is called; afterwards the team's action plan (Skema 5)
-    clock.set(cph("2027-01-05", "10:00"))
-    assert "Opsamling" in await command(slack, "UL", "opsamling")
-    await press_ephemeral(slack, user="UL", action="summary.announce")
-    await press_ephemeral(slack, user="UL", action="summary.follow_up")
-    clock.set(cph("2027-01-13", "10:00"))
-    await command(slack, "UL", "handleplan")
-    await press_ephemeral(slack, user="UL", action="action.add")
-    ack = await fill(
-        slack,
-        user="UL",
-        form="action.add",
-        values={
-            "what": "Fælles sprogdag <!channel>",
-            "due_on": "2027-02-15",
-            "owners": ["U2", "U3"],
-            "follow_up": "På personalemødet",
-        },
-    )
-    assert "errors" not in ack, ack
+    await summary_and_agreement(slack, clock, what="Fælles sprogdag <!channel>")
     posted = stub.texts(posts_to(stub, TEAM)[-1])
     assert "Ny aftale i handleplanen" in posted and "Bo Berg, Carl Clausen" in posted
     assert "<!channel>" not in posted and "&lt;!channel&gt;" in posted  # escaped
