@@ -130,6 +130,7 @@ async def test_the_leader_reads_shared_prep_in_a_modal_not_a_message(
     ]
     assert all(SECRET not in stub.texts(c) for c in leader_side)
     # slack_sdk and slack_bolt log whole request bodies at DEBUG: held back, nothing leaked.
+    logging.getLogger("tests.probe").debug("capture is live at DEBUG")
     assert debug_logs.records and SECRET not in debug_logs.text
 
 
