@@ -34,6 +34,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
+from conversations.pressure import LoopPressure
 from conversations.sent_log import RefWrite, SentLog
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,14 @@ class Engine:
         # an event needs (its id), so it is not upserted on every event.
         self._workspaces: dict[tuple[str, str], Workspace] = {}
         self._sent_log = SentLog(store=store)
+        self.pressure = LoopPressure()
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         from conversations.directory import Directory  # with its forms: not for an idle server
         from conversations.router import dispatch, typed_command
 
         event = typed_command(event)
+        await self.pressure.admit()  # acks first while the loop is saturated
         actor = await self._complete_actor(event, platform=platform)
         key = f"{actor.platform}:{actor.workspace_id}:{event.event_id}"
         directory = Directory(platform=platform, workspace_id=actor.workspace_id)
