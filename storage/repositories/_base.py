@@ -14,7 +14,8 @@ from conversations.ports import NotFound
 __all__ = ["NotFound", "Repo", "lock_key", "rowcount", "unique"]  # NotFound: the port's own
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
-"""Statements built once per process, by (dialect, name, shape): see `Repo._statement`."""
+"""Statements built once per process, by (dialect, repository, name, shape): see
+`Repo._statement`."""
 
 
 class Repo:
@@ -35,9 +36,10 @@ class Repo:
         running it: SQLAlchemy constructs each clause, its column collections and its cache
         key anew. A statement object used again keeps its (memoized) cache key, so its
         compiled form is found in the engine's cache at once. The values go in as
-        `bindparam`s, never into the cached statement.
+        `bindparam`s, never into the cached statement. The key is the repository's own
+        (two repositories may both have a "for_round").
         """
-        full = (self._dialect, *key)
+        full = (self._dialect, type(self).__name__, *key)
         found = _STATEMENTS.get(full)
         if found is None:
             found = _STATEMENTS[full] = build(full[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 
 from conversations.domain import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Person
 from storage.models import people
@@ -22,6 +22,13 @@ def to_person(row: Any) -> Person:
         timezone=row.timezone,
         is_admin=row.is_admin,
         can_lead=row.can_lead,
+    )
+
+
+def _get_many(_dialect: str) -> Any:
+    """`get_many`'s statement, built once per process (`Repo._statement`)."""
+    return select(people).where(
+        people.c.id.in_(bindparam("person_ids", type_=Integer, expanding=True))
     )
 
 
@@ -94,7 +101,8 @@ class SqlPersonRepo(Repo):
         """In the order of `person_ids`; unknown ids are left out."""
         if not person_ids:
             return []
-        rows = await self._session.execute(select(people).where(people.c.id.in_(set(person_ids))))
+        stmt = self._statement("get_many", build=_get_many)
+        rows = await self._session.execute(stmt, {"person_ids": sorted(set(person_ids))})
         by_id = {row.id: to_person(row) for row in rows}
         return [by_id[pid] for pid in person_ids if pid in by_id]
 

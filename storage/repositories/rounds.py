@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
 
 from conversations.domain import Phase, Round, Team
@@ -102,6 +102,44 @@ def round_and_team(row: Any) -> tuple[Round, Team]:
     return round_, team
 
 
+# Statements built once per process (`Repo._statement`), run with bound parameters.
+
+
+def _get(_dialect: str) -> Any:
+    return select_with_people().where(rounds.c.id == bindparam("round_id", type_=Integer))
+
+
+def _newest_first(stmt: Any) -> Any:
+    return stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+
+
+def _with_members(_dialect: str) -> Any:
+    taking_part = select(round_people.c.round_id).where(
+        round_people.c.person_id.in_(bindparam("person_ids", type_=Integer, expanding=True))
+        & (round_people.c.role == TeamRole.MEMBER.value)
+    )
+    return _newest_first(select_with_people().where(rounds.c.id.in_(taking_part)))
+
+
+def _linked(role: TeamRole) -> Any:
+    return _newest_first(
+        select_with_people()
+        .join(round_people, round_people.c.round_id == rounds.c.id)
+        .where(
+            (round_people.c.person_id == bindparam("person_id", type_=Integer))
+            & (round_people.c.role == role.value)
+        )
+    )
+
+
+def _linked_with_teams(role: TeamRole) -> Any:
+    taking_part = select(round_people.c.round_id).where(
+        (round_people.c.person_id == bindparam("person_id", type_=Integer))
+        & (round_people.c.role == role.value)
+    )
+    return _newest_first(select_with_team().where(rounds.c.id.in_(taking_part)))
+
+
 class SqlRoundRepo(Repo):
     async def create(
         self,
@@ -157,8 +195,8 @@ class SqlRoundRepo(Repo):
         )
 
     async def get(self, *, round_id: int) -> Round | None:
-        stmt = select_with_people().where(rounds.c.id == round_id)
-        row = (await self._session.execute(stmt)).one_or_none()
+        stmt = self._statement("get", build=_get)
+        row = (await self._session.execute(stmt, {"round_id": round_id})).one_or_none()
         return None if row is None else (await self._with_people([row]))[0]
 
     async def led_by(self, *, person_id: int) -> list[Round]:
@@ -173,45 +211,30 @@ class SqlRoundRepo(Repo):
         wanted = set(person_ids)
         if not wanted:
             return {}
-        taking_part = select(round_people.c.round_id).where(
-            round_people.c.person_id.in_(sorted(wanted))
-            & (round_people.c.role == TeamRole.MEMBER.value)
-        )
-        stmt = (
-            select_with_people()
-            .where(rounds.c.id.in_(taking_part))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
+        stmt = self._statement("with_members", build=_with_members)
+        rows = await self._session.execute(stmt, {"person_ids": sorted(wanted)})
         found: dict[int, list[Round]] = {}
-        for round_ in await self._with_people(list(await self._session.execute(stmt))):
+        for round_ in await self._with_people(list(rows)):
             for person_id in round_.member_ids:
                 if person_id in wanted:
                     found.setdefault(person_id, []).append(round_)
         return found
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
-        stmt = (
-            select_with_people()
-            .join(round_people, round_people.c.round_id == rounds.c.id)
-            .where((round_people.c.person_id == person_id) & (round_people.c.role == role.value))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
-        return await self._with_people(list(await self._session.execute(stmt)))
+        stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
+        rows = await self._session.execute(stmt, {"person_id": person_id})
+        return await self._with_people(list(rows))
 
     async def linked_with_teams(
         self, *, person_id: int, as_leader: bool
     ) -> list[tuple[Round, Team]]:
         """`led_by` (or `with_member`) with each round's team, in one statement."""
         role = TeamRole.LEADER if as_leader else TeamRole.MEMBER
-        taking_part = select(round_people.c.round_id).where(
-            (round_people.c.person_id == person_id) & (round_people.c.role == role.value)
+        stmt = self._statement(
+            "linked_with_teams", role.value, build=lambda _: _linked_with_teams(role)
         )
-        stmt = (
-            select_with_team()
-            .where(rounds.c.id.in_(taking_part))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
-        return [round_and_team(row) for row in await self._session.execute(stmt)]
+        rows = await self._session.execute(stmt, {"person_id": person_id})
+        return [round_and_team(row) for row in rows]
 
     async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
         """Rounds from `select_with_people()` rows: their leaders and members came in the same
