@@ -13,7 +13,7 @@ views: first unprofiled (CPU ms and wall ms per view, statements per view), then
 
 The profiler's clock is CPU time by default (`--timer cpu`): on a busy machine wall time
 charges a preempted process's waits to whatever it was doing (often a socket `send`).
-`--sql` prints the statements of one view.
+`--sql` prints the statements of one view; `--top 0` skips the profiled pass.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             for n, sql in enumerate(shown, 1):
                 print(f"{n:2}. {sql[:400]}")
         await views(args.views)
+        if args.top == 0:
+            return  # measured only (say, under py-spy)
         timer = time.process_time if args.timer == "cpu" else time.perf_counter
         profiler = cProfile.Profile(timer)
         await views(args.views, profiler)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import select, update
 
 from conversations.domain import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Person
 from storage.models import people
-from storage.repositories._base import NotFound, Repo, rowcount
+from storage.repositories._base import NotFound, Repo, one_of, rowcount
 
 
 def to_person(row: Any) -> Person:
@@ -25,11 +25,9 @@ def to_person(row: Any) -> Person:
     )
 
 
-def _get_many(_dialect: str) -> Any:
+def _get_many(dialect: str) -> Any:
     """`get_many`'s statement, built once per process (`Repo._statement`)."""
-    return select(people).where(
-        people.c.id.in_(bindparam("person_ids", type_=Integer, expanding=True))
-    )
+    return select(people).where(one_of(people.c.id, "person_ids", dialect))
 
 
 class SqlPersonRepo(Repo):

@@ -19,7 +19,7 @@ from conversations.domain import (
 from conversations.lifecycles.base import Effect
 from conversations.lifecycles.plan import PlanStage, PlanTransition, lawful
 from storage.models import plan_approvals, plan_item_progress, plan_versions
-from storage.repositories._base import NotFound, Repo, lock_key, rowcount
+from storage.repositories._base import NotFound, Repo, lock_key, one_of, rowcount
 
 
 def items_to_json(items: Sequence[PlanItem]) -> list[dict[str, Any]]:
@@ -378,10 +378,6 @@ class SqlPlanRepo(Repo):
 # Statements built once per process (`Repo._statement`), run with bound parameters.
 
 
-def _ids(name: str) -> Any:
-    return bindparam(name, type_=Integer, expanding=True)
-
-
 def _versions_for_round(_dialect: str) -> Any:
     return (
         select(plan_versions)
@@ -390,12 +386,12 @@ def _versions_for_round(_dialect: str) -> Any:
     )
 
 
-def _versions_in(_dialect: str) -> Any:
+def _versions_in(dialect: str) -> Any:
     return (
         select(plan_versions)
         .where(
-            plan_versions.c.round_id.in_(_ids("round_ids"))
-            & plan_versions.c.employee_id.in_(_ids("employee_ids"))
+            one_of(plan_versions.c.round_id, "round_ids", dialect)
+            & one_of(plan_versions.c.employee_id, "employee_ids", dialect)
         )
         .order_by(plan_versions.c.round_id, plan_versions.c.employee_id, plan_versions.c.number)
     )
@@ -409,12 +405,12 @@ def _item_progress_for_round(_dialect: str) -> Any:
     )
 
 
-def _item_progress_in(_dialect: str) -> Any:
+def _item_progress_in(dialect: str) -> Any:
     return (
         select(plan_item_progress)
         .where(
-            plan_item_progress.c.round_id.in_(_ids("round_ids"))
-            & plan_item_progress.c.employee_id.in_(_ids("employee_ids"))
+            one_of(plan_item_progress.c.round_id, "round_ids", dialect)
+            & one_of(plan_item_progress.c.employee_id, "employee_ids", dialect)
         )
         .order_by(
             plan_item_progress.c.round_id,
@@ -424,10 +420,10 @@ def _item_progress_in(_dialect: str) -> Any:
     )
 
 
-def _approvals(_dialect: str) -> Any:
+def _approvals(dialect: str) -> Any:
     return (
         select(plan_approvals)
-        .where(plan_approvals.c.version_id.in_(_ids("version_ids")))
+        .where(one_of(plan_approvals.c.version_id, "version_ids", dialect))
         .order_by(plan_approvals.c.at, plan_approvals.c.id)
     )
 

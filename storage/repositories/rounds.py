@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import Phase, Round, Team
 from conversations.lifecycles.round import RoundTransition, lawful
 from storage.models import TeamRole, round_people, rounds, team_people, teams
-from storage.repositories._base import NotFound, Repo, rowcount
+from storage.repositories._base import NotFound, Repo, one_of, rowcount
 
 
 def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[int] = ()) -> Round:
@@ -113,9 +114,9 @@ def _newest_first(stmt: Any) -> Any:
     return stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
 
 
-def _with_members(_dialect: str) -> Any:
+def _with_members(dialect: str) -> Any:
     taking_part = select(round_people.c.round_id).where(
-        round_people.c.person_id.in_(bindparam("person_ids", type_=Integer, expanding=True))
+        one_of(round_people.c.person_id, "person_ids", dialect)
         & (round_people.c.role == TeamRole.MEMBER.value)
     )
     return _newest_first(select_with_people().where(rounds.c.id.in_(taking_part)))
@@ -141,6 +142,14 @@ def _linked_with_teams(role: TeamRole) -> Any:
 
 
 class SqlRoundRepo(Repo):
+    """One per transaction: each person's rounds as an employee, once read by `with_members`,
+    are kept until this repository writes (the status view asks twice: for the last plans of
+    the round's members and for the coverage of the leader's teams)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._as_member: dict[int, list[Round]] = {}
+
     async def create(
         self,
         *,
@@ -160,6 +169,7 @@ class SqlRoundRepo(Repo):
         member_ids: Sequence[int] = (),
     ) -> Round:
         """A new round starts in the prep phase, with its own leaders and members."""
+        self._as_member.clear()
         row = (
             await self._session.execute(
                 insert(rounds)
@@ -209,16 +219,17 @@ class SqlRoundRepo(Repo):
         """Each person's rounds as an employee, newest first, in one statement (each round
         once, not once per person): for overviews of a team, not a query per member."""
         wanted = set(person_ids)
-        if not wanted:
-            return {}
-        stmt = self._statement("with_members", build=_with_members)
-        rows = await self._session.execute(stmt, {"person_ids": sorted(wanted)})
-        found: dict[int, list[Round]] = {}
-        for round_ in await self._with_people(list(rows)):
-            for person_id in round_.member_ids:
-                if person_id in wanted:
-                    found.setdefault(person_id, []).append(round_)
-        return found
+        missing = sorted(wanted - self._as_member.keys())
+        if missing:
+            stmt = self._statement("with_members", build=_with_members)
+            rows = await self._session.execute(stmt, {"person_ids": missing})
+            fresh: dict[int, list[Round]] = {person_id: [] for person_id in missing}
+            for round_ in await self._with_people(list(rows)):
+                for person_id in round_.member_ids:
+                    if person_id in fresh:
+                        fresh[person_id].append(round_)
+            self._as_member.update(fresh)
+        return {p: list(self._as_member[p]) for p in sorted(wanted) if self._as_member[p]}
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
         stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
@@ -278,6 +289,7 @@ class SqlRoundRepo(Repo):
         (a concurrent close is not overwritten). Unknown round: `NotFound`."""
         if not lawful(transition):
             raise ValueError(f"not a round transition: {transition}")
+        self._as_member.clear()
         result = await self._session.execute(
             update(rounds)
             .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))
@@ -308,6 +320,7 @@ class SqlRoundRepo(Repo):
 
     async def delete(self, *, round_id: int) -> bool:
         """Every table that belongs to a round refers to it ON DELETE CASCADE."""
+        self._as_member.clear()
         result = await self._session.execute(sa_delete(rounds).where(rounds.c.id == round_id))
         return rowcount(result) > 0
 
@@ -319,6 +332,7 @@ class SqlRoundRepo(Repo):
         await self._update(round_id, kerneopgave=kerneopgave, udviklingsmaal=udviklingsmaal)
 
     async def _update(self, round_id: int, **values: Any) -> None:
+        self._as_member.clear()
         result = await self._session.execute(
             update(rounds).where(rounds.c.id == round_id).values(**values)
         )
