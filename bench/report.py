@@ -48,12 +48,13 @@ def main() -> None:
     doc = _load("scale")
     if doc:
         print(f"### The leader's status view\n\n{_head(doc)}\n")
-        print("| organisation | seeded in | statements per view | p50 ms | p99 ms |")
-        print("|---|---|---|---|---|")
+        print("| organisation | seeded in | statements per view | p50 ms | p99 ms | CPU ms/view |")
+        print("|---|---|---|---|---|---|")
         for label, r in (("baseline", doc["baseline"]), ("ours", doc["ours"])):
             print(
                 f"| {r['employees']} employees ({label}) | {r['seed_seconds']:.0f} s | "
-                f"{r['statements_per_view_max']} | {fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} |"
+                f"{r['statements_per_view_max']} | {fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} | "
+                f"{fmt(r.get('cpu_ms_per_view', float('nan')))} |"
             )
         print()
     doc = _load("memory")

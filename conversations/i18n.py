@@ -6,7 +6,7 @@ every key, so a missing English string shows Danish rather than a key name.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -16,8 +16,10 @@ SUPPORTED = ("da", "en")
 DEFAULT = "da"
 
 
+@lru_cache(maxsize=256)
 def language(locale: str | None) -> str:
-    """Map a platform locale (`da-DK`, `en-US`, `en`) to a supported language."""
+    """Map a platform locale (`da-DK`, `en-US`, `en`) to a supported language (remembered:
+    every text a person reads asks again, and there are few locales)."""
     if not locale:
         return DEFAULT
     lang = locale.replace("_", "-").split("-")[0].lower()
@@ -45,33 +47,41 @@ def format_number(locale: str | None, value: int | float) -> str:
     return str(format_decimal(value, locale=_BABEL_LOCALES[language(locale)]))
 
 
+@cache
+def _texts(lang: str) -> dict[str, str]:
+    """The language's catalog over Danish (the fallback for every key): one lookup per text."""
+    return {**catalog(DEFAULT), **catalog(lang)}
+
+
 def t(locale: str | None, key: str, /, **values: Any) -> str:
     """The text for `key` in the person's language, with `{placeholders}` filled in.
 
     Numbers are formatted for the language ("20.000 tegn"), so no flow formats them by hand.
     """
     lang = language(locale)
-    text = catalog(lang).get(key)
-    if text is None:
-        text = catalog(DEFAULT)[key]
+    text = _texts(lang)[key]
     if not values:
         return text
     shown = {
-        name: format_number(lang, value)
-        if isinstance(value, int | float) and not isinstance(value, bool)
-        else value
+        name: value
+        if type(value) is str  # most values: a name, a date, the command prefix
+        or not isinstance(value, _NUMBERS)
+        or isinstance(value, bool)
+        else format_number(lang, value)
         for name, value in values.items()
     }
     return text.format(**shown)
 
 
+_NUMBERS = (int, float)
+
+
 def format_date(locale: str | None, value: Any) -> str:
     """A date as people write it: 24.12.2026 in Danish, 24 Dec 2026 in English."""
+    if language(locale) == "da":
+        return f"{value.day}.{value.month}.{value.year}"
     from babel.dates import format_date as babel_format_date
 
-    lang = language(locale)
-    if lang == "da":
-        return f"{value.day}.{value.month}.{value.year}"
     return str(babel_format_date(value, format="medium", locale="en_GB"))
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conversations.domain import (
     Booking,
@@ -514,22 +514,69 @@ async def read_last_plans(
     view): each is checked and audited as its own read, the audit rows in one statement, and
     the plans read in a few statements, not a few per employee. Any refusal refuses all."""
     ids = list(dict.fromkeys(employee_ids))
+    await access.tx.audit.record_many(
+        entries=await _last_plans_checked(access, round_=round_, round_id=round_id, ids=ids)
+    )
+    return await _last_plans(access, round_=round_, ids=ids)
+
+
+async def read_round_status(
+    access: Access, *, round_: Round | None, round_id: int, employee_ids: Sequence[int]
+) -> dict[int, LastPlan]:
+    """The leader's status view: `read_round(kind=ROUND_STATUS)` and then `read_last_plans`
+    for the round's employees, each checked and audited as those are (a refusal of either
+    refuses the view), the audit rows in one statement rather than two."""
+    kind = Read.ROUND_STATUS
+    held = access.roles(round_, None)
+    if not may_read(kind, held):
+        await _audit(access, f"{kind.value}_denied", round_id, None, None)
+        raise Denied("error.not_allowed")
+    ids = list(dict.fromkeys(employee_ids))
+    status = _entry(access, kind.value, round_id, None)
+    await access.tx.audit.record_many(
+        entries=[
+            status,
+            *await _last_plans_checked(
+                access, round_=round_, round_id=round_id, ids=ids, before=(status,)
+            ),
+        ]
+    )
+    return await _last_plans(access, round_=round_, ids=ids)
+
+
+def _entry(access: Access, action: str, round_id: int, employee_id: int | None) -> dict[str, Any]:
+    """An audit row as `_audit` writes it, for `tx.audit.record_many`."""
+    return {
+        "at": access.now,
+        "actor_id": access.actor.id,
+        "action": action,
+        "subject": _subject(round_id, employee_id),
+    }
+
+
+async def _last_plans_checked(
+    access: Access,
+    *,
+    round_: Round | None,
+    round_id: int,
+    ids: Sequence[int],
+    before: Sequence[Mapping[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """The audit rows of reading these employees' last plans; on any refusal, audit it (after
+    `before`, the rows of reads already allowed) and refuse them all."""
     kind = Read.LAST_PLAN
     for employee_id in ids:
         if not may_read(kind, access.roles(round_, employee_id)):
-            await _audit(access, f"{kind.value}_denied", round_id, employee_id, None)
+            denied = _entry(access, f"{kind.value}_denied", round_id, employee_id)
+            await access.tx.audit.record_many(entries=[*before, denied])
             raise Denied("error.not_allowed")
-    await access.tx.audit.record_many(
-        entries=[
-            {
-                "at": access.now,
-                "actor_id": access.actor.id,
-                "action": kind.value,
-                "subject": _subject(round_id, employee_id),
-            }
-            for employee_id in ids
-        ]
-    )
+    return [_entry(access, kind.value, round_id, employee_id) for employee_id in ids]
+
+
+async def _last_plans(
+    access: Access, *, round_: Round | None, ids: Sequence[int]
+) -> dict[int, LastPlan]:
+    """The reads behind `read_last_plans`, once checked and audited."""
     if not ids:
         return {}
     assert round_ is not None

@@ -76,7 +76,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.ports import prep_card_key
-from conversations.templates.model import Step, Template
+from conversations.templates.model import Step, from_snapshot
 from conversations.templates.stored import RoundForm
 
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -511,7 +511,7 @@ def last_plan_blocks(ctx: Ctx, last: policy.LastPlan | None, *, title: str) -> l
     """The items of last round's plan with their follow-up status (both sides see the same)."""
     if last is None:
         return []
-    first = Template.model_validate(last.round.template).plan.fields[0]
+    first = from_snapshot(last.round.template).plan.fields[0]
     blocks: list[Block] = [Heading(title)]
     for item in last.version.items:
         status = item_status(last.progress, item.id)

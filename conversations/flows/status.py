@@ -116,12 +116,13 @@ def _plan_state(plan: PlanVersion | None) -> str:
 
 
 async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Reply:
-    """The round's progress for its leaders (the policy checks and audits the read)."""
-    await policy.read_round(
+    """The round's progress for its leaders (the policy checks and audits the read, and each
+    member's plan from their last round, shown beside them)."""
+    last_plans = await policy.read_round_status(
         policy.access(ctx),
         round_=view.round if view else None,
         round_id=round_id,
-        kind=policy.Read.ROUND_STATUS,
+        employee_ids=view.member_ids if view else (),
     )
     assert view is not None
     rows = await progress(ctx, view)
@@ -138,12 +139,6 @@ async def status_reply(ctx: Ctx, view: RoundView | None, *, round_id: int) -> Re
     bookings = {b.employee_id: b for b in await ctx.tx.bookings.for_round(round_id=view.round.id)}
     plans = await ctx.tx.plans.versions_for_round(round_id=view.round.id)
     progress_by = await ctx.tx.plans.item_progress_for_round(round_id=view.round.id)
-    last_plans = await policy.read_last_plans(
-        policy.access(ctx),
-        round_=view.round,
-        round_id=view.round.id,
-        employee_ids=[person.id for person, _ in rows],
-    )
     for person, session in rows:
         state = state_of(session)
         line = ctx.t(f"status.line.{state.value}", name=person.display_name)

@@ -6,9 +6,11 @@ A round stores `Template.model_dump(mode="json")` as its snapshot and restores i
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -212,3 +214,35 @@ def _require_unique(ids: list[tuple[Loc, str]]) -> None:
         if item in seen:
             raise DuplicateIdError(item=item, path=path, first=seen[item])
         seen[item] = path
+
+
+SNAPSHOTS_PER_NAME = 8
+SNAPSHOT_NAMES = 64
+_SNAPSHOTS: dict[str, list[tuple[Mapping[str, Any], Template]]] = {}
+
+
+def from_snapshot(data: Mapping[str, Any]) -> Template:
+    """`Template.model_validate(data)` for a round's stored snapshot, validated once per
+    process for all equal snapshots.
+
+    Why: every round started from a template stores the same snapshot, and each view of a
+    round (the leader's status, an answer's next question) validated it afresh, ~0.2 ms
+    each; comparing an equal snapshot takes microseconds. The cache keeps its own copy of
+    each snapshot it validated (a caller may change its dict later), a few per template name
+    (rounds adapted locally differ), for a bounded number of names.
+    """
+    name = data.get("name")
+    if not isinstance(name, str):
+        return Template.model_validate(data)
+    known = _SNAPSHOTS.get(name)
+    for stored, template in known or ():
+        if stored == data:
+            return template
+    template = Template.model_validate(data)  # an invalid snapshot raises: nothing is kept
+    if known is None:
+        if len(_SNAPSHOTS) >= SNAPSHOT_NAMES:
+            _SNAPSHOTS.clear()
+        known = _SNAPSHOTS[name] = []
+    known.insert(0, (copy.deepcopy(data), template))
+    del known[SNAPSHOTS_PER_NAME:]
+    return template

@@ -6,15 +6,23 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ARRAY, Table, any_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.ports import NotFound
 
-__all__ = ["NotFound", "Repo", "lock_key", "rowcount", "unique"]  # NotFound: the port's own
+__all__ = [
+    "NotFound",
+    "Repo",
+    "lock_key",
+    "one_of",
+    "rowcount",
+    "unique",
+]  # NotFound: the port's own
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
-"""Statements built once per process, by (dialect, name, shape): see `Repo._statement`."""
+"""Statements built once per process, by (dialect, repository, name, shape): see
+`Repo._statement`."""
 
 
 class Repo:
@@ -35,9 +43,10 @@ class Repo:
         running it: SQLAlchemy constructs each clause, its column collections and its cache
         key anew. A statement object used again keeps its (memoized) cache key, so its
         compiled form is found in the engine's cache at once. The values go in as
-        `bindparam`s, never into the cached statement.
+        `bindparam`s, never into the cached statement. The key is the repository's own
+        (two repositories may both have a "for_round").
         """
-        full = (self._dialect, *key)
+        full = (self._dialect, type(self).__name__, *key)
         found = _STATEMENTS.get(full)
         if found is None:
             found = _STATEMENTS[full] = build(full[0])
@@ -63,6 +72,20 @@ def insert_for(dialect: str, table: Table) -> Any:
 
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+def one_of(column: Any, name: str, dialect: str) -> Any:
+    """`column IN (:name)` for a statement built once (`Repo._statement`); the list of values
+    is bound at execution.
+
+    PostgreSQL: `column = ANY(:name)`, one array parameter, so the SQL is the same for any
+    number of values (one prepared statement); SQLAlchemy's expanding `IN` would rewrite the
+    compiled SQL on every execution, which cost more CPU than the rest of running it.
+    SQLite has no arrays: an expanding `IN` there.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, type_=column.type, expanding=True))
 
 
 def rowcount(result: Any) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from conversations.domain import Booking
 from storage.models import bookings
@@ -22,6 +22,15 @@ def to_booking(row: Any) -> Booking:
         sequence=row.sequence,
         updated_at=row.updated_at,
         place=row.place or "",
+    )
+
+
+def _for_round(_dialect: str) -> Any:
+    """`for_round`'s statement, built once per process (`Repo._statement`)."""
+    return (
+        select(bookings)
+        .where(bookings.c.round_id == bindparam("round_id", type_=Integer))
+        .order_by(bookings.c.starts_at, bookings.c.employee_id)
     )
 
 
@@ -77,9 +86,6 @@ class SqlBookingRepo(Repo):
 
     async def for_round(self, *, round_id: int) -> list[Booking]:
         """By start time (the leader's calendar order), then employee id."""
-        rows = await self._session.execute(
-            select(bookings)
-            .where(bookings.c.round_id == round_id)
-            .order_by(bookings.c.starts_at, bookings.c.employee_id)
-        )
+        stmt = self._statement("for_round", build=_for_round)
+        rows = await self._session.execute(stmt, {"round_id": round_id})
         return [to_booking(row) for row in rows]

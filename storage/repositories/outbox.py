@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 
 from conversations.domain import Reminder, ReminderState
 from conversations.lifecycles.reminder import ReminderAction, sources, target
@@ -40,6 +40,15 @@ def to_reminder(row: Any) -> Reminder:
         sent_at=row.sent_at,
         lease_until=row.lease_until,
         worker=row.worker,
+    )
+
+
+def _for_round(_dialect: str) -> Any:
+    """`for_round`'s statement, built once per process (`Repo._statement`)."""
+    return (
+        select(reminders)
+        .where(reminders.c.round_id == bindparam("round_id", type_=Integer))
+        .order_by(reminders.c.due_at, reminders.c.id)
     )
 
 
@@ -302,11 +311,8 @@ class SqlOutboxRepo(Repo):
 
     async def for_round(self, *, round_id: int) -> list[Reminder]:
         """Every reminder of a round, by due time."""
-        rows = await self._session.execute(
-            select(reminders)
-            .where(reminders.c.round_id == round_id)
-            .order_by(reminders.c.due_at, reminders.c.id)
-        )
+        stmt = self._statement("for_round", build=_for_round)
+        rows = await self._session.execute(stmt, {"round_id": round_id})
         return [to_reminder(row) for row in rows]
 
     async def get(self, *, key: str) -> Reminder | None:

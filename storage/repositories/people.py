@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from conversations.domain import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Person
 from storage.models import people
-from storage.repositories._base import NotFound, Repo, rowcount
+from storage.repositories._base import NotFound, Repo, one_of, rowcount
 
 
 def to_person(row: Any) -> Person:
@@ -23,6 +23,11 @@ def to_person(row: Any) -> Person:
         is_admin=row.is_admin,
         can_lead=row.can_lead,
     )
+
+
+def _get_many(dialect: str) -> Any:
+    """`get_many`'s statement, built once per process (`Repo._statement`)."""
+    return select(people).where(one_of(people.c.id, "person_ids", dialect))
 
 
 class SqlPersonRepo(Repo):
@@ -94,7 +99,8 @@ class SqlPersonRepo(Repo):
         """In the order of `person_ids`; unknown ids are left out."""
         if not person_ids:
             return []
-        rows = await self._session.execute(select(people).where(people.c.id.in_(set(person_ids))))
+        stmt = self._statement("get_many", build=_get_many)
+        rows = await self._session.execute(stmt, {"person_ids": sorted(set(person_ids))})
         by_id = {row.id: to_person(row) for row in rows}
         return [by_id[pid] for pid in person_ids if pid in by_id]
 

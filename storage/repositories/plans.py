@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 
 from conversations.domain import (
     Approval,
@@ -19,7 +19,7 @@ from conversations.domain import (
 from conversations.lifecycles.base import Effect
 from conversations.lifecycles.plan import PlanStage, PlanTransition, lawful
 from storage.models import plan_approvals, plan_item_progress, plan_versions
-from storage.repositories._base import NotFound, Repo, lock_key, rowcount
+from storage.repositories._base import NotFound, Repo, lock_key, one_of, rowcount
 
 
 def items_to_json(items: Sequence[PlanItem]) -> list[dict[str, Any]]:
@@ -243,13 +243,8 @@ class SqlPlanRepo(Repo):
     async def versions_for_round(self, *, round_id: int) -> dict[int, list[PlanVersion]]:
         """Every employee's versions in a round, oldest first, in two statements (for
         overviews: not a query per member)."""
-        rows = (
-            await self._session.execute(
-                select(plan_versions)
-                .where(plan_versions.c.round_id == round_id)
-                .order_by(plan_versions.c.employee_id, plan_versions.c.number)
-            )
-        ).all()
+        stmt = self._statement("versions_for_round", build=_versions_for_round)
+        rows = (await self._session.execute(stmt, {"round_id": round_id})).all()
         found: dict[int, list[PlanVersion]] = {}
         for version in await self._with_approvals(rows):
             found.setdefault(version.employee_id, []).append(version)
@@ -262,18 +257,9 @@ class SqlPlanRepo(Repo):
         statements. Every pair of a given round and employee is looked up."""
         if not round_ids or not employee_ids:
             return {}
-        rows = (
-            await self._session.execute(
-                select(plan_versions)
-                .where(
-                    plan_versions.c.round_id.in_(sorted(set(round_ids)))
-                    & plan_versions.c.employee_id.in_(sorted(set(employee_ids)))
-                )
-                .order_by(
-                    plan_versions.c.round_id, plan_versions.c.employee_id, plan_versions.c.number
-                )
-            )
-        ).all()
+        stmt = self._statement("versions_in", build=_versions_in)
+        params = {"round_ids": sorted(set(round_ids)), "employee_ids": sorted(set(employee_ids))}
+        rows = (await self._session.execute(stmt, params)).all()
         found: dict[tuple[int, int], list[PlanVersion]] = {}
         for version in await self._with_approvals(rows):
             found.setdefault((version.round_id, version.employee_id), []).append(version)
@@ -286,18 +272,12 @@ class SqlPlanRepo(Repo):
         wanted = set(plans)
         if not wanted:
             return {}
-        rows = await self._session.execute(
-            select(plan_item_progress)
-            .where(
-                plan_item_progress.c.round_id.in_(sorted({r for r, _ in wanted}))
-                & plan_item_progress.c.employee_id.in_(sorted({e for _, e in wanted}))
-            )
-            .order_by(
-                plan_item_progress.c.round_id,
-                plan_item_progress.c.employee_id,
-                plan_item_progress.c.item_id,
-            )
-        )
+        stmt = self._statement("item_progress_in", build=_item_progress_in)
+        params = {
+            "round_ids": sorted({r for r, _ in wanted}),
+            "employee_ids": sorted({e for _, e in wanted}),
+        }
+        rows = await self._session.execute(stmt, params)
         found: dict[tuple[int, int], dict[str, ItemProgress]] = {key: {} for key in wanted}
         for row in rows:
             key = (row.round_id, row.employee_id)
@@ -346,11 +326,8 @@ class SqlPlanRepo(Repo):
 
     async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
         """Every employee's item follow-up in a round, by employee id, in one statement."""
-        rows = await self._session.execute(
-            select(plan_item_progress)
-            .where(plan_item_progress.c.round_id == round_id)
-            .order_by(plan_item_progress.c.employee_id, plan_item_progress.c.item_id)
-        )
+        stmt = self._statement("item_progress_for_round", build=_item_progress_for_round)
+        rows = await self._session.execute(stmt, {"round_id": round_id})
         found: dict[int, dict[str, ItemProgress]] = {}
         for row in rows:
             found.setdefault(row.employee_id, {})[row.item_id] = to_progress(row)
@@ -390,15 +367,65 @@ class SqlPlanRepo(Repo):
         """Versions with their signatures (in the order given, earliest signature first)."""
         if not rows:
             return []
-        found = await self._session.execute(
-            select(plan_approvals)
-            .where(plan_approvals.c.version_id.in_([row.id for row in rows]))
-            .order_by(plan_approvals.c.at, plan_approvals.c.id)
-        )
+        stmt = self._statement("approvals", build=_approvals)
+        found = await self._session.execute(stmt, {"version_ids": [row.id for row in rows]})
         by_version: dict[int, list[Approval]] = {}
         for a in found:
             by_version.setdefault(a.version_id, []).append(Approval(person_id=a.person_id, at=a.at))
         return [to_version(row, by_version.get(row.id, ())) for row in rows]
+
+
+# Statements built once per process (`Repo._statement`), run with bound parameters.
+
+
+def _versions_for_round(_dialect: str) -> Any:
+    return (
+        select(plan_versions)
+        .where(plan_versions.c.round_id == bindparam("round_id", type_=Integer))
+        .order_by(plan_versions.c.employee_id, plan_versions.c.number)
+    )
+
+
+def _versions_in(dialect: str) -> Any:
+    return (
+        select(plan_versions)
+        .where(
+            one_of(plan_versions.c.round_id, "round_ids", dialect)
+            & one_of(plan_versions.c.employee_id, "employee_ids", dialect)
+        )
+        .order_by(plan_versions.c.round_id, plan_versions.c.employee_id, plan_versions.c.number)
+    )
+
+
+def _item_progress_for_round(_dialect: str) -> Any:
+    return (
+        select(plan_item_progress)
+        .where(plan_item_progress.c.round_id == bindparam("round_id", type_=Integer))
+        .order_by(plan_item_progress.c.employee_id, plan_item_progress.c.item_id)
+    )
+
+
+def _item_progress_in(dialect: str) -> Any:
+    return (
+        select(plan_item_progress)
+        .where(
+            one_of(plan_item_progress.c.round_id, "round_ids", dialect)
+            & one_of(plan_item_progress.c.employee_id, "employee_ids", dialect)
+        )
+        .order_by(
+            plan_item_progress.c.round_id,
+            plan_item_progress.c.employee_id,
+            plan_item_progress.c.item_id,
+        )
+    )
+
+
+def _approvals(dialect: str) -> Any:
+    return (
+        select(plan_approvals)
+        .where(one_of(plan_approvals.c.version_id, "version_ids", dialect))
+        .order_by(plan_approvals.c.at, plan_approvals.c.id)
+    )
 
 
 def _plan(round_id: int, employee_id: int) -> Any:

@@ -243,11 +243,8 @@ class SqlPrepRepo(Repo):
 
     async def sessions(self, *, round_id: int) -> list[PrepSession]:
         """Every session of the round, by person id (stable for overviews)."""
-        rows = await self._session.execute(
-            select(prep_sessions)
-            .where(prep_sessions.c.round_id == round_id)
-            .order_by(prep_sessions.c.person_id)
-        )
+        stmt = self._statement("sessions", build=_sessions)
+        rows = await self._session.execute(stmt, {"round_id": round_id})
         return [to_session(row) for row in rows]
 
     async def answers(self, *, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
@@ -292,6 +289,14 @@ class SqlPrepRepo(Repo):
         if known is not None:
             known[question_id] = saved
         return saved
+
+
+def _sessions(_dialect: str) -> Any:
+    return (
+        select(prep_sessions)
+        .where(prep_sessions.c.round_id == _param(prep_sessions.c.round_id))
+        .order_by(prep_sessions.c.person_id)
+    )
 
 
 def _param(column: Any) -> Any:

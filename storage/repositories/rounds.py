@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import Phase, Round, Team
 from conversations.lifecycles.round import RoundTransition, lawful
 from storage.models import TeamRole, round_people, rounds, team_people, teams
-from storage.repositories._base import NotFound, Repo, rowcount
+from storage.repositories._base import NotFound, Repo, one_of, rowcount
 
 
 def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[int] = ()) -> Round:
@@ -102,7 +103,53 @@ def round_and_team(row: Any) -> tuple[Round, Team]:
     return round_, team
 
 
+# Statements built once per process (`Repo._statement`), run with bound parameters.
+
+
+def _get(_dialect: str) -> Any:
+    return select_with_people().where(rounds.c.id == bindparam("round_id", type_=Integer))
+
+
+def _newest_first(stmt: Any) -> Any:
+    return stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
+
+
+def _with_members(dialect: str) -> Any:
+    taking_part = select(round_people.c.round_id).where(
+        one_of(round_people.c.person_id, "person_ids", dialect)
+        & (round_people.c.role == TeamRole.MEMBER.value)
+    )
+    return _newest_first(select_with_people().where(rounds.c.id.in_(taking_part)))
+
+
+def _linked(role: TeamRole) -> Any:
+    return _newest_first(
+        select_with_people()
+        .join(round_people, round_people.c.round_id == rounds.c.id)
+        .where(
+            (round_people.c.person_id == bindparam("person_id", type_=Integer))
+            & (round_people.c.role == role.value)
+        )
+    )
+
+
+def _linked_with_teams(role: TeamRole) -> Any:
+    taking_part = select(round_people.c.round_id).where(
+        (round_people.c.person_id == bindparam("person_id", type_=Integer))
+        & (round_people.c.role == role.value)
+    )
+    return _newest_first(select_with_team().where(rounds.c.id.in_(taking_part)))
+
+
 class SqlRoundRepo(Repo):
+    """One per transaction: each person's rounds as an employee, once read by `with_members`,
+    are kept until this repository writes (the status view asks twice: for the last plans of
+    the round's members and for the coverage of the leader's teams)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._as_member: dict[int, list[Round]] = {}
+
     async def create(
         self,
         *,
@@ -122,6 +169,7 @@ class SqlRoundRepo(Repo):
         member_ids: Sequence[int] = (),
     ) -> Round:
         """A new round starts in the prep phase, with its own leaders and members."""
+        self._as_member.clear()
         row = (
             await self._session.execute(
                 insert(rounds)
@@ -157,8 +205,8 @@ class SqlRoundRepo(Repo):
         )
 
     async def get(self, *, round_id: int) -> Round | None:
-        stmt = select_with_people().where(rounds.c.id == round_id)
-        row = (await self._session.execute(stmt)).one_or_none()
+        stmt = self._statement("get", build=_get)
+        row = (await self._session.execute(stmt, {"round_id": round_id})).one_or_none()
         return None if row is None else (await self._with_people([row]))[0]
 
     async def led_by(self, *, person_id: int) -> list[Round]:
@@ -171,47 +219,33 @@ class SqlRoundRepo(Repo):
         """Each person's rounds as an employee, newest first, in one statement (each round
         once, not once per person): for overviews of a team, not a query per member."""
         wanted = set(person_ids)
-        if not wanted:
-            return {}
-        taking_part = select(round_people.c.round_id).where(
-            round_people.c.person_id.in_(sorted(wanted))
-            & (round_people.c.role == TeamRole.MEMBER.value)
-        )
-        stmt = (
-            select_with_people()
-            .where(rounds.c.id.in_(taking_part))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
-        found: dict[int, list[Round]] = {}
-        for round_ in await self._with_people(list(await self._session.execute(stmt))):
-            for person_id in round_.member_ids:
-                if person_id in wanted:
-                    found.setdefault(person_id, []).append(round_)
-        return found
+        missing = sorted(wanted - self._as_member.keys())
+        if missing:
+            stmt = self._statement("with_members", build=_with_members)
+            rows = await self._session.execute(stmt, {"person_ids": missing})
+            fresh: dict[int, list[Round]] = {person_id: [] for person_id in missing}
+            for round_ in await self._with_people(list(rows)):
+                for person_id in round_.member_ids:
+                    if person_id in fresh:
+                        fresh[person_id].append(round_)
+            self._as_member.update(fresh)
+        return {p: list(self._as_member[p]) for p in sorted(wanted) if self._as_member[p]}
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
-        stmt = (
-            select_with_people()
-            .join(round_people, round_people.c.round_id == rounds.c.id)
-            .where((round_people.c.person_id == person_id) & (round_people.c.role == role.value))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
-        return await self._with_people(list(await self._session.execute(stmt)))
+        stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
+        rows = await self._session.execute(stmt, {"person_id": person_id})
+        return await self._with_people(list(rows))
 
     async def linked_with_teams(
         self, *, person_id: int, as_leader: bool
     ) -> list[tuple[Round, Team]]:
         """`led_by` (or `with_member`) with each round's team, in one statement."""
         role = TeamRole.LEADER if as_leader else TeamRole.MEMBER
-        taking_part = select(round_people.c.round_id).where(
-            (round_people.c.person_id == person_id) & (round_people.c.role == role.value)
+        stmt = self._statement(
+            "linked_with_teams", role.value, build=lambda _: _linked_with_teams(role)
         )
-        stmt = (
-            select_with_team()
-            .where(rounds.c.id.in_(taking_part))
-            .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        )
-        return [round_and_team(row) for row in await self._session.execute(stmt)]
+        rows = await self._session.execute(stmt, {"person_id": person_id})
+        return [round_and_team(row) for row in rows]
 
     async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
         """Rounds from `select_with_people()` rows: their leaders and members came in the same
@@ -255,6 +289,7 @@ class SqlRoundRepo(Repo):
         (a concurrent close is not overwritten). Unknown round: `NotFound`."""
         if not lawful(transition):
             raise ValueError(f"not a round transition: {transition}")
+        self._as_member.clear()
         result = await self._session.execute(
             update(rounds)
             .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))
@@ -285,6 +320,7 @@ class SqlRoundRepo(Repo):
 
     async def delete(self, *, round_id: int) -> bool:
         """Every table that belongs to a round refers to it ON DELETE CASCADE."""
+        self._as_member.clear()
         result = await self._session.execute(sa_delete(rounds).where(rounds.c.id == round_id))
         return rowcount(result) > 0
 
@@ -296,6 +332,7 @@ class SqlRoundRepo(Repo):
         await self._update(round_id, kerneopgave=kerneopgave, udviklingsmaal=udviklingsmaal)
 
     async def _update(self, round_id: int, **values: Any) -> None:
+        self._as_member.clear()
         result = await self._session.execute(
             update(rounds).where(rounds.c.id == round_id).values(**values)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, insert, select, update
 
 from conversations.domain import Team
 from storage.models import TeamRole, team_people, teams
@@ -79,10 +79,8 @@ class SqlTeamRepo(Repo):
 
     async def _teams_linked(self, role: TeamRole, *, person_id: int) -> list[Team]:
         """Teams where the person has `role`, oldest team first (one statement)."""
-        linked = select(team_people.c.team_id).where(
-            (team_people.c.person_id == person_id) & (team_people.c.role == role.value)
-        )
-        return await self._load_where(teams.c.id.in_(linked))
+        stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
+        return _teams(await self._session.execute(stmt, {"person_id": person_id}))
 
     async def _replace(self, role: TeamRole, *, team_id: int, person_ids: Sequence[int]) -> None:
         await self._session.execute(
@@ -113,30 +111,48 @@ class SqlTeamRepo(Repo):
 
     async def _load_where(self, condition: Any) -> list[Team]:
         """The teams `condition` picks, by id, with their people, in 1 statement."""
-        rows = await self._session.execute(
-            select(teams, team_people.c.person_id, team_people.c.role)
-            .outerjoin(team_people, team_people.c.team_id == teams.c.id)
-            .where(condition)
-            .order_by(teams.c.id, team_people.c.position)
+        return _teams(await self._session.execute(_with_people().where(condition)))
+
+
+def _with_people() -> Any:
+    """Teams with their people (an outer join: a team row is small, repeating it per person
+    costs little), by team id and position; `_teams` reads the rows."""
+    return (
+        select(teams, team_people.c.person_id, team_people.c.role)
+        .outerjoin(team_people, team_people.c.team_id == teams.c.id)
+        .order_by(teams.c.id, team_people.c.position)
+    )
+
+
+def _linked(role: TeamRole) -> Any:
+    """Teams where a person (`:person_id`) has `role`: built once per process."""
+    linked = select(team_people.c.team_id).where(
+        (team_people.c.person_id == bindparam("person_id", type_=Integer))
+        & (team_people.c.role == role.value)
+    )
+    return _with_people().where(teams.c.id.in_(linked))
+
+
+def _teams(rows: Any) -> list[Team]:
+    """Teams from `_with_people` rows, in team id order."""
+    found: dict[int, Any] = {}
+    ids: dict[tuple[int, str], list[int]] = {}
+    for row in rows:
+        found.setdefault(row.id, row)
+        if row.person_id is not None:
+            ids.setdefault((row.id, row.role), []).append(row.person_id)
+    by_id = {
+        row.id: Team(
+            id=row.id,
+            workspace_id=row.workspace_id,
+            name=row.name,
+            channel_id=row.channel_id,
+            leader_ids=tuple(ids.get((row.id, TeamRole.LEADER.value), ())),
+            member_ids=tuple(ids.get((row.id, TeamRole.MEMBER.value), ())),
         )
-        found: dict[int, Any] = {}
-        ids: dict[tuple[int, str], list[int]] = {}
-        for row in rows:
-            found.setdefault(row.id, row)
-            if row.person_id is not None:
-                ids.setdefault((row.id, row.role), []).append(row.person_id)
-        by_id = {
-            row.id: Team(
-                id=row.id,
-                workspace_id=row.workspace_id,
-                name=row.name,
-                channel_id=row.channel_id,
-                leader_ids=tuple(ids.get((row.id, TeamRole.LEADER.value), ())),
-                member_ids=tuple(ids.get((row.id, TeamRole.MEMBER.value), ())),
-            )
-            for row in found.values()
-        }
-        return list(by_id.values())
+        for row in found.values()
+    }
+    return list(by_id.values())
 
 
 def _require_leaders(leader_ids: Sequence[int]) -> None:

@@ -317,6 +317,37 @@ async def test_the_last_plans_of_a_round_are_read_at_once_and_audited_per_member
     assert [a for a, _, _ in new] == [f"{Read.LAST_PLAN.value}_denied"]
 
 
+async def test_the_status_view_reads_the_round_and_the_last_plans_audited_as_each_read(
+    world: World,
+) -> None:
+    """`read_round_status`: the rows `read_round` and `read_last_plans` would write, in one
+    statement; a refused round is audited as `read_round` audits it."""
+    r1 = world.r1
+    members = list(r1.member_ids)
+    leader = world.people["leader"].id
+    before = await _audit(world)
+    async with world.store.transaction() as tx:
+        found = await policy.read_round_status(
+            _access(world, tx, "leader"), round_=r1, round_id=r1.id, employee_ids=members
+        )
+    assert found == {}  # no earlier round
+    new = [row for row in await _audit(world) if row not in before]
+    assert sorted(new) == sorted(
+        [(Read.ROUND_STATUS.value, f"round:{r1.id}", leader)]
+        + [(Read.LAST_PLAN.value, f"round:{r1.id}:person:{m}", leader) for m in members]
+    )
+    for who in [w for w in WHO if Read.ROUND_STATUS not in READS[w]]:
+        before = await _audit(world)
+        async with world.store.transaction() as tx:
+            with pytest.raises(policy.Denied):
+                await policy.read_round_status(
+                    _access(world, tx, who), round_=r1, round_id=r1.id, employee_ids=members
+                )
+        new = [row for row in await _audit(world) if row not in before]
+        denied = f"{Read.ROUND_STATUS.value}_denied"
+        assert new == [(denied, f"round:{r1.id}", world.people[who].id)], who
+
+
 async def test_the_leaders_booking_material_carries_shared_prep_and_own_notes_only(
     world: World,
 ) -> None:
