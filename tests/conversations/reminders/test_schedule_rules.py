@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,7 +115,7 @@ def test_danish_holidays_are_the_packages_own(year: int, language: str | None) -
     (Store bededag until 2023 included)."""
     import holidays
 
-    kwargs = {} if language is None else {"language": language}
+    kwargs: dict[str, Any] = {} if language is None else {"language": language}
     assert dict(danish_holidays(year=year, language=language)) == dict(
         holidays.country_holidays("DK", years=year, **kwargs)
     )
