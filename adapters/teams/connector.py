@@ -18,7 +18,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -49,8 +51,11 @@ T = TypeVar("T")
 Target = Literal["person", "channel", "lookup"]
 MEMBERS_PAGE_SIZE = 500
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+RETIRED_CLIENT_GRACE = 40.0
+"""Seconds a client replaced by a renewed token stays open: requests begun on it end by then."""
 
 
+@lru_cache(maxsize=64)  # asked before every request in the local mode; a handful of URLs
 def is_loopback_url(url: str | None) -> bool:
     """True for http(s) URLs on 127.0.0.0/8, ::1 or `localhost`."""
     if not url:
@@ -72,6 +77,8 @@ class ConnectorFactory(ChannelServiceClientFactoryBase):
 
     def __init__(self, *, credentials: ClientCredentials | None) -> None:
         self.credentials = credentials  # None: unauthenticated local mode
+        self._kept: dict[str, tuple[str, TeamsConnectorClient]] = {}
+        self._retired: list[tuple[float, TeamsConnectorClient]] = []
 
     async def create_connector_client(
         self,
@@ -86,30 +93,70 @@ class ConnectorFactory(ChannelServiceClientFactoryBase):
 
     async def client(self, *, service_url: str) -> TeamsConnectorClient:
         """A connector for `service_url` (the caller closes it)."""
+        token = await self._token(service_url=service_url)
+        return _new_client(service_url=service_url, token=token)
+
+    async def kept_client(self, *, service_url: str) -> TeamsConnectorClient:
+        """A connector for `service_url` that stays open for the next request (never close it).
+
+        A new client per request costs a new HTTP session, connection and TLS handshake, and
+        the SDK's client setup (it reads package metadata each time): milliseconds of CPU
+        per message, in a fan-out of hundreds. One is kept per service URL and token; when
+        the token is renewed the old client is closed once requests begun on it are done
+        (after the HTTP timeout), and all of them at `close`.
+        """
+        token = await self._token(service_url=service_url)
+        kept = self._kept.get(service_url)
+        if kept is not None and kept[0] == token and not kept[1].client.closed:
+            return kept[1]
+        client = _new_client(service_url=service_url, token=token)
+        self._kept[service_url] = (token, client)
+        now = time.monotonic()
+        if kept is not None:
+            self._retired.append((now, kept[1]))
+        still: list[tuple[float, TeamsConnectorClient]] = []
+        for retired_at, old in self._retired:
+            if now - retired_at > RETIRED_CLIENT_GRACE:
+                await old.close()
+            else:
+                still.append((retired_at, old))
+        self._retired = still
+        return client
+
+    async def close(self, app: object = None) -> None:
+        """Close the kept clients (at shutdown; `app`: aiohttp's cleanup hook passes it)."""
+        kept, self._kept = self._kept, {}
+        retired, self._retired = self._retired, []
+        for client in [c for _, c in kept.values()] + [c for _, c in retired]:
+            await client.close()
+
+    async def _token(self, *, service_url: str) -> str:
         if self.credentials is None:
             if not is_loopback_url(service_url):
                 raise DeliveryError(
                     "forbidden",
                     detail="unauthenticated mode only calls a loopback service URL",
                 )
-            token = ""
-        else:
-            try:
-                token = await self.credentials.token()
-            except (aiohttp.ClientError, TimeoutError, PermissionError) as error:
-                raise DeliveryError(
-                    "unavailable", detail=f"no access token: {type(error).__name__}"
-                ) from None
-        if not service_url.endswith("/"):
-            service_url += "/"
-        session = aiohttp.ClientSession(base_url=service_url, timeout=HTTP_TIMEOUT)
-        return TeamsConnectorClient(endpoint=service_url, token=token, session=session)
+            return ""
+        try:
+            return await self.credentials.token()
+        except (aiohttp.ClientError, TimeoutError, PermissionError) as error:
+            raise DeliveryError(
+                "unavailable", detail=f"no access token: {type(error).__name__}"
+            ) from None
 
     async def create_user_token_client(
         self, context: Any, claims_identity: ClaimsIdentity, use_anonymous: bool = False
     ) -> UserTokenClient:
         # MUS-bot uses no OAuth sign-in; the SDK's turn still wants a client to close.
         return _NoUserTokens()
+
+
+def _new_client(*, service_url: str, token: str) -> TeamsConnectorClient:
+    if not service_url.endswith("/"):
+        service_url += "/"
+    session = aiohttp.ClientSession(base_url=service_url, timeout=HTTP_TIMEOUT)
+    return TeamsConnectorClient(endpoint=service_url, token=token, session=session)
 
 
 class _NoUserTokens(UserTokenClient):
@@ -154,12 +201,8 @@ class Connector:
     async def with_client(
         self, *, service_url: str, fn: Callable[[TeamsConnectorClient], Awaitable[T]]
     ) -> T:
-        """Run `fn` with a connector for `service_url`, closed afterwards."""
-        client = await self.factory.client(service_url=service_url)
-        try:
-            return await fn(client)
-        finally:
-            await client.close()
+        """Run `fn` with the connector kept for `service_url` (`ConnectorFactory.kept_client`)."""
+        return await fn(await self.factory.kept_client(service_url=service_url))
 
     async def call(
         self,

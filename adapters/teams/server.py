@@ -340,6 +340,7 @@ def add_teams_routes(
             ALLOWED_TENANTS_ENV,
         )
     factory = ConnectorFactory(credentials=credentials)
+    app.on_cleanup.append(factory.close)  # the connectors it keeps open
     adapter = create_adapter(factory=factory)
     port = TeamsPort(
         refs=refs, factory=factory, limiter=limiter, action_style=action_style, files=files

@@ -61,6 +61,7 @@ from conversations.messages import (
 from conversations.parsing import ParseError, parse_datetime
 from conversations.ports import prep_card_key
 from conversations.reminders import schedule_booking_reminders
+from conversations.schedule import danish_holidays
 
 DURATIONS = ("30", "45", "60", "90")
 PLACE_LIMIT = 500
@@ -220,11 +221,7 @@ def _warning(ctx: Ctx, view: RoundView, starts_at: datetime) -> str | None:
                 end=i18n.format_date(ctx.locale, round_.conversations_to),
             )
         )
-    import holidays  # on first use, not at start (memory)
-
-    names = holidays.country_holidays(
-        "DK", years=day.year, language="da" if ctx.locale == "da" else "en_US"
-    )
+    names = danish_holidays(year=day.year, language="da" if ctx.locale == "da" else "en_US")
     if day in names:
         problems.append(ctx.t("booking.warning.holiday", holiday=names[day]))
     elif day.weekday() >= 5:

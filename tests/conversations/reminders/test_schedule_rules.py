@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from conversations.schedule import (
     WorkingHours,
+    danish_holidays,
     is_holiday,
     morning_of,
     next_allowed,
@@ -16,6 +22,7 @@ from conversations.schedule import (
 )
 
 CPH = ZoneInfo("Europe/Copenhagen")
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def cph(*args: int) -> datetime:
@@ -99,3 +106,35 @@ def test_holidays_and_mornings() -> None:
     assert morning_of(day=date(2026, 12, 26), timezone=None) == cph(2026, 12, 28, 8, 0).astimezone(
         UTC
     )
+
+
+@pytest.mark.parametrize("year", [2023, 2024, 2026])
+@pytest.mark.parametrize("language", [None, "da", "en_US"])
+def test_danish_holidays_are_the_packages_own(year: int, language: str | None) -> None:
+    """Denmark's module loaded on its own names the same days as `holidays.country_holidays`
+    (Store bededag until 2023 included)."""
+    import holidays
+
+    kwargs: dict[str, Any] = {} if language is None else {"language": language}
+    assert dict(danish_holidays(year=year, language=language)) == dict(
+        holidays.country_holidays("DK", years=year, **kwargs)
+    )
+
+
+def test_a_holiday_check_does_not_load_every_country() -> None:
+    """~0.2 s and ~8 MB for the first reminder of a process, otherwise (see `_denmark`)."""
+    probe = (
+        "import sys; from datetime import date; from conversations.schedule import is_holiday;"
+        " assert is_holiday(date(2026, 12, 25)) and not is_holiday(date(2026, 12, 2));"
+        " print('holidays.countries' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
