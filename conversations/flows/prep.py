@@ -176,7 +176,11 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     if origin == "review":
         return await _goto(ctx, view, session, len(steps), origin=origin)
     # The question card keeps the saved answer (in place); the next question follows below it.
+    # The card the button sat on is the person's question card: naming its key lets the
+    # engine see that the next card takes the key over, so no write forgets the old one.
     answered = _answered_card(ctx, view, index, step, text)
+    if answered.replaces is not None:
+        answered = replace(answered, replaces_key=question_key(view.round.id, ctx.person.id))
     target = await _next_open(ctx, view, after=index)
     return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
