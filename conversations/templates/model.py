@@ -6,9 +6,11 @@ A round stores `Template.model_dump(mode="json")` as its snapshot and restores i
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -165,6 +167,39 @@ class Template(_Strict):
                         Step(id=f"{question.id}.{n}", theme=theme, question=question, prompt=prompt)
                     )
         return tuple(steps)
+
+
+SNAPSHOTS_KEPT = 32
+"""Distinct snapshots `snapshot_template` keeps parsed (~45 KB each): rounds mostly share one."""
+
+_snapshots: list[tuple[str, dict[str, Any], Template]] = []
+"""(name, a copy of the data, the parsed template), the most recently used last."""
+
+
+def snapshot_template(data: Mapping[str, Any]) -> Template:
+    """A stored snapshot (a round's, a sub-group form's) as its `Template`, parsed once per
+    process for each distinct snapshot.
+
+    Why: every prep answer (typed or through the modal, and the click that opens the modal)
+    reads its round, and validating the snapshot anew cost ~0.4 ms each time (pydantic, the
+    id checks, the steps), more than the answer's own statements. A snapshot is recognised by
+    its content (equality of the plain data, ~10 µs), never by the round's id alone, since a
+    round's snapshot can be adapted (`RoundRepo.set_template`); the model is frozen, so one
+    parsed copy serves every handler. A copy of the data is kept, so a caller changing its
+    dict afterwards cannot make a stale match.
+    """
+    name = str(data.get("name", ""))
+    for index in range(len(_snapshots) - 1, -1, -1):
+        kept_name, kept, template = _snapshots[index]
+        if kept_name == name and kept == data:
+            if index != len(_snapshots) - 1:
+                _snapshots.append(_snapshots.pop(index))
+            return template
+    template = Template.model_validate(data)
+    _snapshots.append((name, copy.deepcopy(dict(data)), template))
+    if len(_snapshots) > SNAPSHOTS_KEPT:
+        del _snapshots[0]
+    return template
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
