@@ -399,7 +399,7 @@ async def _answering(ctx: Ctx, view: RoundView, session: PrepSession) -> PrepSes
     return await _apply(ctx, view, session, PrepAction.ANSWER)
 
 
-async def _answers(ctx: Ctx, view: RoundView) -> dict[str, PrepAnswer]:
+async def _answers(ctx: Ctx, view: RoundView) -> Mapping[str, PrepAnswer]:
     """The actor's own answers, through the policy (an owner's read is not audited)."""
     own = await policy.read_prep(
         policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=ctx.person.id

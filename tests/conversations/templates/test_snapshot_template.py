@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from conversations.templates import TemplateLibrary
-from conversations.templates import model
+from conversations.templates import TemplateLibrary, model
 from conversations.templates.model import snapshot_template
 
 
