@@ -64,4 +64,29 @@ async def test_answers_are_opened_when_looked_at(store: SqlStore, opened: list[s
         assert again["q1"].text == "Svar 1 ÆØÅ"  # a snapshot, read before the save
         latest = await tx.prep.answers(round_id=rnd.id, person_id=e1.id)
         assert latest["q1"] == saved and latest["q2"].text == "Svar 2 ÆØÅ"
-        assert {a.text for a in latest.values()} == {"Nyt", "Svar 2 ÆØÅ", "Svar 3 ÆØÅ", "Svar 4 ÆØÅ"}
+        assert {a.text for a in latest.values()} == {
+            "Nyt",
+            "Svar 2 ÆØÅ",
+            "Svar 3 ÆØÅ",
+            "Svar 4 ÆØÅ",
+        }
+
+
+async def test_the_round_snapshot_is_decoded_once_and_an_adapted_one_is_seen(
+    store: SqlStore,
+) -> None:
+    """`own` decodes a snapshot once per distinct stored text (shared by the readers), so an
+    adapted snapshot (`set_template`) is read as it now is."""
+    async with store.transaction() as tx:
+        _, (_, e1, _), rnd = await _round(tx)
+    async with store.transaction() as tx:
+        (first,) = await tx.prep.own(person_id=e1.id, round_id=rnd.id)
+    async with store.transaction() as tx:
+        (again,) = await tx.prep.own(person_id=e1.id, round_id=rnd.id)
+        assert again.round.template is first.round.template
+        assert again.round == await tx.rounds.get(round_id=rnd.id)
+        adapted = {**first.round.template, "name": "tonder-lokal"}
+        await tx.rounds.set_template(round_id=rnd.id, template=adapted)
+    async with store.transaction() as tx:
+        (now,) = await tx.prep.own(person_id=e1.id, round_id=rnd.id)
+        assert now.round.template == adapted and first.round.template["name"] == "tonder"
