@@ -130,6 +130,7 @@ def _enable_slack(services: Services) -> list[asyncio.Task[None]]:
     bolt = build_slack_app(handler=services.handler, settings=slack_settings)
     services.ports["slack"] = bolt.port.for_background()  # the outbox's: 429s not slept out
     services.adapters.append("slack")
+    services.before_serving.append(bolt.warm_up)
     tasks: list[asyncio.Task[None]] = []
     token_ok = bot_token_check(bolt=bolt)
     link: SocketModeLink | None = None

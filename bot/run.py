@@ -16,6 +16,8 @@ from bot.server import build_app
 from bot.services import build_services
 
 log = logging.getLogger("musbot")
+# How long one warm-up step (before_serving) may hold the start back.
+WARM_UP_SECONDS = 5.0
 
 
 class PortInUseError(Exception):
@@ -28,6 +30,11 @@ async def run(*, settings: Settings) -> int:
 
     background = await enable_adapters(services=services)
     app = build_app(services=services)
+    for hook in services.before_serving:
+        try:
+            await asyncio.wait_for(hook(), WARM_UP_SECONDS)
+        except TimeoutError:
+            log.warning("a warm-up step took over %ss; serving without it", WARM_UP_SECONDS)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

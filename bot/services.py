@@ -32,6 +32,9 @@ class Services:
     engine: Engine
     mounts: list[Mount] = field(default_factory=list)
     adapters: list[str] = field(default_factory=list)
+    # Run before the server listens (bounded by a timeout each): what would otherwise make the
+    # first burst of requests after a start wait, e.g. bolt's `auth.test`.
+    before_serving: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Run once the server listens (after the line saying where), e.g. seeding the demo.
     after_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Each enabled adapter registers its port here, so the outbox can reach its people.

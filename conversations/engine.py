@@ -35,6 +35,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
+from conversations.sent_log import RefWrite, SentLog
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Engine:
         # Workspaces already stored, by (platform, external id): their row never changes what
         # an event needs (its id), so it is not upserted on every event.
         self._workspaces: dict[tuple[str, str], Workspace] = {}
+        self._sent_log = SentLog(store=store)
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         from conversations.router import dispatch, typed_command
@@ -212,29 +214,27 @@ class Engine:
         keyed: list[tuple[str, str, str | None]],
         overwritten: Sequence[str] = (),
     ) -> None:
-        """Remember where keyed messages went, in one transaction after they were sent, and
-        forget keys of messages since overwritten in place by something else.
-
-        A failure here loses only the chance to update those messages later (they are then
-        posted anew, or left as they are): it is logged, never the person's problem.
-        """
-        try:
-            async with self.store.transaction() as tx:
-                for ref in overwritten:
-                    await tx.sent_messages.forget(
-                        platform=platform, workspace_id=workspace_id, ref=ref
-                    )
-                for key, ref, user_id in keyed:
-                    await tx.sent_messages.record(
-                        platform=platform,
-                        workspace_id=workspace_id,
-                        key=key,
-                        ref=ref,
-                        user_id=user_id,
-                        at=self.clock.now(),
-                    )
-        except Exception:
-            log.exception("recording %d sent message ref(s) failed", len(keyed))
+        """Remember where keyed messages went, after they were sent, and forget keys of
+        messages since overwritten in place by something else (`SentLog`: grouped with other
+        answers' refs under load)."""
+        now = self.clock.now()
+        await self._sent_log.write(
+            writes=[
+                RefWrite(platform=platform, workspace_id=workspace_id, ref=ref)
+                for ref in overwritten
+            ]
+            + [
+                RefWrite(
+                    platform=platform,
+                    workspace_id=workspace_id,
+                    ref=ref,
+                    key=key,
+                    user_id=user_id,
+                    at=now,
+                )
+                for key, ref, user_id in keyed
+            ]
+        )
 
     async def _recipient_name(
         self, item: Message, *, workspace_id: str, platform: PlatformPort

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import stat
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,6 +68,8 @@ from storage.repositories.year import SqlCommitteeRepo, SqlEvaluationRepo, SqlTe
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A pooled PostgreSQL connection idle this long is pinged before use (`_ping_after_idle`).
+PING_AFTER_IDLE_SECONDS = 10.0
 
 # Drivers people write in configuration, mapped to the async driver we run on.
 _ASYNC_DRIVERS: dict[str, str] = {
@@ -128,11 +131,11 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
             # One shared connection, or every checkout would see a fresh empty database.
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
-    else:
-        kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
+    else:
+        _ping_after_idle(engine)
     _default_keys(engine, url=url)
     return engine
 
@@ -176,6 +179,33 @@ def _private(path: Path) -> None:
             continue
         if mode & 0o077:
             os.chmod(candidate, mode & 0o700)
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled server connection before use only when it has lain idle a while.
+
+    SQLAlchemy's `pool_pre_ping` spends a round trip on every checkout (two per answer). A
+    connection in steady use has just proved itself; one back from a quiet spell may have been
+    closed by the server, a restart or a proxy, and is pinged and replaced if dead. A
+    connection that dies while in use fails that one transaction, which SQLAlchemy detects as
+    a disconnect and answers by emptying the pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("pooled connection did not answer") from error
+        if not alive:
+            raise DisconnectionError("pooled connection did not answer")
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) -> None:

@@ -34,6 +34,9 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -143,6 +146,23 @@ class SlackApp(AsyncApp):
         self.event("app_home_opened")(self._on_home_opened)
 
     # -------------------------------------------------- lifecycle
+
+    async def warm_up(self) -> None:
+        """Ask Slack who the token belongs to before serving, not on the first request.
+
+        Bolt asks `auth.test` before it acks the first request after a start, and every request
+        arriving meanwhile waits too: after a restart under load, a whole burst of events was
+        acked hundreds of milliseconds late. A failure here is logged; bolt then asks on the
+        first request as before.
+        """
+        for middleware in self._async_middleware_list:
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                if middleware.auth_test_result is None:
+                    try:
+                        middleware.auth_test_result = await self.client.auth_test()
+                    except (SlackClientError, OSError, TimeoutError) as error:
+                        log.warning("slack: auth.test at start failed: %s", delivery_error(error))
+                return
 
     async def drain(self, *, grace: float = 10.0) -> None:
         """Wait for work that runs after an ack, so a shutdown does not cut it off."""

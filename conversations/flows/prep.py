@@ -239,7 +239,12 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         # Already resolved (`card_ref`); named so the engine sees the key is re-pointed.
         replaces_key=question_key(view.round.id, ctx.person.id) if card_ref else None,
     )
-    return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
+    following = await _goto(ctx, view, session, target, in_place=False)
+    if card_ref:
+        # The next question goes out first: the person sees it a platform call sooner, and the
+        # answered card is rewritten where it stands, so the chat's order is the same.
+        return following + Reply((answered,))
+    return Reply((answered,)) + following
 
 
 def question_key(round_id: int, person_id: int) -> str:

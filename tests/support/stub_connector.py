@@ -147,6 +147,19 @@ class StubConnector:
                 cards[call.activity_id] = call.card
         return list(cards.items())
 
+    def in_order(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """What a chat shows now, top to bottom: (activity id, card), updates applied where
+        the card stands (Teams does not move an updated message; `shown` puts it last)."""
+        cards: dict[str, dict[str, Any]] = {}
+        for call in self.calls:
+            if call.conversation_id != conversation_id or call.status >= 300 or call.card is None:
+                continue
+            if call.method == "POST" and call.response_id:
+                cards[call.response_id] = call.card
+            elif call.method == "PUT" and call.activity_id in cards:
+                cards[call.activity_id] = call.card
+        return list(cards.items())
+
     def creates(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path == "/v3/conversations"]
 

@@ -15,7 +15,8 @@ from tests.support.stub_slack import StubSlack
 
 
 def dm_messages(stub: StubSlack, dm: str) -> list[dict]:  # type: ignore[type-arg]
-    return sorted((m for (ch, _), m in stub.messages.items() if ch == dm), key=lambda m: m["seq"])
+    """The DM as Slack shows it: by ts (an update rewrites a message where it stands)."""
+    return sorted((m for (ch, _), m in stub.messages.items() if ch == dm), key=lambda m: m["ts"])
 
 
 async def test_the_invitation_stays_and_each_answer_is_confirmed_on_its_card(

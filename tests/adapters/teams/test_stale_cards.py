@@ -26,8 +26,15 @@ from tests.adapters.teams.test_scenario import (
     teams,
     text_of,
 )
+from tests.support.stub_connector import StubConnector
 
 __all__ = ["teams"]  # the fixture: the real Engine behind the Teams endpoint
+
+
+def current(stub: StubConnector) -> tuple[str, dict[str, Any]]:
+    """The last card in Anna's chat as Teams shows it (an answered card is updated where it
+    stands, after the next question was posted below it)."""
+    return stub.in_order(chat(ANNA))[-1]
 
 
 async def _press_data(bot: Bot, activity_id: str, data: dict[str, Any]) -> None:
@@ -58,7 +65,7 @@ async def test_a_typed_answer_updates_its_card_and_the_next_question_comes_last(
     assert update.card is not None
     assert "Mit skrevne svar" in text_of(update.card) and "Gemt ✓" in text_of(update.card)
     assert not actions(update.card), "the answered card has no live buttons"
-    shown = stub.shown(chat(ANNA))
+    shown = stub.in_order(chat(ANNA))
     assert "2/9" in text_of(shown[-1][1]) and shown[-1][0] != q1_id, "the next one last"
     assert "prep.skip" in actions(shown[-1][1])
 
@@ -68,7 +75,7 @@ async def test_an_old_question_card_says_it_is_done_and_shows_where_she_is(teams
     q1_id, q1 = await _begin(bot)
     await bot.post(bot.message("Første svar", user=ANNA))
     await bot.post(bot.message("Andet svar", user=ANNA))
-    _, now = latest(stub, ANNA)
+    _, now = current(stub)
     assert "3/9" in text_of(now)
 
     # A client still showing question 1 as it was first sent: "Spring over" pressed on it.
@@ -85,11 +92,11 @@ async def test_an_old_share_button_after_the_conversation_was_held(teams: Bot) -
     bot, stub = teams, teams.stub
     await _begin(bot)
     for n in range(1, 20):
-        _, card = latest(stub, ANNA)
+        _, card = current(stub)
         if "prep.share" in actions(card):
             break
         await bot.post(bot.message(f"Svar {n}", user=ANNA))
-    review_id, review = latest(stub, ANNA)
+    review_id, review = current(stub)
     share = actions(review)["prep.share"]
     await press(bot, ANNA, "prep.share")
     redrawn = dict(stub.shown(chat(ANNA)))[review_id]

@@ -17,13 +17,14 @@ async def test_a_typed_answer_updates_its_card_in_place(web_chat: Chat) -> None:
     q1 = await anna.message("1/9")
 
     await c.say("anna", "Mit skrevne svar")
+    # The next question is sent first, then the answered card is rewritten where it stands.
+    q2 = await anna.message("2/9")
     updated = await anna.message("Mit skrevne svar")
-    while updated["author"].get("bot") is not True:  # the echo of what she typed comes first
+    while updated["author"].get("bot") is not True:  # skip the echo of what she typed
         updated = await anna.message("Mit skrevne svar")
     assert updated["ref"] == q1["ref"] and updated["seq"] == q1["seq"], "the same message"
     assert "Gemt ✓" in str(updated["blocks"])
     assert updated["buttons"] == []
-    q2 = await anna.message("2/9")
     assert q2["ref"] != q1["ref"] and q2["seq"] > q1["seq"]
     assert {b["action"] for b in q2["buttons"]} >= {"prep.skip", "prep.answer"}
 
