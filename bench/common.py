@@ -123,6 +123,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as /proc lists them now."""
+    found = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            found += _tree(int(child))
+    return found
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process now, in MB."""
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
@@ -142,7 +152,8 @@ class Server:
         return self.process.pid
 
     def cpu(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU seconds of the server and its worker processes (`MUSBOT_WORKERS`)."""
+        return sum(cpu_seconds(pid) for pid in _tree(self.pid))
 
     def rss(self) -> float:
         return rss_mb(self.pid)

@@ -49,6 +49,7 @@ from bench.seed import seed_prep, steps_per_person
 from bench.standin import BOT_USER_ID, TEAM_ID, TOKEN, SlackStandIn
 
 APPS = ("bare", "floor", "musbot")
+WORKERS_APP = "musbot-workers"  # MUS-bot with MUSBOT_WORKERS (--workers, PostgreSQL only)
 _ids = itertools.count(1)
 
 
@@ -174,10 +175,11 @@ def view_submission(user: str, *, view: dict[str, Any], text: str) -> str:
     )
 
 
-async def start_app(app: str, *, api_url: str, db: str) -> Any:
+async def start_app(app: str, *, api_url: str, db: str, workers: int = 1) -> Any:
     port = free_port()
-    if app == "musbot":
+    if app.startswith("musbot"):
         env = {
+            "MUSBOT_WORKERS": str(workers),
             "MUSBOT_DATABASE_URL": db,
             "MUSBOT_PORT": str(port),
             "MUSBOT_LOG_LEVEL": "WARNING",
@@ -297,7 +299,14 @@ async def drive(
 
 
 async def one_run(
-    app: str, *, backend: str, concurrency: int, interactions: int, tmp: Path, mode: str = "dm"
+    app: str,
+    *,
+    backend: str,
+    concurrency: int,
+    interactions: int,
+    tmp: Path,
+    mode: str = "dm",
+    workers: int = 1,
 ) -> dict[str, Any]:
     # The last answer leads to the overview, not a question; the form mode's first is a DM.
     steps = steps_per_person() - (2 if mode == "form" else 1)
@@ -308,17 +317,19 @@ async def one_run(
     standin = await SlackStandIn().start()
     server = None
     try:
-        if app == "musbot":
+        if app.startswith("musbot"):
             team_size = 15
-            teams = math.ceil(persons / team_size)
-            people = (await seed_prep(url=db, teams=teams, team_size=team_size))[:persons]
+            teams = math.ceil((persons + 1) / team_size)
+            seeded = await seed_prep(url=db, teams=teams, team_size=team_size)
+            # One more person, for the warm-up answer (each seeded person answers in turn).
+            people, warm = seeded[:persons], seeded[persons]
         else:
             people = [f"U{n}X0" for n in range(persons)]
-        server = await start_app(app, api_url=standin.api_url, db=db)
-        # One warm-up interaction per run (first-request costs: auth.test, caches).
-        await drive(
-            url=server.url, standin=standin, people=[people[0]], answers_each=1, concurrency=1
-        ) if app != "musbot" else None
+            warm = people[0]
+        server = await start_app(app, api_url=standin.api_url, db=db, workers=workers)
+        # One warm-up interaction per run, for every app alike (first-request costs: the
+        # database pool's first connection, caches).
+        await drive(url=server.url, standin=standin, people=[warm], answers_each=1, concurrency=1)
         cpu0 = server.cpu()
         result = await drive(
             url=server.url,
@@ -364,7 +375,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for rep in range(args.reps):
             for backend in backends:
                 for concurrency in levels:
-                    for app in APPS:  # interleaved: each repetition runs all three
+                    apps = list(APPS)
+                    if args.workers > 1 and backend == "postgresql":
+                        apps.append(WORKERS_APP)
+                    for app in apps:  # interleaved: each repetition runs each app
                         result = await one_run(
                             app,
                             backend=backend,
@@ -372,6 +386,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                             interactions=args.interactions,
                             tmp=Path(tmp),
                             mode=args.mode,
+                            workers=args.workers if app == WORKERS_APP else 1,
                         )
                         runs.setdefault(backend, {}).setdefault(str(concurrency), {}).setdefault(
                             app, []
@@ -407,6 +422,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     mus["throughput"]["median"], bare["throughput"]["median"]
                 ),
             }
+            if WORKERS_APP in row:
+                many = row[WORKERS_APP]
+                row["ratios"]["workers_throughput_vs_floor"] = ratio(
+                    many["throughput"]["median"], floor["throughput"]["median"]
+                )
+                row["ratios"]["workers_cpu_vs_floor"] = ratio(
+                    many["cpu_ms_per_interaction"]["median"],
+                    floor["cpu_ms_per_interaction"]["median"],
+                )
             row["targets"] = {
                 "cpu_within_3x_floor": row["ratios"]["cpu_vs_floor"] <= 3,
                 "throughput_at_least_half_floor": (
@@ -428,7 +452,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "interactions_per_run": args.interactions,
             "concurrency": levels,
             "backends": backends,
-            "order": "interleaved: bare, floor, musbot within each repetition",
+            "order": "interleaved: bare, floor, musbot (and musbot-workers) within each repetition",
+            "workers": args.workers,
             "mode": args.mode,
             "cpu_count": os.cpu_count(),
         },
@@ -446,7 +471,9 @@ def render_table(table: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in table:
-        for app in APPS:
+        for app in [*APPS, WORKERS_APP]:
+            if app not in row:
+                continue
             m = row[app]
             lines.append(
                 f"| {row['backend']} | {row['concurrency']} | {app} | "
@@ -459,6 +486,12 @@ def render_table(table: list[dict[str, Any]]) -> str:
             f"| {row['backend']} | {row['concurrency']} | **MUS-bot/floor** | "
             f"**{fmt(r['throughput_vs_floor'], 2)}x** | **{fmt(r['cpu_vs_floor'], 2)}x** | | |"
         )
+        if "workers_throughput_vs_floor" in r:
+            lines.append(
+                f"| {row['backend']} | {row['concurrency']} | **MUS-bot workers/floor** | "
+                f"**{fmt(r['workers_throughput_vs_floor'], 2)}x** | "
+                f"**{fmt(r['workers_cpu_vs_floor'], 2)}x** | | |"
+            )
     return "\n".join(lines)
 
 
@@ -470,6 +503,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", default="1,10,50")
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--mode", choices=["dm", "form"], default="dm", help="typed DM or modal")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also run MUS-bot with MUSBOT_WORKERS=N on PostgreSQL (an extra row; CPU summed "
+        "over its processes)",
+    )
     p.add_argument("--name", default=None, help="result file name (default: by mode)")
     return p
 

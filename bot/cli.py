@@ -175,9 +175,9 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     check_database_url(settings.database_url)
     with database_errors(settings.database_url):
         if args.command == "run":
-            from bot.run import run
+            from bot.workers import serve
 
-            return asyncio.run(run(settings=settings))
+            return serve(settings=settings)
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
         if args.command == "demo":

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///musbot.db"
+    # Server processes sharing the port (PostgreSQL only; see docs/deploy.md, "Several cores").
+    workers: int = Field(default=1, ge=1, le=32)
     host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -168,6 +170,16 @@ class Settings(BaseSettings):
             and not self.microsoft_app_tenant_id
         ):
             raise ValueError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
+        if self.workers > 1 and not self.database_url.startswith("postgres"):
+            raise ValueError(
+                "MUSBOT_WORKERS above 1 needs PostgreSQL (MUSBOT_DATABASE_URL): SQLite takes one "
+                "writer at a time, and its writes queue inside one process"
+            )
+        if self.workers > 1 and self.web_chat_enabled:
+            raise ValueError(
+                "MUSBOT_WORKERS above 1 cannot serve the web chat (its live updates stay inside "
+                "one process): set MUSBOT_WEB_CHAT=false or MUSBOT_WORKERS=1"
+            )
         if self.work_end_hour <= self.work_start_hour:
             raise ValueError("MUSBOT_WORK_END_HOUR must be after MUSBOT_WORK_START_HOUR")
         return self

@@ -42,14 +42,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from conversations.domain import Reminder
 from conversations.messages import ToPerson
 from conversations.ports import Clock, DeliveryError, Pace, PlatformPort, Store, Tx
-from conversations.reminders import Due, render
 from conversations.round_clock import sweep_prep_deadlines
 from conversations.schedule import WorkingHours
+
+if TYPE_CHECKING:
+    from conversations.reminders import Due
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +298,10 @@ class Sweeper:
     ) -> list[tuple[Reminder, Due]]:
         """Render a claimed batch in one transaction (not one per row); rows that no longer
         apply are cancelled, rows outside working hours moved, in the same transaction."""
+        # Rendering needs the buttons, the policy and the texts (~1 MB of modules): imported
+        # on the first claimed row, not by a server whose sweeps find nothing due (issue 17).
+        from conversations.reminders import render
+
         now = self.clock.now()
         ready: list[tuple[Reminder, Due]] = []
         async with self.store.transaction() as real_tx:

@@ -24,8 +24,10 @@ class PortInUseError(Exception):
     """The address to listen on is taken (or not ours); the message says which and what to do."""
 
 
-async def run(*, settings: Settings) -> int:
-    services = await build_services(settings=settings)
+async def run(*, settings: Settings, reuse_port: bool = False, migrate: bool = True) -> int:
+    """Serve until SIGINT/SIGTERM. `reuse_port`: one of several workers on the same port
+    (`bot.workers`), which has migrated the database already (`migrate=False`)."""
+    services = await build_services(settings=settings, migrate=migrate)
     from bot.adapters import enable_adapters
 
     background = await enable_adapters(services=services)
@@ -37,7 +39,7 @@ async def run(*, settings: Settings) -> int:
             log.warning("a warm-up step took over %ss; serving without it", WARM_UP_SECONDS)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
     try:
         await site.start()
     except OSError as error:

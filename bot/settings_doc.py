@@ -26,6 +26,11 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
             "database_url",
             "sqlite:///path.db, or postgresql://user:password@host:5432/db for production",
         ),
+        SettingDoc(
+            "workers",
+            "server processes sharing the port (PostgreSQL only, no web chat): about one per "
+            "core; docs/deploy.md, Several cores",
+        ),
         SettingDoc("host", "the address the one HTTP server listens on (0.0.0.0: every interface)"),
         SettingDoc("port", "the HTTP port: the web chat, /slack/events, /api/messages, /healthz"),
         SettingDoc("log_level", "DEBUG, INFO, WARNING or ERROR"),

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from conversations import i18n
-from conversations.directory import Directory
 from conversations.domain import Person, Workspace
 from conversations.events import InboundEvent
 from conversations.ports import PlatformPort, Tx
 from conversations.templates.model import Template
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the directory (with its forms) is needed once an event is handled
+    from conversations.directory import Directory
     from conversations.schedule import WorkingHours
 
 

@@ -20,7 +20,6 @@ from dataclasses import replace
 
 from conversations import i18n
 from conversations.context import CoreSettings, Ctx, TemplateSource
-from conversations.directory import Directory
 from conversations.domain import Person, Workspace
 from conversations.events import Actor, CommandEvent, Context, InboundEvent
 from conversations.messages import (
@@ -67,6 +66,7 @@ class Engine:
         self._sent_log = SentLog(store=store)
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
+        from conversations.directory import Directory  # with its forms: not for an idle server
         from conversations.router import dispatch, typed_command
 
         event = typed_command(event)

@@ -20,7 +20,6 @@ from conversations.domain import Phase, Round
 from conversations.lifecycles.base import Effect, Transition
 from conversations.lifecycles.round import RoundAction, decide
 from conversations.ports import Store, Tx
-from conversations.reminders import PREP_NUDGE
 
 AUDIT_ACTION = "round.prep_deadline_passed"
 
@@ -45,6 +44,10 @@ async def pass_prep_deadline(*, tx: Tx, round_: Round, today: date) -> tuple[Rou
     except ValueError:  # moved on by someone else since it was read
         return await tx.rounds.get(round_id=round_.id) or round_, False
     if passed.causes(Effect.CANCEL_PREP_NUDGES):
+        # Here, not at the top: the clock runs in every idle server, the reminders module
+        # (buttons, policy, texts) only matters once a round is moved (issue 17).
+        from conversations.reminders import PREP_NUDGE
+
         await tx.outbox.cancel_for_round(round_id=round_.id, kinds=(PREP_NUDGE,))
     return moved, True
 

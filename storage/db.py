@@ -47,6 +47,7 @@ from conversations.ports import (
     TemplateRepo,
     WorkspaceRepo,
 )
+from storage import sqlite_hops
 from storage.repositories import (
     SqlAuditRepo,
     SqlBookingRepo,
@@ -211,6 +212,7 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        sqlite_hops.install(dbapi_connection)
         # Let us emit BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

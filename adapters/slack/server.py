@@ -14,18 +14,20 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aiohttp import ClientError, web
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import SlackApp
+
+if TYPE_CHECKING:  # Socket Mode's ~25 modules are imported only when it is configured
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,8 @@ def socket_mode_handler(
     allowed_teams: Sequence[str] = (),
 ) -> AsyncSocketModeHandler:
     """The handler, logging through a quiet logger, its state kept in `link`."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
     one_workspace(bolt=bolt, allowed_teams=allowed_teams)
     link = link or SocketModeLink()
     quiet = logging.getLogger("adapters.slack.socket_mode")

@@ -3,8 +3,9 @@
 The real `bot.run.run` starts in a subprocess (Slack configured, SQLite with a current
 schema and its key canary), answers /healthz, and reports `sys.modules`. Packages only some
 paths need (PDFs, calendar files, holidays, the encryption library, the Teams SDK, migrations,
-the other database's dialect) must not be among them: each costs megabytes a waiting server
-does not use, and each is imported on first use instead. A count, not a timing.
+the other database's dialect, Socket Mode, the buttons and texts of the flows) must not be
+among them: each costs megabytes a waiting server does not use, and each is imported on
+first use instead. A count, not a timing.
 """
 
 from __future__ import annotations
@@ -67,11 +68,18 @@ NOT_AT_IDLE = (
     "sqlalchemy.dialects.postgresql",  # the server runs on SQLite here
     "mako",
     "pygments",
+    "slack_bolt.adapter.socket_mode",  # only when SLACK_APP_TOKEN asks for Socket Mode
+    "slack_sdk.socket_mode",
+    "conversations.actions",  # buttons and forms: the first event or reminder rendered
+    "conversations.directory",
+    "conversations.reminders",
+    "conversations.policy",
+    "conversations.flows",
 )
 
-# Modules an idle server had loaded when this guard was written (~1,000), with some room:
-# a jump past it means a new import at start, worth a look at what it costs.
-MODULES_AT_MOST = 1150
+# Modules an idle server had loaded when this guard was last tightened (under 1,000), with some
+# room: a jump past it means a new import at start, worth a look at what it costs.
+MODULES_AT_MOST = 1000
 
 
 def _free_port() -> int:

@@ -26,7 +26,7 @@ from conversations.domain import Reminder, ReminderState
 from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.slack.harness import SlackHarness
+from tests.adapters.slack.harness import SCENARIO_FORM_BUDGET, SlackHarness
 from tests.adapters.slack.test_scenario import TEAM, epoch, start_round
 from tests.support.stub_slack import TEAM_ID, Call, StubSlack, _block_texts
 
@@ -57,7 +57,8 @@ async def slack(
     stub.members[TEAM] = ["UL", "U1", "U2", "UB"]
     engine = Engine(store=store, templates=TemplateLibrary(), clock=clock, settings=CoreSettings())
     harness = await SlackHarness(
-        bolt=build_slack_app(handler=engine, settings=settings), stub=stub
+        bolt=build_slack_app(handler=engine, settings=settings, form_budget=SCENARIO_FORM_BUDGET),
+        stub=stub,
     ).start()
     yield harness
     await harness.settle()

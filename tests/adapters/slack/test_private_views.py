@@ -19,7 +19,7 @@ from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.slack.harness import SlackHarness, message_im
+from tests.adapters.slack.harness import SCENARIO_FORM_BUDGET, SlackHarness, message_im
 from tests.adapters.slack.test_scenario import TEAM, FixedClock, start_round
 from tests.support.stub_slack import StubSlack
 
@@ -41,7 +41,8 @@ async def _harness(
         settings=CoreSettings(content_in_messages=content_in_messages),
     )
     return await SlackHarness(
-        bolt=build_slack_app(handler=engine, settings=settings), stub=stub
+        bolt=build_slack_app(handler=engine, settings=settings, form_budget=SCENARIO_FORM_BUDGET),
+        stub=stub,
     ).start()
 
 

@@ -23,6 +23,7 @@ from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
 from tests.adapters.slack.harness import (
+    SCENARIO_FORM_BUDGET,
     SlackHarness,
     app_home_opened,
     message_im,
@@ -55,7 +56,8 @@ async def slack(
         store=store, templates=TemplateLibrary(), clock=FixedClock(), settings=CoreSettings()
     )
     harness = await SlackHarness(
-        bolt=build_slack_app(handler=engine, settings=settings), stub=stub
+        bolt=build_slack_app(handler=engine, settings=settings, form_budget=SCENARIO_FORM_BUDGET),
+        stub=stub,
     ).start()
     yield harness
     await harness.settle()

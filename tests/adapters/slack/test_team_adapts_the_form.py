@@ -22,7 +22,7 @@ from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.slack.harness import SlackHarness, message_im
+from tests.adapters.slack.harness import SCENARIO_FORM_BUDGET, SlackHarness, message_im
 from tests.support.stub_slack import Call, StubSlack
 
 TEAM = "C0TEAM"
@@ -45,7 +45,8 @@ async def slack(
         store=store, templates=TemplateLibrary(), clock=FixedClock(), settings=CoreSettings()
     )
     harness = await SlackHarness(
-        bolt=build_slack_app(handler=engine, settings=settings), stub=stub
+        bolt=build_slack_app(handler=engine, settings=settings, form_budget=SCENARIO_FORM_BUDGET),
+        stub=stub,
     ).start()
     yield harness
     await harness.settle()

@@ -27,7 +27,7 @@ from conversations.context import CoreSettings
 from conversations.engine import Engine
 from conversations.ports import Store
 from conversations.templates.library import TemplateLibrary
-from tests.adapters.slack.harness import SlackHarness
+from tests.adapters.slack.harness import SCENARIO_FORM_BUDGET, SlackHarness
 from tests.adapters.slack.test_plan_scenario import (
     _initial,
     cph,
@@ -62,7 +62,8 @@ async def slack(
     stub.members[TEAM] = ["UL", *PEOPLE]
     engine = Engine(store=store, templates=TemplateLibrary(), clock=clock, settings=CoreSettings())
     harness = await SlackHarness(
-        bolt=build_slack_app(handler=engine, settings=settings), stub=stub
+        bolt=build_slack_app(handler=engine, settings=settings, form_budget=SCENARIO_FORM_BUDGET),
+        stub=stub,
     ).start()
     yield harness
     await harness.settle()
