@@ -1,4 +1,5 @@
-"""Where the server's CPU goes for a typed DM answer: cProfile around the real server.
+"""Where the server's CPU goes for a typed DM answer (or a modal one): cProfile around the
+real server.
 
 Not a benchmark (no baseline, no result file): a tool for finding costs. The server is the
 real one (`bot.run`, MUS-bot's Slack adapter on its aiohttp server) in its own process, on a
@@ -12,7 +13,11 @@ Two passes over the same kind of answers: first without the profiler (CPU ms per
 off again (SIGUSR2, which also writes the stats); the top functions are printed.
 
     python -m bench.profile_answer [--answers 300] [--top 40] [--sort tottime|cumulative]
-        [--backend sqlite|postgresql] [--stats PATH] [--floor]
+        [--backend sqlite|postgresql] [--stats PATH] [--floor] [--mode dm|form]
+
+`--mode form` answers through the modal as `bench.interaction --mode form` does: each person's
+first answer is a DM (unmeasured, but its CPU counts, as in the benchmark), every further one
+a click on the question's answer button (views.open) and the modal's submission.
 
 `--floor` also measures bench/apps.py's minimal durable floor the same way, just before and
 just after MUS-bot's unprofiled pass, and prints the ratio (a quick check, not the benchmark).
@@ -59,29 +64,49 @@ def serve(stats_path: str) -> None:
     sys.exit(main(["run"]))
 
 
-async def _answers(server: Any, standin: SlackStandIn, people: list[str], n: int) -> int:
-    each = steps_per_person() - 1  # the last answer leads to the overview
+def _each(mode: str) -> int:
+    """Measured answers per person: the last answer leads to the overview, not a question, and
+    in form mode the first is the DM that brings the question card with its answer button."""
+    return steps_per_person() - (2 if mode == "form" else 1)
+
+
+async def _answers(
+    server: Any, standin: SlackStandIn, people: list[str], n: int, *, mode: str = "dm"
+) -> int:
+    each = _each(mode)
     persons = people[: math.ceil(n / each)]
     result = await drive(
-        url=server.url, standin=standin, people=persons, answers_each=each, concurrency=1
+        url=server.url,
+        standin=standin,
+        people=persons,
+        answers_each=each,
+        concurrency=1,
+        mode=mode,
     )
     return int(result["interactions"])
 
 
-async def floor_cpu(*, backend: str, answers: int, tmp: Path) -> float:
-    """CPU ms per answer of the minimal durable floor (bench/apps.py), same driver, same load."""
+async def floor_cpu(*, backend: str, answers: int, tmp: Path, mode: str = "dm") -> float:
+    """CPU ms per answer of the minimal durable floor (bench/apps.py), same driver, same load
+    (in form mode the same number of modal answers per person as MUS-bot's)."""
     db = await create_database(backend, tmp=tmp)
     standin = await SlackStandIn().start()
     server = None
+    each = _each(mode) if mode == "form" else 10
     try:
         server = await start_app("floor", api_url=standin.api_url, db=db)
-        people = [f"U{n}X0" for n in range(answers // 10 + 2)]
+        people = [f"U{n}X0" for n in range(answers // each + 2)]
         await drive(
             url=server.url, standin=standin, people=people[:1], answers_each=3, concurrency=1
         )
         cpu0 = server.cpu()
         result = await drive(
-            url=server.url, standin=standin, people=people[1:], answers_each=10, concurrency=1
+            url=server.url,
+            standin=standin,
+            people=people[1:],
+            answers_each=each,
+            concurrency=1,
+            mode=mode,
         )
         return (server.cpu() - cpu0) / result["interactions"] * 1e3
     finally:
@@ -92,11 +117,14 @@ async def floor_cpu(*, backend: str, answers: int, tmp: Path) -> float:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    each = steps_per_person() - 1
+    mode = args.mode
+    each = _each(mode)
     floor = 0.0
     if args.floor:
         with tempfile.TemporaryDirectory() as tmp:
-            floor = await floor_cpu(backend=args.backend, answers=args.answers, tmp=Path(tmp))
+            floor = await floor_cpu(
+                backend=args.backend, answers=args.answers, tmp=Path(tmp), mode=mode
+            )
         print(f"floor (bench/apps.py floor), before: server CPU {floor:.2f} ms/answer")
     per_pass = math.ceil(args.answers / each)
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,10 +149,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 name="musbot", argv=argv, env=env, port=port, ready_path="/healthz"
             )
             warm, plain, profiled = people[:1], people[1 : 1 + per_pass], people[1 + per_pass :]
-            await _answers(server, standin, warm, 5)  # first-request costs (auth.test, caches)
+            # First-request costs (auth.test, caches).
+            await _answers(server, standin, warm, 5, mode=mode)
             calls0 = dict(standin.methods)
             cpu0, wall0 = server.cpu(), time.perf_counter()
-            done = await _answers(server, standin, plain, args.answers)
+            done = await _answers(server, standin, plain, args.answers, mode=mode)
             cpu, wall = server.cpu() - cpu0, time.perf_counter() - wall0
             print(
                 f"without profiler: {done} answers, server CPU {cpu / done * 1e3:.2f} ms/answer, "
@@ -139,14 +168,16 @@ async def main_async(args: argparse.Namespace) -> None:
                 "Slack API calls per answer:", ", ".join(f"{m} {n:.2f}" for m, n in calls.items())
             )
             if args.floor:
-                after = await floor_cpu(backend=args.backend, answers=args.answers, tmp=Path(tmp))
+                after = await floor_cpu(
+                    backend=args.backend, answers=args.answers, tmp=Path(tmp), mode=mode
+                )
                 print(
                     f"floor, after: server CPU {after:.2f} ms/answer; MUS-bot/floor "
                     f"{cpu / done * 1e3 / ((floor + after) / 2):.2f}x"
                 )
             os.kill(server.pid, signal.SIGUSR1)
             await asyncio.sleep(0.2)
-            done = await _answers(server, standin, profiled, args.answers)
+            done = await _answers(server, standin, profiled, args.answers, mode=mode)
             os.kill(server.pid, signal.SIGUSR2)
             written = Path(stats_path)
             for _ in range(100):
@@ -177,6 +208,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the minimal durable floor (before, after)",
     )
+    p.add_argument("--mode", choices=["dm", "form"], default="dm", help="typed DM or modal answers")
     p.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     return p
 

@@ -397,7 +397,7 @@ async def _read(
 @dataclass(frozen=True, slots=True)
 class PrepRead:
     session: PrepSession | None
-    answers: dict[str, PrepAnswer]
+    answers: Mapping[str, PrepAnswer]
 
 
 async def read_prep(
@@ -610,7 +610,7 @@ async def _last_plans(
 class BookingMaterial:
     booking: Booking | None
     session: PrepSession | None
-    answers: dict[str, PrepAnswer] | None  # None: the reader may not see them (not shared)
+    answers: Mapping[str, PrepAnswer] | None  # None: the reader may not see them (not shared)
     note: LeaderNote | None  # the reader's own notes (leaders only)
 
 

@@ -19,7 +19,7 @@ from conversations.lifecycles.round import decide as decide_round
 from conversations.messages import Message, Paragraph, Reply, ToActor, ToPerson
 from conversations.refusal import Refuse
 from conversations.round_clock import pass_prep_deadline
-from conversations.templates.model import Template, from_snapshot
+from conversations.templates.model import Template, snapshot_template
 
 ACTIVE_PHASES = OPEN_PHASES
 _T = TypeVar("_T", bound=Transition)
@@ -88,7 +88,7 @@ async def view_of(ctx: Ctx, round_: Round, team: Team) -> RoundView | None:
     if team.workspace_id != ctx.workspace.id:
         return None
     round_ = await catch_up(ctx, round_)
-    return RoundView(round=round_, team=team, template=from_snapshot(round_.template))
+    return RoundView(round=round_, team=team, template=snapshot_template(round_.template))
 
 
 async def catch_up(ctx: Ctx, round_: Round) -> Round:

@@ -16,7 +16,7 @@ from conversations.actions import StaleAction
 from conversations.context import Ctx
 from conversations.domain import PrepStatus, Round
 from conversations.flows.common import Refuse, RoundView
-from conversations.templates.model import Template
+from conversations.templates.model import Template, snapshot_template
 from conversations.templates.stored import RoundForm
 
 BASE = "team"  # the form of members in no sub-group
@@ -45,7 +45,7 @@ def is_held(form: RoundForm | None, today: date) -> bool:
 
 def template_for(round_: Round, form: RoundForm | None, person_id: int) -> Template:
     group = form.group_of(person_id) if form is not None else None
-    return Template.model_validate(group.template if group is not None else round_.template)
+    return snapshot_template(group.template if group is not None else round_.template)
 
 
 async def view_for(ctx: Ctx, view: RoundView, person_id: int) -> RoundView:
@@ -54,7 +54,7 @@ async def view_for(ctx: Ctx, view: RoundView, person_id: int) -> RoundView:
     group = form.group_of(person_id) if form is not None else None
     if group is None:
         return view
-    return replace(view, template=Template.model_validate(group.template))
+    return replace(view, template=snapshot_template(group.template))
 
 
 async def member_view(ctx: Ctx, view: RoundView) -> RoundView:
@@ -72,7 +72,7 @@ def own_view(ctx: Ctx, view: RoundView, form: RoundForm | None) -> RoundView:
     group = form.group_of(ctx.person.id) if form is not None else None
     if group is None:
         return view
-    return replace(view, template=Template.model_validate(group.template))
+    return replace(view, template=snapshot_template(group.template))
 
 
 def form_template(view: RoundView, form: RoundForm, key: str) -> Template:
@@ -81,7 +81,7 @@ def form_template(view: RoundView, form: RoundForm, key: str) -> Template:
     group = form.group(key)
     if group is None:
         raise StaleAction("adapt")
-    return Template.model_validate(group.template)
+    return snapshot_template(group.template)
 
 
 def audience(view: RoundView, form: RoundForm, key: str) -> list[int]:

@@ -76,7 +76,7 @@ from conversations.messages import (
     ToPerson,
 )
 from conversations.ports import prep_card_key
-from conversations.templates.model import Step, from_snapshot
+from conversations.templates.model import Step, snapshot_template
 from conversations.templates.stored import RoundForm
 
 Values = Mapping[str, str | tuple[str, ...] | None]
@@ -176,7 +176,11 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     if origin == "review":
         return await _goto(ctx, view, session, len(steps), origin=origin)
     # The question card keeps the saved answer (in place); the next question follows below it.
+    # The card the button sat on is the person's question card: naming its key lets the
+    # engine see that the next card takes the key over, so no write forgets the old one.
     answered = _answered_card(ctx, view, index, step, text)
+    if answered.replaces is not None:
+        answered = replace(answered, replaces_key=question_key(view.round.id, ctx.person.id))
     target = await _next_open(ctx, view, after=index)
     return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
 
@@ -400,7 +404,7 @@ async def _answering(ctx: Ctx, view: RoundView, session: PrepSession) -> PrepSes
     return await _apply(ctx, view, session, PrepAction.ANSWER)
 
 
-async def _answers(ctx: Ctx, view: RoundView) -> dict[str, PrepAnswer]:
+async def _answers(ctx: Ctx, view: RoundView) -> Mapping[str, PrepAnswer]:
     """The actor's own answers, through the policy (an owner's read is not audited)."""
     own = await policy.read_prep(
         policy.access(ctx), round_=view.round, round_id=view.round.id, employee_id=ctx.person.id
@@ -511,7 +515,7 @@ def last_plan_blocks(ctx: Ctx, last: policy.LastPlan | None, *, title: str) -> l
     """The items of last round's plan with their follow-up status (both sides see the same)."""
     if last is None:
         return []
-    first = from_snapshot(last.round.template).plan.fields[0]
+    first = snapshot_template(last.round.template).plan.fields[0]
     blocks: list[Block] = [Heading(title)]
     for item in last.version.items:
         status = item_status(last.progress, item.id)

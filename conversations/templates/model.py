@@ -169,6 +169,39 @@ class Template(_Strict):
         return tuple(steps)
 
 
+SNAPSHOTS_KEPT = 32
+"""Distinct snapshots `snapshot_template` keeps parsed (~45 KB each): rounds mostly share one."""
+
+_snapshots: list[tuple[str, dict[str, Any], Template]] = []
+"""(name, a copy of the data, the parsed template), the most recently used last."""
+
+
+def snapshot_template(data: Mapping[str, Any]) -> Template:
+    """A stored snapshot (a round's, a sub-group form's) as its `Template`, parsed once per
+    process for each distinct snapshot.
+
+    Why: every prep answer (typed or through the modal, and the click that opens the modal)
+    reads its round, and validating the snapshot anew cost ~0.4 ms each time (pydantic, the
+    id checks, the steps), more than the answer's own statements. A snapshot is recognised by
+    its content (equality of the plain data, ~10 µs), never by the round's id alone, since a
+    round's snapshot can be adapted (`RoundRepo.set_template`); the model is frozen, so one
+    parsed copy serves every handler. A copy of the data is kept, so a caller changing its
+    dict afterwards cannot make a stale match.
+    """
+    name = str(data.get("name", ""))
+    for index in range(len(_snapshots) - 1, -1, -1):
+        kept_name, kept, template = _snapshots[index]
+        if kept_name == name and kept == data:
+            if index != len(_snapshots) - 1:
+                _snapshots.append(_snapshots.pop(index))
+            return template
+    template = Template.model_validate(data)
+    _snapshots.append((name, copy.deepcopy(dict(data)), template))
+    if len(_snapshots) > SNAPSHOTS_KEPT:
+        del _snapshots[0]
+    return template
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One answer box: a question, or one prompt of a question with prompts."""
@@ -214,35 +247,3 @@ def _require_unique(ids: list[tuple[Loc, str]]) -> None:
         if item in seen:
             raise DuplicateIdError(item=item, path=path, first=seen[item])
         seen[item] = path
-
-
-SNAPSHOTS_PER_NAME = 8
-SNAPSHOT_NAMES = 64
-_SNAPSHOTS: dict[str, list[tuple[Mapping[str, Any], Template]]] = {}
-
-
-def from_snapshot(data: Mapping[str, Any]) -> Template:
-    """`Template.model_validate(data)` for a round's stored snapshot, validated once per
-    process for all equal snapshots.
-
-    Why: every round started from a template stores the same snapshot, and each view of a
-    round (the leader's status, an answer's next question) validated it afresh, ~0.2 ms
-    each; comparing an equal snapshot takes microseconds. The cache keeps its own copy of
-    each snapshot it validated (a caller may change its dict later), a few per template name
-    (rounds adapted locally differ), for a bounded number of names.
-    """
-    name = data.get("name")
-    if not isinstance(name, str):
-        return Template.model_validate(data)
-    known = _SNAPSHOTS.get(name)
-    for stored, template in known or ():
-        if stored == data:
-            return template
-    template = Template.model_validate(data)  # an invalid snapshot raises: nothing is kept
-    if known is None:
-        if len(_SNAPSHOTS) >= SNAPSHOT_NAMES:
-            _SNAPSHOTS.clear()
-        known = _SNAPSHOTS[name] = []
-    known.insert(0, (copy.deepcopy(data), template))
-    del known[SNAPSHOTS_PER_NAME:]
-    return template

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, cast, func, literal, literal_column, select
+from sqlalchemy import String, Text, and_, bindparam, cast, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.domain import Phase, PrepAnswer, PrepSession, PrepStatus
@@ -91,11 +92,107 @@ def _card_ref(person_id: Any) -> Any:
     )
 
 
+class Answers(Mapping[str, PrepAnswer]):
+    """A person's answers in a round, by question id, each opened (its text decrypted) only
+    when it is looked at.
+
+    Why: the read of a prep answer brings all of the person's answers (which questions are
+    answered decides where they go next), but shows at most one or two of their texts: opening
+    every one cost ~0.1 ms each, on every answer and every click on "Svar". Which ids are
+    answered (`in`, iteration, `len`) needs no decryption.
+    """
+
+    __slots__ = ("_dialect", "_items", "_person_id", "_round_id")
+
+    def __init__(
+        self,
+        items: dict[str, PrepAnswer | dict[str, Any]],
+        *,
+        round_id: int,
+        person_id: int,
+        dialect: Any,
+    ) -> None:
+        self._items = items  # an opened answer, or `_answers_json`'s item as read
+        self._round_id = round_id
+        self._person_id = person_id
+        self._dialect = dialect
+
+    def __getitem__(self, question_id: str) -> PrepAnswer:
+        found = self._items[question_id]
+        if isinstance(found, PrepAnswer):
+            return found
+        text_type = prep_answers.c.text.type
+        assert isinstance(text_type, EncryptedString)
+        opened = PrepAnswer(
+            round_id=self._round_id,
+            person_id=self._person_id,
+            question_id=question_id,
+            text=text_type.process_result_value(found["text"], self._dialect),
+            skipped=bool(found["skipped"]),
+            updated_at=_moment(found["updated_at"]),
+            revision=int(found["revision"]),
+        )
+        self._items[question_id] = opened
+        return opened
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Answers({sorted(self._items)})"  # never the texts
+
+    def put(self, answer: PrepAnswer) -> None:
+        """A saved answer (this transaction's own write)."""
+        self._items[answer.question_id] = answer
+
+    def copy(self) -> Answers:
+        """A snapshot: later saves in the transaction do not change it."""
+        return Answers(
+            dict(self._items),
+            round_id=self._round_id,
+            person_id=self._person_id,
+            dialect=self._dialect,
+        )
+
+
 def _moment(value: str) -> datetime:
     """A timestamp as JSON carries it: SQLite's stored UTC wall clock, or PostgreSQL's ISO
     text with an offset."""
     moment = datetime.fromisoformat(value)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+SNAPSHOTS_KEPT = 32
+"""Distinct round snapshots `_snapshot` keeps decoded (~9 KB of text and its data each)."""
+
+_snapshots: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+
+def _snapshot(text: str) -> dict[str, Any]:
+    """A round's template snapshot from its stored JSON text, decoded once per process for
+    each distinct text, most rounds sharing one.
+
+    Why: every prep answer and every click on "Svar" reads the round, and decoding its
+    ~9 KB snapshot cost ~0.15 ms each time (the driver's JSON codec). The data is shared by
+    the readers: the flows read a snapshot, never change it in place (an adapted form is
+    stored as a new one, `RoundRepo.set_template`, so it arrives as another text).
+    """
+    found = _snapshots.get(text)
+    if found is not None:
+        _snapshots.move_to_end(text)
+        return found
+    data = json.loads(text)
+    assert isinstance(data, dict)
+    _snapshots[text] = data
+    if len(_snapshots) > SNAPSHOTS_KEPT:
+        _snapshots.popitem(last=False)
+    return data
 
 
 class SqlPrepRepo(Repo):
@@ -105,7 +202,7 @@ class SqlPrepRepo(Repo):
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
-        self._answers: dict[tuple[int, int], dict[str, PrepAnswer]] = {}
+        self._answers: dict[tuple[int, int], Answers] = {}
         self._sessions: dict[tuple[int, int], PrepSession | None] = {}
 
     async def own(
@@ -122,7 +219,7 @@ class SqlPrepRepo(Repo):
             params["round_id"] = round_id
         found = []
         for row in await self._session.execute(stmt, params):
-            round_, team = round_and_team(row)
+            round_, team = round_and_team(row, template=_snapshot(row.template_text))
             form = (
                 None
                 if row.f_data is None
@@ -157,31 +254,22 @@ class SqlPrepRepo(Repo):
                     team=team,
                     form=form,
                     session=session,
-                    answers=dict(answers),
+                    answers=answers.copy(),
                     card_ref=None if row.card_ref is None else str(row.card_ref),
                 )
             )
         return found
 
-    def _decode_answers(self, value: Any, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
-        """The JSON array of `_answers_json`, with each column's own conversion (the text is
-        opened with the column's type, as a plain SELECT would)."""
+    def _decode_answers(self, value: Any, round_id: int, person_id: int) -> Answers:
+        """The JSON array of `_answers_json`; each text is opened with the column's type (as a
+        plain SELECT would), when it is first looked at (`Answers`)."""
         rows = json.loads(value) if isinstance(value, str | bytes) else (value or [])
-        text_type = prep_answers.c.text.type
-        assert isinstance(text_type, EncryptedString)
-        dialect = self._session.get_bind().dialect
-        return {
-            item["question_id"]: PrepAnswer(
-                round_id=round_id,
-                person_id=person_id,
-                question_id=item["question_id"],
-                text=text_type.process_result_value(item["text"], dialect),
-                skipped=bool(item["skipped"]),
-                updated_at=_moment(item["updated_at"]),
-                revision=int(item["revision"]),
-            )
-            for item in rows
-        }
+        return Answers(
+            {item["question_id"]: item for item in rows},
+            round_id=round_id,
+            person_id=person_id,
+            dialect=self._session.get_bind().dialect,
+        )
 
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
         key = (round_id, person_id)
@@ -247,18 +335,23 @@ class SqlPrepRepo(Repo):
         rows = await self._session.execute(stmt, {"round_id": round_id})
         return [to_session(row) for row in rows]
 
-    async def answers(self, *, round_id: int, person_id: int) -> dict[str, PrepAnswer]:
+    async def answers(self, *, round_id: int, person_id: int) -> Mapping[str, PrepAnswer]:
         known = self._answers.get((round_id, person_id))
         if known is not None:
-            return dict(known)
+            return known.copy()
         rows = await self._session.execute(
             select(prep_answers).where(
                 (prep_answers.c.round_id == round_id) & (prep_answers.c.person_id == person_id)
             )
         )
-        found = {row.question_id: to_answer(row) for row in rows}
+        found = Answers(
+            {row.question_id: to_answer(row) for row in rows},
+            round_id=round_id,
+            person_id=person_id,
+            dialect=self._session.get_bind().dialect,
+        )
         self._answers[(round_id, person_id)] = found
-        return dict(found)
+        return found.copy()
 
     async def save_answer(
         self,
@@ -273,7 +366,8 @@ class SqlPrepRepo(Repo):
         """Create or replace; `revision` counts the saves (1 for the first).
 
         The increment happens in the database (`revision = revision + 1` in the upsert), so
-        concurrent saves each get their own revision instead of losing one.
+        concurrent saves each get their own revision instead of losing one. The text is not
+        returned: it is the one just given (returning it would decrypt what was just sealed).
         """
         stmt = self._statement("save_answer", build=_save_answer)
         params = {
@@ -284,10 +378,19 @@ class SqlPrepRepo(Repo):
             "skipped": skipped,
             "updated_at": at,
         }
-        saved = to_answer((await self._session.execute(stmt, params)).one())
+        row = (await self._session.execute(stmt, params)).one()
+        saved = PrepAnswer(
+            round_id=row.round_id,
+            person_id=row.person_id,
+            question_id=row.question_id,
+            text=text,
+            skipped=row.skipped,
+            updated_at=row.updated_at,
+            revision=row.revision,
+        )
         known = self._answers.get((round_id, person_id))
         if known is not None:
-            known[question_id] = saved
+            known.put(saved)
         return saved
 
 
@@ -318,7 +421,7 @@ def _save_answer(dialect: str) -> Any:
             "updated_at": stmt.excluded.updated_at,
             "revision": c.revision + 1,
         },
-    ).returning(*c)
+    ).returning(*(column for column in c if column.name != "text"))
 
 
 def _apply(dialect: str, held: bool) -> Any:
@@ -342,8 +445,12 @@ def _own(dialect: str, by_round: bool, phases: tuple[str, ...]) -> Any:
     `person_id` and, `by_round`, `round_id`."""
     s, f = prep_sessions.alias("s"), round_forms.alias("f")
     person_id = bindparam("person_id", type_=prep_sessions.c.person_id.type)
+    base = select_with_team()
+    # The snapshot as the stored text, decoded once per distinct text (`_snapshot`).
+    columns = [column for column in base.selected_columns if column.key != "template"]
+    raw = cast(rounds.c.template, Text).label("template_text")
     stmt = (
-        select_with_team()
+        base.with_only_columns(*columns, raw, maintain_column_froms=True)
         .add_columns(
             f.c.held.label("f_held"),
             f.c.release_on.label("f_release_on"),

@@ -16,14 +16,21 @@ from storage.models import TeamRole, round_people, rounds, team_people, teams
 from storage.repositories._base import NotFound, Repo, one_of, rowcount
 
 
-def to_round(row: Any, *, leader_ids: Sequence[int] = (), member_ids: Sequence[int] = ()) -> Round:
+def to_round(
+    row: Any,
+    *,
+    leader_ids: Sequence[int] = (),
+    member_ids: Sequence[int] = (),
+    template: dict[str, Any] | None = None,
+) -> Round:
+    """`template`: the snapshot, when the row carries it in another form (`PrepRepo.own`)."""
     return Round(
         leader_ids=tuple(leader_ids),
         member_ids=tuple(member_ids),
         id=row.id,
         team_id=row.team_id,
         template_name=row.template_name,
-        template=row.template,
+        template=row.template if template is None else template,
         kerneopgave=row.kerneopgave,
         udviklingsmaal=row.udviklingsmaal,
         kickoff_at=row.kickoff_at,
@@ -83,13 +90,14 @@ def select_with_team() -> Any:
     )
 
 
-def round_and_team(row: Any) -> tuple[Round, Team]:
-    """A row of `select_with_team()`."""
+def round_and_team(row: Any, *, template: dict[str, Any] | None = None) -> tuple[Round, Team]:
+    """A row of `select_with_team()` (`template`: as `to_round`)."""
     people = split_people(row.people)
     round_ = to_round(
         row,
         leader_ids=people.get(TeamRole.LEADER.value, []),
         member_ids=people.get(TeamRole.MEMBER.value, []),
+        template=template,
     )
     in_team = split_people(row.t_people)
     team = Team(
