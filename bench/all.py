@@ -33,6 +33,8 @@ def main() -> None:
         argv = ["--tiny"] if args.tiny else []
         if name == "interaction-form":
             argv += ["--mode", "form"]
+        if name == "interaction" and not args.tiny:
+            argv += ["--workers", "2"]  # the extra MUSBOT_WORKERS=2 row (PostgreSQL)
         options = module.configure(module.parser().parse_args(argv))
         asyncio.run(module.main_async(options))
         print(f"== {name}: {time.perf_counter() - started:.1f} s\n", flush=True)
