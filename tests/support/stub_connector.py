@@ -136,6 +136,16 @@ class StubConnector:
 
     def shown(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
         """What a chat shows now: (activity id, card), updates applied, last changed last."""
+        return self._cards(conversation_id, updated_last=True)
+
+    def in_order(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """What a chat shows now, top to bottom: (activity id, card), updates applied where
+        the card stands (Teams does not move an updated message; `shown` puts it last)."""
+        return self._cards(conversation_id, updated_last=False)
+
+    def _cards(
+        self, conversation_id: str, *, updated_last: bool
+    ) -> list[tuple[str, dict[str, Any]]]:
         cards: dict[str, dict[str, Any]] = {}
         for call in self.calls:
             if call.conversation_id != conversation_id or call.status >= 300 or call.card is None:
@@ -143,20 +153,10 @@ class StubConnector:
             if call.method == "POST" and call.response_id:
                 cards[call.response_id] = call.card
             elif call.method == "PUT" and call.activity_id:
-                cards.pop(call.activity_id, None)
-                cards[call.activity_id] = call.card
-        return list(cards.items())
-
-    def in_order(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """What a chat shows now, top to bottom: (activity id, card), updates applied where
-        the card stands (Teams does not move an updated message; `shown` puts it last)."""
-        cards: dict[str, dict[str, Any]] = {}
-        for call in self.calls:
-            if call.conversation_id != conversation_id or call.status >= 300 or call.card is None:
-                continue
-            if call.method == "POST" and call.response_id:
-                cards[call.response_id] = call.card
-            elif call.method == "PUT" and call.activity_id in cards:
+                if updated_last:
+                    cards.pop(call.activity_id, None)
+                elif call.activity_id not in cards:
+                    continue
                 cards[call.activity_id] = call.card
         return list(cards.items())
 
