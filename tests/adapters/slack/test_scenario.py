@@ -131,6 +131,18 @@ async def start_round(slack: SlackHarness, stub: StubSlack) -> None:
     await slack.settle()
 
 
+async def begin_preparation(slack: SlackHarness, stub: StubSlack) -> None:
+    """After `start_round`: U1 opens the preparation and types the first answer, so she is a
+    known person and the next question card is hers (what the statement-count tests count)."""
+    ts, button = stub.latest("D1", action="prep.open") or ("", {})
+    await slack.click(
+        user="U1", action_id=button["action_id"], value=button["value"], channel="D1", message_ts=ts
+    )
+    await slack.settle()
+    await slack.event(message_im(user="U1", text="Første svar"))
+    await slack.settle()
+
+
 async def answer_by_button(
     slack: SlackHarness, stub: StubSlack, *, user: str, dm: str, text: str
 ) -> None:

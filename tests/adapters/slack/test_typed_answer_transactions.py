@@ -9,6 +9,7 @@ from conversations.ports import Store
 from storage.db import SqlStore
 from tests.adapters.slack.harness import SlackHarness, message_im
 from tests.adapters.slack.test_scenario import (  # noqa: F401 (fixture)
+    begin_preparation,
     slack,
     start_round,
 )
@@ -23,13 +24,7 @@ async def test_a_typed_answer_on_slack_is_one_transaction_and_one_record(
 ) -> None:
     assert isinstance(store, SqlStore)
     await start_round(slack, stub)
-    ts, button = stub.latest("D1", action="prep.open") or ("", {})
-    await slack.click(
-        user="U1", action_id=button["action_id"], value=button["value"], channel="D1", message_ts=ts
-    )
-    await slack.settle()
-    await slack.event(message_im(user="U1", text="Første svar"))  # the person is known now
-    await slack.settle()
+    await begin_preparation(slack, stub)  # the person is known now
     card_ts, _ = stub.latest("D1", action="prep.skip") or ("", {})
     with counting(store) as counter:
         await slack.event(message_im(user="U1", text="Andet svar"))
