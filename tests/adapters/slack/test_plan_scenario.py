@@ -239,6 +239,17 @@ async def person_card(slack: SlackHarness) -> str:
     return ephemeral_text(slack.stub)
 
 
+async def book(slack: SlackHarness, *, day: str, time: str) -> None:
+    """The leader books the open person card's employee for an hour (its "Book samtale")."""
+    await press_ephemeral(slack, user="UL", action="booking.open")
+    await fill_in(
+        slack,
+        user="UL",
+        form="booking.save",
+        values={"starts_at": epoch(day, time), "minutes": "60"},
+    )
+
+
 async def reminders(store: Store) -> dict[str, Reminder]:
     """Every reminder of the (one) round, by key."""
     async with store.transaction() as tx:
@@ -277,13 +288,7 @@ async def test_plan_drafted_approved_changed_reapproved_and_followed_up(
     # -- the leader books Anna's conversation from the person card in /mus status
     card = await person_card(slack)
     assert "Anna Andersen" in card and "Book samtale" in card
-    await press_ephemeral(slack, user="UL", action="booking.open")
-    await fill_in(
-        slack,
-        user="UL",
-        form="booking.save",
-        values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
-    )
+    await book(slack, day="2026-12-08", time="10:00")
     [invite] = posts_to(stub, "D1")[-1:]
     assert "Lene Leder har booket din MUS-samtale til 8.12.2026 kl. 10.00" in stub.texts(invite)
     for dm in (
@@ -538,13 +543,7 @@ async def test_holding_the_conversation_takes_the_buttons_off_her_question_card(
     card_ts, _ = stub.latest("D1", action="prep.skip") or ("", {})
     assert card_ts
     await person_card(slack)
-    await press_ephemeral(slack, user="UL", action="booking.open")
-    await fill_in(
-        slack,
-        user="UL",
-        form="booking.save",
-        values={"starts_at": epoch("2026-12-08", "10:00"), "minutes": "60"},
-    )
+    await book(slack, day="2026-12-08", time="10:00")
     clock.set(cph("2026-12-08", "11:15"))
     await person_card(slack)
     await press_ephemeral(slack, user="UL", action="booking.held")

@@ -30,6 +30,7 @@ from conversations.templates.library import TemplateLibrary
 from tests.adapters.slack.harness import SCENARIO_FORM_BUDGET, SlackHarness
 from tests.adapters.slack.test_plan_scenario import (
     _initial,
+    book,
     cph,
     dm_text,
     ephemeral_text,
@@ -173,13 +174,7 @@ async def test_two_years_of_a_five_person_team(
     # ================================================================ year one
     await start(slack, **year.YEAR_ONE)
     await card(slack, "Anna Andersen")
-    await press_ephemeral(slack, user="UL", action="booking.open")
-    await fill(
-        slack,
-        user="UL",
-        form="booking.save",
-        values={"starts_at": epoch(year.BOOKED_DAY, year.BOOKED_TIME), "minutes": "60"},
-    )
+    await book(slack, day=year.BOOKED_DAY, time=year.BOOKED_TIME)
     clock.set(year.HELD_AT)
     await card(slack, "Anna Andersen")
     await press_ephemeral(slack, user="UL", action="booking.held")
