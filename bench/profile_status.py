@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import cProfile
 import pstats
-import random
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -31,13 +30,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from adapters.inproc import Harness, ManualClock
-from adapters.inproc.port import InProcPort
 from bench.common import create_database, drop_database, percentile, postgres_admin_url
-from bench.scale import seed_org
-from bench.standin import TEAM_ID
-from conversations.engine import Engine
-from conversations.templates.library import TemplateLibrary
+from bench.scale import StatusViews, seed_org
 from storage.db import create_store
 
 
@@ -51,36 +45,17 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     try:
         now = datetime.now(UTC)
         teams = await seed_org(store, employees=args.employees, now=now)
-        engine = Engine(store=store, templates=TemplateLibrary(), clock=ManualClock(now))
-        h = Harness(handler=engine, workspace=TEAM_ID, port=InProcPort(platform="slack"))
-        statements = 0
-
-        def count(*_: Any) -> None:
-            nonlocal statements
-            statements += 1
-
-        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
-        rng = random.Random(42)
+        leaders = StatusViews(store=store, teams=teams, now=now)
 
         async def views(n: int, profiler: cProfile.Profile | None = None) -> None:
             wall: list[float] = []
             cpu: list[float] = []
             stmts: list[int] = []
             for _ in range(n):
-                t = rng.randrange(teams)
-                h.add_user(f"UL{t}", name=f"Leder {t}")
-                before = statements
-                if profiler is not None:
-                    profiler.enable()
-                c0, t0 = time.process_time(), time.perf_counter()
-                seen = await h.command(f"UL{t}", "status", channel=f"C{t}")
-                elapsed, used = time.perf_counter() - t0, time.process_time() - c0
-                if profiler is not None:
-                    profiler.disable()
-                assert seen.messages, "the status view came back empty"
+                elapsed, used, statements = await leaders.view(profiler)
                 wall.append(elapsed)
                 cpu.append(used)
-                stmts.append(statements - before)
+                stmts.append(statements)
             label = "profiled" if profiler is not None else "unprofiled"
             print(
                 f"{label:10} {n} views on {backend}: CPU {sum(cpu) / n * 1e3:.2f} ms/view, "

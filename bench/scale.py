@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import random
 import tempfile
 import time
@@ -220,6 +221,37 @@ def _person(pid: int, user_id: str, name: str, *, lead: bool) -> dict[str, Any]:
     }
 
 
+class StatusViews:
+    """Random leaders run `/mus status` through the real Engine: each view's wall time, this
+    process's CPU time and statements (shared by this benchmark and bench/profile_status)."""
+
+    def __init__(self, *, store: SqlStore, teams: int, now: datetime) -> None:
+        engine = Engine(store=store, templates=TemplateLibrary(), clock=ManualClock(now))
+        self.harness = Harness(handler=engine, workspace=TEAM_ID, port=InProcPort(platform="slack"))
+        self.teams = teams
+        self.statements = 0
+        self._rng = random.Random(42)
+        event.listen(store.engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.statements += 1
+
+    async def view(self, profiler: cProfile.Profile | None = None) -> tuple[float, float, int]:
+        """One leader's view: (wall seconds, CPU seconds, statements)."""
+        t = self._rng.randrange(self.teams)
+        self.harness.add_user(f"UL{t}", name=f"Leder {t}")
+        before = self.statements
+        if profiler is not None:
+            profiler.enable()
+        c0, t0 = time.process_time(), time.perf_counter()
+        seen = await self.harness.command(f"UL{t}", "status", channel=f"C{t}")
+        elapsed, used = time.perf_counter() - t0, time.process_time() - c0
+        if profiler is not None:
+            profiler.disable()
+        assert seen.messages, "the status view came back empty"
+        return elapsed, used, self.statements - before
+
+
 async def measure(*, backend: str, employees: int, views: int, tmp: Path) -> dict[str, Any]:
     url = await create_database(backend, tmp=tmp)
     store = await create_store(url=url, migrate=True)
@@ -228,31 +260,16 @@ async def measure(*, backend: str, employees: int, views: int, tmp: Path) -> dic
         started = time.perf_counter()
         teams = await seed_org(store, employees=employees, now=now)
         seed_s = time.perf_counter() - started
-        engine = Engine(store=store, templates=TemplateLibrary(), clock=ManualClock(now))
-        h = Harness(handler=engine, workspace=TEAM_ID, port=InProcPort(platform="slack"))
-        statements = 0
-
-        def count(*_: Any) -> None:
-            nonlocal statements
-            statements += 1
-
-        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
-        rng = random.Random(42)
+        leaders = StatusViews(store=store, teams=teams, now=now)
         times: list[float] = []
         cpu: list[float] = []
         per_view: list[int] = []
         for n in range(views + 5):
-            t = rng.randrange(teams)
-            h.add_user(f"UL{t}", name=f"Leder {t}")
-            before = statements
-            c0, t0 = time.process_time(), time.perf_counter()
-            seen = await h.command(f"UL{t}", "status", channel=f"C{t}")
-            elapsed, used = time.perf_counter() - t0, time.process_time() - c0
-            assert seen.messages, "the status view came back empty"
+            elapsed, used, statements = await leaders.view()
             if n >= 5:  # the first few warm caches
                 times.append(elapsed)
                 cpu.append(used)
-                per_view.append(statements - before)
+                per_view.append(statements)
         return {
             "backend": backend,
             "employees": teams * TEAM_SIZE,
