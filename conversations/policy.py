@@ -302,13 +302,7 @@ def _subject(round_id: int, employee_id: int | None) -> str:
 async def _audit(
     access: Access, action: str, round_id: int, employee_id: int | None, detail: str | None
 ) -> None:
-    await access.tx.audit.record(
-        at=access.now,
-        actor_id=access.actor.id,
-        action=action,
-        subject=_subject(round_id, employee_id),
-        detail=detail,
-    )
+    await access.tx.audit.record(**_entry(access, action, round_id, employee_id), detail=detail)
 
 
 async def check(
@@ -369,6 +363,24 @@ async def govern(ctx: Ctx, action: Govern, *, refusal: str, **values: object) ->
         raise Denied(refusal, **values)
 
 
+async def _refuse_unless(
+    access: Access,
+    kind: Read,
+    held: frozenset[Role],
+    *,
+    round_id: int,
+    employee_id: int | None,
+    shared: bool = False,
+    detail: str | None = None,
+) -> None:
+    """Audit the attempt and refuse, unless `held` may read `kind`."""
+    if not may_read(kind, held, shared=shared):
+        await _audit(access, f"{kind.value}_denied", round_id, employee_id, detail)
+        # A leader of the round asking too early is told why; anyone else learns nothing.
+        reason = "prep.not_shared" if kind == Read.PREP and Role.LEADER in held else None
+        raise Denied(reason or "error.not_allowed")
+
+
 async def _read(
     access: Access,
     kind: Read,
@@ -381,11 +393,9 @@ async def _read(
     audit_own: bool = True,
 ) -> frozenset[Role]:
     held = access.roles(round_, employee_id)
-    if not may_read(kind, held, shared=shared):
-        await _audit(access, f"{kind.value}_denied", round_id, employee_id, detail)
-        # A leader of the round asking too early is told why; anyone else learns nothing.
-        reason = "prep.not_shared" if kind == Read.PREP and Role.LEADER in held else None
-        raise Denied(reason or "error.not_allowed")
+    await _refuse_unless(
+        access, kind, held, round_id=round_id, employee_id=employee_id, shared=shared, detail=detail
+    )
     if audit_own or Role.EMPLOYEE not in held:
         await _audit(access, kind.value, round_id, employee_id, detail)
     return held
@@ -527,10 +537,9 @@ async def read_round_status(
     for the round's employees, each checked and audited as those are (a refusal of either
     refuses the view), the audit rows in one statement rather than two."""
     kind = Read.ROUND_STATUS
-    held = access.roles(round_, None)
-    if not may_read(kind, held):
-        await _audit(access, f"{kind.value}_denied", round_id, None, None)
-        raise Denied("error.not_allowed")
+    await _refuse_unless(
+        access, kind, access.roles(round_, None), round_id=round_id, employee_id=None
+    )
     ids = list(dict.fromkeys(employee_ids))
     status = _entry(access, kind.value, round_id, None)
     await access.tx.audit.record_many(
