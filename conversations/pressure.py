@@ -38,7 +38,7 @@ class LoopPressure:
         self.lag = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._ticker: asyncio.Task[None] | None = None
-        self.admitted_after_wait = 0  # for tests and metrics: how often work had to wait
+        self.admitted_after_wait = 0  # how often work had to wait (read by the tests)
 
     async def admit(self) -> None:
         """Return at once when the loop keeps time; else wait for a turn (FIFO)."""
