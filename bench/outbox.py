@@ -102,7 +102,7 @@ async def seed(
     try:
         async with store.transaction() as tx:
             rows = (
-                await tx.session.execute(  # type: ignore[attr-defined]
+                await tx.conn.execute(  # type: ignore[attr-defined]
                     select(people_table.c.user_id, people_table.c.id, round_people.c.round_id)
                     .join(round_people, round_people.c.person_id == people_table.c.id)
                     .where(people_table.c.user_id.in_(users))
@@ -145,7 +145,7 @@ async def outstanding(store: SqlStore) -> tuple[int, int]:
     if True:
         async with store.transaction() as tx:
             row = (
-                await tx.session.execute(  # type: ignore[attr-defined]
+                await tx.conn.execute(  # type: ignore[attr-defined]
                     text(
                         "SELECT SUM(CASE WHEN state IN ('pending','sending') THEN 1 ELSE 0 END),"
                         " SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)"

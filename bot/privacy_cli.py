@@ -43,13 +43,13 @@ async def _person_id(store: SqlStore, given: str) -> int | None:
     async with store.transaction() as tx:
         if given.isdigit():
             found = (
-                (await tx.session.execute(select(people.c.id).where(people.c.id == int(given))))
+                (await tx.conn.execute(select(people.c.id).where(people.c.id == int(given))))
                 .scalars()
                 .all()
             )
         else:
             found = (
-                (await tx.session.execute(select(people.c.id).where(people.c.user_id == given)))
+                (await tx.conn.execute(select(people.c.id).where(people.c.user_id == given)))
                 .scalars()
                 .all()
             )
@@ -82,7 +82,7 @@ async def _erase(store: SqlStore, *, person_id: int, dry_run: bool) -> int:
     from storage.privacy import erase_person
 
     async with store.transaction() as tx:
-        tally = await erase_person(session=tx.session, person_id=person_id, dry_run=dry_run)
+        tally = await erase_person(conn=tx.conn, person_id=person_id, dry_run=dry_run)
         if tally is not None and not dry_run:
             await tx.audit.record(
                 at=SystemClock().now(), actor_id=None, action="person.erase", subject="person"
@@ -141,7 +141,7 @@ async def _purge(settings: Settings, args: argparse.Namespace) -> int:
     store = await _open(settings)
     try:
         async with store.transaction() as tx:
-            found = await rounds_ended_before(session=tx.session, day=day)
+            found = await rounds_ended_before(conn=tx.conn, day=day)
             running = [r for r in found if r.running]
             for line in found:
                 flag = "  WARNING: still running" if line.running else ""
@@ -157,7 +157,7 @@ async def _purge(settings: Settings, args: argparse.Namespace) -> int:
                     "add --include-running to delete them too"
                 )
             tally = await purge(
-                session=tx.session,
+                conn=tx.conn,
                 round_ids=chosen,
                 now=now,
                 audit_before=now - timedelta(days=settings.audit_retention_days),
@@ -236,7 +236,7 @@ async def audit(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         async with store.transaction() as tx:
             lines = await audit_lines(
-                session=tx.session,
+                conn=tx.conn,
                 person_id=person_id,
                 reader_id=reader_id,
                 since=since,

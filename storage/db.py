@@ -1,4 +1,4 @@
-"""Engine, store and transaction: the only place that opens database sessions."""
+"""Engine, store and transaction: the only place that opens database transactions."""
 
 from __future__ import annotations
 
@@ -18,12 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from conversations.ports import (
@@ -235,7 +230,11 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) 
 
 
 class SqlTx:
-    """One transaction (one session) with every repository bound to it (`ports.Tx`)."""
+    """One transaction (one connection) with every repository bound to it (`ports.Tx`).
+
+    A Core connection, not an ORM session: the repositories run Core statements only, and
+    the session's bookkeeping cost about a tenth of each transaction's CPU on the hot path.
+    """
 
     workspaces: WorkspaceRepo
     people: PersonRepo
@@ -256,26 +255,26 @@ class SqlTx:
     templates: TemplateRepo
     round_forms: RoundFormRepo
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.workspaces = SqlWorkspaceRepo(session)
-        self.people = SqlPersonRepo(session)
-        self.teams = SqlTeamRepo(session)
-        self.rounds = SqlRoundRepo(session)
-        self.prep = SqlPrepRepo(session)
-        self.notes = SqlLeaderNoteRepo(session)
-        self.events = SqlProcessedEventRepo(session)
-        self.audit = SqlAuditRepo(session)
-        self.conversation_refs = SqlConversationRefRepo(session)
-        self.sent_messages = SqlSentMessageRepo(session)
-        self.bookings = SqlBookingRepo(session)
-        self.plans = SqlPlanRepo(session)
-        self.outbox = SqlOutboxRepo(session)
-        self.team_actions = SqlTeamActionRepo(session)
-        self.committee = SqlCommitteeRepo(session)
-        self.evaluations = SqlEvaluationRepo(session)
-        self.templates = SqlTemplateRepo(session)
-        self.round_forms = SqlRoundFormRepo(session)
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.workspaces = SqlWorkspaceRepo(conn)
+        self.people = SqlPersonRepo(conn)
+        self.teams = SqlTeamRepo(conn)
+        self.rounds = SqlRoundRepo(conn)
+        self.prep = SqlPrepRepo(conn)
+        self.notes = SqlLeaderNoteRepo(conn)
+        self.events = SqlProcessedEventRepo(conn)
+        self.audit = SqlAuditRepo(conn)
+        self.conversation_refs = SqlConversationRefRepo(conn)
+        self.sent_messages = SqlSentMessageRepo(conn)
+        self.bookings = SqlBookingRepo(conn)
+        self.plans = SqlPlanRepo(conn)
+        self.outbox = SqlOutboxRepo(conn)
+        self.team_actions = SqlTeamActionRepo(conn)
+        self.committee = SqlCommitteeRepo(conn)
+        self.evaluations = SqlEvaluationRepo(conn)
+        self.templates = SqlTemplateRepo(conn)
+        self.round_forms = SqlRoundFormRepo(conn)
 
 
 _in_write: contextvars.ContextVar[bool] = contextvars.ContextVar("musbot_in_write", default=False)
@@ -291,7 +290,6 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
@@ -303,14 +301,14 @@ class SqlStore:
     async def transaction(self) -> AsyncIterator[SqlTx]:
         """Commit on normal exit, roll back on an exception (which propagates)."""
         if self._write_lock is None or _in_write.get():
-            async with self._sessions() as session, session.begin():
-                yield SqlTx(session)
+            async with self.engine.begin() as conn:
+                yield SqlTx(conn)
             return
         async with self._write_lock:
             token = _in_write.set(True)  # a nested transaction in this task must not wait on us
             try:
-                async with self._sessions() as session, session.begin():
-                    yield SqlTx(session)
+                async with self.engine.begin() as conn:
+                    yield SqlTx(conn)
             finally:
                 _in_write.reset(token)
 

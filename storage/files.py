@@ -102,7 +102,7 @@ class SqlFileRepo:
     ) -> str:
         token = new_token()
         async with self._store.transaction() as tx:
-            await tx.session.execute(
+            await tx.conn.execute(
                 files.insert().values(
                     token=token,
                     filename=filename,
@@ -128,19 +128,19 @@ class SqlFileRepo:
         if filename is not None:
             wanted &= files.c.filename == filename
         async with self._store.transaction() as tx:
-            row = (await tx.session.execute(select(files).where(wanted))).one_or_none()
+            row = (await tx.conn.execute(select(files).where(wanted))).one_or_none()
             if row is not None and audit:
                 subject = f"file:{token_digest(token)}"
                 if row.owner_user_id is not None:
                     owners = (
-                        await tx.session.execute(
+                        await tx.conn.execute(
                             select(people.c.id).where(people.c.user_id == row.owner_user_id)
                         )
                     ).all()
                     # By person id, so `musbot audit --person` and erasure find it.
                     if len(owners) == 1:
                         subject += f"/person:{owners[0].id}"
-                await tx.session.execute(
+                await tx.conn.execute(
                     audit_log.insert().values(
                         at=now,
                         actor_id=None,
@@ -163,7 +163,7 @@ class SqlFileRepo:
 
     async def purge(self, *, before: datetime) -> int:
         async with self._store.transaction() as tx:
-            result = await tx.session.execute(
+            result = await tx.conn.execute(
                 delete(files).where(files.c.expires_at <= as_utc(before))
             )
         return rowcount(result)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, delete, exists, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     audit_log,
@@ -66,9 +66,9 @@ class Tally:
         return [f"{table}: {count}" for table, count in sorted(self.counts.items())]
 
 
-async def _count(session: AsyncSession, table: Any, where: Any) -> int:
+async def _count(conn: AsyncConnection, table: Any, where: Any) -> int:
     return int(
-        (await session.execute(select(func.count()).select_from(table).where(where))).scalar_one()
+        (await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one()
     )
 
 
@@ -89,7 +89,7 @@ def _subject_about(person_id: int) -> Any:
     )
 
 
-async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) -> Tally | None:
+async def erase_person(*, conn: AsyncConnection, person_id: int, dry_run: bool) -> Tally | None:
     """GDPR art. 17: everything about one person goes; None when there is no such person.
 
     Their answers, prep sessions, plans (all versions, signatures, progress), bookings,
@@ -100,14 +100,14 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
     so the other employee's plan is still whole. Audit rows keep what happened and when, with
     the person replaced by the same stand-in.
     """
-    person = (await session.execute(select(people).where(people.c.id == person_id))).one_or_none()
+    person = (await conn.execute(select(people).where(people.c.id == person_id))).one_or_none()
     if person is None:
         return None
     tally = Tally()
     mine_versions = select(plan_versions.c.id).where(plan_versions.c.employee_id == person_id)
     user_keys = (person.user_id, f"user:{person.user_id}")
     workspace = (
-        await session.execute(select(workspaces).where(workspaces.c.id == person.workspace_id))
+        await conn.execute(select(workspaces).where(workspaces.c.id == person.workspace_id))
     ).one()
     ref_where = and_(
         conversation_refs.c.platform == workspace.platform,
@@ -192,18 +192,18 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
     audit_where = or_(audit_log.c.actor_id == person_id, _subject_about(person_id))
     if dry_run:
         for name, table, where in plan:
-            tally.add(name, await _count(session, table, where))
+            tally.add(name, await _count(conn, table, where))
         for name, table, _column, where in repoint:
             # Counted after deletion would be less; a dry run counts rows of others only.
-            tally.add(f"{name} (kept, pseudonymised)", await _count(session, table, where))
-        tally.add("audit_log (kept, pseudonymised)", await _count(session, audit_log, audit_where))
+            tally.add(f"{name} (kept, pseudonymised)", await _count(conn, table, where))
+        tally.add("audit_log (kept, pseudonymised)", await _count(conn, audit_log, audit_where))
         tally.add("people", 1)
         return tally
     for name, table, where in plan:
-        tally.add(name, rowcount(await session.execute(delete(table).where(where))))
+        tally.add(name, rowcount(await conn.execute(delete(table).where(where))))
     stand_in_id = int(
         (
-            await session.execute(
+            await conn.execute(
                 people.insert()
                 .values(
                     workspace_id=person.workspace_id,
@@ -220,18 +220,18 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
     )
     for name, table, column, where in repoint:
         moved = rowcount(
-            await session.execute(update(table).where(where).values({column: stand_in_id}))
+            await conn.execute(update(table).where(where).values({column: stand_in_id}))
         )
         tally.add(f"{name} (kept, pseudonymised)", moved)
     rows = (
-        await session.execute(
+        await conn.execute(
             select(
                 audit_log.c.id, audit_log.c.actor_id, audit_log.c.subject, audit_log.c.detail
             ).where(audit_where)
         )
     ).all()
     for row in rows:
-        await session.execute(
+        await conn.execute(
             update(audit_log)
             .where(audit_log.c.id == row.id)
             .values(
@@ -243,19 +243,19 @@ async def erase_person(*, session: AsyncSession, person_id: int, dry_run: bool) 
     tally.add("audit_log (kept, pseudonymised)", len(rows))
     # Details listing user ids (who was named leader) may name them outside rows about them.
     named = (
-        await session.execute(
+        await conn.execute(
             select(audit_log.c.id, audit_log.c.detail).where(
                 audit_log.c.detail.contains(person.user_id, autoescape=True)
             )
         )
     ).all()
     for hit in named:
-        await session.execute(
+        await conn.execute(
             update(audit_log)
             .where(audit_log.c.id == hit.id)
             .values(detail=_scrub(hit.detail, person.user_id))
         )
-    await session.execute(delete(people).where(people.c.id == person_id))
+    await conn.execute(delete(people).where(people.c.id == person_id))
     tally.add("people", 1)
     return tally
 
@@ -298,14 +298,14 @@ class RoundLine:
         return self.phase not in DONE_PHASES
 
 
-async def rounds_ended_before(*, session: AsyncSession, day: date) -> list[RoundLine]:
+async def rounds_ended_before(*, conn: AsyncConnection, day: date) -> list[RoundLine]:
     members = (
         select(func.count())
         .select_from(round_people)
         .where((round_people.c.round_id == rounds.c.id) & (round_people.c.role == "member"))
         .scalar_subquery()
     )
-    rows = await session.execute(
+    rows = await conn.execute(
         select(
             rounds.c.id,
             rounds.c.template_name,
@@ -332,7 +332,7 @@ async def rounds_ended_before(*, session: AsyncSession, day: date) -> list[Round
 
 async def purge(
     *,
-    session: AsyncSession,
+    conn: AsyncConnection,
     round_ids: Sequence[int],
     now: datetime,
     audit_before: datetime,
@@ -352,9 +352,9 @@ async def purge(
 
     async def run(name: str, table: Any, where: Any) -> None:
         if dry_run:
-            tally.add(name, await _count(session, table, where))
+            tally.add(name, await _count(conn, table, where))
         else:
-            tally.add(name, rowcount(await session.execute(delete(table).where(where))))
+            tally.add(name, rowcount(await conn.execute(delete(table).where(where))))
 
     await run("rounds", rounds, rounds.c.id.in_(ids))
     if dry_run:
@@ -470,7 +470,7 @@ def is_refusal(action: str) -> bool:
 
 async def audit_lines(
     *,
-    session: AsyncSession,
+    conn: AsyncConnection,
     person_id: int | None = None,
     reader_id: int | None = None,
     since: datetime | None = None,
@@ -507,5 +507,5 @@ async def audit_lines(
             subject=row.subject,
             detail=row.detail,
         )
-        for row in await session.execute(stmt)
+        for row in await conn.execute(stmt)
     ]

@@ -55,7 +55,7 @@ async def check_canary(*, store: SqlStore) -> None:
     for _attempt in range(2):
         async with store.transaction() as tx:
             sealed = (
-                await tx.session.execute(select(key_canary.c.sealed).where(key_canary.c.id == 1))
+                await tx.conn.execute(select(key_canary.c.sealed).where(key_canary.c.id == 1))
             ).scalar_one_or_none()
         if sealed is not None:
             # The token's HMAC says whether these keys wrote it (no `cryptography` import at
@@ -69,7 +69,7 @@ async def check_canary(*, store: SqlStore) -> None:
             return
         try:
             async with store.transaction() as tx:
-                await tx.session.execute(
+                await tx.conn.execute(
                     key_canary.insert().values(
                         id=1, sealed=keyring.seal(CANARY_PLAINTEXT), updated_at=datetime.now(UTC)
                     )
@@ -107,7 +107,7 @@ async def rotate(*, store: SqlStore, report: RotationReport | None = None) -> in
         if count:
             report.resealed[table_name] = report.resealed.get(table_name, 0) + count
     async with store.transaction() as tx:
-        await tx.session.execute(
+        await tx.conn.execute(
             key_canary.update()
             .where(key_canary.c.id == 1)
             .values(sealed=keyring.seal(CANARY_PLAINTEXT), updated_at=datetime.now(UTC))
@@ -129,7 +129,7 @@ async def _rotate_table(
     while True:
         async with store.transaction() as tx:
             rows = (
-                await tx.session.execute(
+                await tx.conn.execute(
                     select(*keys, *(_raw(c).label(c.name) for c in columns))
                     .order_by(*keys)
                     .offset(offset)
@@ -145,7 +145,7 @@ async def _rotate_table(
                     changes[column.name] = _reseal(keyring, column, value)
                 if changes:
                     where = and_(*(k == getattr(row, k.name) for k in keys))
-                    await tx.session.execute(
+                    await tx.conn.execute(
                         table.update()
                         .where(where)
                         .values(

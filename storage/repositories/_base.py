@@ -1,4 +1,4 @@
-"""What every repository shares: the session, and the dialect's INSERT with ON CONFLICT."""
+"""What every repository shares: the connection, and the dialect's INSERT with ON CONFLICT."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, Table, any_, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.ports import NotFound
 
@@ -26,14 +26,14 @@ _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 class Repo:
-    """Base of the SQL repositories: bound to the one session of a `SqlTx`."""
+    """Base of the SQL repositories: bound to the one connection (and transaction) of a `SqlTx`."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
     @property
     def _dialect(self) -> str:
-        return str(self._session.get_bind().dialect.name)
+        return str(self._conn.dialect.name)
 
     def _statement(self, *key: Any, build: Callable[[str], Any]) -> Any:
         """The statement `build(dialect)` makes for `key` (a name and whatever changes its

@@ -41,7 +41,7 @@ class SqlAuditRepo(Repo):
             "subject": subject,
             "detail": detail,
         }
-        await self._session.execute(self._statement("record", build=_record), params)
+        await self._conn.execute(self._statement("record", build=_record), params)
 
     async def record_many(self, *, entries: Sequence[Mapping[str, Any]]) -> None:
         """Several rows in one statement (an overview's per-person reads): each mapping has
@@ -63,7 +63,7 @@ class SqlAuditRepo(Repo):
             }
             for e in entries
         ]
-        await self._session.execute(self._statement("record", build=_record), rows)
+        await self._conn.execute(self._statement("record", build=_record), rows)
 
     async def entries(
         self, *, subject_prefix: str | None = None, limit: int = 100
@@ -73,7 +73,7 @@ class SqlAuditRepo(Repo):
         if subject_prefix:
             stmt = stmt.where(audit_log.c.subject.startswith(subject_prefix, autoescape=True))
         stmt = stmt.order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
-        return [to_entry(row) for row in await self._session.execute(stmt)]
+        return [to_entry(row) for row in await self._conn.execute(stmt)]
 
 
 def _record(_dialect: str) -> Any:

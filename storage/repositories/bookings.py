@@ -72,11 +72,11 @@ class SqlBookingRepo(Repo):
                 "sequence": bookings.c.sequence + 1,
             },
         ).returning(*bookings.c)
-        return to_booking((await self._session.execute(stmt)).one())
+        return to_booking((await self._conn.execute(stmt)).one())
 
     async def get(self, *, round_id: int, employee_id: int) -> Booking | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(bookings).where(
                     (bookings.c.round_id == round_id) & (bookings.c.employee_id == employee_id)
                 )
@@ -87,5 +87,5 @@ class SqlBookingRepo(Repo):
     async def for_round(self, *, round_id: int) -> list[Booking]:
         """By start time (the leader's calendar order), then employee id."""
         stmt = self._statement("for_round", build=_for_round)
-        rows = await self._session.execute(stmt, {"round_id": round_id})
+        rows = await self._conn.execute(stmt, {"round_id": round_id})
         return [to_booking(row) for row in rows]

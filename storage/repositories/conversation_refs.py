@@ -22,11 +22,11 @@ class SqlConversationRefRepo(Repo):
             index_elements=["platform", "workspace_external_id", "key"],
             set_={"ref": stmt.excluded.ref},
         )
-        await self._session.execute(stmt)
+        await self._conn.execute(stmt)
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> dict[str, Any] | None:
         ref = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(conversation_refs.c.ref).where(
                     (conversation_refs.c.platform == platform)
                     & (conversation_refs.c.workspace_external_id == workspace_id)

@@ -27,7 +27,7 @@ class SqlProcessedEventRepo(Repo):
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(processed_events.c.key)
         )
-        return (await self._session.execute(stmt)).first() is not None
+        return (await self._conn.execute(stmt)).first() is not None
 
     async def claim_from(
         self, *, key: str, at: datetime, workspace_id: int, user_id: str
@@ -42,7 +42,7 @@ class SqlProcessedEventRepo(Repo):
             "s_workspace_id": workspace_id,
             "s_user_id": user_id,
         }
-        row = (await self._session.execute(stmt, params)).first()
+        row = (await self._conn.execute(stmt, params)).first()
         if row is None:
             return False, None
         if row.id is None:
@@ -51,7 +51,7 @@ class SqlProcessedEventRepo(Repo):
 
     async def forget_before(self, *, before: datetime) -> int:
         """Drop ids processed before `before`. Returns the count."""
-        result = await self._session.execute(
+        result = await self._conn.execute(
             delete(processed_events).where(processed_events.c.processed_at < before)
         )
         return rowcount(result)

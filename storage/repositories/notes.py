@@ -38,11 +38,11 @@ class SqlLeaderNoteRepo(Repo):
             index_elements=["round_id", "leader_id", "employee_id"],
             set_={"text": stmt.excluded.text, "updated_at": stmt.excluded.updated_at},
         ).returning(*leader_notes.c)
-        return to_note((await self._session.execute(stmt)).one())
+        return to_note((await self._conn.execute(stmt)).one())
 
     async def get(self, *, round_id: int, leader_id: int, employee_id: int) -> LeaderNote | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(leader_notes).where(
                     (leader_notes.c.round_id == round_id)
                     & (leader_notes.c.leader_id == leader_id)

@@ -147,14 +147,14 @@ class SqlOutboxRepo(Repo):
             },
             where=reminders.c.state.in_([s.value for s in _RESCHEDULABLE]),
         )
-        await self._session.execute(stmt)
+        await self._conn.execute(stmt)
         found = await self.get(key=key)
         assert found is not None
         return found
 
     async def cancel(self, *, key: str) -> None:
         """Cancel a pending reminder; one sent, failed or being sent is left as it is."""
-        await self._session.execute(
+        await self._conn.execute(
             update(reminders)
             .where((reminders.c.key == key) & _in(sources(ReminderAction.CANCEL)))
             .values(state=target(ReminderAction.CANCEL).value)
@@ -164,7 +164,7 @@ class SqlOutboxRepo(Repo):
         self, *, round_id: int, subject_id: int, kinds: Sequence[str]
     ) -> int:
         """Pending reminders of these kinds about one employee become CANCELLED."""
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(reminders)
             .where(
                 (reminders.c.round_id == round_id)
@@ -178,7 +178,7 @@ class SqlOutboxRepo(Repo):
 
     async def cancel_for_round(self, *, round_id: int, kinds: Sequence[str]) -> int:
         """Pending reminders of these kinds in the round become CANCELLED; others stay."""
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(reminders)
             .where(
                 (reminders.c.round_id == round_id)
@@ -227,12 +227,12 @@ class SqlOutboxRepo(Repo):
                 reminders.c.id.in_(_spread(now=now, limit=limit, per_recipient=per_recipient))
                 & _due(now)  # checked again on the locked row, should it have changed since
             )
-        if self._session.get_bind().dialect.name == "postgresql":
+        if self._conn.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        ids = list((await self._session.execute(pick)).scalars())
+        ids = list((await self._conn.execute(pick)).scalars())
         if not ids:
             return []
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             update(reminders)
             .where(reminders.c.id.in_(ids))
             .values(
@@ -249,7 +249,7 @@ class SqlOutboxRepo(Repo):
         """SENT, if still this worker's claim; False when the claim was lost (its lease ran
         out and another worker took the row). A late mark on an expired but untaken claim
         still counts: the message did go out, and nobody else has it."""
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(state=target(ReminderAction.SENT).value, sent_at=at, lease_until=None)
@@ -261,7 +261,7 @@ class SqlOutboxRepo(Repo):
     ) -> None:
         """Back to PENDING at `due_at` (a 429's Retry-After, or back-off); ignored when the
         claim was lost."""
-        await self._session.execute(
+        await self._conn.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(
@@ -280,7 +280,7 @@ class SqlOutboxRepo(Repo):
         be short: a dead worker's rows are taken over seconds after it stops renewing."""
         if not reminder_ids:
             return 0
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(reminders)
             .where(
                 reminders.c.id.in_(list(reminder_ids))
@@ -294,7 +294,7 @@ class SqlOutboxRepo(Repo):
     async def mark_failed(self, *, reminder_id: int, worker: str, error: str) -> None:
         """FAILED for good (user gone, bot removed), shown to the leader; ignored when the
         claim was lost."""
-        await self._session.execute(
+        await self._conn.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(state=target(ReminderAction.FAIL).value, last_error=error, lease_until=None)
@@ -303,7 +303,7 @@ class SqlOutboxRepo(Repo):
     async def mark_cancelled(self, *, reminder_id: int, worker: str) -> None:
         """CANCELLED by the worker that found it no longer relevant; ignored when the claim
         was lost."""
-        await self._session.execute(
+        await self._conn.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(state=target(ReminderAction.DROP).value, lease_until=None)
@@ -312,11 +312,11 @@ class SqlOutboxRepo(Repo):
     async def for_round(self, *, round_id: int) -> list[Reminder]:
         """Every reminder of a round, by due time."""
         stmt = self._statement("for_round", build=_for_round)
-        rows = await self._session.execute(stmt, {"round_id": round_id})
+        rows = await self._conn.execute(stmt, {"round_id": round_id})
         return [to_reminder(row) for row in rows]
 
     async def get(self, *, key: str) -> Reminder | None:
         row = (
-            await self._session.execute(select(reminders).where(reminders.c.key == key))
+            await self._conn.execute(select(reminders).where(reminders.c.key == key))
         ).one_or_none()
         return None if row is None else to_reminder(row)

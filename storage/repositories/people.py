@@ -76,18 +76,18 @@ class SqlPersonRepo(Repo):
         stmt = stmt.on_conflict_do_update(
             index_elements=keys, set_=given or {"user_id": stmt.excluded.user_id}
         ).returning(*people.c)
-        row = (await self._session.execute(stmt)).one()
+        row = (await self._conn.execute(stmt)).one()
         return to_person(row)
 
     async def get(self, *, person_id: int) -> Person | None:
         row = (
-            await self._session.execute(select(people).where(people.c.id == person_id))
+            await self._conn.execute(select(people).where(people.c.id == person_id))
         ).one_or_none()
         return None if row is None else to_person(row)
 
     async def get_by_user_id(self, *, workspace_id: int, user_id: str) -> Person | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(people).where(
                     (people.c.workspace_id == workspace_id) & (people.c.user_id == user_id)
                 )
@@ -100,12 +100,12 @@ class SqlPersonRepo(Repo):
         if not person_ids:
             return []
         stmt = self._statement("get_many", build=_get_many)
-        rows = await self._session.execute(stmt, {"person_ids": sorted(set(person_ids))})
+        rows = await self._conn.execute(stmt, {"person_ids": sorted(set(person_ids))})
         by_id = {row.id: to_person(row) for row in rows}
         return [by_id[pid] for pid in person_ids if pid in by_id]
 
     async def set_can_lead(self, *, person_id: int, can_lead: bool) -> None:
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(people).where(people.c.id == person_id).values(can_lead=can_lead)
         )
         if rowcount(result) == 0:
@@ -113,7 +113,7 @@ class SqlPersonRepo(Repo):
 
     async def leaders(self, *, workspace_id: int) -> list[Person]:
         """People an admin named as leaders (can_lead), by display name."""
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(people)
             .where((people.c.workspace_id == workspace_id) & people.c.can_lead.is_(True))
             .order_by(people.c.display_name, people.c.id)
@@ -122,7 +122,7 @@ class SqlPersonRepo(Repo):
 
     async def admins(self, *, workspace_id: int) -> list[Person]:
         """The workspace's admins as the platform reported them, by display name."""
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(people)
             .where((people.c.workspace_id == workspace_id) & people.c.is_admin.is_(True))
             .order_by(people.c.display_name, people.c.id)

@@ -91,7 +91,7 @@ class SqlPlanRepo(Repo):
         await self._lock_plan(round_id=round_id, employee_id=employee_id)
         number = await self._latest_number(round_id=round_id, employee_id=employee_id) + 1
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 insert(plan_versions)
                 .values(
                     round_id=round_id,
@@ -117,7 +117,7 @@ class SqlPlanRepo(Repo):
         by the other party is never edited underneath them: `ValueError` then, `NotFound` for
         an unknown id.
         """
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(plan_versions)
             .where(
                 (plan_versions.c.id == version_id)
@@ -163,7 +163,7 @@ class SqlPlanRepo(Repo):
             if moves and target is not None and target != latest.state:
                 await self._set_state(latest.id, target)
             if transition.causes(Effect.SUPERSEDE_EARLIER_AGREED):
-                await self._session.execute(
+                await self._conn.execute(
                     update(plan_versions)
                     .where(
                         _plan(round_id, employee_id)
@@ -193,7 +193,7 @@ class SqlPlanRepo(Repo):
         values: dict[str, Any] = {"state": PlanState(state).value}
         if change_request is not None:
             values["change_request"] = change_request
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(plan_versions).where(plan_versions.c.id == version_id).values(**values)
         )
         if rowcount(result) == 0:
@@ -209,7 +209,7 @@ class SqlPlanRepo(Repo):
         """
         version = await self._get(version_id)
         await self._lock_plan(round_id=version.round_id, employee_id=version.employee_id)
-        await self._session.execute(
+        await self._conn.execute(
             self._insert(plan_approvals)
             .values(version_id=version_id, person_id=person_id, at=at)
             .on_conflict_do_nothing(index_elements=["version_id", "person_id"])
@@ -218,7 +218,7 @@ class SqlPlanRepo(Repo):
 
     async def latest(self, *, round_id: int, employee_id: int) -> PlanVersion | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(plan_versions)
                 .where(_plan(round_id, employee_id))
                 .order_by(plan_versions.c.number.desc())
@@ -232,7 +232,7 @@ class SqlPlanRepo(Repo):
     async def versions(self, *, round_id: int, employee_id: int) -> list[PlanVersion]:
         """Oldest first."""
         rows = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(plan_versions)
                 .where(_plan(round_id, employee_id))
                 .order_by(plan_versions.c.number)
@@ -244,7 +244,7 @@ class SqlPlanRepo(Repo):
         """Every employee's versions in a round, oldest first, in two statements (for
         overviews: not a query per member)."""
         stmt = self._statement("versions_for_round", build=_versions_for_round)
-        rows = (await self._session.execute(stmt, {"round_id": round_id})).all()
+        rows = (await self._conn.execute(stmt, {"round_id": round_id})).all()
         found: dict[int, list[PlanVersion]] = {}
         for version in await self._with_approvals(rows):
             found.setdefault(version.employee_id, []).append(version)
@@ -259,7 +259,7 @@ class SqlPlanRepo(Repo):
             return {}
         stmt = self._statement("versions_in", build=_versions_in)
         params = {"round_ids": sorted(set(round_ids)), "employee_ids": sorted(set(employee_ids))}
-        rows = (await self._session.execute(stmt, params)).all()
+        rows = (await self._conn.execute(stmt, params)).all()
         found: dict[tuple[int, int], list[PlanVersion]] = {}
         for version in await self._with_approvals(rows):
             found.setdefault((version.round_id, version.employee_id), []).append(version)
@@ -277,7 +277,7 @@ class SqlPlanRepo(Repo):
             "round_ids": sorted({r for r, _ in wanted}),
             "employee_ids": sorted({e for _, e in wanted}),
         }
-        rows = await self._session.execute(stmt, params)
+        rows = await self._conn.execute(stmt, params)
         found: dict[tuple[int, int], dict[str, ItemProgress]] = {key: {} for key in wanted}
         for row in rows:
             key = (row.round_id, row.employee_id)
@@ -311,10 +311,10 @@ class SqlPlanRepo(Repo):
                 "updated_at": stmt.excluded.updated_at,
             },
         )
-        await self._session.execute(stmt)
+        await self._conn.execute(stmt)
 
     async def item_progress(self, *, round_id: int, employee_id: int) -> dict[str, ItemProgress]:
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(plan_item_progress)
             .where(
                 (plan_item_progress.c.round_id == round_id)
@@ -327,7 +327,7 @@ class SqlPlanRepo(Repo):
     async def item_progress_for_round(self, *, round_id: int) -> dict[int, dict[str, ItemProgress]]:
         """Every employee's item follow-up in a round, by employee id, in one statement."""
         stmt = self._statement("item_progress_for_round", build=_item_progress_for_round)
-        rows = await self._session.execute(stmt, {"round_id": round_id})
+        rows = await self._conn.execute(stmt, {"round_id": round_id})
         found: dict[int, dict[str, ItemProgress]] = {}
         for row in rows:
             found.setdefault(row.employee_id, {})[row.item_id] = to_progress(row)
@@ -339,15 +339,15 @@ class SqlPlanRepo(Repo):
     async def _lock_plan(self, *, round_id: int, employee_id: int) -> None:
         """Serialise writers of one plan until commit: a PostgreSQL advisory lock (SQLite's
         `BEGIN IMMEDIATE` already lets one writer in at a time)."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.execute(
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"),
                 {"key": lock_key(f"plan:{round_id}:{employee_id}")},
             )
 
     async def _latest_number(self, *, round_id: int, employee_id: int) -> int:
         latest = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(func.max(plan_versions.c.number)).where(_plan(round_id, employee_id))
             )
         ).scalar_one_or_none()
@@ -355,9 +355,7 @@ class SqlPlanRepo(Repo):
 
     async def _get(self, version_id: int) -> PlanVersion:
         row = (
-            await self._session.execute(
-                select(plan_versions).where(plan_versions.c.id == version_id)
-            )
+            await self._conn.execute(select(plan_versions).where(plan_versions.c.id == version_id))
         ).one_or_none()
         if row is None:
             raise NotFound(f"plan version {version_id}")
@@ -368,7 +366,7 @@ class SqlPlanRepo(Repo):
         if not rows:
             return []
         stmt = self._statement("approvals", build=_approvals)
-        found = await self._session.execute(stmt, {"version_ids": [row.id for row in rows]})
+        found = await self._conn.execute(stmt, {"version_ids": [row.id for row in rows]})
         by_version: dict[int, list[Approval]] = {}
         for a in found:
             by_version.setdefault(a.version_id, []).append(Approval(person_id=a.person_id, at=a.at))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, Text, and_, bindparam, cast, func, literal, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.domain import Phase, PrepAnswer, PrepSession, PrepStatus
 from conversations.lifecycles.prep import PrepTransition, persisted
@@ -200,8 +200,8 @@ class SqlPrepRepo(Repo):
     here by `save_answer` and `apply`, so a flow that reads them again (the policy's read, the
     lifecycle's check before storing) costs no second query."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn)
         self._answers: dict[tuple[int, int], Answers] = {}
         self._sessions: dict[tuple[int, int], PrepSession | None] = {}
 
@@ -218,7 +218,7 @@ class SqlPrepRepo(Repo):
         if round_id is not None:
             params["round_id"] = round_id
         found = []
-        for row in await self._session.execute(stmt, params):
+        for row in await self._conn.execute(stmt, params):
             round_, team = round_and_team(row, template=_snapshot(row.template_text))
             form = (
                 None
@@ -268,7 +268,7 @@ class SqlPrepRepo(Repo):
             {item["question_id"]: item for item in rows},
             round_id=round_id,
             person_id=person_id,
-            dialect=self._session.get_bind().dialect,
+            dialect=self._conn.dialect,
         )
 
     async def get_session(self, *, round_id: int, person_id: int) -> PrepSession | None:
@@ -276,7 +276,7 @@ class SqlPrepRepo(Repo):
         if key in self._sessions:
             return self._sessions[key]
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(prep_sessions).where(
                     (prep_sessions.c.round_id == round_id)
                     & (prep_sessions.c.person_id == person_id)
@@ -320,7 +320,7 @@ class SqlPrepRepo(Repo):
             "updated_at": at,
             "before_status": before.status.value,
         }
-        stored = (await self._session.execute(stmt, params)).one_or_none()
+        stored = (await self._conn.execute(stmt, params)).one_or_none()
         key = (round_id, person_id)
         if stored is None:
             self._sessions.pop(key, None)  # read it afresh next time
@@ -332,14 +332,14 @@ class SqlPrepRepo(Repo):
     async def sessions(self, *, round_id: int) -> list[PrepSession]:
         """Every session of the round, by person id (stable for overviews)."""
         stmt = self._statement("sessions", build=_sessions)
-        rows = await self._session.execute(stmt, {"round_id": round_id})
+        rows = await self._conn.execute(stmt, {"round_id": round_id})
         return [to_session(row) for row in rows]
 
     async def answers(self, *, round_id: int, person_id: int) -> Mapping[str, PrepAnswer]:
         known = self._answers.get((round_id, person_id))
         if known is not None:
             return known.copy()
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(prep_answers).where(
                 (prep_answers.c.round_id == round_id) & (prep_answers.c.person_id == person_id)
             )
@@ -348,7 +348,7 @@ class SqlPrepRepo(Repo):
             {row.question_id: to_answer(row) for row in rows},
             round_id=round_id,
             person_id=person_id,
-            dialect=self._session.get_bind().dialect,
+            dialect=self._conn.dialect,
         )
         self._answers[(round_id, person_id)] = found
         return found.copy()
@@ -378,7 +378,7 @@ class SqlPrepRepo(Repo):
             "skipped": skipped,
             "updated_at": at,
         }
-        row = (await self._session.execute(stmt, params)).one()
+        row = (await self._conn.execute(stmt, params)).one()
         saved = PrepAnswer(
             round_id=row.round_id,
             person_id=row.person_id,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.domain import Phase, Round, Team
 from conversations.lifecycles.round import RoundTransition, lawful
@@ -154,8 +154,8 @@ class SqlRoundRepo(Repo):
     are kept until this repository writes (the status view asks twice: for the last plans of
     the round's members and for the coverage of the leader's teams)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn)
         self._as_member: dict[int, list[Round]] = {}
 
     async def create(
@@ -179,7 +179,7 @@ class SqlRoundRepo(Repo):
         """A new round starts in the prep phase, with its own leaders and members."""
         self._as_member.clear()
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 insert(rounds)
                 .values(
                     team_id=team_id,
@@ -205,7 +205,7 @@ class SqlRoundRepo(Repo):
             for i, pid in enumerate(dict.fromkeys(ids))
         ]
         if people:
-            await self._session.execute(insert(round_people), people)
+            await self._conn.execute(insert(round_people), people)
         return to_round(
             row,
             leader_ids=list(dict.fromkeys(leader_ids)),
@@ -214,7 +214,7 @@ class SqlRoundRepo(Repo):
 
     async def get(self, *, round_id: int) -> Round | None:
         stmt = self._statement("get", build=_get)
-        row = (await self._session.execute(stmt, {"round_id": round_id})).one_or_none()
+        row = (await self._conn.execute(stmt, {"round_id": round_id})).one_or_none()
         return None if row is None else (await self._with_people([row]))[0]
 
     async def led_by(self, *, person_id: int) -> list[Round]:
@@ -230,7 +230,7 @@ class SqlRoundRepo(Repo):
         missing = sorted(wanted - self._as_member.keys())
         if missing:
             stmt = self._statement("with_members", build=_with_members)
-            rows = await self._session.execute(stmt, {"person_ids": missing})
+            rows = await self._conn.execute(stmt, {"person_ids": missing})
             fresh: dict[int, list[Round]] = {person_id: [] for person_id in missing}
             for round_ in await self._with_people(list(rows)):
                 for person_id in round_.member_ids:
@@ -241,7 +241,7 @@ class SqlRoundRepo(Repo):
 
     async def _linked(self, role: TeamRole, *, person_id: int) -> list[Round]:
         stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
-        rows = await self._session.execute(stmt, {"person_id": person_id})
+        rows = await self._conn.execute(stmt, {"person_id": person_id})
         return await self._with_people(list(rows))
 
     async def linked_with_teams(
@@ -252,7 +252,7 @@ class SqlRoundRepo(Repo):
         stmt = self._statement(
             "linked_with_teams", role.value, build=lambda _: _linked_with_teams(role)
         )
-        rows = await self._session.execute(stmt, {"person_id": person_id})
+        rows = await self._conn.execute(stmt, {"person_id": person_id})
         return [round_and_team(row) for row in rows]
 
     async def _with_people(self, rows: Sequence[Any]) -> list[Round]:
@@ -276,7 +276,7 @@ class SqlRoundRepo(Repo):
         if not include_closed:
             stmt = stmt.where(rounds.c.phase != Phase.CLOSED.value)
         stmt = stmt.order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
-        return await self._with_people(list(await self._session.execute(stmt)))
+        return await self._with_people(list(await self._conn.execute(stmt)))
 
     async def open_in_workspace(self, *, workspace_id: int) -> list[Round]:
         return [
@@ -290,7 +290,7 @@ class SqlRoundRepo(Repo):
             .where(teams.c.workspace_id == workspace_id)
             .order_by(rounds.c.created_at.desc(), rounds.c.id.desc())
         )
-        return await self._with_people(list(await self._session.execute(stmt)))
+        return await self._with_people(list(await self._conn.execute(stmt)))
 
     async def apply(self, *, round_id: int, transition: RoundTransition) -> Round:
         """The phase moves only from the phase the transition was decided on, in one UPDATE
@@ -298,7 +298,7 @@ class SqlRoundRepo(Repo):
         if not lawful(transition):
             raise ValueError(f"not a round transition: {transition}")
         self._as_member.clear()
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(rounds)
             .where((rounds.c.id == round_id) & (rounds.c.phase == transition.before.value))
             .values(phase=transition.after.value)
@@ -316,7 +316,7 @@ class SqlRoundRepo(Repo):
             .where(rounds.c.conversations_to < day)
             .order_by(rounds.c.conversations_to, rounds.c.id)
         )
-        return await self._with_people(list(await self._session.execute(stmt)))
+        return await self._with_people(list(await self._conn.execute(stmt)))
 
     async def past_prep_deadline(self, *, day: date) -> list[Round]:
         stmt = (
@@ -324,12 +324,12 @@ class SqlRoundRepo(Repo):
             .where((rounds.c.phase == Phase.PREP.value) & (rounds.c.prep_deadline < day))
             .order_by(rounds.c.id)
         )
-        return await self._with_people(list(await self._session.execute(stmt)))
+        return await self._with_people(list(await self._conn.execute(stmt)))
 
     async def delete(self, *, round_id: int) -> bool:
         """Every table that belongs to a round refers to it ON DELETE CASCADE."""
         self._as_member.clear()
-        result = await self._session.execute(sa_delete(rounds).where(rounds.c.id == round_id))
+        result = await self._conn.execute(sa_delete(rounds).where(rounds.c.id == round_id))
         return rowcount(result) > 0
 
     async def set_template(self, *, round_id: int, template: dict[str, Any]) -> None:
@@ -341,7 +341,7 @@ class SqlRoundRepo(Repo):
 
     async def _update(self, round_id: int, **values: Any) -> None:
         self._as_member.clear()
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(rounds).where(rounds.c.id == round_id).values(**values)
         )
         if rowcount(result) == 0:

@@ -32,11 +32,11 @@ class SqlSentMessageRepo(Repo):
             "user_id": user_id,
             "updated_at": at,
         }
-        await self._session.execute(stmt, params)
+        await self._conn.execute(stmt, params)
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> str | None:
         ref = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(sent_messages.c.ref).where(
                     (sent_messages.c.platform == platform)
                     & (sent_messages.c.workspace_external_id == workspace_id)
@@ -49,7 +49,7 @@ class SqlSentMessageRepo(Repo):
     async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
         stmt = self._statement("forget", build=lambda _: _FORGET)
         params = {"platform": platform, "workspace_external_id": workspace_id, "ref": ref}
-        await self._session.execute(stmt, params)
+        await self._conn.execute(stmt, params)
 
 
 def _record(dialect: str) -> Any:

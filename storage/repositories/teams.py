@@ -25,7 +25,7 @@ class SqlTeamRepo(Repo):
         """A team needs a leader: an empty `leader_ids` is a `ValueError`."""
         _require_leaders(leader_ids)
         team_id = (
-            await self._session.execute(
+            await self._conn.execute(
                 insert(teams)
                 .values(workspace_id=workspace_id, name=name, channel_id=channel_id)
                 .returning(teams.c.id)
@@ -59,9 +59,7 @@ class SqlTeamRepo(Repo):
         if (await self.get(team_id=team_id)) is None:
             raise NotFound(f"team {team_id}")
         if name is not None:
-            await self._session.execute(
-                update(teams).where(teams.c.id == team_id).values(name=name)
-            )
+            await self._conn.execute(update(teams).where(teams.c.id == team_id).values(name=name))
         if leader_ids is not None:
             await self._replace(TeamRole.LEADER, team_id=team_id, person_ids=leader_ids)
         if member_ids is not None:
@@ -80,10 +78,10 @@ class SqlTeamRepo(Repo):
     async def _teams_linked(self, role: TeamRole, *, person_id: int) -> list[Team]:
         """Teams where the person has `role`, oldest team first (one statement)."""
         stmt = self._statement("linked", role.value, build=lambda _: _linked(role))
-        return _teams(await self._session.execute(stmt, {"person_id": person_id}))
+        return _teams(await self._conn.execute(stmt, {"person_id": person_id}))
 
     async def _replace(self, role: TeamRole, *, team_id: int, person_ids: Sequence[int]) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             delete(team_people).where(
                 (team_people.c.team_id == team_id) & (team_people.c.role == role.value)
             )
@@ -93,7 +91,7 @@ class SqlTeamRepo(Repo):
             for i, pid in enumerate(unique(person_ids))
         ]
         if rows:
-            await self._session.execute(insert(team_people), rows)
+            await self._conn.execute(insert(team_people), rows)
 
     async def _require(self, team_id: int) -> Team:
         team = await self.get(team_id=team_id)
@@ -111,7 +109,7 @@ class SqlTeamRepo(Repo):
 
     async def _load_where(self, condition: Any) -> list[Team]:
         """The teams `condition` picks, by id, with their people, in 1 statement."""
-        return _teams(await self._session.execute(_with_people().where(condition)))
+        return _teams(await self._conn.execute(_with_people().where(condition)))
 
 
 def _with_people() -> Any:

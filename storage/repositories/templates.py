@@ -39,15 +39,15 @@ class SqlTemplateRepo(Repo):
         at: datetime,
     ) -> StoredTemplate:
         """The next version of `name` (1 for a new name)."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.execute(
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(
                 select(func.pg_advisory_xact_lock(lock_key(f"template:{name}")))
             )
-        latest = await self._session.scalar(
+        latest = await self._conn.scalar(
             select(func.max(org_templates.c.version)).where(org_templates.c.name == name)
         )
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 org_templates.insert()
                 .values(
                     name=name,
@@ -66,7 +66,7 @@ class SqlTemplateRepo(Repo):
 
     async def latest(self, *, name: str) -> StoredTemplate | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(org_templates)
                 .where(org_templates.c.name == name)
                 .order_by(org_templates.c.version.desc())
@@ -76,7 +76,7 @@ class SqlTemplateRepo(Repo):
         return None if row is None else to_stored(row)
 
     async def versions(self, *, name: str) -> list[StoredTemplate]:
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(org_templates)
             .where(org_templates.c.name == name)
             .order_by(org_templates.c.version)
@@ -90,7 +90,7 @@ class SqlTemplateRepo(Repo):
             .group_by(org_templates.c.name)
             .subquery()
         )
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(org_templates)
             .join(
                 newest,
@@ -118,7 +118,7 @@ class SqlTemplateRepo(Repo):
         values: dict[str, str] = {"status": Status(status).value}
         if scope is not None:
             values["scope"] = Scope(scope).value
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(org_templates).where(org_templates.c.name == name).values(**values)
         )
         return rowcount(result)
@@ -127,9 +127,7 @@ class SqlTemplateRepo(Repo):
 class SqlRoundFormRepo(Repo):
     async def get(self, *, round_id: int) -> RoundForm | None:
         row = (
-            await self._session.execute(
-                select(round_forms).where(round_forms.c.round_id == round_id)
-            )
+            await self._conn.execute(select(round_forms).where(round_forms.c.round_id == round_id))
         ).one_or_none()
         if row is None:
             return None
@@ -155,4 +153,4 @@ class SqlRoundFormRepo(Repo):
             index_elements=["round_id"],
             set_={k: stmt.excluded[k] for k in values if k != "round_id"},
         )
-        await self._session.execute(stmt)
+        await self._conn.execute(stmt)

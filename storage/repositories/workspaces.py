@@ -23,23 +23,23 @@ class SqlWorkspaceRepo(Repo):
 
         A given `name` replaces the stored one, so renames are picked up.
         """
-        await self._session.execute(
+        await self._conn.execute(
             self._insert(workspaces)
             .values(platform=platform, external_id=external_id, name=name)
             .on_conflict_do_nothing(index_elements=["platform", "external_id"])
         )
         where = (workspaces.c.platform == platform) & (workspaces.c.external_id == external_id)
         if name is not None:
-            await self._session.execute(
+            await self._conn.execute(
                 update(workspaces)
                 .where(where & workspaces.c.name.is_distinct_from(name))
                 .values(name=name)
             )
-        row = (await self._session.execute(select(workspaces).where(where))).one()
+        row = (await self._conn.execute(select(workspaces).where(where))).one()
         return to_workspace(row)
 
     async def get(self, *, workspace_id: int) -> Workspace | None:
         row = (
-            await self._session.execute(select(workspaces).where(workspaces.c.id == workspace_id))
+            await self._conn.execute(select(workspaces).where(workspaces.c.id == workspace_id))
         ).one_or_none()
         return None if row is None else to_workspace(row)

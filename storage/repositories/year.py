@@ -42,7 +42,7 @@ class SqlTeamActionRepo(Repo):
     ) -> TeamAction:
         if transition.before != ActionState.NONE or not lawful(transition):
             raise ValueError(f"not a lawful creation: {transition}")
-        action_id = await self._session.scalar(
+        action_id = await self._conn.scalar(
             insert(team_actions)
             .values(
                 round_id=round_id,
@@ -73,7 +73,7 @@ class SqlTeamActionRepo(Repo):
     ) -> TeamAction:
         if not lawful(transition):
             raise ValueError(f"not a lawful transition: {transition}")
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(team_actions)
             .where(
                 (team_actions.c.id == action_id) & (team_actions.c.state == transition.before.value)
@@ -101,7 +101,7 @@ class SqlTeamActionRepo(Repo):
     ) -> TeamAction:
         if transition.action != ActionItemAction.EDIT or not lawful(transition):
             raise ValueError(f"not a lawful edit: {transition}")
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(team_actions)
             .where(
                 (team_actions.c.id == action_id) & (team_actions.c.state == transition.before.value)
@@ -113,7 +113,7 @@ class SqlTeamActionRepo(Repo):
             if found is None:
                 raise NotFound(f"team action {action_id}")
             raise ValueError(f"team action {action_id} is {found.state}, not {transition.before}")
-        await self._session.execute(
+        await self._conn.execute(
             delete(team_action_owners).where(team_action_owners.c.action_id == action_id)
         )
         await self._add_owners(action_id=action_id, owner_ids=owner_ids)
@@ -125,7 +125,7 @@ class SqlTeamActionRepo(Repo):
         """The owners in the order given, each once (their order is how they are listed)."""
         owners = unique(owner_ids)
         if owners:
-            await self._session.execute(
+            await self._conn.execute(
                 insert(team_action_owners),
                 [
                     {"action_id": action_id, "person_id": p, "position": n}
@@ -135,13 +135,11 @@ class SqlTeamActionRepo(Repo):
 
     async def _rows(self, where: Any) -> list[TeamAction]:
         rows = list(
-            await self._session.execute(
-                select(team_actions).where(where).order_by(team_actions.c.id)
-            )
+            await self._conn.execute(select(team_actions).where(where).order_by(team_actions.c.id))
         )
         owners: dict[int, list[int]] = {}
         if rows:
-            linked = await self._session.execute(
+            linked = await self._conn.execute(
                 select(team_action_owners.c.action_id, team_action_owners.c.person_id)
                 .where(team_action_owners.c.action_id.in_([r.id for r in rows]))
                 .order_by(team_action_owners.c.action_id, team_action_owners.c.position)
@@ -168,17 +166,17 @@ class SqlTeamActionRepo(Repo):
 
 class SqlCommitteeRepo(Repo):
     async def set_members(self, *, workspace_id: int, person_ids: Sequence[int]) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             delete(committee_members).where(committee_members.c.workspace_id == workspace_id)
         )
         if person_ids:
-            await self._session.execute(
+            await self._conn.execute(
                 insert(committee_members),
                 [{"workspace_id": workspace_id, "person_id": p} for p in unique(person_ids)],
             )
 
     async def members(self, *, workspace_id: int) -> list[int]:
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(committee_members.c.person_id)
             .where(committee_members.c.workspace_id == workspace_id)
             .order_by(committee_members.c.person_id)
@@ -194,7 +192,7 @@ class SqlEvaluationRepo(Repo):
     async def invite(self, *, round_id: int, person_ids: Sequence[int]) -> int:
         already = {
             r[0]
-            for r in await self._session.execute(
+            for r in await self._conn.execute(
                 select(evaluation_invitations.c.person_id).where(
                     evaluation_invitations.c.round_id == round_id
                 )
@@ -206,11 +204,11 @@ class SqlEvaluationRepo(Repo):
         rng = random.SystemRandom()
         shuffled = list(new)
         rng.shuffle(shuffled)
-        await self._session.execute(
+        await self._conn.execute(
             insert(evaluation_invitations),
             [{"round_id": round_id, "person_id": p, "answered": False} for p in shuffled],
         )
-        await self._session.execute(
+        await self._conn.execute(
             insert(evaluation_slots),
             [{"id": secrets.token_hex(16), "round_id": round_id, "filled": False} for _ in new],
         )
@@ -218,7 +216,7 @@ class SqlEvaluationRepo(Repo):
 
     async def is_open_for(self, *, round_id: int, person_id: int) -> bool:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(evaluation_invitations.c.answered).where(
                     (evaluation_invitations.c.round_id == round_id)
                     & (evaluation_invitations.c.person_id == person_id)
@@ -230,7 +228,7 @@ class SqlEvaluationRepo(Repo):
     async def answer(
         self, *, round_id: int, person_id: int, scores: Mapping[str, int], comment: str | None
     ) -> bool:
-        marked = await self._session.execute(
+        marked = await self._conn.execute(
             update(evaluation_invitations)
             .where(
                 (evaluation_invitations.c.round_id == round_id)
@@ -245,7 +243,7 @@ class SqlEvaluationRepo(Repo):
         while True:  # a concurrent answer may take the slot we picked: pick again
             empty = [
                 r[0]
-                for r in await self._session.execute(
+                for r in await self._conn.execute(
                     select(evaluation_slots.c.id).where(
                         (evaluation_slots.c.round_id == round_id)
                         & evaluation_slots.c.filled.is_(False)
@@ -254,7 +252,7 @@ class SqlEvaluationRepo(Repo):
             ]
             if not empty:
                 raise RuntimeError("no empty evaluation slot for an open invitation")
-            filled = await self._session.execute(
+            filled = await self._conn.execute(
                 update(evaluation_slots)
                 .where(
                     (evaluation_slots.c.id == rng.choice(empty))
@@ -269,7 +267,7 @@ class SqlEvaluationRepo(Repo):
     async def responses(self, *, round_ids: Sequence[int]) -> list[EvaluationResponse]:
         if not round_ids:
             return []
-        rows = await self._session.execute(
+        rows = await self._conn.execute(
             select(evaluation_slots)
             .where(evaluation_slots.c.round_id.in_(list(round_ids)) & evaluation_slots.c.filled)
             .order_by(evaluation_slots.c.id)  # random ids: a meaningless order
@@ -282,7 +280,7 @@ class SqlEvaluationRepo(Repo):
     async def invited(self, *, round_ids: Sequence[int]) -> int:
         if not round_ids:
             return 0
-        count = await self._session.scalar(
+        count = await self._conn.scalar(
             select(func.count()).where(evaluation_invitations.c.round_id.in_(list(round_ids)))
         )
         return int(count or 0)

@@ -29,7 +29,7 @@ async def _raw_rows(store: SqlStore) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     async with store.transaction() as tx:
         for table in metadata.sorted_tables:
-            rows = (await tx.session.execute(select(table))).mappings().all()
+            rows = (await tx.conn.execute(select(table))).mappings().all()
             out[table.name] = [dict(r) for r in rows]
     return out
 
@@ -134,7 +134,7 @@ async def test_erase_dry_run_changes_nothing(seeded: tuple[SqlStore, Seeded]) ->
     store, s = seeded
     before = await _raw_rows(store)
     async with store.transaction() as tx:
-        tally = await erase_person(session=tx.session, person_id=s.employee_id, dry_run=True)
+        tally = await erase_person(conn=tx.conn, person_id=s.employee_id, dry_run=True)
     assert tally is not None
     assert tally.counts["prep_answers"] == 1 and tally.counts["plan_versions"] == 1
     assert tally.counts["files"] == 1 and tally.counts["people"] == 1
@@ -144,7 +144,7 @@ async def test_erase_dry_run_changes_nothing(seeded: tuple[SqlStore, Seeded]) ->
 async def test_after_erase_no_table_holds_the_person(seeded: tuple[SqlStore, Seeded]) -> None:
     store, s = seeded
     async with store.transaction() as tx:
-        assert await erase_person(session=tx.session, person_id=s.employee_id, dry_run=False)
+        assert await erase_person(conn=tx.conn, person_id=s.employee_id, dry_run=False)
     rows = await _raw_rows(store)
     blob = json.dumps(rows, ensure_ascii=False, default=_plain)
     for kind in ("answer", "note", "plan", "change", "error", "file"):
@@ -168,7 +168,7 @@ async def test_erasing_a_leader_keeps_their_employees_plans_whole(
 ) -> None:
     store, s = seeded
     async with store.transaction() as tx:
-        assert await erase_person(session=tx.session, person_id=s.leader_id, dry_run=False)
+        assert await erase_person(conn=tx.conn, person_id=s.leader_id, dry_run=False)
     async with store.transaction() as tx:
         plan = await tx.plans.latest(round_id=s.round_id, employee_id=s.other_id)
         answers = await tx.prep.answers(round_id=s.round_id, person_id=s.other_id)
@@ -187,7 +187,7 @@ async def test_purge_leaves_no_orphan_rows_in_any_table(seeded: tuple[SqlStore, 
     now = T0 + timedelta(days=400)
     async with store.transaction() as tx:
         await purge(
-            session=tx.session,
+            conn=tx.conn,
             round_ids=[s.round_id],
             now=now,
             audit_before=now - timedelta(days=1825),
@@ -212,7 +212,7 @@ async def test_purge_keeps_named_leaders_and_what_other_rounds_still_need(
     async with store.transaction() as tx:
         await tx.people.set_can_lead(person_id=s.leader_id, can_lead=True)
         await purge(
-            session=tx.session,
+            conn=tx.conn,
             round_ids=[],
             now=T0,
             audit_before=T0 - timedelta(days=1),
@@ -224,7 +224,7 @@ async def test_purge_keeps_named_leaders_and_what_other_rounds_still_need(
     async with store.transaction() as tx:
         await tx.rounds.delete(round_id=s.round_id)
         await purge(
-            session=tx.session,
+            conn=tx.conn,
             round_ids=[],
             now=T0,
             audit_before=T0 - timedelta(days=1),
@@ -239,7 +239,7 @@ async def test_purge_past_audit_retention(seeded: tuple[SqlStore, Seeded]) -> No
     store, _ = seeded
     async with store.transaction() as tx:
         tally = await purge(
-            session=tx.session,
+            conn=tx.conn,
             round_ids=[],
             now=T0 + timedelta(days=1),
             audit_before=T0 + timedelta(seconds=1),
@@ -248,7 +248,7 @@ async def test_purge_past_audit_retention(seeded: tuple[SqlStore, Seeded]) -> No
         )
     assert tally.counts["audit_log"] == 4 and tally.counts["processed_events"] == 1
     async with store.transaction() as tx:
-        count = (await tx.session.execute(select(func.count()).select_from(audit_log))).scalar()
+        count = (await tx.conn.execute(select(func.count()).select_from(audit_log))).scalar()
     assert count == 0
 
 

@@ -79,7 +79,7 @@ async def test_a_round_at_debug_logs_no_content(
         original = SqlPrepRepo.save_answer
 
         async def failing(self: SqlPrepRepo, **kwargs: object) -> object:
-            await self._session.execute(
+            await self._conn.execute(
                 text("INSERT INTO no_such_table (answer) VALUES (:answer)"),
                 {"answer": kwargs["text"]},
             )

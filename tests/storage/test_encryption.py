@@ -195,7 +195,7 @@ async def test_rows_written_before_encryption_are_sealed_at_start(database_url: 
         assert _hits(await _raw_dump(reopened)) == []
         async with reopened.transaction() as tx:
             value = (
-                await tx.session.execute(
+                await tx.conn.execute(
                     select(prep_answers.c.text).where(
                         prep_answers.c.person_id == seeded.employee_id
                     )

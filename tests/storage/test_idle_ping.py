@@ -28,7 +28,7 @@ async def _terminate(store: SqlStore, pid: int) -> None:
 
 async def _backend_pid(store: SqlStore) -> int:
     async with store.transaction() as tx:
-        pid = (await tx.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        pid = (await tx.conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
     return int(pid)
 
 

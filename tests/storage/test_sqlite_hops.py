@@ -52,8 +52,8 @@ async def test_a_transaction_takes_one_trip_per_statement(
         pass  # a warm pooled connection
     trips()
     async with sqlite_store.transaction() as tx:
-        await tx.session.execute(text("INSERT INTO t (v) VALUES ('a')"))
-        rows = (await tx.session.execute(text("SELECT v FROM t"))).scalars().all()
+        await tx.conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+        rows = (await tx.conn.execute(text("SELECT v FROM t"))).scalars().all()
     assert rows == ["a"]
     # BEGIN IMMEDIATE, the INSERT, the SELECT, COMMIT; no empty rollback when the connection
     # goes back to the pool (four trips per statement and one more for the rollback before).
@@ -76,10 +76,10 @@ async def test_an_error_is_sqlalchemys_and_the_transaction_rolls_back(
 ) -> None:
     with pytest.raises(IntegrityError):
         async with sqlite_store.transaction() as tx:
-            await tx.session.execute(text("INSERT INTO t (v) VALUES ('dup')"))
-            await tx.session.execute(text("INSERT INTO t (v) VALUES ('dup')"))
+            await tx.conn.execute(text("INSERT INTO t (v) VALUES ('dup')"))
+            await tx.conn.execute(text("INSERT INTO t (v) VALUES ('dup')"))
     async with sqlite_store.transaction() as tx:
-        count = (await tx.session.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        count = (await tx.conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
     assert count == 0  # the first INSERT went with the failed transaction
 
 
@@ -90,5 +90,5 @@ async def test_a_connection_returned_mid_transaction_is_rolled_back(
     await conn.execute(text("INSERT INTO t (v) VALUES ('left open')"))  # BEGIN IMMEDIATE first
     await conn.close()  # back to the pool without a commit
     async with sqlite_store.transaction() as tx:
-        count = (await tx.session.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        count = (await tx.conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
     assert count == 0

@@ -219,7 +219,7 @@ async def test_a_prep_transition_decided_on_a_stale_session_is_refused(store: Sq
         seen = await tx.prep.get_session(round_id=round_id, person_id=person_id)
         share = prep_lifecycle.decide(PrepState.of(seen, phase=Phase.PREP), PrepAction.SHARE)
         assert not isinstance(share, Refusal)
-        await tx.session.execute(  # type: ignore[attr-defined]
+        await tx.conn.execute(  # type: ignore[attr-defined]
             update(prep_sessions).values(status=PrepStatus.SHARED.value, shared_at=T0)
         )
         try:

@@ -267,7 +267,7 @@ async def test_two_years_of_a_five_person_team(
         )
         assert "errors" not in ack, ack
     async with store.transaction() as tx:
-        session = tx.session  # type: ignore[attr-defined]
+        session = tx.conn  # type: ignore[attr-defined]
         slots = (await session.execute(text("SELECT * FROM evaluation_slots"))).mappings().all()
     assert {"id", "round_id", "filled", "scores", "comment"} == set(slots[0].keys())
     assert sum(1 for s in slots if s["filled"]) == 3 and len(slots) == 6  # 5 members + leader

@@ -69,7 +69,7 @@ async def test_the_database_cannot_tie_an_answer_to_its_author(world: World) -> 
     await answer(world, "U2", comment="Bo skrev dette", prep_useful="1")
     await answer(world, "U1", comment="Anna skrev dette", prep_useful="5")
     async with world.store.transaction() as tx:
-        session = tx.session  # type: ignore[attr-defined]
+        session = tx.conn  # type: ignore[attr-defined]
         slots = (await session.execute(text("SELECT * FROM evaluation_slots"))).mappings().all()
         invitations = (
             (await session.execute(text("SELECT * FROM evaluation_invitations"))).mappings().all()
