@@ -752,6 +752,18 @@ class ConversationRefRepo(Protocol):
     async def get(self, *, platform: str, workspace_id: str, key: str) -> dict[str, Any] | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RefWrite:
+    """Record `key` -> `ref` (the latest message under a key), or forget `ref` (key None)."""
+
+    platform: str
+    workspace_id: str
+    ref: str
+    key: str | None = None
+    user_id: str | None = None
+    at: datetime | None = None
+
+
 class SentMessageRepo(Protocol):
     """Where keyed messages (`Message.key`) ended up: neutral key -> the platform's message ref.
 
@@ -778,6 +790,11 @@ class SentMessageRepo(Protocol):
     async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
         """The message at `ref` was overwritten in place by unkeyed content (an overview drawn
         over a question card): no key may point at it any more."""
+        ...
+
+    async def write_many(self, *, writes: Sequence[RefWrite]) -> None:
+        """`record` (a write with a key) and `forget` (without) for each write, in order: the
+        same as calling them one by one, in fewer round trips (`SentLog`'s group commit)."""
         ...
 
 

@@ -4,8 +4,8 @@ while the previous write is under way (group commit).
 Each keyed message posted (a question card, an overview) records its platform ref after the
 post, so a later event can update it in place. Written one transaction each, that was a
 second transaction per typed answer (on PostgreSQL three round trips: BEGIN, the upsert,
-COMMIT). Under load, refs from many answers now share one transaction; with one person
-answering, nothing changes. Callers still wait until their ref is committed, so what a later
+COMMIT). Under load, refs from many answers now share one transaction and one executemany
+(`SentMessageRepo.write_many`); with one person answering, nothing changes. Callers still wait until their ref is committed, so what a later
 event reads is what it read before.
 """
 
@@ -13,24 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 
-from conversations.ports import Store
+from conversations.ports import RefWrite, Store
+
+__all__ = ["RefWrite", "SentLog"]  # RefWrite: the port's own, where callers found it
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RefWrite:
-    """Record `key` -> `ref` (the latest message under a key), or forget `ref` (key None)."""
-
-    platform: str
-    workspace_id: str
-    ref: str
-    key: str | None = None
-    user_id: str | None = None
-    at: datetime | None = None
 
 
 class SentLog:
@@ -60,24 +48,9 @@ class SentLog:
             batch, self._queue = self._queue, []
             try:
                 async with self.store.transaction() as tx:
-                    for writes, _ in batch:
-                        for write in writes:
-                            if write.key is None:
-                                await tx.sent_messages.forget(
-                                    platform=write.platform,
-                                    workspace_id=write.workspace_id,
-                                    ref=write.ref,
-                                )
-                            else:
-                                assert write.at is not None
-                                await tx.sent_messages.record(
-                                    platform=write.platform,
-                                    workspace_id=write.workspace_id,
-                                    key=write.key,
-                                    ref=write.ref,
-                                    user_id=write.user_id,
-                                    at=write.at,
-                                )
+                    await tx.sent_messages.write_many(
+                        writes=[write for writes, _ in batch for write in writes]
+                    )
             except Exception:
                 count = sum(len(writes) for writes, _ in batch)
                 log.exception("recording %d sent message ref(s) failed", count)

@@ -39,7 +39,7 @@ from conversations.lifecycles.base import Refusal, Transition
 from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage
 from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
-from conversations.ports import NotFound, Store, Tx
+from conversations.ports import NotFound, RefWrite, Store, Tx
 from conversations.templates.stored import RoundForm
 from storage.db import SqlStore
 from tests.support.rounds import advance_round, close_round
@@ -870,6 +870,37 @@ class StoreContract:
             assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=key) is None
             assert await tx.sent_messages.get(platform="slack", workspace_id="T2", key=key) == (
                 "D1:2.2"
+            )
+
+    async def test_sent_messages_written_many_in_order(self, store: Store) -> None:
+        """`write_many` is `record` and `forget` one by one, in order (runs of a kind are one
+        executemany): the same key twice, the latest wins; a forget between two records only
+        forgets what stood before it."""
+        key, other = "prep-question:1:2", "prep-question:1:3"
+
+        def put(key: str, ref: str) -> RefWrite:
+            return RefWrite(
+                platform="slack", workspace_id="T1", ref=ref, key=key, user_id="U1", at=T0
+            )
+
+        async with store.transaction() as tx:
+            await tx.sent_messages.write_many(
+                writes=[
+                    put(key, "D1:1.1"),
+                    put(other, "D1:1.2"),
+                    put(key, "D1:2.1"),  # the latest under a key wins
+                    RefWrite(platform="slack", workspace_id="T1", ref="D1:1.2"),  # forgets `other`
+                    put(other, "D1:3.1"),  # ...then it points somewhere new
+                    RefWrite(platform="slack", workspace_id="T1", ref="D1:9.9"),  # nothing there
+                ]
+            )
+            await tx.sent_messages.write_many(writes=[])
+        async with store.transaction() as tx:
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=key) == (
+                "D1:2.1"
+            )
+            assert await tx.sent_messages.get(platform="slack", workspace_id="T1", key=other) == (
+                "D1:3.1"
             )
 
     # ------------------------------------------------------------ what SQL refuses, every store refuses
