@@ -11,11 +11,9 @@ WebSocket, so a workplace can run it without a public URL. Same app, same listen
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from aiohttp import ClientError, web
 from slack_bolt import BoltResponse
@@ -64,19 +62,6 @@ def one_workspace(*, bolt: AsyncApp, allowed_teams: Sequence[str] = ()) -> None:
     bolt._musbot_one_workspace = True  # type: ignore[attr-defined]
 
 
-def _malformed(body: bytes, content_type: str) -> bool:
-    """A JSON body, or an interactivity `payload`, that does not parse (bolt would answer 500)."""
-    try:
-        if content_type == "application/json":
-            json.loads(body)
-        elif content_type == "application/x-www-form-urlencoded":
-            for payload in parse_qs(body.decode("utf-8")).get("payload", ()):
-                json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return True
-    return False
-
-
 def add_slack_routes(
     *,
     app: web.Application,
@@ -95,9 +80,12 @@ def add_slack_routes(
     one_workspace(bolt=bolt, allowed_teams=allowed_teams)
 
     async def slack_events(request: web.Request) -> web.Response:
-        if _malformed(await request.read(), request.content_type):
+        try:
+            # Bolt parses the body here (JSON, or an interactivity form's `payload`), once.
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # not UTF-8, not JSON: bolt would answer 500
             return web.Response(status=400, text="malformed body")
-        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post(path, slack_events)
