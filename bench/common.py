@@ -11,12 +11,14 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -146,6 +148,7 @@ class Server:
     name: str
     process: subprocess.Popen[bytes]
     url: str
+    log: Path  # its stderr (a file: a pipe nobody reads fills up and stops the server)
 
     @property
     def pid(self) -> int:
@@ -166,22 +169,46 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._report_log()
+
+    def _report_log(self) -> None:
+        """Warnings the server logged are a finding (a form over its budget, a failed post):
+        say how many and keep the file; a clean log is removed."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        noted = [line for line in text.splitlines() if _NOTABLE.search(line)]
+        if noted:
+            print(
+                f"  ({self.name} logged {len(noted)} warning/error line(s), first: "
+                f"{noted[0][:160]!r}; all in {self.log})",
+                file=sys.stderr,
+            )
+        else:
+            self.log.unlink(missing_ok=True)
+
+
+_NOTABLE = re.compile(r"WARNING|ERROR|CRITICAL|Traceback")
 
 
 async def start_server(
     *, name: str, argv: list[str], env: Mapping[str, str], port: int, ready_path: str
 ) -> Server:
-    """Start `argv` (cwd: the repository) and wait until `ready_path` answers."""
+    """Start `argv` (cwd: the repository) and wait until `ready_path` answers.
+
+    Its stderr goes to a file (`Server.log`), not a pipe: a server that logs a warning per
+    request under load filled a pipe the driver never read, and blocked in the write."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
-        argv, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    fd, log_name = tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")
+    log = Path(log_name)
+    with os.fdopen(fd, "wb") as stderr:
+        process = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
+            argv, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
         while True:
             if process.poll() is not None:
-                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                err = log.read_text(errors="replace")  # noqa: ASYNC240 - it has exited
                 raise RuntimeError(f"{name} exited at start ({process.returncode}):\n{err[-3000:]}")
             try:
                 async with session.get(url + ready_path) as response:
@@ -193,7 +220,7 @@ async def start_server(
                 process.kill()
                 raise RuntimeError(f"{name} did not start within 60 s")
             await asyncio.sleep(0.1)
-    return Server(name=name, process=process, url=url)
+    return Server(name=name, process=process, url=url, log=log)
 
 
 # ---------------------------------------------------------------- databases

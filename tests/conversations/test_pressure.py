@@ -36,7 +36,7 @@ async def test_work_waiting_on_the_network_is_not_held_back() -> None:
     assert time.perf_counter() - started < 2.0
 
 
-async def test_a_saturated_loop_lets_new_work_in_one_at_a_time_in_order() -> None:
+async def test_a_saturated_loop_holds_new_work_then_lets_it_in_in_order() -> None:
     gate = LoopPressure()
     await gate.admit()  # the ticker runs
     stop = asyncio.Event()
@@ -65,6 +65,38 @@ async def test_a_saturated_loop_lets_new_work_in_one_at_a_time_in_order() -> Non
     await asyncio.wait_for(asyncio.gather(*waiting), 2)
     assert order == [0, 1, 2, 3, 4]
     assert gate.admitted_after_wait == 5
+
+
+async def test_the_window_grows_while_ticks_are_on_time_and_halves_on_a_late_one() -> None:
+    """Additive increase, multiplicative decrease: on-time ticks let in 1, 2, 3, ... waiting
+    events (one per tick would cap the server at 200 events a second); a late tick lets none
+    in and halves the window."""
+    gate = LoopPressure()
+    loop = asyncio.get_running_loop()
+    turns = [loop.create_future() for _ in range(40)]
+    gate._waiters.extend(turns)
+
+    def admitted() -> int:
+        return sum(turn.done() for turn in turns)
+
+    seen = []
+    for _ in range(4):
+        gate._on_tick(0.0)
+        seen.append(admitted())
+    assert seen == [1, 3, 6, 10]  # windows of 1, 2, 3, 4
+    assert gate.window == 5
+    gate._on_tick(gate.busy_after)  # late: nobody in, window halved
+    assert admitted() == 10
+    assert gate.window == 2
+    gate._on_tick(0.0)
+    assert admitted() == 12
+    assert [turn.done() for turn in turns] == [True] * 12 + [False] * 28  # first come, first in
+    for _ in range(20):
+        gate._on_tick(0.0)
+    assert admitted() == 40
+    window = gate.window
+    gate._on_tick(0.0)  # nobody waits: the window stays where it got to
+    assert gate.window == window <= pressure.MAX_WINDOW
 
 
 async def test_nobody_waits_longer_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
