@@ -646,6 +646,12 @@ class Store(Protocol):
         """Commit on normal exit, roll back on an exception."""
         ...
 
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        """Each statement commits on its own, where the database allows it without a
+        transaction around them (no BEGIN and COMMIT round trips): for writes that need no
+        atomicity across statements. Elsewhere it is `transaction`."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

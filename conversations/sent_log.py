@@ -4,8 +4,9 @@ while the previous write is under way (group commit).
 Each keyed message posted (a question card, an overview) records its platform ref after the
 post, so a later event can update it in place. Written one transaction each, that was a
 second transaction per typed answer (on PostgreSQL three round trips: BEGIN, the upsert,
-COMMIT). Under load, refs from many answers now share one transaction and one executemany
-(`SentMessageRepo.write_many`); with one person answering, nothing changes. Callers still wait until their ref is committed, so what a later
+COMMIT). Under load, refs from many answers now share one executemany
+(`SentMessageRepo.write_many`), on PostgreSQL without BEGIN and COMMIT around it
+(`Store.autocommit`): one round trip. Callers still wait until their ref is committed, so what a later
 event reads is what it read before.
 """
 
@@ -47,7 +48,7 @@ class SentLog:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                async with self.store.transaction() as tx:
+                async with self.store.autocommit() as tx:  # one statement per run
                     await tx.sent_messages.write_many(
                         writes=[write for writes, _ in batch for write in writes]
                     )

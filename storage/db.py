@@ -312,6 +312,19 @@ class SqlStore:
             finally:
                 _in_write.reset(token)
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[SqlTx]:
+        """`ports.Store.autocommit`: on PostgreSQL each statement is its own transaction (two
+        round trips fewer than BEGIN ... COMMIT around one statement); on SQLite a
+        `transaction`, whose write lock queues writers in this process."""
+        if self._write_lock is not None:
+            async with self.transaction() as tx:
+                yield tx
+            return
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield SqlTx(conn)
+
     async def ping(self) -> bool:
         """True when the database answers; for health checks, so it never raises."""
         try:
