@@ -462,16 +462,17 @@ class Sweeper:
         return None
 
     async def _defer(self, rows: list[Reminder], *, wait: float, result: SweepResult) -> None:
-        """Reschedule a rate-limited recipient's remaining rows after `wait`, in order."""
+        """Hold a rate-limited recipient's remaining rows for `wait` seconds; they keep their
+        due times, so they go afterwards in their order (and after the held row itself)."""
         if not rows:
             return
         start = self.clock.now() + timedelta(seconds=wait)
         async with self.store.transaction() as tx:
-            for n, reminder in enumerate(rows, start=1):
-                await tx.outbox.mark_retry(
+            for reminder in rows:
+                await tx.outbox.mark_held(
                     reminder_id=reminder.id,
                     worker=self.worker,
-                    due_at=start + timedelta(milliseconds=n),
+                    until=start,
                     error="waiting: the recipient's earlier message was rate limited",
                 )
         self._soon(start)
@@ -493,8 +494,8 @@ class Sweeper:
     ) -> None:
         due = self.clock.now() + timedelta(seconds=delay)
         async with self.store.transaction() as tx:
-            await tx.outbox.mark_retry(
-                reminder_id=reminder.id, worker=self.worker, due_at=due, error=error
+            await tx.outbox.mark_held(
+                reminder_id=reminder.id, worker=self.worker, until=due, error=error
             )
         self._soon(due)
         result.retried += 1

@@ -477,7 +477,17 @@ class OutboxRepo(Protocol):
 
     async def mark_retry(
         self, *, reminder_id: int, worker: str, due_at: datetime, error: str
-    ) -> None: ...
+    ) -> None:
+        """Back to PENDING, due at `due_at` (moved: outside working hours)."""
+        ...
+
+    async def mark_held(
+        self, *, reminder_id: int, worker: str, until: datetime, error: str
+    ) -> None:
+        """Back to PENDING, not sent before `until` (a 429's Retry-After, a back-off), keeping
+        its due time, so it keeps its place in its recipient's queue: while it is held, none
+        of the recipient's other rows is claimed either, and after it they go in due order."""
+        ...
 
     async def extend_lease(
         self, *, reminder_ids: Sequence[int], worker: str, lease_until: datetime

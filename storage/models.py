@@ -388,6 +388,8 @@ class ReminderRow(SQLModel, table=True):
     sent_at: datetime | None = _utc(nullable=True)
     lease_until: datetime | None = _utc(nullable=True)
     worker: str | None = Field(default=None, max_length=255)
+    # Held (`mark_held`): PENDING, not sent before this, its due time (its place) kept.
+    not_before: datetime | None = _utc(nullable=True)
 
 
 class FileRow(SQLModel, table=True):

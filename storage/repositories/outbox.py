@@ -53,10 +53,29 @@ def _for_round(_dialect: str) -> Any:
 
 
 def _due(now: datetime) -> Any:
-    """PENDING and due, or SENDING with an expired lease (its worker died)."""
-    return ((reminders.c.state == ReminderState.PENDING.value) & (reminders.c.due_at <= now)) | (
+    """PENDING, due and not held, or SENDING with an expired lease (its worker died)."""
+    pending = (
+        (reminders.c.state == ReminderState.PENDING.value)
+        & (reminders.c.due_at <= now)
+        & (reminders.c.not_before.is_(None) | (reminders.c.not_before <= now))
+    )
+    return pending | (
         (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until < now)
     )
+
+
+def _waiting(now: datetime) -> Any:
+    """Recipients who must not get a row now: one of theirs is in a worker's hands (a live
+    claim), or held after a rate limit or a failed send (`mark_held`), so their order holds
+    and nobody sends to them past a platform's Retry-After."""
+    return select(reminders.c.recipient_id).where(
+        ((reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until >= now))
+        | _is_held(now)
+    )
+
+
+def _is_held(now: datetime) -> Any:
+    return (reminders.c.state == ReminderState.PENDING.value) & (reminders.c.not_before > now)
 
 
 def _spread(*, now: datetime, limit: int, per_recipient: int) -> Any:
@@ -66,9 +85,7 @@ def _spread(*, now: datetime, limit: int, per_recipient: int) -> Any:
     A subquery of its own: PostgreSQL allows no `FOR UPDATE` beside window functions, so
     the caller locks the rows this picks (skipping those another worker locked meanwhile).
     """
-    busy = select(reminders.c.recipient_id).where(
-        (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until >= now)
-    )
+    busy = _waiting(now)
     recipient = reminders.c.recipient_id
     due = (
         select(
@@ -88,6 +105,11 @@ def _spread(*, now: datetime, limit: int, per_recipient: int) -> Any:
         .order_by(due.c.waiting.desc(), due.c.due_at, due.c.id)
         .limit(limit)
     )
+
+
+def _held(now: datetime) -> Any:
+    """Recipients with a held row (`mark_held`): their other rows wait behind it."""
+    return select(reminders.c.recipient_id).where(_is_held(now))
 
 
 def _in(states: Sequence[ReminderState]) -> Any:
@@ -142,6 +164,7 @@ class SqlOutboxRepo(Repo):
                 "state": target(ReminderAction.SCHEDULE).value,
                 "attempts": 0,
                 "last_error": None,
+                "not_before": None,
                 "lease_until": None,
                 "worker": None,
             },
@@ -218,7 +241,7 @@ class SqlOutboxRepo(Repo):
         if per_recipient is None:
             pick = (
                 select(reminders.c.id)
-                .where(_due(now))
+                .where(_due(now) & reminders.c.recipient_id.not_in(_held(now)))
                 .order_by(reminders.c.due_at, reminders.c.id)
                 .limit(limit)
             )
@@ -267,6 +290,23 @@ class SqlOutboxRepo(Repo):
             .values(
                 state=target(ReminderAction.RETRY).value,
                 due_at=due_at,
+                not_before=None,
+                last_error=error,
+                lease_until=None,
+                worker=None,
+            )
+        )
+
+    async def mark_held(
+        self, *, reminder_id: int, worker: str, until: datetime, error: str
+    ) -> None:
+        """`ports.OutboxRepo.mark_held`; ignored when the claim was lost."""
+        await self._conn.execute(
+            update(reminders)
+            .where(_claimed_by(reminder_id, worker))
+            .values(
+                state=target(ReminderAction.RETRY).value,
+                not_before=until,
                 last_error=error,
                 lease_until=None,
                 worker=None,

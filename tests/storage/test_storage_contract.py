@@ -68,6 +68,7 @@ def _plan_step(
     return _allowed(plan_lifecycle.decide(stage, action, PlanFacts(**facts)))
 
 
+SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -1479,6 +1480,58 @@ class StoreContract:
                 await tx.outbox.claim_due(now=T0 + DAY, limit=5, worker="w3", lease_seconds=60)
                 == []
             )
+
+    @pytest.mark.parametrize("per_recipient", [None, 2])
+    async def test_outbox_a_held_row_keeps_its_place_and_holds_its_recipient(
+        self, store: Store, per_recipient: int | None
+    ) -> None:
+        """A 429 on a person's first message: it is held for the Retry-After (`mark_held`),
+        and so are their later ones, while others' go on; afterwards the person's messages go
+        in their order, the held one first (it kept its due time)."""
+        async with store.transaction() as tx:
+            _, people, rnd = await _round(tx)
+            anna, bo = people[1], people[2]
+            for n in range(4):
+                await _remind(tx, rnd, anna, f"anna{n}", T0 + n * SECOND)
+            await _remind(tx, rnd, bo, "bo0", T0 + 5 * SECOND)
+            first = await tx.outbox.claim_due(
+                now=T0 + MINUTE, limit=1, worker="w", lease_seconds=60
+            )
+            assert [r.key for r in first] == ["anna0"]
+            await tx.outbox.mark_held(
+                reminder_id=first[0].id, worker="w", until=T0 + 2 * MINUTE, error="429"
+            )
+        async with store.transaction() as tx:
+            held = await tx.outbox.get(key="anna0")
+            assert held is not None
+            assert (held.state, held.due_at, held.last_error) == (
+                ReminderState.PENDING,
+                T0,  # its place in the queue
+                "429",
+            )
+            during = await tx.outbox.claim_due(
+                now=T0 + MINUTE + SECOND,
+                limit=10,
+                worker="w",
+                lease_seconds=60,
+                per_recipient=per_recipient,
+            )
+            assert [r.key for r in during] == ["bo0"]  # Anna waits out the Retry-After
+        async with store.transaction() as tx:
+            after = await tx.outbox.claim_due(
+                now=T0 + 2 * MINUTE,
+                limit=10,
+                worker="w",
+                lease_seconds=60,
+                per_recipient=per_recipient,
+            )
+            expected = ["anna0", "anna1", "anna2", "anna3"][: per_recipient or 4]
+            assert [r.key for r in after] == expected
+            # A reschedule (outside working hours) is a move, not a hold: it lifts the hold.
+            await tx.outbox.mark_retry(
+                reminder_id=after[0].id, worker="w", due_at=T0 + DAY, error="hours"
+            )
+            assert (await tx.outbox.get(key="anna0")).due_at == T0 + DAY  # type: ignore[union-attr]
 
     async def test_outbox_late_mark_on_untaken_claim_counts(self, store: Store) -> None:
         async with store.transaction() as tx:

@@ -1,0 +1,28 @@
+"""reminders.not_before: a row held after a rate limit or a failed send keeps its due time
+(its place in its recipient's queue) and waits until then; so do the recipient's other rows.
+
+Revision ID: 0012_reminder_hold
+Revises: 0011_sent_messages
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from storage.types import UtcDateTime
+
+revision: str = "0012_reminder_hold"
+down_revision: str | None = "0011_sent_messages"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("not_before", UtcDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("not_before")
