@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.app import SlackApp
+from adapters.slack.app import RECEIVED_AT, SlackApp
 
 if TYPE_CHECKING:  # Socket Mode's ~25 modules are imported only when it is configured
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -80,11 +81,13 @@ def add_slack_routes(
     one_workspace(bolt=bolt, allowed_teams=allowed_teams)
 
     async def slack_events(request: web.Request) -> web.Response:
+        received = time.monotonic()
         try:
             # Bolt parses the body here (JSON, or an interactivity form's `payload`), once.
             bolt_request = await to_bolt_request(request)
         except ValueError:  # not UTF-8, not JSON: bolt would answer 500
             return web.Response(status=400, text="malformed body")
+        bolt_request.context[RECEIVED_AT] = received
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

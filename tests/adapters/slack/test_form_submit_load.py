@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from typing import Any
+
+import pytest
 
 from adapters.slack.app import FORM_BUDGET, build_slack_app
 from adapters.slack.config import SlackSettings
@@ -75,3 +79,45 @@ async def test_fifty_concurrent_submissions_lose_nothing(
         else:
             assert ack == {}
             assert f"Gemt: {u}" in posted
+
+
+@pytest.mark.parametrize("stalled", [False, True])
+async def test_time_a_submission_waited_before_its_listener_counts_against_the_budget(
+    stub: StubSlack, core: FakeCore, settings: SlackSettings, stalled: bool
+) -> None:
+    """The budget runs from the request's arrival: a submission that waited in a stalled
+    loop is acknowledged at once (the modal closes) and its outcome follows as a message,
+    although the core alone answers within the budget (as it does, in the ack, unstalled)."""
+
+    async def engine(event: InboundEvent) -> Reply:
+        await asyncio.sleep(0.3)
+        return Reply((FormErrors(errors={"answer": "Skriv mindst ét ord"}),))
+
+    core.script = engine
+    bolt = build_slack_app(handler=core, settings=settings, form_budget=0.5)
+
+    async def stall(next: Any) -> None:  # bolt middleware: the loop is busy for 0.6 s
+        time.sleep(0.6)  # noqa: ASYNC251 - the point: a blocked loop
+        await next()
+
+    if stalled:
+        bolt.use(stall)
+    slack = await SlackHarness(bolt=bolt, stub=stub).start()
+    try:
+        response = await slack.submit(
+            user="U001",
+            view=submitted_view(message_ref=None),
+            values={"answer": {"type": "plain_text_input", "value": "bad"}},
+        )
+        ack = await slack.ack_json(response)
+        await slack.settle()
+    finally:
+        await slack.close()
+    if not stalled:
+        assert ack.get("response_action") == "errors"
+        return
+    assert ack == {}  # not the errors: the core was not waited for
+    posted = " ".join(
+        str(c.args) for c in stub.calls_to("chat.postMessage") + stub.calls_to("chat.postEphemeral")
+    )
+    assert "Skriv mindst" in posted  # told afterwards, nothing silently dropped
