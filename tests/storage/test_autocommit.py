@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from conversations.ports import RefWrite
 from storage.db import SqlStore
@@ -47,13 +48,19 @@ async def test_on_postgresql_each_statement_is_committed_at_once(
 async def test_a_pooled_connection_is_transactional_again_after_autocommit(
     postgres_store: SqlStore,
 ) -> None:
-    """The AUTOCOMMIT setting goes back with the connection: the next transaction on it is
-    atomic again (a failure rolls back its earlier statement)."""
+    """The AUTOCOMMIT setting goes back with the connection: the next transaction on that
+    same server connection is atomic again (a failure rolls back its earlier statement)."""
     async with postgres_store.autocommit() as tx:
         await tx.sent_messages.write_many(writes=[_put("a", "ts.1")])
-    with pytest.raises(RuntimeError):
-        async with postgres_store.transaction() as tx:
-            assert await tx.conn.get_isolation_level() != "AUTOCOMMIT"
-            await tx.sent_messages.write_many(writes=[_put("b", "ts.2")])
-            raise RuntimeError("rolled back")
-    assert await _get(postgres_store, "b") is None
+        used = (await tx.conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    for attempt in range(20):  # the pool hands connections out in turn: find that one again
+        with pytest.raises(RuntimeError):
+            async with postgres_store.transaction() as tx:
+                pid = (await tx.conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                await tx.sent_messages.write_many(writes=[_put(f"b{attempt}", "ts.2")])
+                raise RuntimeError("rolled back")
+        assert await _get(postgres_store, f"b{attempt}") is None
+        if pid == used:
+            break
+    else:
+        pytest.fail("the autocommit connection never came back from the pool")
