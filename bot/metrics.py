@@ -103,7 +103,10 @@ class Metrics:
         from storage.models import metadata
 
         table = metadata.tables["reminders"]
-        is_due = table.c.due_at <= now
+        # A held row (a 429's Retry-After) keeps its due time but is not due before then.
+        is_due = (table.c.due_at <= now) & (
+            table.c.not_before.is_(None) | (table.c.not_before <= now)
+        )
         query = select(
             func.count(),
             func.sum(case((is_due, 1), else_=0)),

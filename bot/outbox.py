@@ -420,7 +420,9 @@ class Sweeper:
                 if wait <= hold:
                     return wait
                 result.rate_limited += 1
-                await self._retry(reminder, delay=wait, error=str(error), result=result)
+                await self._retry(
+                    reminder, delay=wait, error=str(error), result=result, in_place=True
+                )
                 return -wait
             if not error.permanent:
                 await self._backoff(reminder, error=str(error), result=result)
@@ -490,13 +492,28 @@ class Sweeper:
         await self._retry(reminder, delay=delay, error=error, result=result)
 
     async def _retry(
-        self, reminder: Reminder, *, delay: float, error: str, result: SweepResult
+        self,
+        reminder: Reminder,
+        *,
+        delay: float,
+        error: str,
+        result: SweepResult,
+        in_place: bool = False,
     ) -> None:
+        """Try again after `delay`. A 429 (`in_place`) holds the row in its place and its
+        recipient with it (`mark_held`: their order holds, nobody sends to them before the
+        Retry-After); a back-off moves the row alone (`mark_retry`), so one failing message
+        does not hold up the recipient's others for the hours a back-off can reach."""
         due = self.clock.now() + timedelta(seconds=delay)
         async with self.store.transaction() as tx:
-            await tx.outbox.mark_held(
-                reminder_id=reminder.id, worker=self.worker, until=due, error=error
-            )
+            if in_place:
+                await tx.outbox.mark_held(
+                    reminder_id=reminder.id, worker=self.worker, until=due, error=error
+                )
+            else:
+                await tx.outbox.mark_retry(
+                    reminder_id=reminder.id, worker=self.worker, due_at=due, error=error
+                )
         self._soon(due)
         result.retried += 1
 

@@ -484,7 +484,7 @@ class OutboxRepo(Protocol):
     async def mark_held(
         self, *, reminder_id: int, worker: str, until: datetime, error: str
     ) -> None:
-        """Back to PENDING, not sent before `until` (a 429's Retry-After, a back-off), keeping
+        """Back to PENDING, not sent before `until` (a 429's Retry-After), keeping
         its due time, so it keeps its place in its recipient's queue: while it is held, none
         of the recipient's other rows is claimed either, and after it they go in due order."""
         ...

@@ -369,6 +369,7 @@ class ReminderRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_reminders_key"),
         Index("ix_reminders_state_due_at", "state", "due_at"),
+        Index("ix_reminders_not_before", "not_before"),  # held rows, for every claim
         CheckConstraint(
             "state IN ('pending', 'sending', 'sent', 'failed', 'cancelled')",
             name="ck_reminders_state",

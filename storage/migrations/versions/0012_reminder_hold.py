@@ -21,8 +21,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("reminders") as batch:
         batch.add_column(sa.Column("not_before", UtcDateTime(), nullable=True))
+    # Every claim asks which recipients are held (not_before > now): a range on this index,
+    # not a scan of every pending reminder.
+    op.create_index("ix_reminders_not_before", "reminders", ["not_before"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reminders_not_before", table_name="reminders")
     with op.batch_alter_table("reminders") as batch:
         batch.drop_column("not_before")

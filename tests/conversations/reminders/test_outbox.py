@@ -102,6 +102,13 @@ async def test_network_errors_back_off_exponentially(world: World) -> None:
         world.h.port.fail_next("unavailable", target="U1")
     s = sweeper(world)
     assert (await s.sweep()).retried == 1
+    # A back-off moves the row alone (a new due time), unlike a 429's hold: the recipient's
+    # other messages are not held up behind it.
+    round_id = await _round_id(world)
+    async with world.store.transaction() as tx:
+        (failing,) = [r for r in await tx.outbox.for_round(round_id=round_id) if r.last_error]
+    assert failing.state == ReminderState.PENDING
+    assert failing.due_at == datetime(2026, 12, 1, 8, 0, 30, tzinfo=CPH)
     world.clock.set(datetime(2026, 12, 1, 8, 0, 31, tzinfo=CPH))
     assert (await s.sweep()).retried == 1  # second failure: next try 60 s later
     world.clock.set(datetime(2026, 12, 1, 8, 1, 0, tzinfo=CPH))
