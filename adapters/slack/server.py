@@ -85,7 +85,9 @@ def add_slack_routes(
         try:
             # Bolt parses the body here (JSON, or an interactivity form's `payload`), once.
             bolt_request = await to_bolt_request(request)
-        except ValueError:  # not UTF-8, not JSON: bolt would answer 500
+        except (ValueError, LookupError, TypeError, AttributeError):
+            # Not UTF-8 (or an unknown charset), not JSON, or JSON of the wrong shape (a list,
+            # a number, a team that is not an object): bolt's parse would answer 500.
             return web.Response(status=400, text="malformed body")
         bolt_request.context[RECEIVED_AT] = received
         bolt_response = await bolt.async_dispatch(bolt_request)

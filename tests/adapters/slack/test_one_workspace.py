@@ -92,6 +92,12 @@ async def test_an_explicit_list_admits_only_those_workspaces(
         ('{"type": "event_callback", ', "application/json"),
         ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
         ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "application/json"),
+        # JSON of the wrong shape: bolt's context building fails on these (TypeError,
+        # AttributeError), before any signature check.
+        ("[1]", "application/json"),
+        ("payload=1", "application/x-www-form-urlencoded"),
+        ('{"team": {"id": 1}, "user": 5}', "application/json"),
+        ('{"authorizations": [1]}', "application/json"),
     ],
 )
 async def test_malformed_bodies_get_400_not_500(
