@@ -68,6 +68,7 @@ class LoopPressure:
         loop = asyncio.get_running_loop()
         if self._ticker is None or self._ticker.done() or self._ticker.get_loop() is not loop:
             self.lag = 0.0  # a ticker of another (closed) loop measured nothing of this one
+            self.window = 1  # a busy spell after a quiet one starts small
             self._waiters.clear()
             self._ticker = loop.create_task(self._run())
 
