@@ -250,3 +250,11 @@ class Reminder:
     sent_at: datetime | None
     lease_until: datetime | None
     worker: str | None
+    not_before: datetime | None = None  # held after a 429 until then (`OutboxRepo.mark_held`)
+
+    @property
+    def goes_at(self) -> datetime:
+        """When it goes at the earliest: its due time, or the end of its hold."""
+        if self.not_before is not None and self.not_before > self.due_at:
+            return self.not_before
+        return self.due_at

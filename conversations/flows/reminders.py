@@ -95,7 +95,7 @@ async def list_for_round(ctx: Ctx, round_id: int) -> Reply:
                 else "?"
             )
             when = i18n.format_datetime(
-                ctx.locale, (reminder.sent_at or reminder.due_at).astimezone(ctx.tz)
+                ctx.locale, (reminder.sent_at or reminder.goes_at).astimezone(ctx.tz)
             )
             line = ctx.t(
                 "reminder.line",

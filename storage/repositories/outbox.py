@@ -40,6 +40,7 @@ def to_reminder(row: Any) -> Reminder:
         sent_at=row.sent_at,
         lease_until=row.lease_until,
         worker=row.worker,
+        not_before=row.not_before,
     )
 
 

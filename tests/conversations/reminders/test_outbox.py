@@ -78,6 +78,11 @@ async def test_rate_limit_is_honoured_and_permanent_errors_recorded_once(world: 
     world.h.port.fail_next("user_gone", target="U3")
     first = await sweeper(world).sweep()
     assert (first.sent, first.retried, first.failed) == (1, 1, 1)
+    # The leader sees when the held nudge goes: after the Retry-After, not its past due time.
+    status = await world.h.command("UL", "status")
+    listing = await world.h.press("UL", status.button("reminder.list"))
+    anna = next(line for line in listing.text.splitlines() if "Anna" in line)
+    assert "1.12.2026 kl. 08.02" in anna, anna
     world.clock.set(datetime(2026, 12, 1, 8, 1, tzinfo=CPH))
     assert (await sweeper(world).sweep()).sent == 0  # Retry-After not yet passed
     world.clock.set(datetime(2026, 12, 1, 8, 2, tzinfo=CPH))
