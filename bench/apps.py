@@ -60,7 +60,8 @@ def _modal(channel: str) -> dict[str, Any]:
 
 def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
     client = AsyncWebClient(token=TOKEN, base_url=api_url)
-    app = AsyncApp(token=TOKEN, signing_secret=SIGNING_SECRET, client=client)
+    # The client carries the token (bolt takes it from there; given twice, bolt warns).
+    app = AsyncApp(signing_secret=SIGNING_SECRET, client=client)
     progress: dict[str, int] = {}
 
     @app.action("answer")
