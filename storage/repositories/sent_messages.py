@@ -26,16 +26,10 @@ class SqlSentMessageRepo(Repo):
         at: datetime,
     ) -> None:
         """Create or replace: the latest message under a key is the one to update."""
-        stmt = self._statement("record", build=_record)
-        params = {
-            "platform": platform,
-            "workspace_external_id": workspace_id,
-            "key": key,
-            "ref": ref,
-            "user_id": user_id,
-            "updated_at": at,
-        }
-        await self._conn.execute(stmt, params)
+        write = RefWrite(
+            platform=platform, workspace_id=workspace_id, ref=ref, key=key, user_id=user_id, at=at
+        )
+        await self.write_many(writes=[write])
 
     async def get(self, *, platform: str, workspace_id: str, key: str) -> str | None:
         ref = (
@@ -50,13 +44,13 @@ class SqlSentMessageRepo(Repo):
         return None if ref is None else str(ref)
 
     async def forget(self, *, platform: str, workspace_id: str, ref: str) -> None:
-        stmt = self._statement("forget", build=lambda _: _FORGET)
-        params = {"platform": platform, "workspace_external_id": workspace_id, "ref": ref}
-        await self._conn.execute(stmt, params)
+        write = RefWrite(platform=platform, workspace_id=workspace_id, ref=ref)
+        await self.write_many(writes=[write])
 
     async def write_many(self, *, writes: Sequence[RefWrite]) -> None:
         """Each run of records (or of forgets) is one executemany: one trip to SQLite's
-        thread, one pipelined round trip on PostgreSQL, instead of one per write."""
+        thread, one pipelined round trip on PostgreSQL, instead of one per write. `record`
+        and `forget` are a run of one."""
         for is_record, run in groupby(writes, key=lambda write: write.key is not None):
             if is_record:
                 stmt = self._statement("record", build=_record)
