@@ -101,12 +101,10 @@ class Metrics:
         from sqlalchemy import case, func, select
 
         from storage.models import metadata
+        from storage.repositories.outbox import not_held
 
         table = metadata.tables["reminders"]
-        # A held row (a 429's Retry-After) keeps its due time but is not due before then.
-        is_due = (table.c.due_at <= now) & (
-            table.c.not_before.is_(None) | (table.c.not_before <= now)
-        )
+        is_due = (table.c.due_at <= now) & not_held(now)  # a held row only after its hold
         query = select(
             func.count(),
             func.sum(case((is_due, 1), else_=0)),

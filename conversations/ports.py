@@ -478,7 +478,7 @@ class OutboxRepo(Protocol):
     async def mark_retry(
         self, *, reminder_id: int, worker: str, due_at: datetime, error: str
     ) -> None:
-        """Back to PENDING, due at `due_at` (moved: outside working hours)."""
+        """Back to PENDING, due at `due_at` (moved: outside working hours, or a back-off)."""
         ...
 
     async def mark_held(

@@ -58,17 +58,23 @@ def _due(now: datetime) -> Any:
     pending = (
         (reminders.c.state == ReminderState.PENDING.value)
         & (reminders.c.due_at <= now)
-        & (reminders.c.not_before.is_(None) | (reminders.c.not_before <= now))
+        & not_held(now)
     )
     return pending | (
         (reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until < now)
     )
 
 
+def not_held(now: datetime) -> Any:
+    """The row is not held (`mark_held`), or its hold has ended: it keeps its due time while
+    held, so "due" means this as well (the sweep's claims, the backlog gauges)."""
+    return reminders.c.not_before.is_(None) | (reminders.c.not_before <= now)
+
+
 def _waiting(now: datetime) -> Any:
     """Recipients who must not get a row now: one of theirs is in a worker's hands (a live
-    claim), or held after a rate limit or a failed send (`mark_held`), so their order holds
-    and nobody sends to them past a platform's Retry-After."""
+    claim), or held after a 429 (`mark_held`), so their order holds and nobody sends to them
+    before the platform's Retry-After."""
     return select(reminders.c.recipient_id).where(
         ((reminders.c.state == ReminderState.SENDING.value) & (reminders.c.lease_until >= now))
         | _is_held(now)
@@ -283,34 +289,33 @@ class SqlOutboxRepo(Repo):
     async def mark_retry(
         self, *, reminder_id: int, worker: str, due_at: datetime, error: str
     ) -> None:
-        """Back to PENDING at `due_at` (a 429's Retry-After, or back-off); ignored when the
-        claim was lost."""
-        await self._conn.execute(
-            update(reminders)
-            .where(_claimed_by(reminder_id, worker))
-            .values(
-                state=target(ReminderAction.RETRY).value,
-                due_at=due_at,
-                not_before=None,
-                last_error=error,
-                lease_until=None,
-                worker=None,
-            )
+        """Back to PENDING at `due_at` (outside working hours, or a back-off), no longer
+        held; ignored when the claim was lost."""
+        await self._back_to_pending(
+            reminder_id=reminder_id, worker=worker, error=error, due_at=due_at, not_before=None
         )
 
     async def mark_held(
         self, *, reminder_id: int, worker: str, until: datetime, error: str
     ) -> None:
-        """`ports.OutboxRepo.mark_held`; ignored when the claim was lost."""
+        """`ports.OutboxRepo.mark_held` (its due time kept); ignored when the claim was lost."""
+        await self._back_to_pending(
+            reminder_id=reminder_id, worker=worker, error=error, not_before=until
+        )
+
+    async def _back_to_pending(
+        self, *, reminder_id: int, worker: str, error: str, **when: datetime | None
+    ) -> None:
+        """RETRY: PENDING again, unclaimed, with `error` and the new `when` columns."""
         await self._conn.execute(
             update(reminders)
             .where(_claimed_by(reminder_id, worker))
             .values(
                 state=target(ReminderAction.RETRY).value,
-                not_before=until,
                 last_error=error,
                 lease_until=None,
                 worker=None,
+                **when,
             )
         )
 

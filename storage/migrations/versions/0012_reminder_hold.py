@@ -1,5 +1,5 @@
-"""reminders.not_before: a row held after a rate limit or a failed send keeps its due time
-(its place in its recipient's queue) and waits until then; so do the recipient's other rows.
+"""reminders.not_before: a row held after a 429 keeps its due time (its place in its
+recipient's queue) and waits until then; so do the recipient's other rows.
 
 Revision ID: 0012_reminder_hold
 Revises: 0011_sent_messages
