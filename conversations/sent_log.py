@@ -6,8 +6,8 @@ post, so a later event can update it in place. Written one transaction each, tha
 second transaction per typed answer (on PostgreSQL three round trips: BEGIN, the upsert,
 COMMIT). Under load, refs from many answers now share one executemany
 (`SentMessageRepo.write_many`), on PostgreSQL without BEGIN and COMMIT around it
-(`Store.autocommit`): one round trip. Callers still wait until their ref is committed, so what a later
-event reads is what it read before.
+(`Store.autocommit`): one round trip. Callers still wait until their ref is committed, so
+what a later event reads is what it read before.
 """
 
 from __future__ import annotations
