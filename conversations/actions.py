@@ -162,6 +162,11 @@ def _load(kind: Any, text: str, *, prefix: str) -> object:
 class ButtonAction(_Packed):
     """What a button does. `button()` puts it on a neutral `Button`."""
 
+    shows_only: ClassVar[bool] = False
+    """The flow only shows something for it (a form to fill in): the engine runs it as reads
+    without a transaction or a claim of the delivery (`Store.reading`). Should the flow write
+    after all (an audited refusal, say), the event runs again the usual way."""
+
     def button(self, label: str, *, style: Style = "default", **options: Any) -> Button:
         """The neutral button; `options` are the `Button`'s further presentation fields."""
         return Button(label, self.prefix, self.pack(), style=style, **options)
@@ -245,6 +250,8 @@ class PrepShare(_Round, ButtonAction, prefix="prep.share"):
 class PrepPick(_Round, ButtonAction, prefix="prep.pick"):
     """Open the form that picks a question to go to."""
 
+    shows_only = True
+
 
 @dataclass(frozen=True, kw_only=True)
 class _PrepStep:
@@ -259,6 +266,8 @@ class _PrepStep:
 @dataclass(frozen=True, kw_only=True)
 class PrepEdit(_PrepStep, ButtonAction, prefix="prep.answer"):
     """Open the answer box for a question (to answer it, or to change the answer)."""
+
+    shows_only = True
 
     origin: Origin = "q"
 

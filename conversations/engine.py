@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from conversations import i18n
 from conversations.context import CoreSettings, Ctx, TemplateSource
@@ -33,9 +35,12 @@ from conversations.messages import (
     ToChannel,
     ToPerson,
 )
-from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx
+from conversations.ports import Clock, DeliveryError, PlatformPort, Store, Tx, WriteInRead
 from conversations.pressure import LoopPressure
 from conversations.sent_log import RefWrite, SentLog
+
+if TYPE_CHECKING:
+    from conversations.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ class Engine:
 
     async def handle(self, event: InboundEvent, *, platform: PlatformPort) -> Reply:
         from conversations.directory import Directory  # with its forms: not for an idle server
-        from conversations.router import dispatch, typed_command
+        from conversations.router import shows_only, typed_command
 
         event = typed_command(event)
         await self.pressure.admit()  # acks first while the loop is saturated
@@ -79,48 +84,35 @@ class Engine:
         # Network reads before the transaction, not inside it.
         await directory.prefetch(event, admins=self.settings.configured_admins)
         now = self.clock.now()
+        run = _Run(event=event, now=now, platform=platform, directory=directory)
         try:
-            async with self.store.transaction() as tx:
-                workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
-                claimed, stored = await tx.events.claim_from(
-                    key=key, at=now, workspace_id=workspace.id, user_id=actor.user_id
-                )
-                if not claimed:
-                    log.info("duplicate delivery %s ignored", key)
-                    return Reply()
-                locale = i18n.language(actor.locale) if actor.locale else None
-                given = (actor.display_name, locale, actor.timezone, actor.is_admin)
-                # The stored row came with the claim; written only when the event says more.
-                person = (
-                    stored
-                    if stored is not None and _agrees(stored, given)
-                    else await tx.people.upsert(
-                        workspace_id=workspace.id,
-                        user_id=actor.user_id,
-                        display_name=actor.display_name,
-                        locale=locale,
-                        timezone=actor.timezone,
-                        is_admin=actor.is_admin,
+            shown = await self._shown(run, actor) if shows_only(event) else None
+            if shown is not None:
+                reply, person = shown
+            else:
+                async with self.store.transaction() as tx:
+                    workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
+                    claimed, stored = await tx.events.claim_from(
+                        key=key, at=now, workspace_id=workspace.id, user_id=actor.user_id
                     )
-                )
-                ctx = Ctx(
-                    tx=tx,
-                    event=event,
-                    workspace=workspace,
-                    person=person,
-                    now=now,
-                    templates=self.templates,
-                    platform=platform,
-                    directory=directory,
-                    settings=self.settings,
-                )
-                reply = await resolve_keys(
-                    tx,
-                    await dispatch(ctx),
-                    platform=actor.platform,
-                    workspace_id=actor.workspace_id,
-                )
-                reply = place_answers(reply, context=event.context)
+                    if not claimed:
+                        log.info("duplicate delivery %s ignored", key)
+                        return Reply()
+                    given = _given(actor)
+                    # The stored row came with the claim; written only when the event says more.
+                    person = (
+                        stored
+                        if stored is not None and _agrees(stored, given)
+                        else await tx.people.upsert(
+                            workspace_id=workspace.id,
+                            user_id=actor.user_id,
+                            display_name=actor.display_name,
+                            locale=given[1],
+                            timezone=actor.timezone,
+                            is_admin=actor.is_admin,
+                        )
+                    )
+                    reply = await self._run(tx, run, workspace=workspace, person=person)
         except Exception:
             self._workspaces.clear()  # a rolled-back first event may have created it
             log.exception("handling %s failed", key)
@@ -129,6 +121,49 @@ class Engine:
         return await self.deliver(
             reply, platform=platform, workspace_id=actor.workspace_id, person=person
         )
+
+    async def _shown(self, run: _Run, actor: Actor) -> tuple[Reply, Person] | None:
+        """An event whose flow only shows something, run as reads (`Store.reading`): no
+        BEGIN, claim or COMMIT. A platform that delivers it twice shows it twice, which is
+        harmless. None where it must run in a transaction: a workspace or person not stored
+        yet, details that changed, or a flow that wrote after all (`WriteInRead`)."""
+        workspace = self._workspaces.get((actor.platform, actor.workspace_id))
+        if workspace is None:
+            return None
+        try:
+            async with self.store.reading() as tx:
+                person = await tx.people.get_by_user_id(
+                    workspace_id=workspace.id, user_id=actor.user_id
+                )
+                if person is None or not _agrees(person, _given(actor)):
+                    return None
+                return await self._run(tx, run, workspace=workspace, person=person), person
+        except WriteInRead:
+            log.debug("a read-only event wrote; it runs again in a transaction")
+            return None
+
+    async def _run(self, tx: Tx, run: _Run, *, workspace: Workspace, person: Person) -> Reply:
+        """The flow's reply, with its keys resolved and its answers placed."""
+        ctx = Ctx(
+            tx=tx,
+            event=run.event,
+            workspace=workspace,
+            person=person,
+            now=run.now,
+            templates=self.templates,
+            platform=run.platform,
+            directory=run.directory,
+            settings=self.settings,
+        )
+        from conversations.router import dispatch
+
+        reply = await resolve_keys(
+            tx,
+            await dispatch(ctx),
+            platform=run.event.actor.platform,
+            workspace_id=run.event.actor.workspace_id,
+        )
+        return place_answers(reply, context=run.event.context)
 
     async def deliver(
         self, reply: Reply, *, platform: PlatformPort, workspace_id: str, person: Person | None
@@ -327,6 +362,22 @@ async def resolve_keys(tx: Tx, reply: Reply, *, platform: str, workspace_id: str
             item = replace(item, replaces=ref)
         items.append(item)
     return Reply(tuple(items))
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What one event's handling carries into the flow besides the transaction."""
+
+    event: InboundEvent
+    now: datetime
+    platform: PlatformPort
+    directory: Directory
+
+
+def _given(actor: Actor) -> tuple[str | None, str | None, str | None, bool | None]:
+    """The profile details the event gives, in `_agrees`'s order (None: not given)."""
+    locale = i18n.language(actor.locale) if actor.locale else None
+    return (actor.display_name, locale, actor.timezone, actor.is_admin)
 
 
 def _agrees(person: Person, given: tuple[object, object, object, object]) -> bool:

@@ -662,6 +662,17 @@ class Store(Protocol):
         atomicity across statements. Elsewhere it is `transaction`."""
         ...
 
+    def reading(self) -> AbstractAsyncContextManager[Tx]:
+        """Reads only, with no transaction around them where the database allows it (no
+        BEGIN and COMMIT round trips, no wait behind SQLite's writer): for events that only
+        show something. A write inside raises `WriteInRead` before it reaches the database,
+        so the caller can run the event again in a `transaction`."""
+        ...
+
+
+class WriteInRead(Exception):
+    """A write was attempted inside `Store.reading`; nothing was written."""
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

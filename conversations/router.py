@@ -157,6 +157,17 @@ async def _command(ctx: Ctx, text: str) -> Reply:
     return await handler(ctx, rest.strip())
 
 
+def shows_only(event: InboundEvent) -> bool:
+    """True for a button whose flow only shows something (`ButtonAction.shows_only`): the
+    engine may run it as reads, with no transaction and no claim of the delivery."""
+    if not isinstance(event, ButtonEvent):
+        return False
+    try:
+        return unpack_button(event.action, event.value).shows_only
+    except StaleAction:
+        return False
+
+
 async def dispatch(ctx: Ctx) -> Reply:
     event = ctx.event
     try:

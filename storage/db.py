@@ -41,6 +41,7 @@ from conversations.ports import (
     TeamRepo,
     TemplateRepo,
     WorkspaceRepo,
+    WriteInRead,
 )
 from storage import sqlite_hops
 from storage.repositories import (
@@ -66,6 +67,11 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A pooled PostgreSQL connection idle this long is pinged before use (`_ping_after_idle`).
 PING_AFTER_IDLE_SECONDS = 10.0
+
+READING = "musbot_reading"
+"""Execution option of a `SqlStore.reading` connection: its writes are refused."""
+
+_READ_WORDS = ("SELECT", "WITH", "PRAGMA", "SHOW")
 
 # Drivers people write in configuration, mapped to the async driver we run on.
 _ASYNC_DRIVERS: dict[str, str] = {
@@ -132,8 +138,30 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
         _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
     else:
         _ping_after_idle(engine)
+    _refuse_writes_in_reading(engine)
     _default_keys(engine, url=url)
     return engine
+
+
+def _refuse_writes_in_reading(engine: AsyncEngine) -> None:
+    """A write on a `SqlStore.reading` connection raises `WriteInRead` before it is sent.
+
+    The reading pass has no transaction and no claim of the delivery: a write there would be
+    neither atomic nor deduplicated, so the event runs again in a transaction instead.
+    """
+
+    @event.listens_for(engine.sync_engine, "before_execute")
+    def _before_execute(
+        conn: Connection, statement: Any, _multi: Any, _params: Any, _options: Any
+    ) -> None:
+        if not conn.get_execution_options().get(READING):
+            return
+        if getattr(statement, "is_dml", False):
+            raise WriteInRead(type(statement).__name__)
+        if not getattr(statement, "is_select", False):
+            sql = statement if isinstance(statement, str) else str(getattr(statement, "text", ""))
+            if not sql.lstrip().upper().startswith(_READ_WORDS):
+                raise WriteInRead(type(statement).__name__)
 
 
 def _default_keys(engine: AsyncEngine, *, url: str) -> None:
@@ -226,6 +254,8 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, memory: bool) 
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READING):
+            return  # each read is its own (WAL snapshot) transaction, nobody's lock taken
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -291,6 +321,7 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._memory = _is_memory_sqlite(engine.url)
 
     @property
     def dialect(self) -> str:
@@ -323,6 +354,32 @@ class SqlStore:
             return
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield SqlTx(conn)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlTx]:
+        """`ports.Store.reading`: on PostgreSQL autocommit statements; on an SQLite file a
+        connection that takes no write lock (WAL readers never wait for the writer). An
+        in-memory SQLite database has one shared connection, so there it waits its turn."""
+        if self._write_lock is not None and self._memory and not _in_write.get():
+            async with self._write_lock:
+                token = _in_write.set(True)
+                try:
+                    async with self._reading_connection() as tx:
+                        yield tx
+                finally:
+                    _in_write.reset(token)
+            return
+        async with self._reading_connection() as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _reading_connection(self) -> AsyncIterator[SqlTx]:
+        async with self.engine.connect() as conn:
+            if self._write_lock is None:
+                await conn.execution_options(isolation_level="AUTOCOMMIT", **{READING: True})
+            else:
+                await conn.execution_options(**{READING: True})
             yield SqlTx(conn)
 
     async def ping(self) -> bool:

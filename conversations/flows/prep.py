@@ -104,23 +104,27 @@ async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
     view = await _own_round(ctx, action.round_id)
     if isinstance(action, PrepOpen):
         return await _open(ctx, view)
-    session = await _session(ctx, view)
     steps = view.template.steps()
-    if isinstance(action, PrepReview):
-        return await _show_review(ctx, view, session, cursor=len(steps))
-    if isinstance(action, PrepShare):
-        return await _share(ctx, view, session)
+    # The two that only show a form write nothing (`ButtonAction.shows_only`): the session
+    # starts, if it must, when the form comes back.
     if isinstance(action, PrepPick):
         return _pick_form(ctx, view, await _answers(ctx, view))
-    index, step = _step_from(action, steps)
-    if isinstance(action, PrepSkip | PrepBack) and index != session.cursor:
-        return await _moved_on(ctx, view, session)
     if isinstance(action, PrepEdit):
-        accept(lifecycle.decide(_state(view, session), PrepAction.ANSWER))
+        index, step = _step_from(action, steps)
+        found = await ctx.tx.prep.get_session(round_id=view.round.id, person_id=ctx.person.id)
+        accept(lifecycle.decide(_state(view, found), PrepAction.ANSWER))
         answers = await _answers(ctx, view)
         return Reply(
             (_answer_form(ctx, view, index, step, answers.get(step.id), origin=action.origin),)
         )
+    session = await _session(ctx, view)
+    if isinstance(action, PrepReview):
+        return await _show_review(ctx, view, session, cursor=len(steps))
+    if isinstance(action, PrepShare):
+        return await _share(ctx, view, session)
+    index, step = _step_from(action, steps)
+    if isinstance(action, PrepSkip | PrepBack) and index != session.cursor:
+        return await _moved_on(ctx, view, session)
     if isinstance(action, PrepSkip):
         session = await _answering(ctx, view, session)
         answers = await _answers(ctx, view)
