@@ -216,6 +216,16 @@ class OwnPrep:
     card_ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerWrite:
+    """An answer stored together with a session transition (`PrepRepo.apply`): an answer
+    and the move past it are one statement where the database allows it."""
+
+    question_id: str
+    text: str | None
+    skipped: bool = False
+
+
 PREP_CARD_KEY_PREFIX = "prep-question:"
 
 
@@ -248,9 +258,11 @@ class PrepRepo(Protocol):
         transition: PrepTransition,
         at: datetime,
         cursor: int | None = None,
+        answer: AnswerWrite | None = None,
     ) -> PrepSession:
         """Persist a prep transition (`conversations.lifecycles.prep`), creating the session
-        if needed: the row becomes `lifecycles.prep.persisted(...)`; `cursor` None keeps it."""
+        if needed: the row becomes `lifecycles.prep.persisted(...)`; `cursor` None keeps it.
+        `answer` is saved as `save_answer` would, in the same statement on PostgreSQL."""
         ...
 
     async def sessions(self, *, round_id: int) -> list[PrepSession]: ...

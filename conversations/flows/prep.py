@@ -75,7 +75,7 @@ from conversations.messages import (
     ToActor,
     ToPerson,
 )
-from conversations.ports import prep_card_key
+from conversations.ports import AnswerWrite, prep_card_key
 from conversations.templates.model import Step, snapshot_template
 from conversations.templates.stored import RoundForm
 
@@ -128,16 +128,8 @@ async def on_button(ctx: Ctx, action: ButtonAction) -> Reply:
     if isinstance(action, PrepSkip):
         session = await _answering(ctx, view, session)
         answers = await _answers(ctx, view)
-        if step.id not in answers:
-            await ctx.tx.prep.save_answer(
-                round_id=view.round.id,
-                person_id=ctx.person.id,
-                question_id=step.id,
-                text=None,
-                skipped=True,
-                at=ctx.now,
-            )
-        return await _goto(ctx, view, session, index + 1)
+        skipped = None if step.id in answers else AnswerWrite(step.id, None, skipped=True)
+        return await _goto(ctx, view, session, index + 1, answer=skipped)
     if isinstance(action, PrepBack):
         return await _goto(ctx, view, session, max(index - 1, 0))
     return await _goto(ctx, view, session, index)
@@ -176,9 +168,9 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
             )
         )
     session = await _answering(ctx, view, session)
-    await _save(ctx, view, step, text)
+    answer = AnswerWrite(step.id, text)
     if origin == "review":
-        return await _goto(ctx, view, session, len(steps), origin=origin)
+        return await _goto(ctx, view, session, len(steps), origin=origin, answer=answer)
     # The question card keeps the saved answer (in place); the next question follows below it.
     # The card the button sat on is the person's question card: naming its key lets the
     # engine see that the next card takes the key over, so no write forgets the old one.
@@ -186,7 +178,8 @@ async def on_form(ctx: Ctx, state: FormState, values: Values) -> Reply:
     if answered.replaces is not None:
         answered = replace(answered, replaces_key=question_key(view.round.id, ctx.person.id))
     target = await _next_open(ctx, view, after=index)
-    return Reply((answered,)) + await _goto(ctx, view, session, target, in_place=False)
+    following = await _goto(ctx, view, session, target, in_place=False, answer=answer)
+    return Reply((answered,)) + following
 
 
 async def answering(ctx: Ctx) -> bool:
@@ -230,9 +223,8 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         hint = Note(ctx.t("prep.too_long_hint"))
         return Reply((Message(to=ToActor(), text=too_long, blocks=(Paragraph(too_long), hint)),))
     session = await _answering(ctx, view, session)
-    await _save(ctx, view, step, stripped)
     index = session.cursor
-    target = await _next_open(ctx, view, after=index)
+    target = await _next_open(ctx, view, after=index)  # questions after this one only
     # No separate "Gemt" message: the card of the question just answered (posted earlier, so
     # no event points at it: its ref came with the round's read, `OwnPrep.card_ref`) shows
     # the saved answer and loses its buttons; the next question follows below it, last in the
@@ -243,7 +235,9 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
         # Already resolved (`card_ref`); named so the engine sees the key is re-pointed.
         replaces_key=question_key(view.round.id, ctx.person.id) if card_ref else None,
     )
-    following = await _goto(ctx, view, session, target, in_place=False)
+    following = await _goto(
+        ctx, view, session, target, in_place=False, answer=AnswerWrite(step.id, stripped)
+    )
     if card_ref:
         # The next question goes out first: the person sees it a platform call sooner, and the
         # answered card is rewritten where it stands, so the chat's order is the same.
@@ -387,6 +381,7 @@ async def _apply(
     action: PrepAction,
     *,
     cursor: int | None = None,
+    answer: AnswerWrite | None = None,
     **values: object,
 ) -> PrepSession:
     """Ask the prep lifecycle, and store what it allows (or stop with its refusal)."""
@@ -397,6 +392,7 @@ async def _apply(
         transition=transition,
         at=ctx.now,
         cursor=cursor,
+        answer=answer,
     )
 
 
@@ -426,13 +422,13 @@ def _step_from(
     return index, steps[index]
 
 
-async def _save(ctx: Ctx, view: RoundView, step: Step, text: str) -> None:
+async def _save(ctx: Ctx, view: RoundView, answer: AnswerWrite) -> None:
     await ctx.tx.prep.save_answer(
         round_id=view.round.id,
         person_id=ctx.person.id,
-        question_id=step.id,
-        text=text,
-        skipped=False,
+        question_id=answer.question_id,
+        text=answer.text,
+        skipped=answer.skipped,
         at=ctx.now,
     )
 
@@ -499,9 +495,11 @@ async def _next_open(ctx: Ctx, view: RoundView, *, after: int) -> int:
     return next((i for i in range(after + 1, len(steps)) if steps[i].id not in answers), len(steps))
 
 
-async def _move(ctx: Ctx, view: RoundView, session: PrepSession, cursor: int) -> PrepSession:
+async def _move(
+    ctx: Ctx, view: RoundView, session: PrepSession, cursor: int, *, answer: AnswerWrite | None
+) -> PrepSession:
     """Store where the person is; a shared prep stays shared (the lifecycle's MOVE)."""
-    return await _apply(ctx, view, session, PrepAction.MOVE, cursor=cursor)
+    return await _apply(ctx, view, session, PrepAction.MOVE, cursor=cursor, answer=answer)
 
 
 async def _last_plan(ctx: Ctx, view: RoundView) -> list[Block]:
@@ -537,15 +535,19 @@ async def _goto(
     *,
     origin: Origin = "q",
     in_place: bool = True,
+    answer: AnswerWrite | None = None,
 ) -> Reply:
     """Move the cursor (stored) and show that step, or the review after the last one.
 
     `in_place` replaces the message the button sat on; otherwise the step is posted below.
+    `answer` is stored first (with the move, in one statement where the database allows).
     """
     steps = view.template.steps()
     index = max(0, min(index, len(steps)))
     if session.cursor != index:
-        session = await _move(ctx, view, session, index)
+        session = await _move(ctx, view, session, index, answer=answer)
+    elif answer is not None:
+        await _save(ctx, view, answer)
     if index >= len(steps):
         return await _show_review(ctx, view, session, cursor=index, in_place=in_place)
     answers = await _answers(ctx, view)
@@ -670,7 +672,7 @@ async def _show_review(
     ctx: Ctx, view: RoundView, session: PrepSession, *, cursor: int, in_place: bool = True
 ) -> Reply:
     if session.cursor != cursor:
-        session = await _move(ctx, view, session, cursor)
+        session = await _move(ctx, view, session, cursor, answer=None)
     answers = await _answers(ctx, view)
     steps = view.template.steps()
     answered = sum(1 for s in steps if (a := answers.get(s.id)) is not None and a.text)

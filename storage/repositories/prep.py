@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.domain import Phase, PrepAnswer, PrepSession, PrepStatus
 from conversations.lifecycles.prep import PrepTransition, persisted
-from conversations.ports import PREP_CARD_KEY_PREFIX, OwnPrep
+from conversations.ports import PREP_CARD_KEY_PREFIX, AnswerWrite, OwnPrep
 from conversations.templates.stored import RoundForm
 from storage.models import (
     TeamRole,
@@ -295,13 +295,18 @@ class SqlPrepRepo(Repo):
         transition: PrepTransition,
         at: datetime,
         cursor: int | None = None,
+        answer: AnswerWrite | None = None,
     ) -> PrepSession:
         """Store the row the transition leaves behind (`lifecycles.prep.persisted`), in one
         upsert; `ValueError` when it was decided on another state than the stored one.
 
         The session this transaction already read is not read again: the upsert only touches
         a row still in the transition's `before` state (status and held), so a transition
-        decided on stale data changes nothing, returns no row and is refused.
+        decided on stale data changes nothing, returns no row and is refused (the caller's
+        transaction then rolls back, `answer` with it).
+
+        `answer` rides along on PostgreSQL as a writable CTE (one round trip for an answer
+        and the move past it); SQLite has no DML in WITH, so there it is `save_answer` first.
         """
         previous = await self.get_session(round_id=round_id, person_id=person_id)
         row = persisted(
@@ -309,8 +314,20 @@ class SqlPrepRepo(Repo):
         )
         before = transition.before
         held = before.held
-        stmt = self._statement("apply", held, build=lambda dialect: _apply(dialect, held))
-        params = {
+        along = answer is not None and self._conn.dialect.name == "postgresql"
+        if answer is not None and not along:
+            await self.save_answer(
+                round_id=round_id,
+                person_id=person_id,
+                question_id=answer.question_id,
+                text=answer.text,
+                skipped=answer.skipped,
+                at=at,
+            )
+        stmt = self._statement(
+            "apply", held, along, build=lambda dialect: _apply(dialect, held, with_answer=along)
+        )
+        params: dict[str, Any] = {
             "round_id": round_id,
             "person_id": person_id,
             "cursor": row.cursor,
@@ -320,6 +337,8 @@ class SqlPrepRepo(Repo):
             "updated_at": at,
             "before_status": before.status.value,
         }
+        if along and answer is not None:
+            params.update(question_id=answer.question_id, text=answer.text, skipped=answer.skipped)
         stored = (await self._conn.execute(stmt, params)).one_or_none()
         key = (round_id, person_id)
         if stored is None:
@@ -327,6 +346,18 @@ class SqlPrepRepo(Repo):
             raise ValueError(f"prep transition from {before}, but the stored session changed")
         saved = to_session(stored)
         self._sessions[key] = saved
+        if along and answer is not None:
+            self._saved(
+                PrepAnswer(
+                    round_id=round_id,
+                    person_id=person_id,
+                    question_id=answer.question_id,
+                    text=answer.text,
+                    skipped=answer.skipped,
+                    updated_at=stored.a_updated_at,
+                    revision=stored.a_revision,
+                )
+            )
         return saved
 
     async def sessions(self, *, round_id: int) -> list[PrepSession]:
@@ -379,19 +410,24 @@ class SqlPrepRepo(Repo):
             "updated_at": at,
         }
         row = (await self._conn.execute(stmt, params)).one()
-        saved = PrepAnswer(
-            round_id=row.round_id,
-            person_id=row.person_id,
-            question_id=row.question_id,
-            text=text,
-            skipped=row.skipped,
-            updated_at=row.updated_at,
-            revision=row.revision,
+        return self._saved(
+            PrepAnswer(
+                round_id=row.round_id,
+                person_id=row.person_id,
+                question_id=row.question_id,
+                text=text,
+                skipped=row.skipped,
+                updated_at=row.updated_at,
+                revision=row.revision,
+            )
         )
-        known = self._answers.get((round_id, person_id))
+
+    def _saved(self, answer: PrepAnswer) -> PrepAnswer:
+        """A stored answer joins the answers this transaction already knows."""
+        known = self._answers.get((answer.round_id, answer.person_id))
         if known is not None:
-            known.put(saved)
-        return saved
+            known.put(answer)
+        return answer
 
 
 def _sessions(_dialect: str) -> Any:
@@ -424,20 +460,30 @@ def _save_answer(dialect: str) -> Any:
     ).returning(*(column for column in c if column.name != "text"))
 
 
-def _apply(dialect: str, held: bool) -> Any:
+def _apply(dialect: str, held: bool, *, with_answer: bool = False) -> Any:
     """`SqlPrepRepo.apply`'s upsert for a transition from a state with (or without) a held
-    conversation; the state's status is the `before_status` parameter."""
+    conversation; the state's status is the `before_status` parameter. `with_answer`
+    (PostgreSQL): `_save_answer` runs in the same statement, as a writable CTE that shares
+    its round, person and time parameters with the session's row, and returns the answer's
+    revision and time beside the session."""
     c = prep_sessions.c
     changed = (c.cursor, c.status, c.shared_at, c.conversation_held_at, c.updated_at)
     stmt = insert_for(dialect, prep_sessions).values(
         {column: _param(column) for column in (c.round_id, c.person_id, *changed)}
     )
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["round_id", "person_id"],
         set_={column.name: _param(column) for column in changed},
         where=(c.status == bindparam("before_status", type_=c.status.type))
         & (c.conversation_held_at.is_not(None) if held else c.conversation_held_at.is_(None)),
     ).returning(*c)
+    if not with_answer:
+        return upsert
+    saved = _save_answer(dialect).cte("saved_answer")
+    return upsert.add_cte(saved).returning(
+        select(saved.c.revision).scalar_subquery().label("a_revision"),
+        select(saved.c.updated_at).scalar_subquery().label("a_updated_at"),
+    )
 
 
 def _own(dialect: str, by_round: bool, phases: tuple[str, ...]) -> Any:

@@ -102,7 +102,12 @@ async def test_a_typed_prep_answer_is_one_transaction_of_at_most_four_statements
     cursor."""
     counter = await _typed_answer(store)
     assert counter.transactions == 1, counter.statements
-    assert counter.work <= 4, counter.statements
+    assert counter.work <= _ANSWER[store.dialect], counter.statements
+
+
+# PostgreSQL stores the answer and the move past it in one statement (a writable CTE);
+# SQLite has no DML in WITH, so there they are two.
+_ANSWER = {"sqlite": 4, "postgresql": 3}
 
 
 async def test_a_prep_answer_through_the_form_is_at_most_four_statements(
@@ -115,7 +120,23 @@ async def test_a_prep_answer_through_the_form_is_at_most_four_statements(
         seen = await h.submit(ids[0], form, {"answer": "Andet svar, i formularen"})
     assert "Andet svar, i formularen" in seen.text  # the saved answer, shown back
     assert counter.transactions == 1, counter.statements
-    assert counter.work <= 4, counter.statements
+    assert counter.work <= _ANSWER[store.dialect], counter.statements
+
+
+async def test_a_skip_is_stored_with_the_move_past_it(store: SqlStore) -> None:
+    h, ids = await _team(store, members=1, channel="C6")
+    first = await h.say(ids[0], "Første svar")
+    with counting(store) as counter:
+        seen = await h.press(ids[0], first.button("prep.skip"))
+    assert "3/9" in seen.text
+    assert counter.work <= _ANSWER[store.dialect], counter.statements
+    async with store.transaction() as tx:
+        ws = await tx.workspaces.get_or_create(platform=h.port.platform, external_id=h.workspace)
+        person = await tx.people.get_by_user_id(workspace_id=ws.id, user_id=ids[0])
+        assert person is not None
+        [own] = await tx.prep.own(person_id=person.id)
+    assert own.session is not None and own.session.cursor == 2
+    assert [a.skipped for a in own.answers.values()] == [False, True]
 
 
 async def test_a_new_name_in_the_payload_is_still_stored(store: SqlStore) -> None:
@@ -126,7 +147,7 @@ async def test_a_new_name_in_the_payload_is_still_stored(store: SqlStore) -> Non
     h.add_user(ids[0], name="Nyt Navn")
     with counting(store) as counter:
         await h.say(ids[0], "Andet svar")
-    assert counter.work == 5, counter.statements
+    assert counter.work == _ANSWER[store.dialect] + 1, counter.statements
     async with store.transaction() as tx:
         ws = await tx.workspaces.get_or_create(platform=h.port.platform, external_id=h.workspace)
         found = await tx.people.get_by_user_id(workspace_id=ws.id, user_id=ids[0])

@@ -39,7 +39,7 @@ from conversations.lifecycles.base import Refusal, Transition
 from conversations.lifecycles.plan import PlanAction, PlanFacts, PlanStage
 from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
-from conversations.ports import NotFound, RefWrite, Store, Tx
+from conversations.ports import AnswerWrite, NotFound, RefWrite, Store, Tx
 from conversations.templates.stored import RoundForm
 from storage.db import SqlStore
 from tests.support.rounds import advance_round, close_round
@@ -586,6 +586,63 @@ class StoreContract:
                 (e2.id, PrepStatus.NOT_STARTED),
             ]
             assert await tx.prep.sessions(round_id=9999) == []
+
+    async def test_an_answer_stored_with_the_move_past_it(self, store: Store) -> None:
+        """`apply(answer=...)`: the answer as `save_answer` stores it (revisions counted,
+        known to the transaction at once); a refused transition rolls the answer back too."""
+        async with store.transaction() as tx:
+            _, (_, e1, _), rnd = await _round(tx)
+            first = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(None, PrepAction.START),
+                at=T0,
+                cursor=0,
+            )
+            await tx.prep.answers(round_id=rnd.id, person_id=e1.id)  # known to the transaction
+            moved = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(first, PrepAction.MOVE),
+                at=T0 + timedelta(minutes=1),
+                cursor=1,
+                answer=AnswerWrite("q1", "Godt <!channel>"),
+            )
+            assert moved.cursor == 1
+            known = await tx.prep.answers(round_id=rnd.id, person_id=e1.id)
+            assert known["q1"].text == "Godt <!channel>" and known["q1"].revision == 1
+            again = await tx.prep.apply(
+                round_id=rnd.id,
+                person_id=e1.id,
+                transition=_prep_step(moved, PrepAction.MOVE),
+                at=T0 + timedelta(minutes=2),
+                cursor=2,
+                answer=AnswerWrite("q1", None, skipped=True),
+            )
+            assert again.cursor == 2
+        async with store.transaction() as tx:
+            stored = await tx.prep.answers(round_id=rnd.id, person_id=e1.id)
+            assert (stored["q1"].text, stored["q1"].skipped, stored["q1"].revision) == (
+                None,
+                True,
+                2,
+            )
+            assert stored["q1"].updated_at == T0 + timedelta(minutes=2)
+        with pytest.raises(ValueError):
+            async with store.transaction() as tx:
+                await tx.prep.apply(
+                    round_id=rnd.id,
+                    person_id=e1.id,
+                    transition=_prep_step(None, PrepAction.START),  # decided on stale data
+                    at=T0 + timedelta(minutes=3),
+                    cursor=5,
+                    answer=AnswerWrite("q2", "Tabt"),
+                )
+        async with store.transaction() as tx:
+            stored = await tx.prep.answers(round_id=rnd.id, person_id=e1.id)
+            assert "q2" not in stored
+            session = await tx.prep.get_session(round_id=rnd.id, person_id=e1.id)
+            assert session is not None and session.cursor == 2
 
     async def test_prep_answers_and_revisions(self, store: Store) -> None:
         async with store.transaction() as tx:

@@ -13,6 +13,7 @@ from conversations.domain import ItemStatus, PlanItem, PlanState, PrepStatus
 from conversations.lifecycles import prep as prep_lifecycle
 from conversations.lifecycles.base import Refusal
 from conversations.lifecycles.prep import PrepAction, PrepState
+from conversations.ports import AnswerWrite
 from storage.db import SqlStore
 from storage.files import SqlFileRepo
 from storage.repositories.plans import SqlPlanRepo
@@ -80,17 +81,25 @@ async def seed(store: SqlStore, *, user_prefix: str = "U") -> Seeded:
                 PrepState(status=PrepStatus.NOT_STARTED), PrepAction.SHARE
             )
             assert not isinstance(shared, Refusal)
+            # Both ways an answer is written: with the move past it (E), and on its own (O).
+            answer = AnswerWrite("q1", marker(who, "answer"))
             await tx.prep.apply(
-                round_id=round_.id, person_id=person.id, transition=shared, at=T0, cursor=1
-            )
-            await tx.prep.save_answer(
                 round_id=round_.id,
                 person_id=person.id,
-                question_id="q1",
-                text=marker(who, "answer"),
-                skipped=False,
+                transition=shared,
                 at=T0,
+                cursor=1,
+                answer=answer if who == "E" else None,
             )
+            if who == "O":
+                await tx.prep.save_answer(
+                    round_id=round_.id,
+                    person_id=person.id,
+                    question_id="q1",
+                    text=answer.text,
+                    skipped=False,
+                    at=T0,
+                )
             await tx.notes.save(
                 round_id=round_.id,
                 leader_id=leader.id,
