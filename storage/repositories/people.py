@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from conversations.domain import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Person
 from storage.models import people
@@ -28,6 +28,14 @@ def to_person(row: Any) -> Person:
 def _get_many(dialect: str) -> Any:
     """`get_many`'s statement, built once per process (`Repo._statement`)."""
     return select(people).where(one_of(people.c.id, "person_ids", dialect))
+
+
+def _by_user_id(_dialect: str) -> Any:
+    """`get_by_user_id`'s statement, built once per process (`Repo._statement`)."""
+    return select(people).where(
+        (people.c.workspace_id == bindparam("workspace_id", type_=people.c.workspace_id.type))
+        & (people.c.user_id == bindparam("user_id", type_=people.c.user_id.type))
+    )
 
 
 class SqlPersonRepo(Repo):
@@ -86,13 +94,10 @@ class SqlPersonRepo(Repo):
         return None if row is None else to_person(row)
 
     async def get_by_user_id(self, *, workspace_id: int, user_id: str) -> Person | None:
-        row = (
-            await self._conn.execute(
-                select(people).where(
-                    (people.c.workspace_id == workspace_id) & (people.c.user_id == user_id)
-                )
-            )
-        ).one_or_none()
+        """The person behind a platform user id (every click that only opens a form)."""
+        stmt = self._statement("by_user_id", build=_by_user_id)
+        params = {"workspace_id": workspace_id, "user_id": user_id}
+        row = (await self._conn.execute(stmt, params)).one_or_none()
         return None if row is None else to_person(row)
 
     async def get_many(self, *, person_ids: Sequence[int]) -> list[Person]:
