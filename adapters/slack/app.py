@@ -89,10 +89,13 @@ class _ClientOverToken(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_ClientOverToken())
 
-FORM_BUDGET = 0.06
+FORM_BUDGET = 0.04
 """Seconds a form submission may take, from the request's arrival, before the modal is closed
 without the core's answer: under load the ack still comes within 100 ms, and the answer is
-stored after it."""
+stored after it. A saturated loop adds its own lag before and after the budget (bare bolt's
+ack p99 at 50 concurrent users is 50-60 ms on the benchmark machine), so 60 ms left the p99
+at the 100 ms edge. A prep answer's reply is messages either way, so a late one looks the
+same to the person; only a form with errors found late answers with a message instead."""
 
 RECEIVED_AT = "musbot_received_at"
 """Bolt context key: `time.monotonic()` when the HTTP server got the request (absent over
