@@ -182,6 +182,7 @@ class FormState(_Packed):
         submit_label: str,
         inputs: tuple[Input, ...],
         intro: tuple[Block, ...] = (),
+        closes_at_once: bool = False,
     ) -> Form:
         return Form(
             id=self.prefix,
@@ -190,6 +191,7 @@ class FormState(_Packed):
             inputs=inputs,
             state=self.pack(),
             intro=intro,
+            closes_at_once=closes_at_once,
         )
 
 

@@ -245,6 +245,11 @@ class Form:
     inputs: tuple[Input, ...]
     state: str = ""
     intro: tuple[Block, ...] = ()
+    closes_at_once: bool = False
+    """Whatever the core could refuse in it is checked by the rendered form itself (required
+    inputs, lengths), as for a prep answer: the platform may close it the moment it is sent,
+    before the core has run, and the core's reply follows as messages (Slack: no wait for the
+    core inside the 3 s ack). Otherwise the core's errors are shown in the open form."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

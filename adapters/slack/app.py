@@ -12,7 +12,9 @@ Acknowledging within Slack's 3 seconds:
   rendered modal knows, required inputs and lengths). If the core is slower, the modal is
   closed with an empty ack at once and the core goes on to store the answer: its reply follows
   as a message, and errors found late say the form was not saved (nothing is lost: the answer
-  is stored before anything says so, or the person is told it was not).
+  is stored before anything says so, or the person is told it was not). A form the core marks
+  `closes_at_once` (a prep answer: Slack has checked the required input and its length) is
+  acknowledged before the core runs at all.
 
 Redeliveries: the engine claims each `event_id` once in its transaction; this app also keeps
 the ids it is handling or has handled, so a retry (`X-Slack-Retry-Num`) that arrives while
@@ -47,6 +49,7 @@ from adapters.slack.render import (
     JSON,
     FormOrigin,
     RenderError,
+    closes_at_once,
     note_text,
     render_errors,
     render_form,
@@ -89,13 +92,11 @@ class _ClientOverToken(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_ClientOverToken())
 
-FORM_BUDGET = 0.04
+FORM_BUDGET = 0.06
 """Seconds a form submission may take, from the request's arrival, before the modal is closed
 without the core's answer: under load the ack still comes within 100 ms, and the answer is
-stored after it. A saturated loop adds its own lag before and after the budget (bare bolt's
-ack p99 at 50 concurrent users is 50-60 ms on the benchmark machine), so 60 ms left the p99
-at the 100 ms edge. A prep answer's reply is messages either way, so a late one looks the
-same to the person; only a form with errors found late answers with a message instead."""
+stored after it. A form that closes at once (`Form.closes_at_once`: a prep answer) does not
+wait at all: Slack has checked everything the core would refuse, and the reply is messages."""
 
 RECEIVED_AT = "musbot_received_at"
 """Bolt context key: `time.monotonic()` when the HTTP server got the request (absent over
@@ -225,6 +226,11 @@ class SlackApp(AsyncApp):
             await ack()
             return
         origin = _Origin(event=event, trigger_id=body.get("trigger_id"))
+        if closes_at_once(str((body.get("view") or {}).get("private_metadata") or "")):
+            await ack()  # the modal closes now; the answer is stored and its reply follows
+            origin.late = True
+            await self._process(origin)
+            return
         budget = self.form_budget
         received = context.get(RECEIVED_AT)
         if isinstance(received, float):  # what the request waited already counts

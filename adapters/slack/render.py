@@ -353,9 +353,14 @@ class FormOrigin:
     tz: str | None = None
 
 
-def encode_metadata(*, form_id: str, state: str, origin: FormOrigin) -> str:
-    """The modal's private_metadata: the form id, its opaque state and its origin."""
+def encode_metadata(
+    *, form_id: str, state: str, origin: FormOrigin, closes_at_once: bool = False
+) -> str:
+    """The modal's private_metadata: the form id, its opaque state, its origin, and whether
+    the submission is acknowledged before the core runs (`Form.closes_at_once`)."""
     data: JSON = {"f": form_id, "s": state}
+    if closes_at_once:
+        data["q"] = 1
     if origin.channel_id:
         data["c"] = origin.channel_id
     if not origin.is_direct:
@@ -387,6 +392,15 @@ def decode_metadata(text: str, *, callback_id: str = "") -> tuple[str, str, Form
     return str(data.get("f") or callback_id), str(data.get("s") or ""), origin
 
 
+def closes_at_once(text: str) -> bool:
+    """`Form.closes_at_once`, as `encode_metadata` put it in the private_metadata."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("q") == 1
+
+
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -403,7 +417,9 @@ def render_form(form: Form, *, origin: FormOrigin | None = None, locale: str | N
     return {
         "type": "modal",
         "callback_id": form.id,
-        "private_metadata": encode_metadata(form_id=form.id, state=form.state, origin=origin),
+        "private_metadata": encode_metadata(
+            form_id=form.id, state=form.state, origin=origin, closes_at_once=form.closes_at_once
+        ),
         "title": plain(form.title or "MUS", MODAL_TITLE_MAX),
         "submit": plain(form.submit_label or "OK", MODAL_BUTTON_MAX),
         "blocks": intro + inputs,

@@ -649,6 +649,9 @@ def _answer_form(
                 hint=ctx.t("prep.form.hint", limit=step.max_length),
             ),
         ),
+        # A required input with the step's length limit: what `on_form` refuses (empty, too
+        # long) the platform refuses first, so the form need not wait for the core.
+        closes_at_once=True,
     )
 
 

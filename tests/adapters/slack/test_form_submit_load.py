@@ -121,3 +121,54 @@ async def test_time_a_submission_waited_before_its_listener_counts_against_the_b
         str(c.args) for c in stub.calls_to("chat.postMessage") + stub.calls_to("chat.postEphemeral")
     )
     assert "Skriv mindst" in posted  # told afterwards, nothing silently dropped
+
+
+async def test_a_form_that_closes_at_once_is_acked_before_the_core_runs(
+    stub: StubSlack, core: FakeCore, settings: SlackSettings
+) -> None:
+    """A prep answer's modal (`Form.closes_at_once`) is acknowledged at once, however slow
+    the core: the answer is stored after the ack and its reply follows as a message; an error
+    found then says the form was not saved."""
+    from dataclasses import replace
+
+    from adapters.slack.render import FormOrigin, render_form
+    from tests.adapters.slack.test_app import answer_form
+
+    stored: dict[str, str] = {}
+
+    async def engine(event: InboundEvent) -> Reply:
+        assert isinstance(event, FormEvent)
+        await asyncio.sleep(0.5)  # a slow database, far past the budget
+        value = event.values["answer"]
+        if value == "   ":
+            return Reply((FormErrors(errors={"answer": "Skriv mindst ét ord"}),))
+        assert isinstance(value, str)
+        stored[event.actor.user_id] = value
+        text = f"Gemt: {value}"
+        return Reply((Message(to=ToActor(), text=text, blocks=(Paragraph(text),)),))
+
+    core.script = engine
+    bolt = build_slack_app(handler=core, settings=settings, form_budget=5.0)  # not waited for
+    slack = await SlackHarness(bolt=bolt, stub=stub).start()
+    view = render_form(
+        replace(answer_form(), closes_at_once=True), origin=FormOrigin(channel_id="D1")
+    )
+    try:
+        for user, value in (("U001", "Mit svar"), ("U002", "   ")):
+            began = time.monotonic()
+            response = await slack.submit(
+                user=user,
+                view=view,
+                values={"answer": {"type": "plain_text_input", "value": value}},
+            )
+            assert await slack.ack_json(response) == {}
+            assert time.monotonic() - began < 0.5  # acked before the core finished
+            await slack.settle()
+    finally:
+        await slack.close()
+    assert stored == {"U001": "Mit svar"}
+    posted = " ".join(
+        str(c.args) for c in stub.calls_to("chat.postMessage") + stub.calls_to("chat.postEphemeral")
+    )
+    assert "Gemt: Mit svar" in posted
+    assert "Skriv mindst" in posted  # the late error is told, not dropped

@@ -5,6 +5,8 @@ question card went. No write forgets the answered card's key: the next card take
 
 from __future__ import annotations
 
+import json
+
 from conversations.ports import Store
 from storage.db import SqlStore
 from tests.adapters.slack.harness import SlackHarness, message_im
@@ -40,6 +42,7 @@ async def test_a_modal_answer_on_slack_is_two_short_transactions_and_one_record(
         assert len(click.statements) == 2, click.statements
         assert all(s.startswith("SELECT") for s in click.statements), click.statements
         view = stub.calls_to("views.open")[-1]["view"]
+        assert json.loads(view["private_metadata"])["q"] == 1  # acked before the core runs
         with counting(store) as submit:
             response = await slack.submit(
                 user="U1",
