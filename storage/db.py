@@ -65,6 +65,9 @@ from storage.repositories.year import SqlCommitteeRepo, SqlEvaluationRepo, SqlTe
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Concurrent `SqlStore.reading` connections on an SQLite file: one fewer than the pool keeps
+# (SQLAlchemy's default of 5), so a writer always finds a connection.
+SQLITE_READERS = 4
 # A pooled PostgreSQL connection idle this long is pinged before use (`_ping_after_idle`).
 PING_AFTER_IDLE_SECONDS = 10.0
 
@@ -322,6 +325,7 @@ class SqlStore:
         self.engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._memory = _is_memory_sqlite(engine.url)
+        self._readers = asyncio.Semaphore(SQLITE_READERS)
 
     @property
     def dialect(self) -> str:
@@ -359,19 +363,28 @@ class SqlStore:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlTx]:
         """`ports.Store.reading`: on PostgreSQL autocommit statements; on an SQLite file a
-        connection that takes no write lock (WAL readers never wait for the writer). An
-        in-memory SQLite database has one shared connection, so there it waits its turn."""
-        if self._write_lock is not None and self._memory and not _in_write.get():
-            async with self._write_lock:
-                token = _in_write.set(True)
-                try:
-                    async with self._reading_connection() as tx:
-                        yield tx
-                finally:
-                    _in_write.reset(token)
+        connection that takes no write lock (WAL readers never wait for the writer), at most
+        `SQLITE_READERS` at once so the pool always has the writer's connection and never
+        opens (and drops) overflow ones. An in-memory SQLite database has one shared
+        connection, so there it waits its turn, and may not be read from inside a
+        transaction (closing the read would end the transaction)."""
+        if self._write_lock is None:
+            async with self._reading_connection() as tx:
+                yield tx
             return
-        async with self._reading_connection() as tx:
-            yield tx
+        if not self._memory:
+            async with self._readers, self._reading_connection() as tx:
+                yield tx
+            return
+        if _in_write.get():
+            raise RuntimeError("reading() inside a transaction on an in-memory database")
+        async with self._write_lock:
+            token = _in_write.set(True)
+            try:
+                async with self._reading_connection() as tx:
+                    yield tx
+            finally:
+                _in_write.reset(token)
 
     @asynccontextmanager
     async def _reading_connection(self) -> AsyncIterator[SqlTx]:

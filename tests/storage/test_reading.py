@@ -4,6 +4,7 @@ no write ever: a write raises `WriteInRead` before the database sees it."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from datetime import UTC, datetime
 
 import pytest
@@ -57,7 +58,10 @@ async def test_reading_does_not_wait_for_an_open_transaction(store: SqlStore) ->
             async with store.reading() as reader:
                 return await reader.sent_messages.get(platform="slack", workspace_id="T1", key="a")
 
-        assert await asyncio.wait_for(read(), 5) == "ts.1"
+        # In a task of its own context, as another event's would be (not this task's, which
+        # is inside the transaction and so would pass any write lock by design).
+        task = asyncio.create_task(read(), context=contextvars.Context())
+        assert await asyncio.wait_for(task, 5) == "ts.1"
     assert await _get(store, "a") == "ts.2"
 
 
@@ -107,3 +111,44 @@ async def test_in_memory_sqlite_reading_waits_its_turn_on_the_one_connection() -
         assert got == "ts.1"
     finally:
         await memory.close()
+
+
+async def test_in_memory_sqlite_refuses_a_read_inside_a_transaction() -> None:
+    from storage.db import create_store
+
+    memory = await create_store(url="sqlite://", migrate=True)
+    try:
+        with pytest.raises(RuntimeError):
+            async with memory.transaction(), memory.reading():
+                pass
+    finally:
+        await memory.close()
+
+
+async def test_sqlite_file_readers_are_bounded_and_leave_the_writer_a_connection(
+    sqlite_store: SqlStore,
+) -> None:
+    """Many reads at once on an SQLite file: at most `SQLITE_READERS` hold a connection, and
+    a write in the middle of them still goes through."""
+    from storage.db import SQLITE_READERS
+
+    store = sqlite_store
+    inside = 0
+    most = 0
+
+    async def read() -> None:
+        nonlocal inside, most
+        async with store.reading() as tx:
+            inside += 1
+            most = max(most, inside)
+            await tx.sent_messages.get(platform="slack", workspace_id="T1", key="a")
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    async def write() -> None:
+        async with store.transaction() as tx:
+            await tx.sent_messages.write_many(writes=[_put("a", "ts.1")])
+
+    await asyncio.wait_for(asyncio.gather(*(read() for _ in range(20)), write()), 10)
+    assert most == SQLITE_READERS
+    assert await _get(store, "a") == "ts.1"
