@@ -9,6 +9,10 @@ Order matters and is the point of this module:
    clear message to the person who acted, never a crash.
 4. Where an answer goes is decided here, once, for every platform: an answer to one person
    never rewrites a message others can read (`place_answers`). Adapters only carry it out.
+
+One exception to the transaction: a button that only shows something (opening a form,
+`ButtonAction.shows_only`) runs as reads with no claim (`_shown`), since it stores nothing
+a retry could repeat; the moment its flow would write, it runs again the usual way.
 """
 
 from __future__ import annotations
@@ -124,9 +128,10 @@ class Engine:
 
     async def _shown(self, run: _Run, actor: Actor) -> tuple[Reply, Person] | None:
         """An event whose flow only shows something, run as reads (`Store.reading`): no
-        BEGIN, claim or COMMIT. A platform that delivers it twice shows it twice, which is
-        harmless. None where it must run in a transaction: a workspace or person not stored
-        yet, details that changed, or a flow that wrote after all (`WriteInRead`)."""
+        BEGIN, claim or COMMIT. A redelivery is not caught here (the Slack adapter drops the
+        ones it has seen); it would show the form again, storing nothing. None where it must
+        run in a transaction: a workspace or person not stored yet, profile details that
+        changed, or a flow that wrote after all (`WriteInRead`)."""
         workspace = self._workspaces.get((actor.platform, actor.workspace_id))
         if workspace is None:
             return None

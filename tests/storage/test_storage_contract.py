@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import update
 
 from conversations.domain import (
     Approval,
@@ -41,7 +42,8 @@ from conversations.lifecycles.prep import PrepAction, PrepState
 from conversations.lifecycles.round import RoundAction
 from conversations.ports import AnswerWrite, NotFound, RefWrite, Store, Tx
 from conversations.templates.stored import RoundForm
-from storage.db import SqlStore
+from storage.db import SqlStore, SqlTx
+from storage.models import prep_sessions
 from tests.support.rounds import advance_round, close_round
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -628,12 +630,26 @@ class StoreContract:
                 2,
             )
             assert stored["q1"].updated_at == T0 + timedelta(minutes=2)
+        # A move decided on a session that changed underneath (shared by another event after
+        # this one read it): the session's upsert matches no row, so `apply` refuses, after
+        # the answer's statement ran (PostgreSQL: the CTE; SQLite: `save_answer` first). The
+        # transaction rolls back, and the answer with it.
         with pytest.raises(ValueError):
             async with store.transaction() as tx:
+                read = await tx.prep.get_session(round_id=rnd.id, person_id=e1.id)
+                assert read is not None and read.status is PrepStatus.IN_PROGRESS
+                assert isinstance(tx, SqlTx)
+                await tx.conn.execute(
+                    update(prep_sessions)
+                    .where(
+                        (prep_sessions.c.round_id == rnd.id) & (prep_sessions.c.person_id == e1.id)
+                    )
+                    .values(status=PrepStatus.SHARED.value)
+                )
                 await tx.prep.apply(
                     round_id=rnd.id,
                     person_id=e1.id,
-                    transition=_prep_step(None, PrepAction.START),  # decided on stale data
+                    transition=_prep_step(read, PrepAction.MOVE),
                     at=T0 + timedelta(minutes=3),
                     cursor=5,
                     answer=AnswerWrite("q2", "Tabt"),
@@ -643,6 +659,7 @@ class StoreContract:
             assert "q2" not in stored
             session = await tx.prep.get_session(round_id=rnd.id, person_id=e1.id)
             assert session is not None and session.cursor == 2
+            assert session.status is PrepStatus.IN_PROGRESS
 
     async def test_prep_answers_and_revisions(self, store: Store) -> None:
         async with store.transaction() as tx:
