@@ -322,11 +322,19 @@ class Engine:
         key = (actor.platform, actor.workspace_id, actor.user_id)
         if key in self._known_people:
             return True
-        async with self.store.transaction() as tx:
-            workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
-            person = await tx.people.get_by_user_id(
-                workspace_id=workspace.id, user_id=actor.user_id
-            )
+        cached = self._workspaces.get((actor.platform, actor.workspace_id))
+        if cached is not None:
+            # A read (no write lock on SQLite): a kickoff brings many first clicks at once.
+            async with self.store.reading() as tx:
+                person = await tx.people.get_by_user_id(
+                    workspace_id=cached.id, user_id=actor.user_id
+                )
+        else:
+            async with self.store.transaction() as tx:
+                workspace = await self._workspace(tx, actor.platform, actor.workspace_id)
+                person = await tx.people.get_by_user_id(
+                    workspace_id=workspace.id, user_id=actor.user_id
+                )
         if person is None:
             return False
         self._remember(actor)

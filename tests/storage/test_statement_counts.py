@@ -187,3 +187,18 @@ def test_a_current_schema_is_not_migrated_and_alembic_not_imported(tmp_path: Pat
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+async def test_a_new_persons_profile_check_is_a_read_not_a_transaction(store: SqlStore) -> None:
+    """The first event of someone the process has not met asks the store whether they are
+    known (to skip the platform's profile lookup): a plain read once the workspace is known,
+    so a kickoff's burst of first clicks does not queue on SQLite's write lock for it."""
+    h, _ = await _team(store, members=1, channel="C7")
+    h.add_user("UNEW", name="Ny Kollega")
+    with counting(store) as counter:
+        await h.say("UNEW", "hej")
+    # On SQLite, where BEGIN is a statement: only the event's own transaction begins.
+    if store.dialect == "sqlite":
+        begins = [s for s in counter.statements if s.startswith("BEGIN")]
+        assert len(begins) == 1, counter.statements
+    assert counter.transactions == 2, counter.statements  # the read's, and the event's
