@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///musbot.db"
+    # PostgreSQL connections each process keeps (and no more; SQLite ignores it).
+    database_pool_size: int = Field(default=10, ge=1, le=100)
     # Server processes sharing the port (PostgreSQL only; see docs/deploy.md, "Several cores").
     workers: int = Field(default=1, ge=1, le=32)
     host: str = "127.0.0.1"

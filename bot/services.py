@@ -73,7 +73,11 @@ async def build_services(*, settings: Settings, migrate: bool = True) -> Service
     """Open the database (migrating it to the current schema) and build the engine."""
     if migrate:
         await upgrade(url=settings.database_url)
-    store = await create_store(url=settings.database_url, keys=settings.encryption_keys)
+    store = await create_store(
+        url=settings.database_url,
+        keys=settings.encryption_keys,
+        pool_size=settings.database_pool_size,
+    )
     templates = TemplateLibrary(extra_dirs=settings.template_dirs)
     for problem in templates.errors():
         log.error("template not loaded: %s", problem)

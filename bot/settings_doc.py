@@ -27,6 +27,12 @@ GROUPS: dict[str, tuple[SettingDoc, ...]] = {
             "sqlite:///path.db, or postgresql://user:password@host:5432/db for production",
         ),
         SettingDoc(
+            "database_pool_size",
+            "PostgreSQL connections each server process keeps, and no more (a busy moment waits "
+            "for one): the server's max_connections must cover it times MUSBOT_WORKERS times "
+            "replicas, plus a few for migrations and backups",
+        ),
+        SettingDoc(
             "workers",
             "server processes sharing the port (PostgreSQL only, no web chat): about one per "
             "core; docs/deploy.md, Several cores",

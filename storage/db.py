@@ -70,6 +70,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_READERS = 4
 # A pooled PostgreSQL connection idle this long is pinged before use (`_ping_after_idle`).
 PING_AFTER_IDLE_SECONDS = 10.0
+# PostgreSQL connections a process keeps (MUSBOT_DATABASE_POOL_SIZE), and no more: see
+# `make_engine` for why there are no overflow connections.
+POSTGRES_POOL_SIZE = 10
 
 READING = "musbot_reading"
 """Execution option of a `SqlStore.reading` connection: its writes are refused."""
@@ -120,13 +123,23 @@ def _is_memory_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
-    """An async engine for `url`, with the SQLite settings a busy bot needs.
+def make_engine(
+    *, url: str, foreign_keys: bool = True, pool_size: int = POSTGRES_POOL_SIZE
+) -> AsyncEngine:
+    """An async engine for `url`, with the settings a busy bot needs.
 
     SQLite: foreign keys on (off for migrations, where batch table rebuilds would otherwise
     cascade deletes), WAL so readers don't block the writer, a busy timeout, and `BEGIN
     IMMEDIATE` so two concurrent transactions queue on the lock instead of failing with
     "database is locked" when a reader later tries to write.
+
+    PostgreSQL: `pool_size` connections and no overflow. SQLAlchemy's default (5, and 10
+    more on demand) opens a connection for every checkout beyond five and closes it on
+    return; with a few dozen events in flight that churn (TCP, authentication, asyncpg's
+    setup) cost more CPU than the answers (issue 17: a third more throughput without it). A
+    checkout beyond `pool_size` waits for a connection instead, which costs nothing while
+    the process is busy anyway. No code path holds one connection while taking another
+    (tests/storage/test_pool.py runs the bot's paths on a pool of one).
     """
     parsed = make_url(normalise_url(url))
     # An error's message never carries the statement's values (answers, notes, plans).
@@ -136,6 +149,8 @@ def make_engine(*, url: str, foreign_keys: bool = True) -> AsyncEngine:
             # One shared connection, or every checkout would see a fresh empty database.
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys, memory=_is_memory_sqlite(parsed))
@@ -413,7 +428,11 @@ class SqlStore:
 
 
 async def create_store(
-    *, url: str, migrate: bool = False, keys: Sequence[str] | str | None = None
+    *,
+    url: str,
+    migrate: bool = False,
+    keys: Sequence[str] | str | None = None,
+    pool_size: int = POSTGRES_POOL_SIZE,
 ) -> SqlStore:
     """A store for `url` (plain `sqlite:///…`/`postgresql://…` accepted).
 
@@ -424,12 +443,14 @@ async def create_store(
     `keys` are the encryption keys, newest first (see `storage.crypto.resolve_keyring` for
     what happens without them). They are checked against the database's key canary here, so
     a wrong key stops the start with `EncryptionKeyError` instead of failing a handler later.
+
+    `pool_size`: the PostgreSQL connections it keeps (`make_engine`).
     """
     from storage.crypto import attach, resolve_keyring
     from storage.rotation import check_canary
 
     _ensure_sqlite_dir(url)
-    engine = make_engine(url=url)
+    engine = make_engine(url=url, pool_size=pool_size)
     try:
         file = sqlite_file(url)
         keyring = resolve_keyring(

@@ -24,8 +24,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import Pool
 
 from storage.crypto import KEYS_ENV, new_key
 from storage.db import SqlStore, create_store, make_engine, upgrade
@@ -34,6 +35,61 @@ from storage.models import metadata
 # PostgreSQL needs configured encryption keys (no key file beside a server); one per test run,
 # inherited by the worker processes some tests start. Key-file tests unset it themselves.
 os.environ.setdefault(KEYS_ENV, new_key())
+
+# ---------------------------------------------------------------- one connection per task
+
+# PostgreSQL's pool has no overflow (storage.db.make_engine): a task that took a second
+# connection while holding one could wait on itself once the pool is busy. Every test checks
+# that no task ever does (what the bot does is what the suite runs).
+_held: dict[asyncio.Task[object], int] = {}
+_nested: list[str] = []
+
+
+def _current_task() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop (a synchronous migration, say)
+        return None
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(_dbapi: object, record: object, _proxy: object) -> None:
+    task = _current_task()
+    if task is None:
+        return
+    if _held.get(task, 0):
+        _nested.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
+    _held[task] = _held.get(task, 0) + 1
+    record.info["held_by"] = task  # type: ignore[attr-defined]
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(_dbapi: object, record: object) -> None:
+    _release(record)
+
+
+@event.listens_for(Pool, "invalidate")
+def _on_invalidate(_dbapi: object, record: object, _error: object) -> None:
+    _release(record)  # a dead connection replaced during checkout is never checked in
+
+
+def _release(record: object) -> None:
+    task = record.info.pop("held_by", None)  # type: ignore[attr-defined]
+    if task is None:
+        return
+    left = _held.get(task, 0) - 1
+    if left > 0:
+        _held[task] = left
+    else:
+        _held.pop(task, None)
+
+
+@pytest.fixture(autouse=True)
+def _one_connection_per_task() -> Iterator[None]:
+    _nested.clear()
+    yield
+    assert not _nested, "a task took a second database connection while holding one"
+
 
 POSTGRES_URL_ENV = "MUSBOT_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "MUSBOT_REQUIRE_POSTGRES"

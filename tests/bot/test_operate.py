@@ -41,6 +41,9 @@ async def test_metrics_after_a_round_show_non_zero_counters_and_no_user_text(
         settings=load_settings(database_url=f"sqlite:///{tmp_path / 'm.db'}")
     )
     try:
+        # The round starts before its dates, whatever today is (the nudges are planned from
+        # the start: on the day before the deadline, a start finds that nudge already past).
+        services.engine.clock = ManualClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
         h = Harness(handler=services.handler)
         h.add_user("UL", name="Lene Leder", admin=True)
         h.add_user("U1", name="Anna Jensen")

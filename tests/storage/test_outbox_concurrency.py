@@ -127,7 +127,10 @@ async def test_four_workers_send_each_reminder_exactly_once(
         claims.update(c)
     assert set(claims) == set(ids) and set(claims.values()) == {1}
     assert set(sent) == set(ids) and set(sent.values()) == {1}
-    assert sum(1 for c in per_worker if c) >= 2, "the workers did not overlap at all"
+    if store.dialect == "postgresql":
+        # On SQLite the four stores meet in SQLite's busy handler, whose growing sleeps can let
+        # one worker take every batch in turn: correct, but no overlap to assert.
+        assert sum(1 for c in per_worker if c) >= 2, "the workers did not overlap at all"
     assert set((await _all(store)).values()) == {(ReminderState.SENT, 1)}
 
 
