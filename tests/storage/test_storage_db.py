@@ -115,3 +115,20 @@ async def test_upgrade_works_from_another_cwd(
             assert await tx.events.claim(key="k", at=datetime.now(UTC))
     finally:
         await store.close()
+
+
+async def test_a_transaction_has_every_repository_the_port_names(store: SqlStore) -> None:
+    """`SqlTx` makes its repositories on first use (`storage.db._REPOSITORIES`): each name
+    `ports.Tx` declares is there, bound to the transaction's connection, made once."""
+    from conversations.ports import Tx
+    from storage.db import _REPOSITORIES, SqlTx
+
+    names = set(Tx.__annotations__)
+    assert set(_REPOSITORIES) == names == set(SqlTx.__annotations__)
+    async with store.transaction() as tx:
+        for name in sorted(names):
+            repo = getattr(tx, name)
+            assert getattr(tx, name) is repo
+            assert getattr(repo, "_conn", None) is tx.conn, name
+        with pytest.raises(AttributeError):
+            _ = tx.no_such_repository  # type: ignore[attr-defined]
