@@ -3,9 +3,13 @@
 - `bare`: acknowledges a DM event and posts one message (the next "question") back;
 - `floor`: the minimal durable floor: the same, plus storing the answer with one INSERT and
   reading the next question with one SELECT, in one transaction, through the same driver
-  and database MUS-bot uses (storage.db.make_engine: aiosqlite / asyncpg).
+  and database MUS-bot uses (storage.db.make_engine: aiosqlite / asyncpg);
+- `packages` (bench/memory.py): `bare`, plus the packages the project's owner fixed loaded
+  as MUS-bot's server loads them (SQLAlchemy's asyncio engine connected through the same
+  driver, sqlmodel, APScheduler's asyncio scheduler started) and nothing of MUS-bot's own:
+  the memory those packages cost before any of our code.
 
-    python -m bench.apps bare|floor --port P --api-url URL [--db URL]
+    python -m bench.apps bare|floor|packages --port P --api-url URL [--db URL]
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
         channel = body["container"]["channel_id"]
         await client.views_open(trigger_id=body["trigger_id"], view=_modal(channel))
 
-    if kind == "bare":
+    if kind in ("bare", "packages"):
 
         @app.event("message")
         async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -92,6 +96,8 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
                 channel=channel, text=f"Spørgsmål {n}", blocks=_question(n)
             )
 
+        if kind == "packages":
+            app._bench_on_startup = _load_packages(db)  # type: ignore[attr-defined]
         return app
 
     from sqlalchemy import text
@@ -162,9 +168,41 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
     return app
 
 
+def _load_packages(db: str | None) -> Any:
+    """The owner-fixed packages as MUS-bot's server has them at rest: an asyncio engine with
+    a pooled connection, sqlmodel's declarative layer (and so pydantic and SQLAlchemy's ORM),
+    and a started asyncio scheduler."""
+    import sqlmodel
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    assert db is not None
+    url = make_url(db)
+    driver = "sqlite+aiosqlite" if url.get_backend_name() == "sqlite" else "postgresql+asyncpg"
+    engine = create_async_engine(url.set(drivername=driver))
+
+    class Probe(sqlmodel.SQLModel, table=True):
+        id: int | None = sqlmodel.Field(default=None, primary_key=True)
+
+    async def connect() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def on_startup(_web_app: Any) -> None:
+        await connect()
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(connect, "interval", minutes=5)
+        scheduler.start()
+
+    assert Probe.__table__ is not None
+    return on_startup
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["bare", "floor"])
+    parser.add_argument("kind", choices=["bare", "floor", "packages"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--db")
@@ -176,7 +214,11 @@ def main() -> None:
         import asyncio
 
         asyncio.run(setup())
-    app.start(port=args.port, path="/slack/events")
+    server = app.server(port=args.port, path="/slack/events")
+    on_startup = getattr(app, "_bench_on_startup", None)
+    if on_startup is not None:
+        server.web_app.on_startup.append(on_startup)
+    server.start()
 
 
 if __name__ == "__main__":

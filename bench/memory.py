@@ -2,7 +2,11 @@
 
 Idle: the server process 2 s after it answers its first request path (all imports done,
 database migrated or found current). Loaded: after `interactions` typed answers at
-concurrency 10 (bench/interaction.py's driver). Interleaved: bare, MUS-bot, bare, MUS-bot...
+concurrency 10 (bench/interaction.py's driver). Interleaved: bare, packages, MUS-bot, bare...
+
+`packages` (bench/apps.py) is bare Bolt with the packages the project's owner fixed loaded
+as MUS-bot's server has them (SQLAlchemy's asyncio engine, sqlmodel, APScheduler) and none
+of MUS-bot's code: what MUS-bot adds is its idle memory less that row's.
 
     python -m bench.memory [--tiny] [--reps 3] [--interactions 300] [--backend sqlite]
 """
@@ -21,7 +25,7 @@ from bench.interaction import drive, start_app
 from bench.seed import seed_prep, steps_per_person
 from bench.standin import SlackStandIn
 
-APPS = ("bare", "musbot")
+APPS = ("bare", "packages", "musbot")
 TARGET_IDLE_MB = 70.0
 
 
@@ -81,16 +85,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for app, rs in results.items()
     }
     mus_idle = table["musbot"]["idle_mb"]["median"]
+    packages_idle = table["packages"]["idle_mb"]["median"]
     payload = {
         "settings": {"reps": args.reps, "interactions": args.interactions, "backend": args.backend},
         "table": table,
         "ratios": {
             "idle_vs_bare": ratio(mus_idle, table["bare"]["idle_mb"]["median"]),
+            "idle_over_packages_mb": mus_idle - packages_idle,
             "loaded_vs_bare": ratio(
                 table["musbot"]["loaded_mb"]["median"], table["bare"]["loaded_mb"]["median"]
             ),
         },
-        "targets": {"idle_under_70mb": mus_idle < TARGET_IDLE_MB},
+        "targets": {
+            "idle_under_70mb": mus_idle < TARGET_IDLE_MB,
+            "packages_idle_under_70mb": packages_idle < TARGET_IDLE_MB,
+        },
         "runs": results,
     }
     print()
@@ -104,6 +113,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"MUS-bot idle / bare idle: {fmt(payload['ratios']['idle_vs_bare'], 2)}x; "
         f"target idle < {TARGET_IDLE_MB:.0f} MB: {'met' if mus_idle < TARGET_IDLE_MB else 'NOT met'}"
+    )
+    print(
+        f"the owner-fixed packages alone: {fmt(packages_idle)} MB idle; MUS-bot's own code and "
+        f"libraries add {fmt(mus_idle - packages_idle)} MB"
     )
     path = write_result(args.name, payload)
     print(f"written {path}")

@@ -66,6 +66,12 @@ def main() -> None:
                 f"| {app} | {fmt(t['idle_mb']['median'])} ({fmt(t['idle_mb']['min'])}-"
                 f"{fmt(t['idle_mb']['max'])}) | {fmt(t['loaded_mb']['median'])} |"
             )
+        if "packages" in doc["table"]:
+            print(
+                "\n`packages`: bare Bolt with the owner-fixed packages loaded as MUS-bot's server "
+                "has them (SQLAlchemy's asyncio engine, sqlmodel, APScheduler), none of MUS-bot's "
+                "code."
+            )
         print()
 
 
