@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///musbot.db"
-    # PostgreSQL connections each process keeps (and no more; SQLite ignores it).
+    # PostgreSQL connections each process keeps (and no more; SQLite ignores it); the same
+    # default as storage.db.POSTGRES_POOL_SIZE (tests/storage/test_pool.py).
     database_pool_size: int = Field(default=10, ge=1, le=100)
     # Server processes sharing the port (PostgreSQL only; see docs/deploy.md, "Several cores").
     workers: int = Field(default=1, ge=1, le=32)

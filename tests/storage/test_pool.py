@@ -13,7 +13,7 @@ from sqlalchemy import text
 import tests.conftest as shared
 from bot.config import load_settings
 from bot.services import build_services
-from storage.db import SqlStore, create_store, upgrade
+from storage.db import POSTGRES_POOL_SIZE, SqlStore, create_store, upgrade
 
 
 async def _backend_pid(store: SqlStore) -> int:
@@ -73,6 +73,12 @@ async def test_the_setting_sizes_the_servers_pool(
         assert pool._max_overflow == 0  # type: ignore[attr-defined]
     finally:
         await services.close()
+
+
+def test_the_settings_default_is_the_stores() -> None:
+    """bot.config cannot import storage.db (its start stays light), so the default is written
+    twice; this keeps the two the same."""
+    assert load_settings().database_pool_size == POSTGRES_POOL_SIZE
 
 
 async def test_the_guard_sees_a_connection_taken_while_one_is_held(
