@@ -144,7 +144,7 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
         channel = body["view"]["private_metadata"]
         await client.chat_postMessage(channel=channel, text=row[0], blocks=_question(n))
 
-    async def create_tables() -> None:
+    async def create_tables(_web_app: Any) -> None:
         serial = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
         async with engine.begin() as conn:
             await conn.execute(
@@ -162,9 +162,8 @@ def build(kind: str, *, api_url: str, db: str | None) -> AsyncApp:
                     text("INSERT INTO questions (n, body) VALUES (:n, :b)"),
                     {"n": n, "b": f"Spørgsmål {n}: hvad vil du gerne lære?"},
                 )
-        await engine.dispose()  # the server runs on another event loop
 
-    app._bench_setup = create_tables  # type: ignore[attr-defined]
+    app._bench_on_startup = create_tables  # type: ignore[attr-defined]
     return app
 
 
@@ -179,6 +178,7 @@ def _load_packages(db: str | None) -> Any:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     assert db is not None
+    # storage.db.normalise_url does this, but importing storage.db loads MUS-bot's code.
     url = make_url(db)
     driver = "sqlite+aiosqlite" if url.get_backend_name() == "sqlite" else "postgresql+asyncpg"
     engine = create_async_engine(url.set(drivername=driver))
@@ -196,7 +196,6 @@ def _load_packages(db: str | None) -> Any:
         scheduler.add_job(connect, "interval", minutes=5)
         scheduler.start()
 
-    assert Probe.__table__ is not None
     return on_startup
 
 
@@ -209,12 +208,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     app = build(args.kind, api_url=args.api_url, db=args.db)
-    setup = getattr(app, "_bench_setup", None)
-    if setup is not None:
-        import asyncio
-
-        asyncio.run(setup())
     server = app.server(port=args.port, path="/slack/events")
+    # Run in the server's event loop, before it listens: the floor's tables, the packages' load.
     on_startup = getattr(app, "_bench_on_startup", None)
     if on_startup is not None:
         server.web_app.on_startup.append(on_startup)
